@@ -1,0 +1,47 @@
+/** Composition of a fleet worker from its config: the same for Fargate and the local cloud. */
+import { hostname } from 'node:os';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer-browser-runner.js';
+import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { systemClock } from '../shared/clock.js';
+import type { WorkerConfig } from '../shared/config.js';
+import type { WorkerDeps } from './worker.js';
+
+export const createWorkerDeps = (
+  config: WorkerConfig,
+  overrides: { logger?: Logger; pollWaitSeconds?: number } = {},
+): WorkerDeps & { dispose: () => void } => {
+  const workerId = config.workerId ?? `${hostname()}-${process.pid}`;
+  const logger =
+    overrides.logger ??
+    new Logger({
+      serviceName: 'browserfleet-worker',
+      logLevel: config.logLevel,
+      persistentKeys: { workerId },
+    });
+  const clients = createAwsClients(config.aws);
+  const queue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl, (body) =>
+    logger.warn('malformed queue message left for the DLQ', { body }),
+  );
+  return {
+    queue,
+    logger,
+    concurrency: config.concurrency,
+    ...(overrides.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: overrides.pollWaitSeconds }),
+    run: {
+      store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
+      artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
+      browser: new PuppeteerBrowserRunner({
+        executablePath: config.chromiumPath,
+        onEvent: (event, details) => logger.info(event, details ?? {}),
+      }),
+      clock: systemClock,
+      workerId,
+      leaseGraceMs: config.leaseGraceMs,
+    },
+    dispose: () => destroyAwsClients(clients),
+  };
+};

@@ -1,0 +1,55 @@
+/**
+ * Composition of the HTTP functions' dependencies from their config. Each entry file calls
+ * it once per process (a Lambda cold start); the local cloud calls it once for all routes.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
+import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
+import { SqsTaskQueue } from '../../shared/adapters/sqs-task-queue.js';
+import { type ApiKeyVerifier, StaticApiKeyVerifier } from '../../shared/auth/api-key.js';
+import { type Clock, systemClock } from '../../shared/clock.js';
+import type { HttpConfig } from '../../shared/config.js';
+
+export interface HttpDeps {
+  logger: Logger;
+  verifier: ApiKeyVerifier;
+  store: DynamoDbTaskStore;
+  queue: SqsTaskQueue;
+  artifacts: S3ArtifactStore;
+  clock: Clock;
+  newId: () => string;
+  artifactUrlTtlSeconds: number;
+  clients: AwsClients;
+}
+
+export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps => {
+  const clients = createAwsClients(config.aws);
+  return {
+    logger:
+      logger ??
+      new Logger({
+        serviceName: 'browserfleet-http',
+        logLevel: config.logLevel,
+        persistentKeys: { stage: config.stage },
+      }),
+    verifier: new StaticApiKeyVerifier(config.apiKey),
+    store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
+    queue: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+    artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
+    clock: systemClock,
+    newId: randomUUID,
+    artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
+    clients,
+  };
+};
+
+/** Builds on first use, so importing an entry file reads no environment. */
+export const lazy = <A extends unknown[], R>(build: () => (...args: A) => R) => {
+  let built: ((...args: A) => R) | undefined;
+  return (...args: A): R => {
+    built ??= build();
+    return built(...args);
+  };
+};

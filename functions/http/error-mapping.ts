@@ -1,0 +1,64 @@
+/**
+ * The HTTP transport's one mapping from error codes to statuses. `satisfies Record<ErrorCode,
+ * …>` makes a new code without a status a type error.
+ */
+import { type ErrorCode, isBrowserfleetError } from '../../shared/errors.js';
+
+const STATUS_BY_CODE = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INVALID_TRANSITION: 409,
+  DEPENDENCY_UNAVAILABLE: 503,
+  // Codes below describe task outcomes or internal faults; reaching a client as a
+  // response status means something went wrong on our side.
+  LEASE_LOST: 500,
+  NAVIGATION_FAILED: 500,
+  TIMEOUT: 500,
+  BROWSER_CRASHED: 500,
+  WORKER_SHUTDOWN: 500,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export interface MappedError {
+  statusCode: number;
+  body: ErrorBody;
+  /** Whether the error was expected; unexpected ones are logged with their stack. */
+  expected: boolean;
+}
+
+export const mapError = (error: unknown): MappedError => {
+  if (isBrowserfleetError(error)) {
+    const statusCode = STATUS_BY_CODE[error.code];
+    if (statusCode < 500 || statusCode === 503) {
+      return {
+        statusCode,
+        expected: true,
+        body: {
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details === undefined ? {} : { details: error.details }),
+          },
+        },
+      };
+    }
+  }
+  // Never leak internals: the log has the details, the client gets a generic answer.
+  return {
+    statusCode: 500,
+    expected: false,
+    body: { error: { code: 'INTERNAL', message: 'Internal error. The request can be retried.' } },
+  };
+};

@@ -1,0 +1,146 @@
+/**
+ * The local cloud: the whole platform on one machine. It starts the emulators, creates the
+ * table, queues and bucket from the contracts, hosts the HTTP functions behind the local
+ * gateway and runs one fleet worker, each built by the same composition code AWS runs.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type RunningWorker, startWorker } from '../container/worker.js';
+import { createWorkerDeps } from '../container/worker-deps.js';
+import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
+import { buildHandler as createTask } from '../functions/http-create-task.js';
+import { buildHandler as getTask } from '../functions/http-get-task.js';
+import { buildHandler as health } from '../functions/http-health.js';
+import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { type LocalConfig, loadHttpConfig, loadWorkerConfig } from '../shared/config.js';
+import { ENV, HTTP_ROUTES, type HttpFunctionName } from '../shared/contracts.js';
+import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
+import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
+import { type ProvisionedNames, provisionLocalResources } from './provision.js';
+
+const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
+  'http-create-task': createTask,
+  'http-get-task': getTask,
+  'http-health': health,
+};
+
+export const LOCAL_STAGE = 'local';
+const REGION = 'us-east-1';
+
+export interface LocalCloudOptions extends LocalConfig {
+  /** Run the fleet worker in this process (default true). */
+  worker?: boolean;
+  /** Long-poll wait of the worker, in seconds (default 20, as on AWS). */
+  pollWaitSeconds?: number;
+}
+
+export interface LocalCloud {
+  url: string;
+  apiKey: string;
+  endpoints: { dynamodb: string; sqs: string; s3: string };
+  names: ProvisionedNames;
+  /** Environment for a worker or function process pointed at this cloud. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+
+/**
+ * Ports: the gateway on `port`, and the emulators on the three after it (3001 DynamoDB,
+ * 3002 SQS, 3003 S3 by default), so artifact URLs stay stable across restarts. Port 0
+ * picks free ports for all four (tests).
+ */
+const pickPorts = async (port: number) =>
+  port === 0
+    ? { gateway: 0, dynamodb: await freePort(), sqs: await freePort(), s3: await freePort() }
+    : { gateway: port, dynamodb: port + 1, sqs: port + 2, s3: port + 3 };
+
+export const startLocalCloud = async (options: LocalCloudOptions): Promise<LocalCloud> => {
+  const logger = new Logger({ serviceName: 'browserfleet-local', logLevel: options.logLevel });
+  const ports = await pickPorts(options.port);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((error: unknown) => logger.error('stop failed', { error: error as Error }));
+    }
+  };
+
+  try {
+    const emulators: Emulator[] = await Promise.all([
+      startDynamoDbLocal({ port: ports.dynamodb, dataDir: join(options.dataDir, 'dynamodb') }),
+      startSqs({ port: ports.sqs }),
+      startS3({ port: ports.s3, dataDir: join(options.dataDir, 's3') }),
+    ]);
+    for (const emulator of emulators) stops.push(() => emulator.stop());
+    const [dynamodb, sqs, s3] = emulators.map((e) => e.endpoint) as [string, string, string];
+    const endpoints = { dynamodb, sqs, s3 };
+
+    const adminClients = createAwsClients({ region: REGION, endpoints });
+    const names = await provisionLocalResources(adminClients, LOCAL_STAGE).finally(() =>
+      destroyAwsClients(adminClients),
+    );
+
+    const env: Record<string, string> = {
+      [ENV.stage]: LOCAL_STAGE,
+      [ENV.awsRegion]: REGION,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+      AWS_ENDPOINT_URL_SQS: sqs,
+      AWS_ENDPOINT_URL_S3: s3,
+      [ENV.stateTable]: names.stateTable,
+      [ENV.fleetQueueUrl]: names.fleetQueueUrl,
+      [ENV.artifactBucket]: names.artifactBucket,
+      [ENV.apiKey]: options.apiKey,
+      [ENV.workerConcurrency]: String(options.workerConcurrency),
+      [ENV.logLevel]: options.logLevel,
+      ...(options.chromiumPath === undefined ? {} : { [ENV.chromiumPath]: options.chromiumPath }),
+    };
+
+    const httpDeps = createHttpDeps(loadHttpConfig(env));
+    stops.push(async () => destroyAwsClients(httpDeps.clients));
+    const routes: GatewayRoute[] = HTTP_ROUTES.map((route) => ({
+      routeKey: route.routeKey,
+      functionName: route.functionName,
+      handler: HTTP_FUNCTIONS[route.functionName](httpDeps),
+    }));
+    const gateway = await startHttpGateway({
+      port: ports.gateway,
+      routes,
+      onError: (error) => logger.error('handler crashed', { error: error as Error }),
+    });
+    stops.push(() => gateway.close());
+
+    if (options.worker !== false) {
+      const workerDeps = createWorkerDeps(loadWorkerConfig({ ...env, [ENV.workerId]: 'local-worker-1' }), {
+        ...(options.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: options.pollWaitSeconds }),
+      });
+      const worker: RunningWorker = startWorker(workerDeps);
+      stops.push(async () => {
+        await worker.stop({ abortInFlight: true });
+        workerDeps.dispose();
+      });
+    }
+
+    return {
+      url: gateway.url,
+      apiKey: options.apiKey,
+      endpoints,
+      names,
+      env,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};

@@ -1,0 +1,33 @@
+/**
+ * `npm start`: the platform on one machine. Composition root of the local cloud: the only
+ * place here that reads the environment. Ctrl-C or SIGTERM stops everything it started.
+ */
+import { loadLocalConfig } from '../shared/config.js';
+import { ENV } from '../shared/contracts.js';
+import { startLocalCloud } from './cloud.js';
+
+const config = loadLocalConfig(process.env);
+const started = Date.now();
+const cloud = await startLocalCloud(config);
+
+process.stdout.write(
+  [
+    '',
+    `browserfleet is up at ${cloud.url} (${Date.now() - started} ms)`,
+    `  API key:   ${cloud.apiKey}${process.env[ENV.localApiKey] ? '' : '  (default; set LOCAL_API_KEY to choose one)'}`,
+    `  health:    curl ${cloud.url}/health`,
+    `  data:      ${config.dataDir}`,
+    `  emulators: DynamoDB ${cloud.endpoints.dynamodb}, SQS ${cloud.endpoints.sqs}, S3 ${cloud.endpoints.s3}`,
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const shutdown = (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping browserfleet…\n`);
+  void cloud.stop().then(() => process.exit(0));
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

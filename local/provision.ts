@@ -1,0 +1,80 @@
+/**
+ * Creates the local cloud's table, queues and bucket from the same contracts the CDK app
+ * uses. Idempotent: a restart finds them in place (the table and bucket are on disk).
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { AwsClients } from '../shared/adapters/aws-clients.js';
+import { ARTIFACT_BUCKET, QUEUES, resourceName, STATE_TABLE } from '../shared/contracts.js';
+
+export interface ProvisionedNames {
+  stateTable: string;
+  fleetQueueUrl: string;
+  fleetDlqUrl: string;
+  artifactBucket: string;
+}
+
+export const provisionLocalResources = async (
+  clients: AwsClients,
+  stage: string,
+): Promise<ProvisionedNames> => {
+  const stateTable = resourceName(STATE_TABLE.baseName, stage);
+  const artifactBucket = resourceName(ARTIFACT_BUCKET.baseName, stage);
+
+  try {
+    await clients.dynamo.send(new DescribeTableCommand({ TableName: stateTable }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    await clients.dynamo.send(
+      new CreateTableCommand({
+        TableName: stateTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  }
+
+  const dlq = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: resourceName(QUEUES.fleet.dlqBaseName, stage) }),
+  );
+  const dlqArn = (
+    await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    )
+  ).Attributes?.QueueArn;
+  const fleet = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: resourceName(QUEUES.fleet.baseName, stage),
+      Attributes: {
+        VisibilityTimeout: String(QUEUES.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: QUEUES.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+
+  try {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: artifactBucket }));
+  } catch {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: artifactBucket }));
+  }
+
+  if (fleet.QueueUrl === undefined || dlq.QueueUrl === undefined) {
+    throw new Error('The SQS emulator returned no queue URL.');
+  }
+  return { stateTable, fleetQueueUrl: fleet.QueueUrl, fleetDlqUrl: dlq.QueueUrl, artifactBucket };
+};

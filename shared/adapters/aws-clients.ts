@@ -1,0 +1,56 @@
+/**
+ * AWS SDK v3 clients, built once per process by a composition root. A service with an
+ * endpoint (the local cloud's emulators, or LocalStack) is reached there with placeholder
+ * credentials and path-style S3 URLs; without one, the SDK's default credential chain and
+ * regional endpoints apply.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface AwsEndpoints {
+  dynamodb?: string | undefined;
+  sqs?: string | undefined;
+  s3?: string | undefined;
+}
+
+export interface AwsClientsConfig {
+  region: string;
+  endpoints: AwsEndpoints;
+}
+
+export interface AwsClients {
+  dynamo: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  s3: S3Client;
+}
+
+const clientConfig = (region: string, endpoint: string | undefined) =>
+  endpoint === undefined
+    ? { region }
+    : {
+        region,
+        endpoint,
+        // Emulators accept any key, except s3rver, which wants its own well-known pair.
+        // Real AWS never sees these.
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      };
+
+export const createAwsClients = ({ region, endpoints }: AwsClientsConfig): AwsClients => ({
+  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(region, endpoints.dynamodb)), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+  sqs: new SQSClient(clientConfig(region, endpoints.sqs)),
+  s3: new S3Client({
+    ...clientConfig(region, endpoints.s3),
+    forcePathStyle: endpoints.s3 !== undefined,
+  }),
+});
+
+/** Closes the clients' sockets so a process (or a test) can exit promptly. */
+export const destroyAwsClients = (clients: AwsClients): void => {
+  clients.dynamo.destroy();
+  clients.sqs.destroy();
+  clients.s3.destroy();
+};

@@ -1,0 +1,92 @@
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type ReceiveMessageCommandOutput,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import type { Pingable, ReceivedMessage, TaskQueue } from '../task/ports.js';
+
+const messageSchema = z.object({ taskId: z.string().min(1) });
+
+/** The tier's SQS queue. Bodies are `{ "taskId": … }`: the row, not the message, is the truth. */
+export class SqsTaskQueue implements TaskQueue, Pingable {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+    private readonly onMalformed: (body: string | undefined) => void = () => {},
+  ) {}
+
+  async send(message: { taskId: string }): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }),
+    );
+  }
+
+  async receive(options: { waitSeconds: number; signal?: AbortSignal }): Promise<ReceivedMessage[]> {
+    if (options.signal?.aborted) return [];
+    const signal = options.signal;
+    const request = this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        // One at a time: each slot pulls its own work, and the local emulator holds a
+        // multi-message long poll open for its full wait even when messages are ready.
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: options.waitSeconds,
+      }),
+      signal === undefined ? {} : { abortSignal: signal },
+    );
+    let out: ReceiveMessageCommandOutput | undefined;
+    try {
+      // The race makes an abort answer at once even where the HTTP handler keeps the
+      // long poll open; a message received after the abort is not lost, it just becomes
+      // visible again after the visibility timeout.
+      out = await (signal === undefined ? request : Promise.race([request, abortedAsEmpty(signal)]));
+    } catch (error) {
+      if (signal?.aborted) return [];
+      throw error;
+    }
+    if (out === undefined) {
+      request.catch(() => {});
+      return [];
+    }
+    const received: ReceivedMessage[] = [];
+    for (const m of out.Messages ?? []) {
+      if (m.ReceiptHandle === undefined) continue;
+      const parsed = messageSchema.safeParse(safeJson(m.Body));
+      if (!parsed.success) {
+        // Not ours to run; leave it for the DLQ, where an operator can look at it.
+        this.onMalformed(m.Body);
+        continue;
+      }
+      received.push({ message: parsed.data, receipt: m.ReceiptHandle });
+    }
+    return received;
+  }
+
+  async delete(receipt: string): Promise<void> {
+    await this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt }));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+  }
+}
+
+const safeJson = (body: string | undefined): unknown => {
+  try {
+    return JSON.parse(body ?? '');
+  } catch {
+    return undefined;
+  }
+};
+
+const abortedAsEmpty = (signal: AbortSignal): Promise<undefined> =>
+  new Promise((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+  });

@@ -1,0 +1,81 @@
+/**
+ * Names shared by the infrastructure (`cdk/`) and the runtime (`functions/`, `container/`,
+ * `local/`). Both sides import them from here, so a table, queue, env var or metric can
+ * never be spelled two ways. This module imports nothing and does nothing at load time.
+ */
+
+/** Environment variables read by the composition roots, and set by the CDK app. */
+export const ENV = {
+  stage: 'STAGE',
+  awsRegion: 'AWS_REGION',
+  awsEndpointUrl: 'AWS_ENDPOINT_URL',
+  stateTable: 'STATE_TABLE_NAME',
+  fleetQueueUrl: 'FLEET_QUEUE_URL',
+  artifactBucket: 'ARTIFACT_BUCKET_NAME',
+  artifactUrlTtlSeconds: 'ARTIFACT_URL_TTL_SECONDS',
+  apiKey: 'API_KEY',
+  localApiKey: 'LOCAL_API_KEY',
+  chromiumPath: 'CHROMIUM_PATH',
+  workerId: 'WORKER_ID',
+  workerConcurrency: 'WORKER_CONCURRENCY',
+  leaseMs: 'LEASE_MS',
+  port: 'PORT',
+  localDataDir: 'LOCAL_DATA_DIR',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** The single DynamoDB table that holds every kind of state row. */
+export const STATE_TABLE = {
+  /** Logical name; the deployed name is prefixed with the stage. */
+  baseName: 'browserfleet-state',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds after which DynamoDB may delete the row. Code checks expiry itself. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Key shapes of the rows in the state table. */
+export const KEYS = {
+  taskPk: (taskId: string) => `TASK#${taskId}`,
+  taskSk: 'TASK',
+} as const;
+
+/** SQS queues: one per execution tier, each with its dead-letter queue. */
+export const QUEUES = {
+  fleet: { baseName: 'browserfleet-tasks-fleet', dlqBaseName: 'browserfleet-tasks-fleet-dlq' },
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: 5,
+  /** How long a received message stays hidden; well above a screenshot's run time. */
+  visibilityTimeoutSeconds: 120,
+} as const;
+
+/** S3 bucket for task artifacts. Private; clients get presigned, expiring URLs. */
+export const ARTIFACT_BUCKET = {
+  baseName: 'browserfleet-artifacts',
+  /** Key of an artifact: the fencing token keeps a stale attempt from overwriting the winner's. */
+  key: (taskId: string, leaseToken: number, name: string) => `tasks/${taskId}/${leaseToken}/${name}`,
+} as const;
+
+/** HTTP API routes and the function that serves each. */
+export const HTTP_ROUTES = [
+  { routeKey: 'POST /v1/tasks', functionName: 'http-create-task', auth: true },
+  { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
+  { routeKey: 'GET /health', functionName: 'http-health', auth: false },
+] as const;
+
+export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
+
+/** CloudWatch metric namespace and names (EMF). */
+export const METRICS = {
+  namespace: 'Browserfleet',
+  tasksSubmitted: 'TasksSubmitted',
+  tasksStarted: 'TasksStarted',
+  tasksSucceeded: 'TasksSucceeded',
+  tasksFailed: 'TasksFailed',
+  queueWaitMs: 'QueueWaitMs',
+  runMs: 'RunMs',
+  authFailures: 'AuthFailures',
+} as const;
+
+/** Names of stage-qualified resources: `browserfleet-state-dev`, … */
+export const resourceName = (baseName: string, stage: string): string => `${baseName}-${stage}`;

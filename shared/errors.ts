@@ -1,0 +1,55 @@
+/**
+ * The one error family. Every error the platform raises on purpose is a `BrowserfleetError`
+ * with a stable `code`; each transport maps codes to its own answer once, exhaustively
+ * (see `functions/http/error-mapping.ts`). Anything else is a bug and becomes a generic
+ * internal error whose details go to the log only.
+ */
+
+export const ERROR_CODES = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_FOUND: 'NOT_FOUND',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INVALID_TRANSITION: 'INVALID_TRANSITION',
+  LEASE_LOST: 'LEASE_LOST',
+  NAVIGATION_FAILED: 'NAVIGATION_FAILED',
+  TIMEOUT: 'TIMEOUT',
+  BROWSER_CRASHED: 'BROWSER_CRASHED',
+  WORKER_SHUTDOWN: 'WORKER_SHUTDOWN',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export interface BrowserfleetErrorOptions {
+  /** Whether trying the same work again may succeed. */
+  retryable?: boolean;
+  cause?: unknown;
+  /** Extra machine-readable facts (the field that failed validation, …). */
+  details?: Record<string, unknown>;
+}
+
+/** Base of every error the platform raises on purpose. */
+export class BrowserfleetError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: BrowserfleetErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BrowserfleetError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+}
+
+export const isBrowserfleetError = (error: unknown): error is BrowserfleetError =>
+  error instanceof BrowserfleetError;

@@ -1,0 +1,55 @@
+import type { Pingable } from '../task/ports.js';
+
+export interface DependencyHealth {
+  status: 'up' | 'down';
+  latencyMs: number;
+  error?: string;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'unavailable';
+  dependencies: Record<string, DependencyHealth>;
+}
+
+/** How long one dependency may take to answer before it counts as down. */
+const PING_TIMEOUT_MS = 2_000;
+
+/** Asks every dependency at once whether it is up. `ok` only when all are. */
+export const checkHealth = async (
+  dependencies: Readonly<Record<string, Pingable>>,
+  now: () => number = Date.now,
+): Promise<HealthReport> => {
+  const entries = await Promise.all(
+    Object.entries(dependencies).map(async ([name, dep]): Promise<[string, DependencyHealth]> => {
+      const started = now();
+      try {
+        await withTimeout(dep.ping(), PING_TIMEOUT_MS);
+        return [name, { status: 'up', latencyMs: now() - started }];
+      } catch (error) {
+        return [
+          name,
+          {
+            status: 'down',
+            latencyMs: now() - started,
+            error: error instanceof Error ? error.name : 'Error',
+          },
+        ];
+      }
+    }),
+  );
+  const report = Object.fromEntries(entries);
+  return {
+    status: entries.every(([, h]) => h.status === 'up') ? 'ok' : 'unavailable',
+    dependencies: report,
+  };
+};
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('TimeoutError')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+};

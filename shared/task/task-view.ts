@@ -1,0 +1,61 @@
+/** The JSON a client sees for a task: no lease internals, artifact keys swapped for URLs. */
+
+import type { Task, TaskError, TaskStatus } from './task.js';
+import type { ScreenshotOptions, TaskType } from './task-input.js';
+
+export interface ArtifactView {
+  name: string;
+  contentType: string;
+  size: number;
+  url: string;
+  /** Seconds the URL stays valid after the response is made. */
+  urlExpiresIn: number;
+}
+
+export interface TaskView {
+  id: string;
+  type: TaskType;
+  status: TaskStatus;
+  url: string;
+  options: ScreenshotOptions;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  attempts: number;
+  result?: { artifacts: ArtifactView[]; finalUrl?: string; httpStatus?: number };
+  error?: TaskError;
+}
+
+export const toTaskView = (
+  task: Task,
+  artifactUrls: ReadonlyMap<string, string> = new Map(),
+  urlExpiresIn = 0,
+): TaskView => ({
+  id: task.id,
+  type: task.type,
+  status: task.status,
+  url: task.url,
+  options: task.options,
+  createdAt: task.createdAt,
+  updatedAt: task.updatedAt,
+  ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
+  ...(task.endedAt === undefined ? {} : { endedAt: task.endedAt }),
+  attempts: task.attempts,
+  ...(task.result === undefined
+    ? {}
+    : {
+        result: {
+          ...(task.result.finalUrl === undefined ? {} : { finalUrl: task.result.finalUrl }),
+          ...(task.result.httpStatus === undefined ? {} : { httpStatus: task.result.httpStatus }),
+          artifacts: task.result.artifacts.map((a) => ({
+            name: a.name,
+            contentType: a.contentType,
+            size: a.size,
+            url: artifactUrls.get(a.key) ?? '',
+            urlExpiresIn,
+          })),
+        },
+      }),
+  ...(task.error === undefined ? {} : { error: task.error }),
+});
