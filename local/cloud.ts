@@ -70,10 +70,15 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   const logger = new Logger({ serviceName: 'browserfleet-local', logLevel: options.logLevel });
   const ports = await pickPorts(options.port);
   const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      await stop().catch((error: unknown) => logger.error('stop failed', { error: error as Error }));
-    }
+  let stopping: Promise<void> | undefined;
+  // Idempotent: a test's `finally` and its teardown may both stop the same cloud.
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const stop of stops.reverse()) {
+        await stop().catch((error: unknown) => logger.error('stop failed', { error: error as Error }));
+      }
+    })();
+    return stopping;
   };
 
   try {

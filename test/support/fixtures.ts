@@ -1,0 +1,87 @@
+/** Test helpers: fixture pages on 127.0.0.1, PNG header reading, an API client. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FixtureServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the given pages (path → HTML) on an ephemeral loopback port. */
+export const startFixtureServer = async (pages: Record<string, string>): Promise<FixtureServer> => {
+  const server: Server = createServer((req, res) => {
+    const page = pages[new URL(req.url ?? '/', 'http://x').pathname];
+    if (page === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+/** Width and height from a PNG's IHDR chunk; throws if the bytes are not a PNG. */
+export const pngSize = (bytes: Uint8Array): { width: number; height: number } => {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (!signature.every((b, i) => bytes[i] === b)) throw new Error('not a PNG');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+};
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A tiny client for the platform's HTTP API, as a user's program would write it. */
+export const apiClient = (baseUrl: string, apiKey: string) => {
+  const call = async (
+    method: string,
+    path: string,
+    init: { body?: string; headers?: Record<string, string> } = {},
+  ) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...init.headers },
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, body } as ApiResponse;
+  };
+  return {
+    call,
+    submit: (task: unknown) =>
+      call('POST', '/v1/tasks', {
+        body: JSON.stringify(task),
+        headers: { 'content-type': 'application/json' },
+      }),
+    get: (id: string) => call('GET', `/v1/tasks/${encodeURIComponent(id)}`),
+    /** Polls until the task ends; the API's own long-poll (?wait=) comes with the task engine. */
+    waitForEnd: async (id: string, timeoutMs = 45_000): Promise<ApiResponse> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await call('GET', `/v1/tasks/${encodeURIComponent(id)}`);
+        if (['succeeded', 'failed', 'cancelled'].includes(res.body?.status)) return res;
+        if (Date.now() > deadline)
+          throw new Error(`task ${id} still ${res.body?.status} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+};

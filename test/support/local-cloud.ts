@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud.js';
+import { loadLocalConfig } from '../../shared/config.js';
+
+export const TEST_API_KEY = 'test-key-0123456789abcdef';
+
+/** A local cloud on free ports with its data in a fresh temp dir (removed by `dispose`). */
+export const startTestCloud = async (
+  overrides: Partial<LocalCloudOptions> = {},
+): Promise<LocalCloud & { dataDir: string; dispose(): Promise<void> }> => {
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'bf-test-'));
+  const cloud = await startLocalCloud({
+    ...loadLocalConfig({ PORT: '0', LOCAL_API_KEY: TEST_API_KEY, LOG_LEVEL: 'ERROR' }),
+    // Short polls: a stopping worker answers at once either way, but tests start many.
+    pollWaitSeconds: 1,
+    ...overrides,
+    dataDir,
+  });
+  return {
+    ...cloud,
+    dataDir,
+    dispose: async () => {
+      await cloud.stop();
+      if (overrides.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+};

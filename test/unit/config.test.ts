@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_LOCAL_API_KEY,
+  loadHttpConfig,
+  loadLocalConfig,
+  loadWorkerConfig,
+} from '../../shared/config.js';
+import { BrowserfleetError } from '../../shared/errors.js';
+
+describe('config', () => {
+  it('reports every problem at once, naming each variable', () => {
+    let error: unknown;
+    try {
+      loadHttpConfig({ FLEET_QUEUE_URL: 'not-a-url', API_KEY: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BrowserfleetError);
+    const message = (error as BrowserfleetError).message;
+    expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
+    expect(message).toMatch(/4 problems/);
+    expect(message).toContain('STATE_TABLE_NAME: is required');
+    expect(message).toContain('FLEET_QUEUE_URL');
+    expect(message).toContain('ARTIFACT_BUCKET_NAME: is required');
+    expect(message).toContain('API_KEY: must be at least 16 characters');
+  });
+
+  it('treats empty strings as unset and freezes the result', () => {
+    const config = loadLocalConfig({ PORT: '', LOCAL_API_KEY: '', LOCAL_DATA_DIR: '' });
+    expect(config).toMatchObject({ port: 3000, apiKey: DEFAULT_LOCAL_API_KEY, dataDir: '.data' });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('lets per-service endpoints override AWS_ENDPOINT_URL', () => {
+    const config = loadWorkerConfig({
+      STATE_TABLE_NAME: 't',
+      FLEET_QUEUE_URL: 'http://127.0.0.1:1/q',
+      ARTIFACT_BUCKET_NAME: 'bucket',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000',
+    });
+    expect(config.aws.endpoints).toEqual({
+      dynamodb: 'http://127.0.0.1:4566',
+      sqs: 'http://127.0.0.1:4566',
+      s3: 'http://127.0.0.1:9000',
+    });
+    expect(config.concurrency).toBe(2);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { BrowserfleetError } from '../../shared/errors.js';
+import { createTaskInputSchema, MAX_URL_LENGTH } from '../../shared/task/task-input.js';
+import { parseOrThrow } from '../../shared/validation.js';
+
+const parse = (input: unknown) => parseOrThrow(createTaskInputSchema, input);
+const failure = (input: unknown): BrowserfleetError => {
+  try {
+    parse(input);
+  } catch (error) {
+    if (error instanceof BrowserfleetError) return error;
+    throw error;
+  }
+  throw new Error('expected a validation failure');
+};
+
+describe('task input', () => {
+  it('fills every default, so a stored task is fully specified', () => {
+    expect(parse({ type: 'screenshot', url: 'https://example.test/' })).toEqual({
+      type: 'screenshot',
+      url: 'https://example.test/',
+      options: {
+        viewport: { width: 1280, height: 720, deviceScaleFactor: 1 },
+        fullPage: false,
+        format: 'png',
+        waitUntil: 'load',
+        timeoutMs: 30_000,
+      },
+    });
+  });
+
+  it.each([
+    [{ type: 'pdf', url: 'https://a.test/' }, 'type'],
+    [{ url: 'https://a.test/' }, 'type'],
+    [{ type: 'screenshot' }, 'url'],
+    [{ type: 'screenshot', url: 'not a url' }, 'url'],
+    [{ type: 'screenshot', url: 'file:///etc/passwd' }, 'url'],
+    [{ type: 'screenshot', url: 'javascript:alert(1)' }, 'url'],
+    [{ type: 'screenshot', url: `https://a.test/${'x'.repeat(MAX_URL_LENGTH)}` }, 'url'],
+    [{ type: 'screenshot', url: 'https://a.test/', extra: 1 }, 'extra'],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { viewport: { width: 0 } } },
+      'options.viewport.width',
+    ],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { viewport: { width: 1.5 } } },
+      'options.viewport.width',
+    ],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { viewport: { height: 99999 } } },
+      'options.viewport.height',
+    ],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { viewport: { deviceScaleFactor: 9 } } },
+      'options.viewport.deviceScaleFactor',
+    ],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { format: 'gif' } }, 'options.format'],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { quality: 50 } }, 'options.quality'],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { format: 'jpeg', quality: 101 } },
+      'options.quality',
+    ],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { waitUntil: 'never' } }, 'options.waitUntil'],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { timeoutMs: 10 } }, 'options.timeoutMs'],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { fullPage: 'yes' } }, 'options.fullPage'],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { bogus: true } }, 'options.bogus'],
+  ])('rejects %j naming the field %s', (input, field) => {
+    const error = failure(input);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    const issues = error.details?.issues as { field: string; message: string }[];
+    expect(issues.map((i) => i.field)).toContain(field);
+    expect(error.message).toContain(`${field}:`);
+  });
+
+  it('accepts quality with jpeg and webp', () => {
+    expect(
+      parse({ type: 'screenshot', url: 'http://a.test/', options: { format: 'webp', quality: 80 } }).options,
+    ).toMatchObject({ format: 'webp', quality: 80 });
+  });
+});
