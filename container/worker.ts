@@ -1,11 +1,13 @@
 /**
  * The fleet worker: N slots, each long-polling the fleet queue for one message at a time
- * and running its task through the `runTask` use case. The message is deleted once the
- * task is settled; otherwise it comes back after its visibility timeout.
+ * and running its task through the `runTask` use case. A message is deleted once its task
+ * is claimed (the row is the truth from then on) or found settled; if the process dies
+ * before that, the message comes back after its visibility timeout.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
 import type { ReceivedMessage, TaskQueue } from '../shared/task/ports.js';
-import { messageIsDone, type RunTaskDeps, runTask } from '../shared/task/run-task.js';
+import { type RunOutcome, type RunTaskDeps, runTask } from '../shared/task/run-task.js';
 
 export interface WorkerDeps {
   queue: TaskQueue;
@@ -15,14 +17,20 @@ export interface WorkerDeps {
   concurrency: number;
   /** Long-poll wait; SQS allows at most 20 s. */
   pollWaitSeconds?: number;
+  /** Called with every run's outcome (metrics, tests). */
+  onOutcome?: (outcome: RunOutcome, taskId: string) => void;
 }
 
 export interface RunningWorker {
   /**
-   * Stops taking work and waits for the tasks in flight. With `abortInFlight`, their
-   * browser work is aborted instead (they fail or come back via the queue).
+   * Drains: stops taking work at once, lets tasks in flight finish for up to `drainMs`,
+   * then hands the rest back to the queue (visible immediately) and closes the browser.
    */
-  stop(options?: { abortInFlight?: boolean }): Promise<void>;
+  stop(options?: { drainMs?: number }): Promise<void>;
+  /** Hands every task in flight back now, without waiting for the drain deadline. */
+  handBackNow(): void;
+  /** Tasks running right now. */
+  inFlight(): number;
 }
 
 /** Pause after a failed poll, so a queue outage doesn't become a hot loop. */
@@ -31,7 +39,41 @@ const POLL_ERROR_BACKOFF_MS = 1_000;
 export const startWorker = (deps: WorkerDeps): RunningWorker => {
   const { logger } = deps;
   const polling = new AbortController();
-  const inFlight = new AbortController();
+  const shutdown = new AbortController();
+  let running = 0;
+
+  const handle = async ({ message, receipt }: ReceivedMessage): Promise<void> => {
+    const started = Date.now();
+    let acked = false;
+    const ack = async () => {
+      acked = true;
+      await deps.queue.delete(receipt);
+    };
+    running++;
+    try {
+      const outcome = await runTask(deps.run, {
+        taskId: message.taskId,
+        ack,
+        shutdown: shutdown.signal,
+        onError: (error) =>
+          logger.warn('task attempt error', { taskId: message.taskId, error: error as Error }),
+      });
+      // Not claimed (settled, or held by a live owner): this message has nothing left to do.
+      // A live owner's death is the sweeper's to handle, from the row.
+      if (!acked) await deps.queue.delete(receipt);
+      logger.info('task run ended', {
+        taskId: message.taskId,
+        outcome: outcome.kind,
+        ms: Date.now() - started,
+      });
+      deps.onOutcome?.(outcome, message.taskId);
+    } catch (error) {
+      // The message stays (unless acked); it comes back and another attempt picks it up.
+      logger.error('task run crashed', { taskId: message.taskId, error: error as Error });
+    } finally {
+      running--;
+    }
+  };
 
   const slot = async (index: number): Promise<void> => {
     while (!polling.signal.aborted) {
@@ -46,39 +88,35 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         await sleep(POLL_ERROR_BACKOFF_MS, polling.signal);
         continue;
       }
-      for (const { message, receipt } of messages) {
-        const started = Date.now();
-        try {
-          const outcome = await runTask(deps.run, {
-            taskId: message.taskId,
-            shutdown: inFlight.signal,
-            onError: (error) =>
-              logger.warn('browser work failed', { taskId: message.taskId, error: error as Error }),
-          });
-          logger.info('task run ended', {
-            taskId: message.taskId,
-            outcome: outcome.kind,
-            ms: Date.now() - started,
-          });
-          if (messageIsDone(outcome)) await deps.queue.delete(receipt);
-        } catch (error) {
-          // The message stays; it becomes visible again and another attempt picks it up.
-          logger.error('task run crashed', { taskId: message.taskId, error: error as Error });
-        }
-      }
+      for (const received of messages) await handle(received);
     }
   };
 
   const slots = Array.from({ length: deps.concurrency }, (_, i) => slot(i));
   logger.info('worker started', { workerId: deps.run.workerId, concurrency: deps.concurrency });
 
+  const handBack = () =>
+    shutdown.abort(
+      new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The worker is shutting down.', { retryable: true }),
+    );
+
+  let stopping: Promise<void> | undefined;
   return {
-    async stop(options = {}) {
-      polling.abort();
-      if (options.abortInFlight === true) inFlight.abort();
-      await Promise.allSettled(slots);
-      await deps.run.browser.close();
-      logger.info('worker stopped', { workerId: deps.run.workerId });
+    inFlight: () => running,
+    handBackNow: handBack,
+    stop(options = {}) {
+      stopping ??= (async () => {
+        const drainMs = options.drainMs ?? 0;
+        logger.info('worker draining', { workerId: deps.run.workerId, inFlight: running, drainMs });
+        polling.abort();
+        const drained = Promise.allSettled(slots);
+        const timer = setTimeout(handBack, drainMs);
+        await drained;
+        clearTimeout(timer);
+        await deps.run.browser.close();
+        logger.info('worker stopped', { workerId: deps.run.workerId });
+      })();
+      return stopping;
     },
   };
 };

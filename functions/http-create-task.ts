@@ -1,21 +1,38 @@
-/** `POST /v1/tasks`: accept a task, answer 202 with it. */
+/**
+ * `POST /v1/tasks[?wait=N]`: accept a task; `202` with it, or `200` if it ended within the
+ * wait. An `Idempotency-Key` replay answers the original task with `Idempotent-Replayed: true`.
+ */
 import { loadHttpConfig } from '../shared/config.js';
-import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
+import { presentTask } from '../shared/task/get-task.js';
 import { submitTask } from '../shared/task/submit-task.js';
-import { toTaskView } from '../shared/task/task-view.js';
+import { isFinal } from '../shared/task/task.js';
+import { waitForTask } from '../shared/task/wait-for-task.js';
 import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
-import { httpRoute } from './http/http-route.js';
+import { httpRoute, requireTenant } from './http/http-route.js';
+import { waitMsFrom } from './http/query.js';
 
 export const buildHandler = (deps: HttpDeps) =>
-  httpRoute({ logger: deps.logger, verifier: deps.verifier, jsonBody: true }, async ({ body, tenant }) => {
-    if (tenant === undefined) throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, 'Missing API key.');
-    const task = await submitTask(deps, { tenantId: tenant.tenantId, body });
-    deps.logger.info('task submitted', { taskId: task.id, tenantId: tenant.tenantId, type: task.type });
-    return {
-      statusCode: 202,
-      body: toTaskView(task),
-      headers: { location: `/v1/tasks/${task.id}` },
-    };
-  });
+  httpRoute(
+    { logger: deps.logger, verifier: deps.verifier, jsonBody: true },
+    async ({ event, body, tenant, signal }) => {
+      const { tenantId } = requireTenant(tenant);
+      const waitMs = waitMsFrom(event);
+      const { task, replayed } = await submitTask(deps, {
+        tenantId,
+        body,
+        idempotencyKey: event.headers['idempotency-key'],
+      });
+      deps.logger.info('task submitted', { taskId: task.id, tenantId, type: task.type, replayed });
+      const settled = waitMs > 0 ? await waitForTask(deps.store, task, waitMs, signal) : task;
+      return {
+        statusCode: isFinal(settled.status) ? 200 : 202,
+        body: await presentTask(deps, settled),
+        headers: {
+          location: `/v1/tasks/${task.id}`,
+          ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+        },
+      };
+    },
+  );
 
 export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));

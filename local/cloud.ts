@@ -9,18 +9,22 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type RunningWorker, startWorker } from '../container/worker.js';
 import { createWorkerDeps } from '../container/worker-deps.js';
 import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
+import { buildHandler as cancelTask } from '../functions/http-cancel-task.js';
 import { buildHandler as createTask } from '../functions/http-create-task.js';
 import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
+import { createSweepDeps } from '../functions/schedule-sweep.js';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
-import { type LocalConfig, loadHttpConfig, loadWorkerConfig } from '../shared/config.js';
+import { type LocalConfig, loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../shared/config.js';
 import { ENV, HTTP_ROUTES, type HttpFunctionName } from '../shared/contracts.js';
+import { sweepTasks } from '../shared/task/sweep-tasks.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
 
 const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
   'http-create-task': createTask,
+  'http-cancel-task': cancelTask,
   'http-get-task': getTask,
   'http-health': health,
 };
@@ -31,6 +35,10 @@ const REGION = 'us-east-1';
 export interface LocalCloudOptions extends LocalConfig {
   /** Run the fleet worker in this process (default true). */
   worker?: boolean;
+  /** Run the sweeper on a timer in this process (default true). */
+  sweeper?: boolean;
+  /** Extra runtime settings (LEASE_MS, SWEEP_INTERVAL_MS, …) for the functions and worker. */
+  extraEnv?: Record<string, string>;
   /** Long-poll wait of the worker, in seconds (default 20, as on AWS). */
   pollWaitSeconds?: number;
 }
@@ -109,6 +117,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       [ENV.workerConcurrency]: String(options.workerConcurrency),
       [ENV.logLevel]: options.logLevel,
       ...(options.chromiumPath === undefined ? {} : { [ENV.chromiumPath]: options.chromiumPath }),
+      ...options.extraEnv,
     };
 
     const httpDeps = createHttpDeps(loadHttpConfig(env));
@@ -131,9 +140,30 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       });
       const worker: RunningWorker = startWorker(workerDeps);
       stops.push(async () => {
-        await worker.stop({ abortInFlight: true });
+        await worker.stop({ drainMs: 0 });
         workerDeps.dispose();
       });
+    }
+
+    if (options.sweeper !== false) {
+      const sweeperConfig = loadSweeperConfig(env);
+      const sweepDeps = createSweepDeps(sweeperConfig);
+      let sweeping = false;
+      const timer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweepTasks(sweepDeps)
+          .then((report) => {
+            if (report.requeued + report.resent + report.failed + report.cancelled > 0) {
+              logger.info('sweep', { ...report });
+            }
+          })
+          .catch((error: unknown) => logger.warn('sweep failed', { error: error as Error }))
+          .finally(() => {
+            sweeping = false;
+          });
+      }, sweeperConfig.sweepIntervalMs);
+      stops.push(async () => clearInterval(timer));
     }
 
     return {

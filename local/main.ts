@@ -8,7 +8,22 @@ import { startLocalCloud } from './cloud.js';
 
 const config = loadLocalConfig(process.env);
 const started = Date.now();
-const cloud = await startLocalCloud(config);
+// Engine settings pass through to the functions, worker and sweeper, validated there.
+const passThrough = [
+  ENV.leaseMs,
+  ENV.heartbeatMs,
+  ENV.drainMs,
+  ENV.retryBaseMs,
+  ENV.retryCapMs,
+  ENV.sweepIntervalMs,
+  ENV.sweepResendAfterMs,
+  ENV.idempotencyTtlSeconds,
+  ENV.artifactUrlTtlSeconds,
+];
+const extraEnv = Object.fromEntries(
+  passThrough.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+);
+const cloud = await startLocalCloud({ ...config, extraEnv });
 
 process.stdout.write(
   [

@@ -37,10 +37,22 @@ export const provisionLocalResources = async (
         AttributeDefinitions: [
           { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
           { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.sweepIndex.partitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.sweepIndex.sortKey, AttributeType: 'N' },
         ],
         KeySchema: [
           { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
           { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: STATE_TABLE.sweepIndex.name,
+            KeySchema: [
+              { AttributeName: STATE_TABLE.sweepIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: STATE_TABLE.sweepIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
       }),
     );

@@ -30,6 +30,32 @@ const awsFrom = (e: z.output<z.ZodObject<typeof awsSchema>>) => ({
 
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
+const engineSchema = {
+  /** Lease length; heartbeats renew it. A dead worker's tasks are picked up after this. */
+  [ENV.leaseMs]: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Lease renewal period; also how soon a running task notices a cancel request. */
+  [ENV.heartbeatMs]: z.coerce.number().int().min(100).max(300_000).optional(),
+  [ENV.retryBaseMs]: z.coerce.number().int().min(0).max(900_000).default(1_000),
+  /** SQS delays a message by at most 900 s. */
+  [ENV.retryCapMs]: z.coerce.number().int().min(0).max(900_000).default(60_000),
+  /** How often the sweeper runs in a long-lived process (local cloud). */
+  [ENV.sweepIntervalMs]: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /** A queued task whose message should have been taken this long ago gets a new one. */
+  [ENV.sweepResendAfterMs]: z.coerce.number().int().min(100).max(86_400_000).default(120_000),
+};
+
+const engineFrom = (e: z.output<z.ZodObject<typeof engineSchema>>) => {
+  const leaseMs = e[ENV.leaseMs];
+  return {
+    leaseMs,
+    // Three renewals per lease: one lost write doesn't cost the lease.
+    heartbeatMs: Math.min(e[ENV.heartbeatMs] ?? Math.floor(leaseMs / 3), Math.floor(leaseMs / 2)),
+    backoff: { baseMs: e[ENV.retryBaseMs], capMs: e[ENV.retryCapMs] },
+    sweepIntervalMs: e[ENV.sweepIntervalMs],
+    sweepResendAfterMs: e[ENV.sweepResendAfterMs],
+  };
+};
+
 const httpSchema = z.object({
   ...awsSchema,
   [ENV.stage]: z.string().default('dev'),
@@ -39,6 +65,9 @@ const httpSchema = z.object({
   /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
   [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
   [ENV.apiKey]: z.string().min(16, 'must be at least 16 characters'),
+  /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
+  [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
+  ...engineSchema,
   [ENV.logLevel]: logLevel,
 });
 
@@ -52,6 +81,8 @@ export const loadHttpConfig = (env: Env) => {
     artifactBucket: e[ENV.artifactBucket],
     artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
     apiKey: e[ENV.apiKey],
+    idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
+    ...engineFrom(e),
     logLevel: e[ENV.logLevel],
   });
 };
@@ -59,6 +90,7 @@ export type HttpConfig = ReturnType<typeof loadHttpConfig>;
 
 const workerSchema = z.object({
   ...awsSchema,
+  ...engineSchema,
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
   [ENV.artifactBucket]: z.string().min(3),
@@ -66,8 +98,8 @@ const workerSchema = z.object({
   [ENV.workerId]: z.string().optional(),
   /** Browser pages this worker runs at once. */
   [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
-  /** Lease slack beyond a task's own timeout: time to store the artifact and complete. */
-  [ENV.leaseMs]: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** On SIGTERM, how long tasks in flight may run on before they are handed back. Spot gives 120 s. */
+  [ENV.drainMs]: z.coerce.number().int().min(0).max(110_000).default(75_000),
   [ENV.logLevel]: logLevel,
 });
 
@@ -75,17 +107,40 @@ export const loadWorkerConfig = (env: Env) => {
   const e = parseEnv(workerSchema, env);
   return Object.freeze({
     aws: awsFrom(e),
+    ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
     artifactBucket: e[ENV.artifactBucket],
     chromiumPath: e[ENV.chromiumPath],
     workerId: e[ENV.workerId],
     concurrency: e[ENV.workerConcurrency],
-    leaseGraceMs: e[ENV.leaseMs],
+    drainMs: e[ENV.drainMs],
     logLevel: e[ENV.logLevel],
   });
 };
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+
+const sweeperSchema = z.object({
+  ...awsSchema,
+  ...engineSchema,
+  [ENV.stage]: z.string().default('dev'),
+  [ENV.stateTable]: z.string(),
+  [ENV.fleetQueueUrl]: z.url(),
+  [ENV.logLevel]: logLevel,
+});
+
+export const loadSweeperConfig = (env: Env) => {
+  const e = parseEnv(sweeperSchema, env);
+  return Object.freeze({
+    stage: e[ENV.stage],
+    aws: awsFrom(e),
+    ...engineFrom(e),
+    stateTable: e[ENV.stateTable],
+    fleetQueueUrl: e[ENV.fleetQueueUrl],
+    logLevel: e[ENV.logLevel],
+  });
+};
+export type SweeperConfig = ReturnType<typeof loadSweeperConfig>;
 
 /** A key that is obviously local, used when LOCAL_API_KEY is unset. */
 export const DEFAULT_LOCAL_API_KEY = 'bf_local_dev_key_0123456789';

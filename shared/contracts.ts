@@ -19,6 +19,14 @@ export const ENV = {
   workerId: 'WORKER_ID',
   workerConcurrency: 'WORKER_CONCURRENCY',
   leaseMs: 'LEASE_MS',
+  heartbeatMs: 'HEARTBEAT_MS',
+  drainMs: 'DRAIN_MS',
+  retryBaseMs: 'RETRY_BASE_MS',
+  retryCapMs: 'RETRY_CAP_MS',
+  sweepIntervalMs: 'SWEEP_INTERVAL_MS',
+  sweepResendAfterMs: 'SWEEP_RESEND_AFTER_MS',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  fleetDlqUrl: 'FLEET_DLQ_URL',
   port: 'PORT',
   localDataDir: 'LOCAL_DATA_DIR',
   logLevel: 'LOG_LEVEL',
@@ -32,12 +40,17 @@ export const STATE_TABLE = {
   sortKey: 'sk',
   /** Epoch seconds after which DynamoDB may delete the row. Code checks expiry itself. */
   ttlAttribute: 'expiresAt',
+  /** Sparse GSI of live tasks by status and sweep due time (epoch ms), for the sweeper. */
+  sweepIndex: { name: 'sweep', partitionKey: 'sweepPk', sortKey: 'sweepDueAt' },
 } as const;
 
 /** Key shapes of the rows in the state table. */
 export const KEYS = {
   taskPk: (taskId: string) => `TASK#${taskId}`,
   taskSk: 'TASK',
+  taskSweepPk: (status: string) => `TASKS#${status}`,
+  idempotencyPk: (tenantId: string, key: string) => `IDEMPOTENCY#${tenantId}#${key}`,
+  idempotencySk: 'IDEMPOTENCY',
 } as const;
 
 /** SQS queues: one per execution tier, each with its dead-letter queue. */
@@ -60,10 +73,14 @@ export const ARTIFACT_BUCKET = {
 export const HTTP_ROUTES = [
   { routeKey: 'POST /v1/tasks', functionName: 'http-create-task', auth: true },
   { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
+  { routeKey: 'DELETE /v1/tasks/{id}', functionName: 'http-cancel-task', auth: true },
   { routeKey: 'GET /health', functionName: 'http-health', auth: false },
 ] as const;
 
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
+
+/** The scheduled sweeper function and how often AWS runs it. */
+export const SWEEPER = { functionName: 'schedule-sweep', rateMinutes: 1 } as const;
 
 /** CloudWatch metric namespace and names (EMF). */
 export const METRICS = {

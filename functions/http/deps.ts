@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue } from '../../shared/adapters/sqs-task-queue.js';
@@ -16,6 +17,8 @@ export interface HttpDeps {
   logger: Logger;
   verifier: ApiKeyVerifier;
   store: DynamoDbTaskStore;
+  idempotency: DynamoDbIdempotencyStore;
+  idempotencyTtlSeconds: number;
   queue: SqsTaskQueue;
   artifacts: S3ArtifactStore;
   clock: Clock;
@@ -36,6 +39,8 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
       }),
     verifier: new StaticApiKeyVerifier(config.apiKey),
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
+    idempotency: new DynamoDbIdempotencyStore(clients.dynamo, config.stateTable),
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     queue: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,

@@ -12,6 +12,8 @@ const STATUS_BY_CODE = {
   ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  TASK_ALREADY_ENDED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_TRANSITION: 409,
@@ -19,6 +21,8 @@ const STATUS_BY_CODE = {
   // Codes below describe task outcomes or internal faults; reaching a client as a
   // response status means something went wrong on our side.
   LEASE_LOST: 500,
+  LEASE_EXPIRED: 500,
+  THROTTLED: 503,
   NAVIGATION_FAILED: 500,
   TIMEOUT: 500,
   BROWSER_CRASHED: 500,

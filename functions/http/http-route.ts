@@ -121,6 +121,12 @@ const apiKeyAuth = (verifier: ApiKeyVerifier): RouteMiddleware => ({
   },
 });
 
+/** The tenant of an authenticated route (the auth middleware has run). */
+export const requireTenant = (tenant: Tenant | undefined): Tenant => {
+  if (tenant === undefined) throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, 'Missing API key.');
+  return tenant;
+};
+
 /** Wraps `handle` into a middy handler for one HTTP route. */
 export const httpRoute = (options: RouteOptions, handle: (request: HttpRequest) => Promise<JsonAnswer>) => {
   const middlewares: RouteMiddleware[] = [

@@ -1,22 +1,41 @@
 import { ConditionalCheckFailedException, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
-import { KEYS } from '../contracts.js';
+import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import type { ExpectedRow, Pingable, SaveOutcome, TaskStore } from '../task/ports.js';
-import type { Task } from '../task/task.js';
+import type { Pingable, SaveOutcome, TaskStore } from '../task/ports.js';
+import { sweepDueAt, type Task } from '../task/task.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
-const toItem = (task: Task): Item => ({
-  pk: KEYS.taskPk(task.id),
-  sk: KEYS.taskSk,
-  entity: 'task',
-  ...task,
-});
+const { sweepIndex } = STATE_TABLE;
+
+/**
+ * A live task carries the sweep index's keys (its status and when the sweeper should look
+ * at it); an ended one doesn't, so the sparse index holds only work in progress.
+ */
+const toItem = (task: Task): Item => {
+  const due = sweepDueAt(task);
+  return {
+    pk: KEYS.taskPk(task.id),
+    sk: KEYS.taskSk,
+    entity: 'task',
+    ...task,
+    ...(due === undefined
+      ? {}
+      : { [sweepIndex.partitionKey]: KEYS.taskSweepPk(task.status), [sweepIndex.sortKey]: due }),
+  };
+};
 
 const fromItem = (item: Item): Task => {
-  const { pk: _pk, sk: _sk, entity: _entity, ...task } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    entity: _entity,
+    [sweepIndex.partitionKey]: _gpk,
+    [sweepIndex.sortKey]: _gsk,
+    ...task
+  } = item;
   return task as Task;
 };
 
@@ -58,22 +77,20 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     return out.Item === undefined ? undefined : fromItem(out.Item);
   }
 
-  async save(next: Task, expected: ExpectedRow): Promise<SaveOutcome> {
+  async save(next: Task, expectedVersion: number): Promise<SaveOutcome> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: toItem(next),
-          // Timeline: the caller read the row at (status, token), computed `next` with the
-          // pure state machine, and writes it only if nobody moved the row meanwhile. A claim
-          // bumps the token, so two claims of one row can't both land, and a worker whose
-          // lease was taken over can't end the task: its token no longer matches.
-          ConditionExpression: '#status = :status AND #leaseToken = :leaseToken',
-          ExpressionAttributeNames: { '#status': 'status', '#leaseToken': 'leaseToken' },
-          ExpressionAttributeValues: {
-            ':status': expected.status,
-            ':leaseToken': expected.leaseToken,
-          },
+          // Timeline: the caller read the row at `expectedVersion`, computed `next` with the
+          // pure state machine, and writes it only if nobody wrote the row meanwhile. A
+          // claim bumps the fencing token too, so two claims of one row can't both land, and
+          // a worker whose lease was taken over can't end the task: the state machine
+          // refuses its token on the row it gets back here, without a second read.
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': expectedVersion },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -87,6 +104,22 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
       }
       throw error;
     }
+  }
+
+  async listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: sweepIndex.name,
+        KeyConditionExpression: '#pk = :pk AND #due < :before',
+        ExpressionAttributeNames: { '#pk': sweepIndex.partitionKey, '#due': sweepIndex.sortKey },
+        ExpressionAttributeValues: { ':pk': KEYS.taskSweepPk(status), ':before': before },
+        Limit: limit,
+      }),
+    );
+    // The index is eventually consistent: a row may have moved on since; callers re-check
+    // through the state machine and a conditional write.
+    return (out.Items ?? []).map(fromItem);
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,6 @@
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import type { ExpectedRow, SaveOutcome, TaskStore } from '../task/ports.js';
-import type { Task } from '../task/task.js';
+import type { SaveOutcome, TaskStore } from '../task/ports.js';
+import { sweepDueAt, type Task } from '../task/task.js';
 
 /**
  * In-memory twin of the DynamoDB task store, for unit tests of the use cases. The contract
@@ -21,16 +21,20 @@ export class MemoryTaskStore implements TaskStore {
     return row === undefined ? undefined : structuredClone(row);
   }
 
-  async save(next: Task, expected: ExpectedRow): Promise<SaveOutcome> {
+  async save(next: Task, expectedVersion: number): Promise<SaveOutcome> {
     const current = this.rows.get(next.id);
-    if (
-      current === undefined ||
-      current.status !== expected.status ||
-      current.leaseToken !== expected.leaseToken
-    ) {
+    if (current === undefined || current.version !== expectedVersion) {
       return { saved: false, current: current === undefined ? undefined : structuredClone(current) };
     }
     this.rows.set(next.id, structuredClone(next));
     return { saved: true };
+  }
+
+  async listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]> {
+    return [...this.rows.values()]
+      .filter((t) => t.status === status && (sweepDueAt(t) ?? Number.POSITIVE_INFINITY) < before)
+      .sort((a, b) => (sweepDueAt(a) ?? 0) - (sweepDueAt(b) ?? 0))
+      .slice(0, limit)
+      .map((t) => structuredClone(t));
   }
 }

@@ -19,9 +19,15 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     private readonly onMalformed: (body: string | undefined) => void = () => {},
   ) {}
 
-  async send(message: { taskId: string }): Promise<void> {
+  async send(message: { taskId: string }, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.client.send(
-      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }),
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        ...(options.delaySeconds === undefined
+          ? {}
+          : { DelaySeconds: Math.min(900, Math.max(0, Math.ceil(options.delaySeconds))) }),
+      }),
     );
   }
 

@@ -2,6 +2,7 @@ import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { ArtifactStore, TaskStore } from './ports.js';
 import type { Task } from './task.js';
 import { type TaskView, toTaskView } from './task-view.js';
+import { waitForTask } from './wait-for-task.js';
 
 export interface GetTaskDeps {
   store: TaskStore;
@@ -15,12 +16,21 @@ export interface GetTaskDeps {
  */
 export const getTask = async (
   deps: GetTaskDeps,
-  input: { tenantId: string; taskId: string },
+  input: { tenantId: string; taskId: string; waitMs?: number; signal?: AbortSignal },
 ): Promise<TaskView> => {
-  const task: Task | undefined = await deps.store.get(input.taskId);
-  if (task === undefined || task.tenantId !== input.tenantId) {
+  const found: Task | undefined = await deps.store.get(input.taskId);
+  if (found === undefined || found.tenantId !== input.tenantId) {
     throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Task ${input.taskId} not found.`);
   }
+  const task = input.waitMs ? await waitForTask(deps.store, found, input.waitMs, input.signal) : found;
+  return presentTask(deps, task);
+};
+
+/** The client's view of a task, with fresh presigned URLs for its artifacts. */
+export const presentTask = async (
+  deps: Pick<GetTaskDeps, 'artifacts' | 'artifactUrlTtlSeconds'>,
+  task: Task,
+): Promise<TaskView> => {
   const urls = new Map<string, string>();
   for (const artifact of task.result?.artifacts ?? []) {
     urls.set(artifact.key, await deps.artifacts.presignGet(artifact.key, deps.artifactUrlTtlSeconds));

@@ -4,14 +4,8 @@
  * that the same contract suite runs against.
  */
 
-import type { Task, TaskStatus } from './task.js';
+import type { Task } from './task.js';
 import type { ScreenshotOptions, TaskType } from './task-input.js';
-
-/** What the conditional write expects to find in the row it replaces. */
-export interface ExpectedRow {
-  status: TaskStatus;
-  leaseToken: number;
-}
 
 export type SaveOutcome = { saved: true } | { saved: false; current: Task | undefined };
 
@@ -20,10 +14,15 @@ export interface TaskStore {
   create(task: Task): Promise<void>;
   get(id: string): Promise<Task | undefined>;
   /**
-   * Replaces the row only if it still has `expected` status and token. On a lost race,
-   * answers the row as it stands, without a second read.
+   * Replaces the row only if it is still at `expectedVersion`. On a lost race, answers the
+   * row as it stands, without a second read.
    */
-  save(next: Task, expected: ExpectedRow): Promise<SaveOutcome>;
+  save(next: Task, expectedVersion: number): Promise<SaveOutcome>;
+  /**
+   * Live tasks in `status` whose sweep is due before `before` (see `sweepDueAt`), oldest
+   * first, at most `limit`.
+   */
+  listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]>;
 }
 
 export interface TaskMessage {
@@ -37,7 +36,8 @@ export interface ReceivedMessage {
 }
 
 export interface TaskQueue {
-  send(message: TaskMessage): Promise<void>;
+  /** Sends a message, visible after `delaySeconds` (SQS allows at most 900). */
+  send(message: TaskMessage, options?: { delaySeconds?: number }): Promise<void>;
   /** Long-polls for up to `waitSeconds`; an aborted poll answers no messages. */
   receive(options: { waitSeconds: number; signal?: AbortSignal }): Promise<ReceivedMessage[]>;
   delete(receipt: string): Promise<void>;
@@ -76,4 +76,21 @@ export interface BrowserRunner {
 /** Something the health check can ask whether it is up. */
 export interface Pingable {
   ping(): Promise<void>;
+}
+
+/** What an Idempotency-Key remembers: which request it was first used for, and its task. */
+export interface IdempotencyRecord {
+  tenantId: string;
+  key: string;
+  requestHash: string;
+  taskId: string;
+  /** Epoch seconds; after this the key may be used for a new request. */
+  expiresAt: number;
+}
+
+export type IdempotencyClaim = { claimed: true } | { claimed: false; existing: IdempotencyRecord };
+
+export interface IdempotencyStore {
+  /** Records the key unless a live record holds it; then answers that record. */
+  claim(record: IdempotencyRecord, nowSeconds: number): Promise<IdempotencyClaim>;
 }

@@ -1,76 +1,131 @@
 import type { Clock } from '../clock.js';
 import { ARTIFACT_BUCKET } from '../contracts.js';
-import { ERROR_CODES, isBrowserfleetError } from '../errors.js';
-import type { ArtifactStore, BrowserRunner, TaskStore } from './ports.js';
-import { type Task, type TaskError, type TaskEvent, transition } from './task.js';
+import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
+import { applyEvent } from './apply-event.js';
+import type { ArtifactStore, BrowserRunner, TaskQueue, TaskStore } from './ports.js';
+import { type BackoffPolicy, backoffDelayMs, classifyError } from './retry-policy.js';
+import { canRetry, failedAttempts, type StoredArtifact, type Task, type TaskEvent } from './task.js';
 
 export interface RunTaskDeps {
   store: TaskStore;
+  queue: TaskQueue;
   browser: BrowserRunner;
   artifacts: ArtifactStore;
   clock: Clock;
   /** Identifies this worker in the lease. */
   workerId: string;
-  /** Added to the task's own deadline to size the lease: room to store and complete. */
-  leaseGraceMs: number;
+  /** Length of a lease; heartbeats renew it. A dead worker's tasks are free after this. */
+  leaseMs: number;
+  /** How often the lease is renewed (and a cancel request noticed). */
+  heartbeatMs: number;
+  backoff: BackoffPolicy;
+  random: () => number;
 }
 
 export type RunOutcome =
   | { kind: 'succeeded'; task: Task }
   | { kind: 'failed'; task: Task }
-  /** Nothing to do: the task is gone or already ended. The message can go. */
-  | { kind: 'settled'; reason: 'missing' | 'already-final' }
-  /** Another worker holds a live lease. The message must stay, in case that worker dies. */
+  | { kind: 'retry-scheduled'; task: Task; delayMs: number }
+  | { kind: 'handed-back'; task: Task }
+  | { kind: 'cancelled'; task: Task }
+  /** Nothing to run: the task is gone, already ended, or was ended here (out of attempts). */
+  | { kind: 'settled'; reason: 'missing' | 'already-final' | 'expired' }
+  /** Another worker holds a live lease; it (or the sweeper, if it dies) settles the task. */
   | { kind: 'lease-held' }
   /** Our lease was taken over while we worked; nothing of ours became visible. */
   | { kind: 'lease-lost' };
 
-/** Whether the queue message that carried this run can be deleted. */
-export const messageIsDone = (outcome: RunOutcome): boolean => outcome.kind !== 'lease-held';
+export interface RunTaskInput {
+  taskId: string;
+  /** Called once the claim is written: the queue message has done its job. */
+  ack: () => Promise<void>;
+  /** Fires when the worker must stop (drain deadline): the task is handed back. */
+  shutdown?: AbortSignal;
+  onError?: (error: unknown) => void;
+  onClaimed?: (task: Task) => void;
+}
 
-const toTaskError = (error: unknown): TaskError =>
-  isBrowserfleetError(error)
-    ? { code: error.code, message: error.message }
-    : { code: ERROR_CODES.INTERNAL, message: 'The browser work failed unexpectedly.' };
+const leaseLost = () =>
+  new BrowserfleetError(ERROR_CODES.LEASE_LOST, 'Another worker took over the task.', { retryable: false });
+const cancelledByClient = () =>
+  new BrowserfleetError(ERROR_CODES.TASK_ALREADY_ENDED, 'The task was cancelled.', { retryable: false });
 
 /**
- * Runs one task: claim the lease (conditional write), drive the browser under the task's
- * deadline, store the artifact under a key that carries the fencing token, then complete
- * the row only if that token still holds. `shutdown` aborts the browser work early.
+ * Runs one task: claim the lease (conditional write), ack the message, heartbeat while the
+ * browser works under the task's deadline, store artifacts under a key that carries the
+ * fencing token, then end the row — succeeded, retry with backoff, failed, handed back or
+ * cancelled — only while the token still holds.
  */
-export const runTask = async (
-  deps: RunTaskDeps,
-  input: { taskId: string; shutdown?: AbortSignal; onError?: (error: unknown) => void },
-): Promise<RunOutcome> => {
-  const current = await deps.store.get(input.taskId);
-  if (current === undefined) return { kind: 'settled', reason: 'missing' };
+export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<RunOutcome> => {
+  const now = () => deps.clock.now();
+  const found = await deps.store.get(input.taskId);
+  if (found === undefined) return { kind: 'settled', reason: 'missing' };
 
-  const leaseMs = current.options.timeoutMs + deps.leaseGraceMs;
-  const claim = transition(current, { kind: 'claim', owner: deps.workerId, leaseMs }, deps.clock.now());
+  const claim = await applyEvent(
+    deps.store,
+    found,
+    { kind: 'claim', owner: deps.workerId, leaseMs: deps.leaseMs },
+    now,
+  );
   if (!claim.ok) {
-    return claim.reason === 'lease-held'
-      ? { kind: 'lease-held' }
-      : { kind: 'settled', reason: 'already-final' };
+    switch (claim.reason) {
+      case 'lease-held':
+        return { kind: 'lease-held' };
+      case 'attempts-exhausted':
+      case 'cancel-requested': {
+        // The owner died holding a task that is out of attempts or was cancelled: end it.
+        if (claim.task !== undefined) await applyEvent(deps.store, claim.task, { kind: 'expire' }, now);
+        return { kind: 'settled', reason: 'expired' };
+      }
+      case 'missing':
+        return { kind: 'settled', reason: 'missing' };
+      default:
+        return { kind: 'settled', reason: 'already-final' };
+    }
   }
-  const claimed = await deps.store.save(claim.task, {
-    status: current.status,
-    leaseToken: current.leaseToken,
-  });
-  if (!claimed.saved) return { kind: 'lease-held' };
+  let mine = claim.task;
+  const token = mine.leaseToken;
+  input.onClaimed?.(mine);
+  await input.ack().catch((error: unknown) => input.onError?.(error));
 
-  const running = claim.task;
-  const deadline = AbortSignal.timeout(running.options.timeoutMs);
-  const signal = input.shutdown ? AbortSignal.any([deadline, input.shutdown]) : deadline;
+  // Writes to our row go one at a time, each from the latest version we wrote.
+  let writes: Promise<unknown> = Promise.resolve();
+  const write = (event: TaskEvent) => {
+    const result = writes.then(() => applyEvent(deps.store, mine, event, now));
+    writes = result.catch(() => {});
+    return result.then((out) => {
+      if (out.ok) mine = out.task;
+      return out;
+    });
+  };
+
+  const stop = new AbortController();
+  const heartbeat = setInterval(() => {
+    void write({ kind: 'heartbeat', leaseToken: token, leaseMs: deps.leaseMs })
+      .then((out) => {
+        if (!out.ok) stop.abort(leaseLost());
+        else if (out.task.cancelRequested === true) stop.abort(cancelledByClient());
+      })
+      .catch((error: unknown) => {
+        input.onError?.(error);
+        // Unable to renew: once the lease we hold has run out, someone else may own it.
+        if ((mine.lease?.expiresAt ?? 0) <= now()) stop.abort(leaseLost());
+      });
+  }, deps.heartbeatMs);
+
+  const deadline = AbortSignal.timeout(mine.options.timeoutMs);
+  const signals = [deadline, stop.signal, ...(input.shutdown ? [input.shutdown] : [])];
+  const signal = AbortSignal.any(signals);
 
   let event: TaskEvent;
+  let delayMs = 0;
   try {
-    const output = await deps.browser.run(
-      { type: running.type, url: running.url, options: running.options },
-      signal,
-    );
-    const stored = [];
+    const output = await deps.browser.run({ type: mine.type, url: mine.url, options: mine.options }, signal);
+    if (stop.signal.aborted) throw stop.signal.reason;
+    const stored: StoredArtifact[] = [];
     for (const artifact of output.artifacts) {
-      const key = ARTIFACT_BUCKET.key(running.id, running.leaseToken, artifact.name);
+      // Keyed by the fencing token: a stale attempt's upload can never replace the winner's.
+      const key = ARTIFACT_BUCKET.key(mine.id, token, artifact.name);
       await deps.artifacts.put(key, artifact.body, artifact.contentType);
       stored.push({
         name: artifact.name,
@@ -81,26 +136,51 @@ export const runTask = async (
     }
     event = {
       kind: 'succeed',
-      leaseToken: running.leaseToken,
+      leaseToken: token,
       result: {
         artifacts: stored,
         finalUrl: output.finalUrl,
         ...(output.httpStatus === undefined ? {} : { httpStatus: output.httpStatus }),
       },
     };
-  } catch (error) {
+  } catch (caught) {
+    const error = stop.signal.aborted ? stop.signal.reason : caught;
     input.onError?.(error);
-    event = { kind: 'fail', leaseToken: running.leaseToken, error: toTaskError(error) };
+    if (isBrowserfleetError(error) && error.code === ERROR_CODES.LEASE_LOST) {
+      clearInterval(heartbeat);
+      await writes;
+      return { kind: 'lease-lost' };
+    }
+    if (stop.signal.aborted) {
+      event = { kind: 'cancelled', leaseToken: token };
+    } else if (input.shutdown?.aborted === true && !deadline.aborted) {
+      event = { kind: 'handBack', leaseToken: token };
+    } else {
+      const classified = classifyError(error);
+      const taskError = { code: classified.code, message: classified.message };
+      if (classified.retryable && canRetry(mine)) {
+        delayMs = backoffDelayMs(failedAttempts(mine) + 1, deps.backoff, deps.random);
+        event = { kind: 'retry', leaseToken: token, error: taskError, delayMs };
+      } else {
+        event = { kind: 'fail', leaseToken: token, error: taskError };
+      }
+    }
   }
+  clearInterval(heartbeat);
 
-  const ended = transition(running, event, deps.clock.now());
+  const ended = await write(event);
   if (!ended.ok) return { kind: 'lease-lost' };
-  const saved = await deps.store.save(ended.task, {
-    status: 'running',
-    leaseToken: running.leaseToken,
-  });
-  if (!saved.saved) return { kind: 'lease-lost' };
-  return ended.task.status === 'succeeded'
-    ? { kind: 'succeeded', task: ended.task }
-    : { kind: 'failed', task: ended.task };
+  const task = ended.task;
+  if (task.status === 'queued') {
+    // The row says queued; if this send is lost, the sweeper re-sends.
+    await deps.queue
+      .send({ taskId: task.id }, { delaySeconds: delayMs / 1000 })
+      .catch((error: unknown) => input.onError?.(error));
+    return event.kind === 'retry'
+      ? { kind: 'retry-scheduled', task, delayMs }
+      : { kind: 'handed-back', task };
+  }
+  if (task.status === 'succeeded') return { kind: 'succeeded', task };
+  if (task.status === 'cancelled') return { kind: 'cancelled', task };
+  return { kind: 'failed', task };
 };

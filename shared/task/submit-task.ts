@@ -1,34 +1,128 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
-import type { TaskQueue, TaskStore } from './ports.js';
+import type { IdempotencyStore, TaskQueue, TaskStore } from './ports.js';
 import { newTask, type Task } from './task.js';
-import { createTaskInputSchema } from './task-input.js';
+import { type CreateTaskInput, createTaskInputSchema } from './task-input.js';
 
 export interface SubmitTaskDeps {
   store: TaskStore;
   queue: TaskQueue;
+  idempotency: IdempotencyStore;
   clock: Clock;
   newId: () => string;
+  idempotencyTtlSeconds: number;
 }
+
+export interface SubmitTaskInput {
+  tenantId: string;
+  body: unknown;
+  /** The `Idempotency-Key` header, if the client sent one. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface Submitted {
+  task: Task;
+  /** True when an earlier request with the same key and body created the task. */
+  replayed: boolean;
+}
+
+/** Printable ASCII, as Stripe and the IETF Idempotency-Key draft use in practice. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Same meaning, same hash: keys sorted, defaults already filled in by the schema. */
+const requestHash = (input: CreateTaskInput): string => {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(input)))
+    .digest('hex');
+};
 
 /**
  * Accepts a task: validates the body, writes the row (`queued`) and only then enqueues it.
  * The row is the truth; a message lost between the two is re-sent by the sweeper.
+ * With an Idempotency-Key, a repeat of the same request answers the original task (no
+ * second execution) and the same key on a different request is refused.
  */
-export const submitTask = async (
-  deps: SubmitTaskDeps,
-  input: { tenantId: string; body: unknown },
-): Promise<Task> => {
+export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): Promise<Submitted> => {
+  const key = input.idempotencyKey;
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new BrowserfleetError(
+      ERROR_CODES.VALIDATION_FAILED,
+      'Idempotency-Key: must be 1 to 255 printable ASCII characters',
+      {
+        details: {
+          issues: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters' }],
+        },
+      },
+    );
+  }
   const parsed = parseOrThrow(createTaskInputSchema, input.body);
-  const task = newTask({
-    id: deps.newId(),
-    tenantId: input.tenantId,
-    type: parsed.type,
-    url: parsed.url,
-    options: parsed.options,
-    now: deps.clock.now(),
-  });
-  await deps.store.create(task);
+  const now = deps.clock.now();
+  const build = (id: string) =>
+    newTask({
+      id,
+      tenantId: input.tenantId,
+      type: parsed.type,
+      url: parsed.url,
+      options: parsed.options,
+      maxAttempts: parsed.maxAttempts,
+      now,
+    });
+
+  if (key === undefined) {
+    const task = build(deps.newId());
+    await deps.store.create(task);
+    await deps.queue.send({ taskId: task.id });
+    return { task, replayed: false };
+  }
+
+  const hash = requestHash(parsed);
+  const nowSeconds = Math.floor(now / 1000);
+  const taskId = deps.newId();
+  const claim = await deps.idempotency.claim(
+    {
+      tenantId: input.tenantId,
+      key,
+      requestHash: hash,
+      taskId,
+      expiresAt: nowSeconds + deps.idempotencyTtlSeconds,
+    },
+    nowSeconds,
+  );
+  if (claim.claimed) {
+    const task = build(taskId);
+    await deps.store.create(task);
+    await deps.queue.send({ taskId: task.id });
+    return { task, replayed: false };
+  }
+  if (claim.existing.requestHash !== hash) {
+    throw new BrowserfleetError(
+      ERROR_CODES.IDEMPOTENCY_KEY_REUSED,
+      `Idempotency-Key "${key}" was already used for a different request; use a new key for a new request.`,
+    );
+  }
+  const existing = await deps.store.get(claim.existing.taskId);
+  if (existing !== undefined) return { task: existing, replayed: true };
+  // The first request died between recording the key and writing the task: finish its job.
+  const task = build(claim.existing.taskId);
+  try {
+    await deps.store.create(task);
+  } catch (error) {
+    const raced = await deps.store.get(task.id);
+    if (raced !== undefined) return { task: raced, replayed: true };
+    throw error;
+  }
   await deps.queue.send({ taskId: task.id });
-  return task;
+  return { task, replayed: true };
 };

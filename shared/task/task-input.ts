@@ -4,6 +4,7 @@
  * Option names follow Puppeteer's `ScreenshotOptions`, `Viewport` and `GoToOptions`.
  */
 import { z } from 'zod';
+import { MAX_ATTEMPTS } from './task.js';
 
 /** Longest task URL accepted; browsers cope with more, but nothing sane needs it. */
 export const MAX_URL_LENGTH = 2048;
@@ -56,6 +57,8 @@ export const createTaskInputSchema = z.discriminatedUnion(
       type: z.literal('screenshot'),
       url: httpUrl,
       options: screenshotOptionsSchema.prefault({}),
+      /** Executions that may fail (retryable errors, lost workers) before the task fails. */
+      maxAttempts: z.int().min(MAX_ATTEMPTS.min).max(MAX_ATTEMPTS.max).default(MAX_ATTEMPTS.default),
     }),
   ],
   { error: 'must be one of: "screenshot"' },

@@ -1,6 +1,6 @@
 /** The JSON a client sees for a task: no lease internals, artifact keys swapped for URLs. */
 
-import type { Task, TaskError, TaskStatus } from './task.js';
+import type { AttemptRecord, Task, TaskError, TaskStatus } from './task.js';
 import type { ScreenshotOptions, TaskType } from './task-input.js';
 
 export interface ArtifactView {
@@ -23,6 +23,11 @@ export interface TaskView {
   startedAt?: string;
   endedAt?: string;
   attempts: number;
+  maxAttempts: number;
+  /** Present while a cancel request waits for the running owner to stop. */
+  cancelRequested?: boolean;
+  /** Every execution so far and how it ended. */
+  history: AttemptRecord[];
   result?: { artifacts: ArtifactView[]; finalUrl?: string; httpStatus?: number };
   error?: TaskError;
 }
@@ -42,6 +47,9 @@ export const toTaskView = (
   ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
   ...(task.endedAt === undefined ? {} : { endedAt: task.endedAt }),
   attempts: task.attempts,
+  maxAttempts: task.maxAttempts,
+  ...(task.cancelRequested === true && task.status === 'running' ? { cancelRequested: true } : {}),
+  history: task.history,
   ...(task.result === undefined
     ? {}
     : {

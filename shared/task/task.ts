@@ -2,12 +2,15 @@
  * The Task model and its state machine. Pure: no I/O, no clock of its own.
  *
  *   queued ──claim──► running ──succeed──► succeeded
- *     │                  │ └────fail─────► failed
- *     └──cancel──► cancelled
+ *     ▲                 │  │ └──fail─────► failed
+ *     │                 │  └─cancelled───► cancelled   (owner acknowledges a cancel request)
+ *     └─retry/handBack/expire─┘
+ *   queued ──cancel──► cancelled           running ──cancel──► running + cancelRequested
  *
- * A claim also takes over a `running` task whose lease has expired (its owner is gone).
- * Each claim bumps `leaseToken`, the fencing token: only the holder of the current token
- * may end the task, so a stale worker's writes are refused by the store.
+ * A claim takes a `queued` task, or a `running` one whose lease expired (its owner is
+ * gone). Each claim bumps `leaseToken`, the fencing token: only the holder of the current
+ * token may heartbeat, retry, hand back or end the task. Every transition bumps `version`;
+ * the store writes a transition only if the row is still at the version it started from.
  */
 import type { ScreenshotOptions, TaskType } from './task-input.js';
 
@@ -41,6 +44,24 @@ export interface Lease {
   expiresAt: number;
 }
 
+export type AttemptOutcome =
+  | 'succeeded'
+  | 'failed'
+  | 'retried'
+  | 'lease-expired'
+  | 'handed-back'
+  | 'cancelled';
+
+/** One claim of the task and how it ended. */
+export interface AttemptRecord {
+  attempt: number;
+  worker: string;
+  startedAt: string;
+  endedAt: string;
+  outcome: AttemptOutcome;
+  error?: TaskError;
+}
+
 export interface Task {
   id: string;
   tenantId: string;
@@ -55,74 +76,230 @@ export interface Task {
   endedAt?: string;
   /** Number of claims so far. */
   attempts: number;
+  /** Executions that may fail (retry, lost lease) before the task ends `failed`. */
+  maxAttempts: number;
   /** Fencing token: grows by one on every claim, never reused. */
   leaseToken: number;
+  /** Optimistic-concurrency version: grows by one on every write. */
+  version: number;
   lease?: Lease;
+  /** Epoch ms before which a queued task should not run (retry backoff). */
+  availableAt: number;
+  /** Epoch ms of the last queue message sent for this task. */
+  enqueuedAt: number;
+  cancelRequested?: boolean;
+  history: AttemptRecord[];
   result?: TaskResult;
   error?: TaskError;
 }
 
 export type TaskEvent =
   | { kind: 'claim'; owner: string; leaseMs: number }
+  | { kind: 'heartbeat'; leaseToken: number; leaseMs: number }
   | { kind: 'succeed'; leaseToken: number; result: TaskResult }
   | { kind: 'fail'; leaseToken: number; error: TaskError }
-  | { kind: 'cancel' };
+  | { kind: 'retry'; leaseToken: number; error: TaskError; delayMs: number }
+  | { kind: 'handBack'; leaseToken: number }
+  | { kind: 'cancelled'; leaseToken: number }
+  | { kind: 'cancel' }
+  | { kind: 'expire' }
+  | { kind: 'enqueued' };
 
-export type TransitionRefusal = 'already-final' | 'lease-held' | 'not-running' | 'stale-token' | 'not-queued';
+export type TransitionRefusal =
+  | 'already-final'
+  | 'lease-held'
+  | 'lease-live'
+  | 'not-running'
+  | 'not-queued'
+  | 'stale-token'
+  | 'cancel-requested'
+  | 'no-cancel-request'
+  | 'attempts-exhausted';
 
 export type TransitionOutcome = { ok: true; task: Task } | { ok: false; reason: TransitionRefusal };
 
 export const isFinal = (status: TaskStatus): boolean => FINAL_STATUSES.has(status);
 
+const leaseExpired = (task: Task, now: number): boolean =>
+  task.lease === undefined || task.lease.expiresAt <= now;
+
 /** Whether a claim may take the task now: queued, or running under an expired lease. */
 export const isClaimable = (task: Task, now: number): boolean =>
-  task.status === 'queued' ||
-  (task.status === 'running' && (task.lease === undefined || task.lease.expiresAt <= now));
+  task.status === 'queued' || (task.status === 'running' && leaseExpired(task, now));
+
+/** Executions that ended in a way that spends an attempt (not a hand-back or a cancel). */
+export const failedAttempts = (task: Task): number =>
+  task.history.filter(
+    (h) => h.outcome === 'retried' || h.outcome === 'lease-expired' || h.outcome === 'failed',
+  ).length;
+
+/** Whether one more failed execution would still leave an attempt to retry with. */
+export const canRetry = (task: Task): boolean => failedAttempts(task) + 1 < task.maxAttempts;
 
 /**
- * Applies one event to a task. Returns the next task, or why the event does not apply.
- * The store persists the answer with a conditional write on the status and token the
- * transition started from (see `TaskStore.save`).
+ * When the sweeper should look at a live task: a queued one once its message should have
+ * been taken (so a lost message is re-sent), a running one when its lease runs out.
+ */
+export const sweepDueAt = (task: Task): number | undefined => {
+  if (task.status === 'queued') return Math.max(task.availableAt, task.enqueuedAt);
+  if (task.status === 'running') return task.lease?.expiresAt ?? 0;
+  return undefined;
+};
+
+const record = (task: Task, at: string, outcome: AttemptOutcome, error?: TaskError): AttemptRecord[] => [
+  ...task.history,
+  {
+    attempt: task.attempts,
+    worker: task.lease?.owner ?? 'unknown',
+    startedAt: task.startedAt ?? at,
+    endedAt: at,
+    outcome,
+    ...(error === undefined ? {} : { error }),
+  },
+];
+
+/** The fields a task sheds when it leaves `running`. */
+const withoutLease = (task: Task): Task => {
+  const { lease: _lease, ...rest } = task;
+  return rest;
+};
+
+const LEASE_EXPIRED_ERROR: TaskError = {
+  code: 'LEASE_EXPIRED',
+  message: 'The worker running the task stopped renewing its lease (it crashed or was stopped).',
+};
+
+/**
+ * Applies one event to a task. Returns the next task (version + 1), or why the event does
+ * not apply. The store persists the answer with a conditional write on the version.
  */
 export const transition = (task: Task, event: TaskEvent, now: number): TransitionOutcome => {
   const at = new Date(now).toISOString();
   if (isFinal(task.status)) return { ok: false, reason: 'already-final' };
+  const next = (changes: Partial<Task>, base: Task = task): TransitionOutcome => ({
+    ok: true,
+    task: { ...base, ...changes, version: task.version + 1, updatedAt: at },
+  });
+  const ownsLease = (leaseToken: number): TransitionRefusal | undefined => {
+    if (task.status !== 'running') return 'not-running';
+    if (task.leaseToken !== leaseToken) return 'stale-token';
+    return undefined;
+  };
 
   switch (event.kind) {
     case 'claim': {
       if (!isClaimable(task, now)) return { ok: false, reason: 'lease-held' };
-      return {
-        ok: true,
-        task: {
-          ...task,
-          status: 'running',
-          updatedAt: at,
-          startedAt: at,
-          attempts: task.attempts + 1,
-          leaseToken: task.leaseToken + 1,
-          lease: { owner: event.owner, expiresAt: now + event.leaseMs },
-        },
-      };
+      if (task.cancelRequested === true) return { ok: false, reason: 'cancel-requested' };
+      const history =
+        task.status === 'running' ? record(task, at, 'lease-expired', LEASE_EXPIRED_ERROR) : task.history;
+      if (task.status === 'running' && failedAttempts({ ...task, history }) >= task.maxAttempts) {
+        // Out of attempts: `expire` ends it; a claim must not start another execution.
+        return { ok: false, reason: 'attempts-exhausted' };
+      }
+      return next({
+        status: 'running',
+        startedAt: at,
+        attempts: task.attempts + 1,
+        leaseToken: task.leaseToken + 1,
+        lease: { owner: event.owner, expiresAt: now + event.leaseMs },
+        history,
+      });
+    }
+    case 'heartbeat': {
+      const refused = ownsLease(event.leaseToken);
+      if (refused !== undefined) return { ok: false, reason: refused };
+      return next({ lease: { owner: task.lease?.owner ?? 'unknown', expiresAt: now + event.leaseMs } });
     }
     case 'succeed':
     case 'fail': {
-      if (task.status !== 'running') return { ok: false, reason: 'not-running' };
-      if (task.leaseToken !== event.leaseToken) return { ok: false, reason: 'stale-token' };
-      const { lease: _lease, ...rest } = task;
-      return {
-        ok: true,
-        task:
-          event.kind === 'succeed'
-            ? { ...rest, status: 'succeeded', updatedAt: at, endedAt: at, result: event.result }
-            : { ...rest, status: 'failed', updatedAt: at, endedAt: at, error: event.error },
-      };
+      const refused = ownsLease(event.leaseToken);
+      if (refused !== undefined) return { ok: false, reason: refused };
+      return event.kind === 'succeed'
+        ? next(
+            {
+              status: 'succeeded',
+              endedAt: at,
+              result: event.result,
+              history: record(task, at, 'succeeded'),
+            },
+            withoutLease(task),
+          )
+        : next(
+            {
+              status: 'failed',
+              endedAt: at,
+              error: event.error,
+              history: record(task, at, 'failed', event.error),
+            },
+            withoutLease(task),
+          );
+    }
+    case 'retry':
+    case 'handBack': {
+      const refused = ownsLease(event.leaseToken);
+      if (refused !== undefined) return { ok: false, reason: refused };
+      return next(
+        {
+          status: 'queued',
+          availableAt: now + (event.kind === 'retry' ? event.delayMs : 0),
+          enqueuedAt: now,
+          history:
+            event.kind === 'retry'
+              ? record(task, at, 'retried', event.error)
+              : record(task, at, 'handed-back'),
+        },
+        withoutLease(task),
+      );
+    }
+    case 'cancelled': {
+      const refused = ownsLease(event.leaseToken);
+      if (refused !== undefined) return { ok: false, reason: refused };
+      if (task.cancelRequested !== true) return { ok: false, reason: 'no-cancel-request' };
+      return next(
+        { status: 'cancelled', endedAt: at, history: record(task, at, 'cancelled') },
+        withoutLease(task),
+      );
     }
     case 'cancel': {
+      if (task.status === 'queued') return next({ status: 'cancelled', endedAt: at });
+      if (leaseExpired(task, now)) {
+        return next(
+          {
+            status: 'cancelled',
+            endedAt: at,
+            history: record(task, at, 'lease-expired', LEASE_EXPIRED_ERROR),
+          },
+          withoutLease(task),
+        );
+      }
+      if (task.cancelRequested === true) return { ok: false, reason: 'cancel-requested' };
+      // The owner sees the request at its next heartbeat and stops.
+      return next({ cancelRequested: true });
+    }
+    case 'expire': {
+      if (task.status !== 'running') return { ok: false, reason: 'not-running' };
+      if (!leaseExpired(task, now)) return { ok: false, reason: 'lease-live' };
+      const history = record(task, at, 'lease-expired', LEASE_EXPIRED_ERROR);
+      if (task.cancelRequested === true) {
+        return next({ status: 'cancelled', endedAt: at, history }, withoutLease(task));
+      }
+      if (failedAttempts({ ...task, history }) >= task.maxAttempts) {
+        return next(
+          { status: 'failed', endedAt: at, error: LEASE_EXPIRED_ERROR, history },
+          withoutLease(task),
+        );
+      }
+      return next({ status: 'queued', availableAt: now, enqueuedAt: now, history }, withoutLease(task));
+    }
+    case 'enqueued': {
       if (task.status !== 'queued') return { ok: false, reason: 'not-queued' };
-      return { ok: true, task: { ...task, status: 'cancelled', updatedAt: at, endedAt: at } };
+      return next({ enqueuedAt: now });
     }
   }
 };
+
+/** Default and bounds of `maxAttempts`. */
+export const MAX_ATTEMPTS = { default: 3, min: 1, max: 10 } as const;
 
 /** A new task as it is first written: `queued`, never claimed. */
 export const newTask = (input: {
@@ -131,6 +308,7 @@ export const newTask = (input: {
   type: TaskType;
   url: string;
   options: ScreenshotOptions;
+  maxAttempts?: number;
   now: number;
 }): Task => {
   const at = new Date(input.now).toISOString();
@@ -144,6 +322,11 @@ export const newTask = (input: {
     createdAt: at,
     updatedAt: at,
     attempts: 0,
+    maxAttempts: input.maxAttempts ?? MAX_ATTEMPTS.default,
     leaseToken: 0,
+    version: 1,
+    availableAt: input.now,
+    enqueuedAt: input.now,
+    history: [],
   };
 };

@@ -66,10 +66,7 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     await store.create(task);
     const a = apply(task, { kind: 'claim', owner: 'a', leaseMs: 1000 });
     const b = apply(task, { kind: 'claim', owner: 'b', leaseMs: 1000 });
-    const outcomes = await Promise.all([
-      store.save(a, { status: 'queued', leaseToken: 0 }),
-      store.save(b, { status: 'queued', leaseToken: 0 }),
-    ]);
+    const outcomes = await Promise.all([store.save(a, task.version), store.save(b, task.version)]);
     expect(outcomes.filter((o) => o.saved)).toHaveLength(1);
     const loser = outcomes.find((o) => !o.saved);
     expect(loser).toMatchObject({ saved: false, current: { status: 'running', leaseToken: 1 } });
@@ -82,25 +79,50 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     const task = fresh();
     await store.create(task);
     const first = apply(task, { kind: 'claim', owner: 'old', leaseMs: 10 });
-    expect(await store.save(first, { status: 'queued', leaseToken: 0 })).toEqual({ saved: true });
+    expect(await store.save(first, task.version)).toEqual({ saved: true });
     // The lease expires; a second worker takes over with token 2.
     const second = apply(first, { kind: 'claim', owner: 'new', leaseMs: 10_000 }, T0 + 100);
-    expect(await store.save(second, { status: 'running', leaseToken: 1 })).toEqual({ saved: true });
-    // The old worker finishes late and tries to complete with token 1: refused.
+    expect(await store.save(second, first.version)).toEqual({ saved: true });
+    // The old worker finishes late and tries to complete from its copy: the write is refused,
+    // and on the row it gets back the state machine refuses its token.
     const late = apply(first, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } });
-    const refused = await store.save(late, { status: 'running', leaseToken: 1 });
+    const refused = await store.save(late, first.version);
     expect(refused).toMatchObject({ saved: false, current: { leaseToken: 2, lease: { owner: 'new' } } });
+    if (refused.saved || refused.current === undefined) throw new Error('expected the row back');
+    expect(transition(refused.current, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }, T0 + 150))
+      .toEqual({ ok: false, reason: 'stale-token' });
     // The new owner completes.
     const done = apply(second, { kind: 'succeed', leaseToken: 2, result: { artifacts: [] } }, T0 + 200);
-    expect(await store.save(done, { status: 'running', leaseToken: 2 })).toEqual({ saved: true });
+    expect(await store.save(done, second.version)).toEqual({ saved: true });
     expect(await store.get(task.id)).toMatchObject({ status: 'succeeded', leaseToken: 2 });
   });
 
   it('answers a save of a missing row with saved: false and no row', async () => {
     const store = makeStore();
-    expect(await store.save(fresh(), { status: 'queued', leaseToken: 0 })).toEqual({
-      saved: false,
-      current: undefined,
-    });
+    expect(await store.save(fresh(), 1)).toEqual({ saved: false, current: undefined });
+  });
+
+  it('lists live tasks whose sweep is due, by status, and drops ended ones from the list', async () => {
+    const store = makeStore();
+    const base = 1_900_000_000_000 + Math.floor(Math.random() * 1e9);
+    const make = (offset: number) => ({ ...fresh(), availableAt: base + offset, enqueuedAt: base + offset });
+    const early = make(10);
+    const late = make(1_000);
+    await store.create(early);
+    await store.create(late);
+    const ids = (await store.listDue('queued', base + 500, 1000)).map((t) => t.id);
+    expect(ids).toContain(early.id);
+    expect(ids).not.toContain(late.id);
+    // Claimed, it moves to the running list, due when its lease runs out.
+    const running = apply(early, { kind: 'claim', owner: 'w', leaseMs: 100 }, base + 20);
+    await store.save(running, early.version);
+    expect((await store.listDue('queued', base + 500, 1000)).map((t) => t.id)).not.toContain(early.id);
+    expect((await store.listDue('running', base + 121, 1000)).map((t) => t.id)).toContain(early.id);
+    expect((await store.listDue('running', base + 119, 1000)).map((t) => t.id)).not.toContain(early.id);
+    // Ended, it is on neither list.
+    const done = apply(running, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }, base + 30);
+    await store.save(done, running.version);
+    expect((await store.listDue('running', base + 10_000, 1000)).map((t) => t.id)).not.toContain(early.id);
+    expect((await store.get(early.id))?.status).toBe('succeeded');
   });
 });

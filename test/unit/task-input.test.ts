@@ -26,6 +26,7 @@ describe('task input', () => {
         waitUntil: 'load',
         timeoutMs: 30_000,
       },
+      maxAttempts: 3,
     });
   });
 
@@ -64,6 +65,8 @@ describe('task input', () => {
     [{ type: 'screenshot', url: 'https://a.test/', options: { timeoutMs: 10 } }, 'options.timeoutMs'],
     [{ type: 'screenshot', url: 'https://a.test/', options: { fullPage: 'yes' } }, 'options.fullPage'],
     [{ type: 'screenshot', url: 'https://a.test/', options: { bogus: true } }, 'options.bogus'],
+    [{ type: 'screenshot', url: 'https://a.test/', maxAttempts: 0 }, 'maxAttempts'],
+    [{ type: 'screenshot', url: 'https://a.test/', maxAttempts: 11 }, 'maxAttempts'],
   ])('rejects %j naming the field %s', (input, field) => {
     const error = failure(input);
     expect(error.code).toBe('VALIDATION_FAILED');

@@ -97,10 +97,28 @@ describe('task state machine', () => {
     });
   });
 
-  it('cancels a queued task, but not a running one (yet)', () => {
+  it('cancels a queued task at once', () => {
     const out = transition(queued(), { kind: 'cancel' }, T0 + 5);
-    expect(out.ok && out.task.status).toBe('cancelled');
-    expect(transition(claimed(), { kind: 'cancel' }, T0)).toEqual({ ok: false, reason: 'not-queued' });
+    expect(out.ok && out.task).toMatchObject({ status: 'cancelled', endedAt: new Date(T0 + 5).toISOString() });
+  });
+
+  it('marks a running task cancelRequested; only its owner ends it, as cancelled', () => {
+    const requested = transition(claimed('w1', 5_000), { kind: 'cancel' }, T0 + 1);
+    if (!requested.ok) throw new Error(requested.reason);
+    expect(requested.task).toMatchObject({ status: 'running', cancelRequested: true });
+    expect(transition(requested.task, { kind: 'cancel' }, T0 + 2)).toEqual({ ok: false, reason: 'cancel-requested' });
+    expect(transition(requested.task, { kind: 'cancelled', leaseToken: 0 }, T0 + 2)).toEqual({
+      ok: false,
+      reason: 'stale-token',
+    });
+    const ended = transition(requested.task, { kind: 'cancelled', leaseToken: 1 }, T0 + 3);
+    expect(ended.ok && ended.task).toMatchObject({ status: 'cancelled' });
+    expect(ended.ok && ended.task.history.at(-1)).toMatchObject({ outcome: 'cancelled', worker: 'w1' });
+  });
+
+  it('cancels a running task whose owner is gone without waiting for it', () => {
+    const out = transition(claimed('w1', 5_000), { kind: 'cancel' }, T0 + 5_000);
+    expect(out.ok && out.task).toMatchObject({ status: 'cancelled' });
   });
 
   it('never leaves a final state', () => {

@@ -1,0 +1,36 @@
+/**
+ * The sweeper, on an EventBridge schedule: re-sends lost queue messages and settles tasks
+ * whose owner stopped heartbeating. The local cloud runs the same use case on a timer.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { systemClock } from '../shared/clock.js';
+import { loadSweeperConfig, type SweeperConfig } from '../shared/config.js';
+import { type SweepDeps, type SweepReport, sweepTasks } from '../shared/task/sweep-tasks.js';
+import { lazy } from './http/deps.js';
+
+export const createSweepDeps = (config: SweeperConfig): SweepDeps => {
+  const clients = createAwsClients(config.aws);
+  return {
+    store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
+    queue: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+    clock: systemClock,
+    resendAfterMs: config.sweepResendAfterMs,
+  };
+};
+
+export const buildHandler = (deps: SweepDeps, logger: Logger) => async (): Promise<SweepReport> => {
+  const report = await sweepTasks(deps);
+  logger.info('sweep done', { ...report });
+  return report;
+};
+
+export const handler = lazy(() => {
+  const config = loadSweeperConfig(process.env);
+  return buildHandler(
+    createSweepDeps(config),
+    new Logger({ serviceName: 'browserfleet-sweeper', logLevel: config.logLevel }),
+  );
+});

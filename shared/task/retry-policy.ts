@@ -1,0 +1,78 @@
+/**
+ * What happens after a failed execution: retry with backoff, or fail for good. Pure.
+ */
+import { ERROR_CODES, type ErrorCode, isBrowserfleetError } from '../errors.js';
+import type { TaskError } from './task.js';
+
+/**
+ * Which errors are worth another attempt. Transient trouble (a crashed browser, a page that
+ * was slow this time, a worker that was stopped, throttling, an unexpected fault) is;
+ * anything the same input would hit again (bad input, an unreachable or blocked
+ * destination, a script error, a status the caller asked to fail on) is not.
+ * `satisfies` makes a new code without a decision a type error.
+ */
+const RETRYABLE = {
+  VALIDATION_FAILED: false,
+  MALFORMED_JSON: false,
+  UNSUPPORTED_MEDIA_TYPE: false,
+  UNAUTHORIZED: false,
+  NOT_FOUND: false,
+  ROUTE_NOT_FOUND: false,
+  METHOD_NOT_ALLOWED: false,
+  PAYLOAD_TOO_LARGE: false,
+  CONFLICT: false,
+  TASK_ALREADY_ENDED: false,
+  LEASE_EXPIRED: true,
+  IDEMPOTENCY_KEY_REUSED: false,
+  INVALID_TRANSITION: false,
+  LEASE_LOST: false,
+  NAVIGATION_FAILED: false,
+  TIMEOUT: true,
+  BROWSER_CRASHED: true,
+  WORKER_SHUTDOWN: true,
+  THROTTLED: true,
+  DEPENDENCY_UNAVAILABLE: true,
+  CONFIG_INVALID: false,
+  INTERNAL: true,
+} as const satisfies Record<ErrorCode, boolean>;
+
+export interface ClassifiedError extends TaskError {
+  retryable: boolean;
+}
+
+/** The task-facing form of any error a run can throw. Unknown errors are internal, retryable. */
+export const classifyError = (error: unknown): ClassifiedError => {
+  if (isBrowserfleetError(error)) {
+    return { code: error.code, message: error.message, retryable: RETRYABLE[error.code] };
+  }
+  const name = (error as { name?: unknown } | undefined)?.name;
+  if (
+    name === 'ThrottlingException' ||
+    name === 'ProvisionedThroughputExceededException' ||
+    name === 'SlowDown'
+  ) {
+    return { code: ERROR_CODES.THROTTLED, message: 'A dependency throttled the task.', retryable: true };
+  }
+  return { code: ERROR_CODES.INTERNAL, message: 'The browser work failed unexpectedly.', retryable: true };
+};
+
+export interface BackoffPolicy {
+  /** Delay ceiling of the first retry, in ms. */
+  baseMs: number;
+  /** No delay ever exceeds this (SQS can delay a message by at most 900 s). */
+  capMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 60_000 };
+
+/**
+ * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
+ * Jitter"): a uniform draw in [0, min(cap, base·2^(retry−1))]. Spreading retries over the
+ * whole window keeps a burst of failures from coming back as a burst.
+ * `retry` counts from 1; `random` returns [0, 1).
+ */
+export const backoffDelayMs = (retry: number, policy: BackoffPolicy, random: () => number): number => {
+  const exponent = Math.min(Math.max(retry, 1) - 1, 30);
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
+  return Math.floor(random() * (ceiling + 1));
+};

@@ -1,0 +1,56 @@
+import type { Clock } from '../clock.js';
+import { applyEvent } from './apply-event.js';
+import type { TaskQueue, TaskStore } from './ports.js';
+
+export interface SweepDeps {
+  store: TaskStore;
+  queue: TaskQueue;
+  clock: Clock;
+  /** A queued task whose message should have been taken this long ago gets a new one. */
+  resendAfterMs: number;
+  /** Rows looked at per status per run. */
+  batchSize?: number;
+}
+
+export interface SweepReport {
+  /** Running tasks whose owner stopped heartbeating, by where they went. */
+  requeued: number;
+  failed: number;
+  cancelled: number;
+  /** Queued tasks that got a fresh message (lost enqueue, or a restart that lost the queue). */
+  resent: number;
+}
+
+/**
+ * The sweeper: nothing accepted is lost between the row and the queue, and no task stays
+ * with a dead owner. Every change goes through the state machine and a conditional write,
+ * so a sweep racing a live worker (or another sweep) changes nothing it shouldn't; a
+ * duplicate message is harmless because claims are conditional.
+ */
+export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
+  const report: SweepReport = { requeued: 0, failed: 0, cancelled: 0, resent: 0 };
+  const now = () => deps.clock.now();
+  const limit = deps.batchSize ?? 100;
+
+  for (const task of await deps.store.listDue('running', now(), limit)) {
+    const out = await applyEvent(deps.store, task, { kind: 'expire' }, now);
+    if (!out.ok) continue;
+    if (out.task.status === 'queued') {
+      report.requeued++;
+      await deps.queue.send({ taskId: out.task.id });
+    } else if (out.task.status === 'failed') {
+      report.failed++;
+    } else if (out.task.status === 'cancelled') {
+      report.cancelled++;
+    }
+  }
+
+  for (const task of await deps.store.listDue('queued', now() - deps.resendAfterMs, limit)) {
+    // Record the send first: if it is lost, the next sweep after `resendAfterMs` tries again.
+    const out = await applyEvent(deps.store, task, { kind: 'enqueued' }, now);
+    if (!out.ok) continue;
+    report.resent++;
+    await deps.queue.send({ taskId: out.task.id });
+  }
+  return report;
+};

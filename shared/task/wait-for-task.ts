@@ -1,0 +1,32 @@
+import type { TaskStore } from './ports.js';
+import { isFinal, type Task } from './task.js';
+
+/** Longest a request may hold for a task to end: API Gateway's integration limit is 30 s. */
+export const MAX_WAIT_SECONDS = 25;
+
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 500;
+
+/**
+ * Holds until the task ends or `waitMs` passes, reading the row with a growing interval
+ * (the row is the truth; a notification channel would only be a hint). Answers the task as
+ * it stands at the end. Stops early when `signal` fires (the Lambda deadline is near).
+ */
+export const waitForTask = async (
+  store: TaskStore,
+  task: Task,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<Task> => {
+  const deadline = Date.now() + waitMs;
+  let current = task;
+  let interval = FIRST_POLL_MS;
+  while (!isFinal(current.status) && Date.now() < deadline && signal?.aborted !== true) {
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))),
+    );
+    current = (await store.get(task.id)) ?? current;
+    interval = Math.min(MAX_POLL_MS, Math.ceil(interval * 1.5));
+  }
+  return current;
+};
