@@ -89,8 +89,9 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     const refused = await store.save(late, first.version);
     expect(refused).toMatchObject({ saved: false, current: { leaseToken: 2, lease: { owner: 'new' } } });
     if (refused.saved || refused.current === undefined) throw new Error('expected the row back');
-    expect(transition(refused.current, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }, T0 + 150))
-      .toEqual({ ok: false, reason: 'stale-token' });
+    expect(
+      transition(refused.current, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }, T0 + 150),
+    ).toEqual({ ok: false, reason: 'stale-token' });
     // The new owner completes.
     const done = apply(second, { kind: 'succeed', leaseToken: 2, result: { artifacts: [] } }, T0 + 200);
     expect(await store.save(done, second.version)).toEqual({ saved: true });

@@ -99,14 +99,20 @@ describe('task state machine', () => {
 
   it('cancels a queued task at once', () => {
     const out = transition(queued(), { kind: 'cancel' }, T0 + 5);
-    expect(out.ok && out.task).toMatchObject({ status: 'cancelled', endedAt: new Date(T0 + 5).toISOString() });
+    expect(out.ok && out.task).toMatchObject({
+      status: 'cancelled',
+      endedAt: new Date(T0 + 5).toISOString(),
+    });
   });
 
   it('marks a running task cancelRequested; only its owner ends it, as cancelled', () => {
     const requested = transition(claimed('w1', 5_000), { kind: 'cancel' }, T0 + 1);
     if (!requested.ok) throw new Error(requested.reason);
     expect(requested.task).toMatchObject({ status: 'running', cancelRequested: true });
-    expect(transition(requested.task, { kind: 'cancel' }, T0 + 2)).toEqual({ ok: false, reason: 'cancel-requested' });
+    expect(transition(requested.task, { kind: 'cancel' }, T0 + 2)).toEqual({
+      ok: false,
+      reason: 'cancel-requested',
+    });
     expect(transition(requested.task, { kind: 'cancelled', leaseToken: 0 }, T0 + 2)).toEqual({
       ok: false,
       reason: 'stale-token',
