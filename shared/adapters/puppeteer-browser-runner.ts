@@ -6,6 +6,7 @@
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, TimeoutError } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
+import { abortReasonToError } from '../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../task/ports.js';
 import { screenshotContentType } from '../task/task-input.js';
 
@@ -230,15 +231,4 @@ const throwIfAborted = (signal: AbortSignal): void => {
   if (signal.aborted) throw abortError(signal);
 };
 
-const abortError = (signal: AbortSignal): BrowserfleetError => {
-  const reason: unknown = signal.reason;
-  if (isBrowserfleetError(reason)) return reason;
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-    return new BrowserfleetError(ERROR_CODES.TIMEOUT, 'The task ran past its timeoutMs deadline.', {
-      retryable: true,
-    });
-  }
-  return new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The worker shut down while running the task.', {
-    retryable: true,
-  });
-};
+const abortError = abortReasonToError;

@@ -1,0 +1,83 @@
+/** Fakes for unit tests of the task use cases: pure logic, no AWS, no Chromium. */
+import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
+import { abortReasonToError } from '../../shared/task/abort-reason.js';
+import type {
+  ArtifactStore,
+  BrowserJob,
+  BrowserOutput,
+  BrowserRunner,
+  ReceivedMessage,
+  TaskMessage,
+  TaskQueue,
+} from '../../shared/task/ports.js';
+
+export class FakeQueue implements TaskQueue {
+  readonly sent: { message: TaskMessage; delaySeconds: number }[] = [];
+  async send(message: TaskMessage, options: { delaySeconds?: number } = {}): Promise<void> {
+    this.sent.push({ message, delaySeconds: options.delaySeconds ?? 0 });
+  }
+  async receive(): Promise<ReceivedMessage[]> {
+    return [];
+  }
+  async delete(): Promise<void> {}
+}
+
+export class FakeArtifacts implements ArtifactStore {
+  readonly objects = new Map<string, Uint8Array>();
+  async put(key: string, body: Uint8Array): Promise<void> {
+    this.objects.set(key, body);
+  }
+  async presignGet(key: string): Promise<string> {
+    return `memory://${key}`;
+  }
+}
+
+export type Behaviour = (job: BrowserJob, signal: AbortSignal) => Promise<BrowserOutput>;
+
+export const succeedWith =
+  (label: string): Behaviour =>
+  async (job) => ({
+    artifacts: [{ name: 'screenshot.png', contentType: 'image/png', body: new TextEncoder().encode(label) }],
+    finalUrl: job.url,
+    httpStatus: 200,
+  });
+
+export const throwCode =
+  (code: keyof typeof ERROR_CODES): Behaviour =>
+  async () => {
+    throw new BrowserfleetError(ERROR_CODES[code], `fake ${code}`);
+  };
+
+/** Runs until its signal fires, then fails as the real runner does. */
+export const hang: Behaviour = (_job, signal) =>
+  new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(abortReasonToError(signal));
+    signal.addEventListener('abort', () => reject(abortReasonToError(signal)), { once: true });
+  });
+
+/** Waits for `gate` (ignoring the signal, like a wedged page), then succeeds. */
+export const succeedAfter =
+  (gate: Promise<void>, label: string): Behaviour =>
+  async (job, signal) => {
+    await gate;
+    return succeedWith(label)(job, signal);
+  };
+
+export class FakeBrowser implements BrowserRunner {
+  calls = 0;
+  constructor(private readonly behaviours: Behaviour[] = []) {}
+  run(job: BrowserJob, signal: AbortSignal): Promise<BrowserOutput> {
+    this.calls++;
+    const behaviour = this.behaviours.shift() ?? succeedWith('default');
+    return behaviour(job, signal);
+  }
+  async close(): Promise<void> {}
+}
+
+export const deferred = () => {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+};

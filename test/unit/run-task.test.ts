@@ -1,0 +1,203 @@
+/**
+ * The task engine's promises, on fakes: one visible result per task whatever the
+ * deliveries and takeovers, retries with backoff, cancellation, hand-back, deadlines.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import { systemClock } from '../../shared/clock.js';
+import { cancelTask } from '../../shared/task/cancel-task.js';
+import { type RunTaskDeps, runTask } from '../../shared/task/run-task.js';
+import { newTask, type Task } from '../../shared/task/task.js';
+import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
+import {
+  deferred,
+  FakeArtifacts,
+  FakeBrowser,
+  FakeQueue,
+  hang,
+  succeedAfter,
+  succeedWith,
+  throwCode,
+} from '../support/fakes.js';
+
+const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {}) => {
+  const store = new MemoryTaskStore();
+  const queue = new FakeQueue();
+  const artifacts = new FakeArtifacts();
+  const task = newTask({
+    id: `t-${Math.random().toString(36).slice(2)}`,
+    tenantId: 'ten',
+    type: 'screenshot',
+    url: 'http://fixture.test/',
+    options: screenshotOptionsSchema.parse({ timeoutMs: options.timeoutMs ?? 10_000 }),
+    maxAttempts: options.maxAttempts ?? 3,
+    now: Date.now(),
+  });
+  await store.create(task);
+  const deps = (
+    browser: FakeBrowser,
+    workerId = 'w1',
+    overrides: Partial<RunTaskDeps> = {},
+  ): RunTaskDeps => ({
+    store,
+    queue,
+    artifacts,
+    browser,
+    clock: systemClock,
+    workerId,
+    leaseMs: 1_000,
+    heartbeatMs: 20,
+    backoff: { baseMs: 1_000, capMs: 60_000 },
+    random: () => 0.5,
+    ...overrides,
+  });
+  const acks: string[] = [];
+  const input = (worker = 'w1') => ({ taskId: task.id, ack: async () => void acks.push(worker) });
+  const row = async (): Promise<Task> => {
+    const found = await store.get(task.id);
+    if (found === undefined) throw new Error('row vanished');
+    return found;
+  };
+  return { store, queue, artifacts, task, deps, input, row, acks };
+};
+
+describe('runTask', () => {
+  it('claims, acks the message, stores the artifact under its token and succeeds', async () => {
+    const s = await setup();
+    const outcome = await runTask(s.deps(new FakeBrowser([succeedWith('one')])), s.input());
+    expect(outcome.kind).toBe('succeeded');
+    expect(s.acks).toEqual(['w1']);
+    const row = await s.row();
+    expect(row).toMatchObject({ status: 'succeeded', attempts: 1, leaseToken: 1 });
+    expect(row.result?.artifacts[0]?.key).toBe(`tasks/${s.task.id}/1/screenshot.png`);
+    expect(row.history).toMatchObject([{ attempt: 1, worker: 'w1', outcome: 'succeeded' }]);
+    expect(s.artifacts.objects.size).toBe(1);
+  });
+
+  it('runs a message delivered to two workers at once exactly once', async () => {
+    const s = await setup();
+    const gate = deferred();
+    const a = new FakeBrowser([succeedAfter(gate.promise, 'a')]);
+    const b = new FakeBrowser([succeedAfter(gate.promise, 'b')]);
+    const runs = [runTask(s.deps(a, 'wa'), s.input('wa')), runTask(s.deps(b, 'wb'), s.input('wb'))];
+    gate.resolve();
+    const outcomes = (await Promise.all(runs)).map((o) => o.kind).sort();
+    expect(outcomes).toEqual(['lease-held', 'succeeded']);
+    expect(a.calls + b.calls).toBe(1);
+    expect(s.artifacts.objects.size).toBe(1);
+    expect((await s.row()).attempts).toBe(1);
+  });
+
+  it('fences out a stalled worker: the takeover result is the one visible', async () => {
+    const s = await setup();
+    const stalled = deferred();
+    // Worker A never heartbeats (a paused process) and its lease runs out.
+    const runA = runTask(
+      s.deps(new FakeBrowser([succeedAfter(stalled.promise, 'stale')]), 'wa', {
+        leaseMs: 50,
+        heartbeatMs: 60_000,
+      }),
+      s.input('wa'),
+    );
+    await new Promise((r) => setTimeout(r, 80));
+    const outcomeB = await runTask(s.deps(new FakeBrowser([succeedWith('fresh')]), 'wb'), s.input('wb'));
+    expect(outcomeB.kind).toBe('succeeded');
+    stalled.resolve();
+    expect((await runA).kind).toBe('lease-lost');
+    const row = await s.row();
+    expect(row).toMatchObject({ status: 'succeeded', leaseToken: 2, attempts: 2 });
+    const key = row.result?.artifacts[0]?.key ?? '';
+    expect(key).toBe(`tasks/${s.task.id}/2/screenshot.png`);
+    expect(new TextDecoder().decode(s.artifacts.objects.get(key))).toBe('fresh');
+    expect(row.history.map((h) => [h.worker, h.outcome])).toEqual([
+      ['wa', 'lease-expired'],
+      ['wb', 'succeeded'],
+    ]);
+  });
+
+  it('retries a retryable error with a backoff delay, then succeeds', async () => {
+    const s = await setup();
+    const browser = new FakeBrowser([throwCode('BROWSER_CRASHED'), succeedWith('second')]);
+    const first = await runTask(s.deps(browser), s.input());
+    expect(first).toMatchObject({ kind: 'retry-scheduled', delayMs: 500 });
+    expect(await s.row()).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id }, delaySeconds: 0.5 }]);
+    const second = await runTask(s.deps(browser), s.input());
+    expect(second.kind).toBe('succeeded');
+    const row = await s.row();
+    expect(row.history.map((h) => h.outcome)).toEqual(['retried', 'succeeded']);
+    expect(row.history[0]?.error?.code).toBe('BROWSER_CRASHED');
+  });
+
+  it('fails a terminal error at once, without a retry', async () => {
+    const s = await setup();
+    const outcome = await runTask(s.deps(new FakeBrowser([throwCode('NAVIGATION_FAILED')])), s.input());
+    expect(outcome.kind).toBe('failed');
+    expect(await s.row()).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'NAVIGATION_FAILED' },
+    });
+    expect(s.queue.sent).toEqual([]);
+  });
+
+  it('fails once maxAttempts executions have failed, keeping the attempt history', async () => {
+    const s = await setup({ maxAttempts: 2 });
+    const browser = new FakeBrowser([throwCode('TIMEOUT'), throwCode('BROWSER_CRASHED')]);
+    expect((await runTask(s.deps(browser), s.input())).kind).toBe('retry-scheduled');
+    expect((await runTask(s.deps(browser), s.input())).kind).toBe('failed');
+    const row = await s.row();
+    expect(row).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'BROWSER_CRASHED' } });
+    expect(row.history.map((h) => `${h.outcome}:${h.error?.code}`)).toEqual([
+      'retried:TIMEOUT',
+      'failed:BROWSER_CRASHED',
+    ]);
+  });
+
+  it('stops the browser work of a running task cancelled by its tenant, within a heartbeat', async () => {
+    const s = await setup();
+    const run = runTask(s.deps(new FakeBrowser([hang])), s.input());
+    await new Promise((r) => setTimeout(r, 30));
+    const requested = await cancelTask(
+      { store: s.store, clock: systemClock },
+      { tenantId: 'ten', taskId: s.task.id },
+    );
+    expect(requested).toMatchObject({ status: 'running', cancelRequested: true });
+    const started = Date.now();
+    expect((await run).kind).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await s.row()).toMatchObject({ status: 'cancelled' });
+    expect(s.artifacts.objects.size).toBe(0);
+  });
+
+  it('hands a task back on shutdown without spending an attempt', async () => {
+    const s = await setup({ maxAttempts: 1 });
+    const shutdown = new AbortController();
+    const run = runTask(s.deps(new FakeBrowser([hang])), { ...s.input(), shutdown: shutdown.signal });
+    await new Promise((r) => setTimeout(r, 30));
+    shutdown.abort();
+    expect((await run).kind).toBe('handed-back');
+    expect(await s.row()).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id }, delaySeconds: 0 }]);
+    // Even with maxAttempts 1, the next worker may still run it.
+    expect((await runTask(s.deps(new FakeBrowser([succeedWith('x')]), 'w2'), s.input('w2'))).kind).toBe(
+      'succeeded',
+    );
+  });
+
+  it('aborts the browser work at the deadline and fails with TIMEOUT', async () => {
+    const s = await setup({ maxAttempts: 1, timeoutMs: 1_000 });
+    const started = Date.now();
+    expect((await runTask(s.deps(new FakeBrowser([hang])), s.input())).kind).toBe('failed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    expect(await s.row()).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+  });
+
+  it('drops a message for a task that already ended, without running it', async () => {
+    const s = await setup();
+    await runTask(s.deps(new FakeBrowser()), s.input());
+    const browser = new FakeBrowser();
+    expect(await runTask(s.deps(browser), s.input())).toEqual({ kind: 'settled', reason: 'already-final' });
+    expect(browser.calls).toBe(0);
+  });
+});

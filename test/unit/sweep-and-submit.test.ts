@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
+import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import type { Clock } from '../../shared/clock.js';
+import { applyEvent } from '../../shared/task/apply-event.js';
+import { submitTask } from '../../shared/task/submit-task.js';
+import { sweepTasks } from '../../shared/task/sweep-tasks.js';
+import { FakeQueue } from '../support/fakes.js';
+
+const fixedClock = (start: number) => {
+  let now = start;
+  const clock: Clock = { now: () => now };
+  return { clock, advance: (ms: number) => void (now += ms) };
+};
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const body = { type: 'screenshot', url: 'http://fixture.test/' };
+
+const world = () => {
+  const store = new MemoryTaskStore();
+  const queue = new FakeQueue();
+  const { clock, advance } = fixedClock(T0);
+  let n = 0;
+  const submitDeps = {
+    store,
+    queue,
+    clock,
+    idempotency: new MemoryIdempotencyStore(),
+    newId: () => `task-${++n}`,
+    idempotencyTtlSeconds: 3600,
+  };
+  const sweepDeps = { store, queue, clock, resendAfterMs: 60_000 };
+  return { store, queue, clock, advance, submitDeps, sweepDeps };
+};
+
+describe('the sweeper', () => {
+  it('re-sends a queued task whose message is overdue, once per resend window', async () => {
+    const w = world();
+    const { task } = await submitTask(w.submitDeps, { tenantId: 'ten', body });
+    w.queue.sent.length = 0; // as if the first message was lost
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 0 });
+    w.advance(60_001);
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 1 });
+    expect(w.queue.sent).toEqual([{ message: { taskId: task.id }, delaySeconds: 0 }]);
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 0 });
+  });
+
+  it('requeues a running task whose owner stopped heartbeating, and fails it when out of attempts', async () => {
+    const w = world();
+    const { task } = await submitTask(w.submitDeps, { tenantId: 'ten', body: { ...body, maxAttempts: 2 } });
+    const claim = async (owner: string) => {
+      const row = await w.store.get(task.id);
+      if (row === undefined) throw new Error('missing');
+      const out = await applyEvent(w.store, row, { kind: 'claim', owner, leaseMs: 1_000 }, w.clock.now);
+      expect(out.ok).toBe(true);
+    };
+    await claim('dead-1');
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ requeued: 0 });
+    w.advance(1_001);
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ requeued: 1 });
+    expect(await w.store.get(task.id)).toMatchObject({ status: 'queued' });
+    await claim('dead-2');
+    w.advance(1_001);
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ failed: 1 });
+    const row = await w.store.get(task.id);
+    expect(row).toMatchObject({ status: 'failed', error: { code: 'LEASE_EXPIRED' } });
+    expect(row?.history.map((h) => `${h.worker}:${h.outcome}`)).toEqual([
+      'dead-1:lease-expired',
+      'dead-2:lease-expired',
+    ]);
+  });
+});
+
+describe('idempotency', () => {
+  it('answers a repeat of the same request with the original task, and no second message', async () => {
+    const w = world();
+    const first = await submitTask(w.submitDeps, { tenantId: 'ten', body, idempotencyKey: 'order-42' });
+    const again = await submitTask(w.submitDeps, {
+      tenantId: 'ten',
+      // Same meaning, different spelling: defaults written out, keys reordered.
+      body: { url: body.url, type: 'screenshot', maxAttempts: 3 },
+      idempotencyKey: 'order-42',
+    });
+    expect(again).toMatchObject({ replayed: true, task: { id: first.task.id } });
+    expect(w.queue.sent).toHaveLength(1);
+  });
+
+  it('refuses the same key on a different request with IDEMPOTENCY_KEY_REUSED', async () => {
+    const w = world();
+    await submitTask(w.submitDeps, { tenantId: 'ten', body, idempotencyKey: 'k1' });
+    await expect(
+      submitTask(w.submitDeps, {
+        tenantId: 'ten',
+        body: { ...body, url: 'http://other.test/' },
+        idempotencyKey: 'k1',
+      }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('keeps tenants apart and forgets a key after its window', async () => {
+    const w = world();
+    const a = await submitTask(w.submitDeps, { tenantId: 'a', body, idempotencyKey: 'k' });
+    const b = await submitTask(w.submitDeps, { tenantId: 'b', body, idempotencyKey: 'k' });
+    expect(b.task.id).not.toBe(a.task.id);
+    w.advance(3_600_001);
+    const later = await submitTask(w.submitDeps, { tenantId: 'a', body, idempotencyKey: 'k' });
+    expect(later).toMatchObject({ replayed: false });
+    expect(later.task.id).not.toBe(a.task.id);
+  });
+
+  it('rejects a malformed key naming the header', async () => {
+    const w = world();
+    await expect(
+      submitTask(w.submitDeps, { tenantId: 'a', body, idempotencyKey: 'has space' }),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('Idempotency-Key'),
+    });
+  });
+});
