@@ -1,0 +1,211 @@
+/**
+ * The Lambda tier: the HTTP API, with one route per entry of `HTTP_ROUTES`, each served by
+ * its own function bundled from `functions/<functionName>.ts`; and the scheduled sweeper.
+ */
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV, HTTP_ROUTES, type HttpFunctionName, SWEEPER } from '../shared/contracts.js';
+import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
+import { nodeFunction } from './node-function.js';
+import type { Stage } from './stage.js';
+import {
+  type BucketAccess,
+  type QueueAccess,
+  type TableAccess,
+  wireBucket,
+  wireQueue,
+  wireTable,
+} from './wiring.js';
+
+/**
+ * What each function may touch, and how long it may run. Keyed by the contracts' function
+ * names, so a route added there without an entry here does not compile.
+ */
+const FUNCTIONS: Record<
+  HttpFunctionName,
+  { table: TableAccess; queue: QueueAccess; bucket: BucketAccess; timeout: Duration }
+> = {
+  // `?wait=N` holds at most 25 s; API Gateway gives up on an integration after 30 s.
+  'http-create-task': {
+    table: 'readWrite',
+    queue: 'send',
+    bucket: 'presignArtifacts',
+    timeout: Duration.seconds(29),
+  },
+  'http-get-task': {
+    table: 'read',
+    queue: 'urlOnly',
+    bucket: 'presignArtifacts',
+    timeout: Duration.seconds(29),
+  },
+  'http-cancel-task': {
+    table: 'readWrite',
+    queue: 'urlOnly',
+    bucket: 'presignArtifacts',
+    timeout: Duration.seconds(10),
+  },
+  // Each dependency's ping has its own 2 s deadline; they run at once.
+  'http-health': { table: 'describe', queue: 'attributes', bucket: 'head', timeout: Duration.seconds(10) },
+};
+
+/**
+ * Requests per second (and burst) for the whole API until per-tenant rate limits exist: a
+ * ceiling on what a leaked key or a runaway client can cost.
+ */
+const THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+/** One JSON line per request, with the HTTP API's own context variables. */
+const HTTP_ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    sourceIp: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    routeKey: '$context.routeKey',
+    path: '$context.path',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatencyMs: '$context.responseLatency',
+    integrationLatencyMs: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    error: '$context.error.message',
+  }),
+);
+
+export interface ApiStackProps extends StackProps {
+  readonly stage: Stage;
+  readonly table: ITable;
+  readonly fleetQueue: IQueue;
+  /**
+   * The one API key every authenticated route accepts, set as a plain env var. A later
+   * issue replaces it with per-tenant keys stored (hashed) in DynamoDB.
+   */
+  readonly apiKey: string;
+  /** True when `apiKey` is the well-known placeholder: synth warns. */
+  readonly apiKeyIsPlaceholder: boolean;
+}
+
+export class ApiStack extends Stack {
+  readonly httpApi: HttpApi;
+  readonly functions: Readonly<Record<HttpFunctionName, NodejsFunction>>;
+  readonly sweeper: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const removalPolicy = stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `browserfleet-${stage}`,
+      // The stage below carries access logs and throttling, which the default one can't.
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    const httpStage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: HTTP_ACCESS_LOG_FORMAT,
+      },
+    });
+
+    const artifactBucket = importArtifactBucket(this, stage);
+    acknowledgeArtifactObjectGrants(this, stage);
+    const functions = {} as Record<HttpFunctionName, NodejsFunction>;
+    for (const route of HTTP_ROUTES) {
+      const access = FUNCTIONS[route.functionName];
+      const fn = nodeFunction(this, route.functionName, { stage, removalPolicy, timeout: access.timeout });
+      fn.addEnvironment(ENV.stage, stage);
+      fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+      fn.addEnvironment(ENV.apiKey, props.apiKey);
+      wireTable(fn, props.table, access.table);
+      wireQueue(fn, props.fleetQueue, access.queue);
+      wireBucket(fn, artifactBucket, access.bucket);
+      functions[route.functionName] = fn;
+
+      const [method, path] = parseRouteKey(route.routeKey);
+      const httpRoute = new HttpRoute(this, `Route-${route.functionName}`, {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(path, method),
+        integration: new HttpLambdaIntegration(`Integration-${route.functionName}`, fn),
+      });
+      Validations.of(httpRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: route.auth
+          ? 'The function authenticates the API key itself (one place maps auth failures to 401 bodies); ' +
+            'an API Gateway Lambda authorizer arrives with per-tenant keys.'
+          : 'Public on purpose: an unauthenticated health check for load balancers and uptime probes.',
+      });
+    }
+    this.functions = functions;
+
+    // The sweeper re-sends lost messages and settles tasks whose owner died. It finishes
+    // before the next run is due, and a failed run is not retried: the next one is the retry.
+    this.sweeper = nodeFunction(this, SWEEPER.functionName, {
+      stage,
+      removalPolicy,
+      timeout: Duration.minutes(SWEEPER.rateMinutes).minus(Duration.seconds(5)),
+      retryAttempts: 0,
+    });
+    this.sweeper.addEnvironment(ENV.stage, stage);
+    this.sweeper.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+    wireTable(this.sweeper, props.table, 'readWrite');
+    wireQueue(this.sweeper, props.fleetQueue, 'send');
+    new Rule(this, 'SweepSchedule', {
+      description: 'Runs the browserfleet sweeper',
+      schedule: Schedule.rate(Duration.minutes(SWEEPER.rateMinutes)),
+      targets: [new LambdaFunction(this.sweeper, { retryAttempts: 0 })],
+    });
+
+    if (props.apiKeyIsPlaceholder) {
+      Annotations.of(this).addWarningV2(
+        'browserfleet:placeholder-api-key',
+        'The HTTP API accepts a placeholder API key that is public in the source. Deploy with ' +
+          '`-c apiKey=<at least 16 random characters>`.',
+      );
+    }
+
+    new CfnOutput(this, 'HttpApiUrl', { value: httpStage.url });
+  }
+}
+
+/** `'POST /v1/tasks'` → `[HttpMethod.POST, '/v1/tasks']`; a typo in the contracts fails synth. */
+export const parseRouteKey = (routeKey: string): [HttpMethod, string] => {
+  const [method, path, ...rest] = routeKey.split(' ');
+  const httpMethod = Object.values(HttpMethod).find((m) => m === method);
+  if (httpMethod === undefined || path === undefined || !path.startsWith('/') || rest.length > 0) {
+    throw new Error(`Route key "${routeKey}" is not "<METHOD> /<path>".`);
+  }
+  return [httpMethod, path];
+};

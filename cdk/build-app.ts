@@ -1,0 +1,78 @@
+/**
+ * The whole browserfleet app for one stage: the state, API and fleet stacks, checked by
+ * cdk-nag. `app.ts` calls it with CDK context; the tests call it directly.
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { ApiStack } from './api-stack.js';
+import { FleetStack } from './fleet-stack.js';
+import { stageSchema } from './stage.js';
+import { StateStack } from './state-stack.js';
+
+/**
+ * Used when no `apiKey` is given for dev, so `cdk synth` works out of the box. It is in
+ * the source, hence public: synth warns, and prod refuses it.
+ */
+export const PLACEHOLDER_API_KEY = 'bf_placeholder_api_key_set_context_apiKey';
+
+export const buildOptionsSchema = z.object({
+  stage: stageSchema.default('dev'),
+  /** Same rule as the HTTP functions' config, so a key synth accepts is one they accept. */
+  apiKey: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+export type BuildOptions = z.input<typeof buildOptionsSchema>;
+
+export interface BrowserfleetApp {
+  readonly app: App;
+  readonly state: StateStack;
+  readonly api: ApiStack;
+  readonly fleet: FleetStack;
+}
+
+export const buildApp = (options: BuildOptions, app: App = new App()): BrowserfleetApp => {
+  const parsed = buildOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new Error(`Invalid CDK context:\n${z.prettifyError(parsed.error)}`);
+  }
+  const { stage, apiKey } = parsed.data;
+  if (stage === 'prod' && apiKey === undefined) {
+    throw new Error(
+      'Stage prod needs an API key: pass `-c apiKey=<at least 16 random characters>` ' +
+        '(the placeholder used for dev is public).',
+    );
+  }
+
+  // Strong references (exports/imports) between the stacks, said explicitly: CloudFormation
+  // then refuses to delete state that a stateless stack still uses. Set here rather than in
+  // cdk.json so the tests, which build the app without the CLI, synthesize the same thing.
+  if (app.node.tryGetContext(DEFAULT_CROSS_STACK_REFERENCES) === undefined) {
+    app.node.setContext(DEFAULT_CROSS_STACK_REFERENCES, 'strong');
+  }
+
+  Tags.of(app).add('project', 'browserfleet');
+  Tags.of(app).add('stage', stage);
+
+  // Environment-agnostic stacks: they synthesize offline, without credentials or lookups,
+  // and deploy to whichever account and region the CLI is pointed at.
+  const state = new StateStack(app, `browserfleet-${stage}-state`, { stage });
+  const shared = { stage, table: state.table, fleetQueue: state.fleetQueue };
+  const api = new ApiStack(app, `browserfleet-${stage}-api`, {
+    ...shared,
+    apiKey: apiKey ?? PLACEHOLDER_API_KEY,
+    apiKeyIsPlaceholder: apiKey === undefined,
+  });
+  const fleet = new FleetStack(app, `browserfleet-${stage}-fleet`, shared);
+  // Also implied by the table and queue references; said outright because the artifact
+  // bucket is referenced by name, which CDK can't see.
+  api.addStackDependency(state);
+  fleet.addStackDependency(state);
+
+  // cdk-nag 3 is a policy-validation plugin: it runs at synthesis and fails it on any
+  // finding that is not acknowledged (Validations.of(construct).acknowledge, with a reason).
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+
+  return { app, state, api, fleet };
+};

@@ -1,0 +1,71 @@
+/**
+ * One way to make a Lambda function from `functions/<name>.ts`: Node 22 on arm64, bundled
+ * locally by esbuild (a devDependency, so no Docker) as ESM, with its own log group and a
+ * role that may write to it and nothing else until the wiring helpers grant more.
+ */
+import { join } from 'node:path';
+import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { REPO_ROOT } from './repo-root.js';
+import type { Stage } from './stage.js';
+
+export interface NodeFunctionProps {
+  readonly stage: Stage;
+  readonly timeout: Duration;
+  /** Of the log group. */
+  readonly removalPolicy: RemovalPolicy;
+  /** Retries of an asynchronous invocation (Lambda's default is 2). */
+  readonly retryAttempts?: number;
+}
+
+/** `name` is the entry file's name in `functions/`, and the deployed name's suffix. */
+export const nodeFunction = (scope: Construct, name: string, props: NodeFunctionProps): NodejsFunction => {
+  const logGroup = new LogGroup(scope, `Logs-${name}`, {
+    retention: RetentionDays.ONE_MONTH,
+    removalPolicy: props.removalPolicy,
+  });
+  // Our own role instead of the default one with the AWSLambdaBasicExecutionRole managed
+  // policy: it may write to this function's log group, not to every log group.
+  const role = new Role(scope, `Role-${name}`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  const fn = new NodejsFunction(scope, `Fn-${name}`, {
+    functionName: `browserfleet-${props.stage}-${name}`,
+    entry: join(REPO_ROOT, 'functions', `${name}.ts`),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    runtime: Runtime.NODEJS_22_X,
+    architecture: Architecture.ARM_64,
+    memorySize: 512,
+    timeout: props.timeout,
+    ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
+    role,
+    logGroup,
+    // Stack traces name functions/ and shared/ lines, not the minified bundle's.
+    environment: { NODE_OPTIONS: '--enable-source-maps' },
+    bundling: {
+      format: OutputFormat.ESM,
+      target: 'node22',
+      mainFields: ['module', 'main'],
+      // Bundled CommonJS dependencies call require(); ESM has none until we make one.
+      banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      // The SDK is bundled too: the function then runs the SDK versions the tests ran,
+      // not whichever copy the Lambda runtime carries.
+      externalModules: [],
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+    },
+  });
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'Pinned to nodejs22.x on purpose: the toolchain, the local cloud and the fleet image all run Node 22; ' +
+      'the runtime moves with them, in one change.',
+  });
+  return fn;
+};

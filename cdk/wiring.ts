@@ -1,0 +1,117 @@
+/**
+ * Env var and IAM grant, wired in one call. Each helper tells a consumer (a Lambda function,
+ * or a container with its task role) where a resource is and grants exactly the access
+ * asked for, so a function can't learn a resource's name without the rights it needs, nor
+ * hold rights to a resource it was never told about.
+ */
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ContainerDefinition } from 'aws-cdk-lib/aws-ecs';
+import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { ENV } from '../shared/contracts.js';
+import { ARTIFACT_KEY_PATTERN } from './artifact-bucket.js';
+import { STATE_TABLE_INDEXES } from './state-stack.js';
+
+/** Code that reads env vars and acts as an IAM principal. A Lambda function is one as it is. */
+export interface Consumer extends IGrantable {
+  addEnvironment(name: string, value: string): unknown;
+}
+
+/** A container as a consumer: env vars on the container, grants on its task role. */
+export const containerConsumer = (container: ContainerDefinition, taskRole: IRole): Consumer => ({
+  grantPrincipal: taskRole.grantPrincipal,
+  addEnvironment: (name, value) => container.addEnvironment(name, value),
+});
+
+/**
+ * - `readWrite`: rows are created and moved through their states (conditional writes).
+ * - `read`: rows are only read.
+ * - `describe`: only `DescribeTable`, the health check's ping.
+ */
+export type TableAccess = 'readWrite' | 'read' | 'describe';
+
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const TABLE_ACTIONS: Record<TableAccess, string[]> = {
+  readWrite: [
+    ...READ_ACTIONS,
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+  read: READ_ACTIONS,
+  describe: ['dynamodb:DescribeTable'],
+};
+
+/**
+ * Grants name the table and each of its indexes (`STATE_TABLE_INDEXES`) by ARN, not
+ * `index/*`: an index added to the table is added to the grants by the same list.
+ */
+export const wireTable = (consumer: Consumer, table: ITable, access: TableAccess): void => {
+  consumer.addEnvironment(ENV.stateTable, table.tableName);
+  const indexes = STATE_TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index.name}`);
+  grant(
+    consumer,
+    TABLE_ACTIONS[access],
+    access === 'describe' ? [table.tableArn] : [table.tableArn, ...indexes],
+  );
+};
+
+/**
+ * - `send`: enqueues tasks.
+ * - `run`: what a runner does: receives and deletes messages, and sends one (delayed) to
+ *   retry or hand back a task.
+ * - `attributes`: only `GetQueueAttributes`, the health check's ping.
+ * - `urlOnly`: no access. The HTTP config requires the URL in every HTTP function, also
+ *   in those that never call SQS.
+ */
+export type QueueAccess = 'send' | 'run' | 'attributes' | 'urlOnly';
+
+export const wireQueue = (consumer: Consumer, queue: IQueue, access: QueueAccess): void => {
+  consumer.addEnvironment(ENV.fleetQueueUrl, queue.queueUrl);
+  switch (access) {
+    case 'send':
+      queue.grantSendMessages(consumer);
+      return;
+    case 'run':
+      queue.grantConsumeMessages(consumer);
+      queue.grantSendMessages(consumer);
+      return;
+    case 'attributes':
+      queue.grant(consumer, 'sqs:GetQueueAttributes');
+      return;
+    case 'urlOnly':
+      return;
+  }
+};
+
+/**
+ * - `putArtifacts`: writes artifact objects (a runner).
+ * - `presignArtifacts`: reads artifact objects. A presigned URL carries the rights of
+ *   whoever signed it, so the signing function needs `GetObject` itself.
+ * - `head`: only `HeadBucket` (which IAM checks as `ListBucket`), the health check's ping.
+ * - `nameOnly`: no access; the HTTP config requires the name in every HTTP function.
+ */
+export type BucketAccess = 'putArtifacts' | 'presignArtifacts' | 'head' | 'nameOnly';
+
+export const wireBucket = (consumer: Consumer, bucket: IBucket, access: BucketAccess): void => {
+  consumer.addEnvironment(ENV.artifactBucket, bucket.bucketName);
+  switch (access) {
+    case 'putArtifacts':
+      grant(consumer, ['s3:PutObject'], [bucket.arnForObjects(ARTIFACT_KEY_PATTERN)]);
+      return;
+    case 'presignArtifacts':
+      grant(consumer, ['s3:GetObject'], [bucket.arnForObjects(ARTIFACT_KEY_PATTERN)]);
+      return;
+    case 'head':
+      grant(consumer, ['s3:ListBucket'], [bucket.bucketArn]);
+      return;
+    case 'nameOnly':
+      return;
+  }
+};
+
+const grant = (grantee: IGrantable, actions: string[], resourceArns: string[]): void => {
+  Grant.addToPrincipal({ grantee, actions, resourceArns });
+};

@@ -1,0 +1,359 @@
+/**
+ * CDK assertions: one test per design decision, each named after it. The app is built
+ * in-process as `cdk synth` builds it (esbuild bundles the functions; the worker image is
+ * only staged, never built), once for dev and once for prod.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserfleetApp, type BuildOptions, buildApp } from '../../cdk/build-app.js';
+import { loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../../shared/config.js';
+import {
+  ENV,
+  HTTP_ROUTES,
+  type HttpFunctionName,
+  QUEUES,
+  resourceName,
+  STATE_TABLE,
+  SWEEPER,
+} from '../../shared/contracts.js';
+
+/** Building both apps (esbuild bundles five functions for each) takes about 8 s here. */
+const SYNTH_TIMEOUT_MS = 60_000;
+
+const PROD_API_KEY = 'test_prod_key_0123456789';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+
+const outdirs: string[] = [];
+const build = (options: BuildOptions): BrowserfleetApp => {
+  const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-test-'));
+  outdirs.push(outdir);
+  // Synthesis reports cdk-nag findings instead of throwing on them, so that the cdk-nag
+  // test below names what it found rather than every test failing in beforeAll.
+  const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false };
+  return buildApp(options, new App({ outdir, context }));
+};
+
+describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
+  let dev: BrowserfleetApp;
+  let prod: BrowserfleetApp;
+  let state: Template;
+  let api: Template;
+  let fleet: Template;
+  let prodState: Template;
+
+  beforeAll(() => {
+    dev = build({ stage: 'dev' });
+    prod = build({ stage: 'prod', apiKey: PROD_API_KEY });
+    state = Template.fromStack(dev.state);
+    api = Template.fromStack(dev.api);
+    fleet = Template.fromStack(dev.fleet);
+    prodState = Template.fromStack(prod.state);
+  }, SYNTH_TIMEOUT_MS);
+
+  afterAll(() => {
+    for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('fleet runs on FARGATE_SPOT above an on-demand FARGATE base of one task', () => {
+    const [service] = Object.values(fleet.findResources('AWS::ECS::Service')) as Resource[];
+    const strategy = service?.Properties.CapacityProviderStrategy as Array<Record<string, unknown>>;
+    expect(strategy).toHaveLength(2);
+    // One on-demand task that a Spot reclaim can't take; every task beyond it on Spot.
+    expect(strategy).toContainEqual({ CapacityProvider: 'FARGATE', Base: 1, Weight: 0 });
+    const spot = strategy.find((s) => s.CapacityProvider === 'FARGATE_SPOT');
+    expect(spot?.Weight).toBeGreaterThan(0);
+    expect(spot?.Base ?? 0).toBe(0);
+  });
+
+  it('fleet tasks are x86-64, because @sparticuz/chromium ships only an x86-64 Chromium', () => {
+    fleet.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      Cpu: '2048',
+      Memory: '4096',
+    });
+  });
+
+  it('worker gets 120 s between SIGTERM and SIGKILL to drain (Fargate maximum, Spot notice)', () => {
+    fleet.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ StopTimeout: 120 })],
+    });
+  });
+
+  it("worker's drain on SIGTERM ends before ECS's stop timeout kills it", () => {
+    const env = workerEnvironment();
+    const [container] = workerContainers();
+    const { drainMs } = loadWorkerConfig(withDeployTimeStandIns(env));
+    // Room after the drain to write the handed-back rows and close Chromium.
+    expect(drainMs + 10_000).toBeLessThanOrEqual((container?.StopTimeout ?? 0) * 1000);
+  });
+
+  it('worker runs under an init process, which reaps orphaned Chromium processes', () => {
+    fleet.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({ LinuxParameters: Match.objectLike({ InitProcessEnabled: true }) }),
+      ],
+    });
+  });
+
+  it('fleet queue hands a message to its DLQ after QUEUES.maxReceiveCount receives', () => {
+    const dlqs = state.findResources('AWS::SQS::Queue', {
+      Properties: { QueueName: resourceName(QUEUES.fleet.dlqBaseName, 'dev') },
+    });
+    const [dlqLogicalId] = Object.keys(dlqs);
+    expect(dlqLogicalId).toBeDefined();
+    state.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: resourceName(QUEUES.fleet.baseName, 'dev'),
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [dlqLogicalId, 'Arn'] },
+        maxReceiveCount: QUEUES.maxReceiveCount,
+      },
+    });
+  });
+
+  it('fleet queue hides a received message for QUEUES.visibilityTimeoutSeconds', () => {
+    state.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: resourceName(QUEUES.fleet.baseName, 'dev'),
+      VisibilityTimeout: QUEUES.visibilityTimeoutSeconds,
+    });
+  });
+
+  it('queues are encrypted and refuse requests without TLS', () => {
+    state.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+    state.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: denyWithoutTls() }, 2);
+  });
+
+  it('state table has point-in-time recovery and the TTL attribute from contracts', () => {
+    state.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: resourceName(STATE_TABLE.baseName, 'dev'),
+      KeySchema: [
+        { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it('state table has the sparse sweep index from contracts, so the sweeper never scans', () => {
+    const { sweepIndex } = STATE_TABLE;
+    state.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: sweepIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: sweepIndex.sortKey, AttributeType: 'N' },
+      ]),
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: sweepIndex.name,
+          KeySchema: [
+            { AttributeName: sweepIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: sweepIndex.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+  });
+
+  it('prod state table has deletion protection and is retained; dev is not', () => {
+    prodState.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    state.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  it('artifact bucket blocks all public access and refuses requests without TLS', () => {
+    state.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    state.hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: denyWithoutTls() });
+  });
+
+  it('every route in HTTP_ROUTES exists on the HTTP API, served by its own function', () => {
+    const routes = api.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>;
+    expect(Object.values(routes).map((r) => r.Properties.RouteKey)).toEqual(
+      expect.arrayContaining(HTTP_ROUTES.map((r) => r.routeKey)),
+    );
+    expect(Object.keys(routes)).toHaveLength(HTTP_ROUTES.length);
+    for (const route of HTTP_ROUTES) {
+      const served = Object.values(routes).find((r) => r.Properties.RouteKey === route.routeKey);
+      const integrationId = JSON.stringify(served?.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
+      const integration = api.toJSON().Resources[integrationId] as Resource;
+      const functionId = (integration.Properties.IntegrationUri as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+      expect(functionId).toBe(functionLogicalId(route.functionName));
+    }
+  });
+
+  it('HTTP functions get every env var their config requires, named from ENV', () => {
+    for (const route of HTTP_ROUTES) {
+      const env = functionEnvironment(route.functionName);
+      expect(Object.keys(env)).toEqual(
+        expect.arrayContaining([
+          ENV.stage,
+          ENV.stateTable,
+          ENV.fleetQueueUrl,
+          ENV.artifactBucket,
+          ENV.apiKey,
+          ENV.logLevel,
+        ]),
+      );
+      // The runtime's own config accepts what CDK sets (deploy-time values stood in for).
+      expect(() => loadHttpConfig(withDeployTimeStandIns(env))).not.toThrow();
+    }
+  });
+
+  it('fleet worker gets every env var its config requires, named from ENV', () => {
+    const env = workerEnvironment();
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([
+        ENV.stateTable,
+        ENV.fleetQueueUrl,
+        ENV.artifactBucket,
+        ENV.workerConcurrency,
+        ENV.logLevel,
+      ]),
+    );
+    expect(() => loadWorkerConfig(withDeployTimeStandIns(env))).not.toThrow();
+  });
+
+  it('sweeper runs every SWEEPER.rateMinutes with the env vars its config requires', () => {
+    api.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${SWEEPER.rateMinutes} minute${SWEEPER.rateMinutes === 1 ? '' : 's'})`,
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(SWEEPER.functionName), 'Arn'] } }),
+      ],
+    });
+    const env = functionEnvironment(SWEEPER.functionName);
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([ENV.stateTable, ENV.fleetQueueUrl, ENV.logLevel]),
+    );
+    expect(() => loadSweeperConfig(withDeployTimeStandIns(env))).not.toThrow();
+  });
+
+  it('each HTTP function may do only what its route needs', () => {
+    const writes = /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:Put|sqs:SendMessage)/;
+    const create = functionActions('http-create-task');
+    expect(create).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'sqs:SendMessage', 's3:GetObject']));
+    expect(create.filter((a) => a.startsWith('s3:Put'))).toEqual([]);
+
+    const get = functionActions('http-get-task');
+    expect(get).toEqual(expect.arrayContaining(['dynamodb:GetItem', 's3:GetObject']));
+    expect(get.filter((a) => writes.test(a) || a.startsWith('sqs:'))).toEqual([]);
+
+    const cancel = functionActions('http-cancel-task');
+    expect(cancel).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect(cancel.filter((a) => a.startsWith('sqs:') || a.startsWith('s3:Put'))).toEqual([]);
+
+    expect(functionActions('http-health').sort()).toEqual(
+      [
+        'dynamodb:DescribeTable',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:ListBucket',
+        'sqs:GetQueueAttributes',
+      ].sort(),
+    );
+  });
+
+  it('cdk-nag (AwsSolutions) reports no unacknowledged errors', () => {
+    for (const built of [dev, prod]) {
+      const report = new AwsSolutionsChecks().validateScope(built.app);
+      const errors = report.violations
+        .filter((v) => v.severity === 'error')
+        .map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+      expect(errors).toEqual([]);
+    }
+  });
+
+  it('prod refuses to synthesize with the public placeholder API key', () => {
+    expect(() => build({ stage: 'prod' })).toThrow(/apiKey/);
+  });
+
+  it('an unknown stage fails synth instead of deploying something unnamed', () => {
+    expect(() => build({ stage: 'staging' as 'dev' })).toThrow(/stage/);
+  });
+
+  /** The logical ID of the Lambda function from `functions/<name>.ts` (deployed as `browserfleet-dev-<name>`). */
+  const functionLogicalId = (name: string): string => {
+    const found = Object.keys(
+      api.findResources('AWS::Lambda::Function', {
+        Properties: { FunctionName: `browserfleet-dev-${name}` },
+      }),
+    );
+    expect(found).toHaveLength(1);
+    return found[0] ?? '';
+  };
+
+  const functionEnvironment = (name: string): Record<string, unknown> => {
+    const fn = api.toJSON().Resources[functionLogicalId(name)] as Resource;
+    return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  };
+
+  const workerContainers = () => {
+    const [taskDefinition] = Object.values(fleet.findResources('AWS::ECS::TaskDefinition')) as Resource[];
+    return taskDefinition?.Properties.ContainerDefinitions as Array<{
+      StopTimeout?: number;
+      Environment?: Array<{ Name: string; Value: unknown }>;
+    }>;
+  };
+
+  const workerEnvironment = (): Record<string, unknown> => {
+    const [container] = workerContainers();
+    return Object.fromEntries((container?.Environment ?? []).map((e) => [e.Name, e.Value]));
+  };
+
+  /** Every IAM action granted to the role of the function serving `name`. */
+  const functionActions = (name: HttpFunctionName): string[] => {
+    const fn = api.toJSON().Resources[functionLogicalId(name)] as Resource;
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(
+      api.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    ) as Resource[];
+    return policies.flatMap((p) =>
+      (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap(
+        (s) => s.Action,
+      ),
+    );
+  };
+});
+
+/** A bucket or queue policy statement that denies every request made without TLS. */
+const denyWithoutTls = () =>
+  Match.objectLike({
+    Statement: Match.arrayWith([
+      Match.objectLike({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]),
+  });
+
+/**
+ * CloudFormation resolves some values only at deploy time (a queue URL, a table name): a
+ * value of each shape the configs accept stands in for them.
+ */
+const withDeployTimeStandIns = (env: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : 'https://resolved-at-deploy-time.example/value',
+    ]),
+  );
