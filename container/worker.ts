@@ -55,6 +55,7 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         taskId: message.taskId,
         ack,
         shutdown: shutdown.signal,
+        onClaimed: (task) => logger.info('task claimed', { taskId: task.id, leaseToken: task.leaseToken }),
         onError: (error) =>
           logger.warn('task attempt error', { taskId: message.taskId, error: error as Error }),
       });

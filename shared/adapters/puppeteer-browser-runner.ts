@@ -170,6 +170,9 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
+      // CDP over a pipe instead of a debugging port: if this process dies, even by SIGKILL,
+      // the pipe closes and Chromium exits with it, so a killed worker leaves no orphans.
+      pipe: true,
     });
     browser.on('disconnected', () => {
       this.options.onEvent?.('browser-disconnected', { pid: browser.process()?.pid });

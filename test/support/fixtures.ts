@@ -7,10 +7,30 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-/** Serves the given pages (path → HTML) on an ephemeral loopback port. */
+/**
+ * Serves the given pages (path → HTML) on an ephemeral loopback port. `/slow?ms=N` answers
+ * after N ms, for tasks that must still be running when a test acts on them.
+ */
 export const startFixtureServer = async (pages: Record<string, string>): Promise<FixtureServer> => {
+  const seen = new Set<string>();
   const server: Server = createServer((req, res) => {
-    const page = pages[new URL(req.url ?? '/', 'http://x').pathname];
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/slow') {
+      // `once=K`: only the first request for K is slow (a page that is slow "this time").
+      const once = url.searchParams.get('once');
+      const slow = once === null || !seen.has(once);
+      if (once !== null) seen.add(once);
+      const timer = setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          res.end(`<html><body><h1>slow ${url.searchParams.get('ms')}</h1></body></html>`);
+        },
+        slow ? Number(url.searchParams.get('ms') ?? 1000) : 0,
+      );
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    const page = pages[url.pathname];
     if (page === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');

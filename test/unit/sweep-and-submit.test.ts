@@ -10,7 +10,10 @@ import { FakeQueue } from '../support/fakes.js';
 const fixedClock = (start: number) => {
   let now = start;
   const clock: Clock = { now: () => now };
-  return { clock, advance: (ms: number) => void (now += ms) };
+  const advance = (ms: number): void => {
+    now += ms;
+  };
+  return { clock, advance };
 };
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
