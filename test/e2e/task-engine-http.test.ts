@@ -1,0 +1,107 @@
+/** The task engine's HTTP surface: sync wait, cancellation, idempotency keys. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAST_ENGINE_ENV } from '../support/engine-env.js';
+import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
+import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
+
+let site: FixtureServer;
+let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  site = await startFixtureServer({ '/': '<h1>engine</h1>' });
+  cloud = await startTestCloud({ extraEnv: { ...FAST_ENGINE_ENV } });
+  api = apiClient(cloud.url, TEST_API_KEY);
+});
+afterAll(async () => {
+  await cloud?.dispose();
+  await site?.close();
+});
+
+const post = (body: unknown, { query = '', key }: { query?: string; key?: string } = {}) =>
+  api.call('POST', `/v1/tasks${query}`, {
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
+  });
+
+describe('sync wait', () => {
+  it('POST ?wait=N answers 200 with the finished task when it ends in time', async () => {
+    const res = await post({ type: 'screenshot', url: `${site.url}/` }, { query: '?wait=20' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('succeeded');
+    expect(res.body.result.artifacts[0].url).toMatch(/^http/);
+  });
+
+  it('POST ?wait=N answers 202 with the task as it stands when N passes first', async () => {
+    const started = Date.now();
+    const res = await post({ type: 'screenshot', url: `${site.url}/slow?ms=5000` }, { query: '?wait=1' });
+    expect(res.status).toBe(202);
+    expect(['queued', 'running']).toContain(res.body.status);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    const done = await api.call('GET', `/v1/tasks/${res.body.id}?wait=20`);
+    expect(done.body.status).toBe('succeeded');
+  });
+
+  it.each(['?wait=26', '?wait=-1', '?wait=soon', '?colour=red'])(
+    'refuses %s with 400 naming the parameter',
+    async (q) => {
+      const res = await api.call('GET', `/v1/tasks/x${q}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+      expect(res.body.error.message).toMatch(/wait|colour/);
+    },
+  );
+});
+
+describe('cancellation', () => {
+  it('stops a running task: 202 with cancelRequested, then cancelled within a heartbeat or two', async () => {
+    const submitted = await post({ type: 'screenshot', url: `${site.url}/slow?ms=20000` });
+    // Wait until it is running (the long poll returns on a final state only, so poll briefly).
+    for (let i = 0; i < 100 && (await api.get(submitted.body.id)).body.status !== 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cancel = await api.call('DELETE', `/v1/tasks/${submitted.body.id}`);
+    expect(cancel.status).toBe(202);
+    expect(cancel.body).toMatchObject({ status: 'running', cancelRequested: true });
+    const started = Date.now();
+    const done = await api.call('GET', `/v1/tasks/${submitted.body.id}?wait=10`);
+    expect(done.body.status).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // A second cancel is a no-op.
+    expect((await api.call('DELETE', `/v1/tasks/${submitted.body.id}`)).status).toBe(200);
+  });
+
+  it('refuses to cancel a task that already succeeded with 409 TASK_ALREADY_ENDED', async () => {
+    const done = await post({ type: 'screenshot', url: `${site.url}/` }, { query: '?wait=20' });
+    const res = await api.call('DELETE', `/v1/tasks/${done.body.id}`);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('TASK_ALREADY_ENDED');
+  });
+
+  it('answers cancelling an unknown task with 404', async () => {
+    expect((await api.call('DELETE', '/v1/tasks/nope')).status).toBe(404);
+  });
+});
+
+describe('idempotency', () => {
+  it('replays the original task for the same key and body, with Idempotent-Replayed', async () => {
+    const key = `k-${Date.now()}`;
+    const body = { type: 'screenshot', url: `${site.url}/` };
+    const [a, b] = await Promise.all([post(body, { key }), post(body, { key })]);
+    expect(a.body.id).toBe(b.body.id);
+    const replayed = [a, b].map((r) => r.headers.get('idempotent-replayed'));
+    expect(replayed.filter((h) => h === 'true')).toHaveLength(1);
+    expect(replayed.filter((h) => h === null)).toHaveLength(1);
+    const done = await api.call('GET', `/v1/tasks/${a.body.id}?wait=20`);
+    expect(done.body).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('answers the same key with a different body with 409 IDEMPOTENCY_KEY_REUSED', async () => {
+    const key = `k2-${Date.now()}`;
+    expect((await post({ type: 'screenshot', url: `${site.url}/` }, { key })).status).toBe(202);
+    const res = await post({ type: 'screenshot', url: `${site.url}/other` }, { key });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+});
