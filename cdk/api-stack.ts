@@ -2,15 +2,7 @@
  * The Lambda tier: the HTTP API, with one route per entry of `HTTP_ROUTES`, each served by
  * its own function bundled from `functions/<functionName>.ts`; and the scheduled sweeper.
  */
-import {
-  Annotations,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -56,8 +48,9 @@ const FUNCTIONS: Record<
     bucket: 'presignArtifacts',
     timeout: Duration.seconds(29),
   },
+  // Every authenticated route writes the tenant's rate-limit bucket.
   'http-get-task': {
-    table: 'read',
+    table: 'readWrite',
     queue: 'urlOnly',
     bucket: 'presignArtifacts',
     timeout: Duration.seconds(29),
@@ -101,13 +94,6 @@ export interface ApiStackProps extends StackProps {
   readonly stage: Stage;
   readonly table: ITable;
   readonly fleetQueue: IQueue;
-  /**
-   * The one API key every authenticated route accepts, set as a plain env var. A later
-   * issue replaces it with per-tenant keys stored (hashed) in DynamoDB.
-   */
-  readonly apiKey: string;
-  /** True when `apiKey` is the well-known placeholder: synth warns. */
-  readonly apiKeyIsPlaceholder: boolean;
 }
 
 export class ApiStack extends Stack {
@@ -148,7 +134,6 @@ export class ApiStack extends Stack {
       const fn = nodeFunction(this, route.functionName, { stage, removalPolicy, timeout: access.timeout });
       fn.addEnvironment(ENV.stage, stage);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
-      fn.addEnvironment(ENV.apiKey, props.apiKey);
       wireTable(fn, props.table, access.table);
       wireQueue(fn, props.fleetQueue, access.queue);
       wireBucket(fn, artifactBucket, access.bucket);
@@ -187,14 +172,6 @@ export class ApiStack extends Stack {
       schedule: Schedule.rate(Duration.minutes(SWEEPER.rateMinutes)),
       targets: [new LambdaFunction(this.sweeper, { retryAttempts: 0 })],
     });
-
-    if (props.apiKeyIsPlaceholder) {
-      Annotations.of(this).addWarningV2(
-        'browserfleet:placeholder-api-key',
-        'The HTTP API accepts a placeholder API key that is public in the source. Deploy with ' +
-          '`-c apiKey=<at least 16 random characters>`.',
-      );
-    }
 
     new CfnOutput(this, 'HttpApiUrl', { value: httpStage.url });
   }

@@ -11,16 +11,8 @@ import { FleetStack } from './fleet-stack.js';
 import { stageSchema } from './stage.js';
 import { StateStack } from './state-stack.js';
 
-/**
- * Used when no `apiKey` is given for dev, so `cdk synth` works out of the box. It is in
- * the source, hence public: synth warns, and prod refuses it.
- */
-export const PLACEHOLDER_API_KEY = 'bf_placeholder_api_key_set_context_apiKey';
-
 export const buildOptionsSchema = z.object({
   stage: stageSchema.default('dev'),
-  /** Same rule as the HTTP functions' config, so a key synth accepts is one they accept. */
-  apiKey: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type BuildOptions = z.input<typeof buildOptionsSchema>;
@@ -37,13 +29,7 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   if (!parsed.success) {
     throw new Error(`Invalid CDK context:\n${z.prettifyError(parsed.error)}`);
   }
-  const { stage, apiKey } = parsed.data;
-  if (stage === 'prod' && apiKey === undefined) {
-    throw new Error(
-      'Stage prod needs an API key: pass `-c apiKey=<at least 16 random characters>` ' +
-        '(the placeholder used for dev is public).',
-    );
-  }
+  const { stage } = parsed.data;
 
   // Strong references (exports/imports) between the stacks, said explicitly: CloudFormation
   // then refuses to delete state that a stateless stack still uses. Set here rather than in
@@ -59,11 +45,7 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   // and deploy to whichever account and region the CLI is pointed at.
   const state = new StateStack(app, `browserfleet-${stage}-state`, { stage });
   const shared = { stage, table: state.table, fleetQueue: state.fleetQueue };
-  const api = new ApiStack(app, `browserfleet-${stage}-api`, {
-    ...shared,
-    apiKey: apiKey ?? PLACEHOLDER_API_KEY,
-    apiKeyIsPlaceholder: apiKey === undefined,
-  });
+  const api = new ApiStack(app, `browserfleet-${stage}-api`, shared);
   const fleet = new FleetStack(app, `browserfleet-${stage}-fleet`, shared);
   // Also implied by the table and queue references; said outright because the artifact
   // bucket is referenced by name, which CDK can't see.

@@ -3,11 +3,13 @@ import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer-browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import type { WorkerConfig } from '../shared/config.js';
+import { cachedTenantLimits } from '../shared/tenancy/tenant-limits-cache.js';
 import type { WorkerDeps } from './worker.js';
 
 export const createWorkerDeps = (
@@ -23,6 +25,7 @@ export const createWorkerDeps = (
       persistentKeys: { workerId },
     });
   const clients = createAwsClients(config.aws);
+  const limitsOf = cachedTenantLimits(new DynamoDbTenantStore(clients.dynamo, config.stateTable));
   const queue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl, (body) =>
     logger.warn('malformed queue message left for the DLQ', { body }),
   );
@@ -45,6 +48,7 @@ export const createWorkerDeps = (
       heartbeatMs: config.heartbeatMs,
       backoff: config.backoff,
       random: Math.random,
+      maxRunningTasks: async (tenantId) => (await limitsOf(tenantId)).maxRunningTasks,
     },
     dispose: () => destroyAwsClients(clients),
   };

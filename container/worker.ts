@@ -33,6 +33,9 @@ export interface RunningWorker {
   inFlight(): number;
 }
 
+/** How long a task over its tenant's running quota waits before it is tried again. */
+const QUOTA_DEFER_SECONDS = 2;
+
 /** Pause after a failed poll, so a queue outage doesn't become a hot loop. */
 const POLL_ERROR_BACKOFF_MS = 1_000;
 
@@ -59,9 +62,14 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         onError: (error) =>
           logger.warn('task attempt error', { taskId: message.taskId, error: error as Error }),
       });
-      // Not claimed (settled, or held by a live owner): this message has nothing left to do.
-      // A live owner's death is the sweeper's to handle, from the row.
-      if (!acked) await deps.queue.delete(receipt);
+      if (outcome.kind === 'quota-wait') {
+        // The tenant runs its quota of tasks; try this one again shortly (jittered).
+        await deps.queue.defer(receipt, QUOTA_DEFER_SECONDS + Math.random() * QUOTA_DEFER_SECONDS);
+      } else if (!acked) {
+        // Not claimed (settled, or held by a live owner): this message has nothing left to
+        // do. A live owner's death is the sweeper's to handle, from the row.
+        await deps.queue.delete(receipt);
+      }
       logger.info('task run ended', {
         taskId: message.taskId,
         outcome: outcome.kind,

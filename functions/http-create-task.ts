@@ -13,9 +13,9 @@ import { waitMsFrom } from './http/query.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute(
-    { logger: deps.logger, verifier: deps.verifier, jsonBody: true },
+    { logger: deps.logger, auth: deps.auth, jsonBody: true },
     async ({ event, body, tenant, signal }) => {
-      const { tenantId } = requireTenant(tenant);
+      const { tenantId, limits } = requireTenant(tenant);
       const waitMs = waitMsFrom(event);
       const { task, replayed } = await submitTask(deps, {
         tenantId,

@@ -6,7 +6,7 @@ import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
 
 export const buildHandler = (deps: HttpDeps) =>
-  httpRoute({ logger: deps.logger, verifier: deps.verifier }, async ({ event, tenant, signal }) => {
+  httpRoute({ logger: deps.logger, auth: deps.auth }, async ({ event, tenant, signal }) => {
     const { tenantId } = requireTenant(tenant);
     const view = await getTask(deps, {
       tenantId,

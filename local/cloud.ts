@@ -3,6 +3,7 @@
  * table, queues and bucket from the contracts, hosts the HTTP functions behind the local
  * gateway and runs one fleet worker, each built by the same composition code AWS runs.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -15,9 +16,12 @@ import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
 import { createSweepDeps } from '../functions/schedule-sweep.js';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
+import { systemClock } from '../shared/clock.js';
 import { type LocalConfig, loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../shared/config.js';
 import { ENV, HTTP_ROUTES, type HttpFunctionName } from '../shared/contracts.js';
 import { sweepTasks } from '../shared/task/sweep-tasks.js';
+import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
@@ -30,6 +34,14 @@ const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> 
 };
 
 export const LOCAL_STAGE = 'local';
+export const LOCAL_TENANT = 'local';
+const LOCAL_TENANT_LIMITS = {
+  requestsPerSecond: 1_000,
+  burst: 2_000,
+  maxQueuedTasks: 10_000,
+  maxRunningTasks: 1_000,
+  maxLiveSessions: 100,
+};
 const REGION = 'us-east-1';
 
 export interface LocalCloudOptions extends LocalConfig {
@@ -100,9 +112,16 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     const endpoints = { dynamodb, sqs, s3 };
 
     const adminClients = createAwsClients({ region: REGION, endpoints });
-    const names = await provisionLocalResources(adminClients, LOCAL_STAGE).finally(() =>
-      destroyAwsClients(adminClients),
-    );
+    const names = await provisionLocalResources(adminClients, LOCAL_STAGE);
+    // The one key `npm start` prints, for the local tenant; roomy limits for one developer.
+    await ensureTenantKey(
+      {
+        tenants: new DynamoDbTenantStore(adminClients.dynamo, names.stateTable),
+        clock: systemClock,
+        random: randomBytes,
+      },
+      { tenantId: LOCAL_TENANT, key: options.apiKey, limits: LOCAL_TENANT_LIMITS },
+    ).finally(() => destroyAwsClients(adminClients));
 
     const env: Record<string, string> = {
       [ENV.stage]: LOCAL_STAGE,
@@ -113,7 +132,6 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       [ENV.stateTable]: names.stateTable,
       [ENV.fleetQueueUrl]: names.fleetQueueUrl,
       [ENV.artifactBucket]: names.artifactBucket,
-      [ENV.apiKey]: options.apiKey,
       [ENV.workerConcurrency]: String(options.workerConcurrency),
       [ENV.logLevel]: options.logLevel,
       ...(options.chromiumPath === undefined ? {} : { [ENV.chromiumPath]: options.chromiumPath }),

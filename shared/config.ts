@@ -64,7 +64,6 @@ const httpSchema = z.object({
   [ENV.artifactBucket]: z.string().min(3),
   /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
   [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
-  [ENV.apiKey]: z.string().min(16, 'must be at least 16 characters'),
   /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
   [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
   ...engineSchema,
@@ -80,7 +79,6 @@ export const loadHttpConfig = (env: Env) => {
     fleetQueueUrl: e[ENV.fleetQueueUrl],
     artifactBucket: e[ENV.artifactBucket],
     artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
-    apiKey: e[ENV.apiKey],
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
     ...engineFrom(e),
     logLevel: e[ENV.logLevel],

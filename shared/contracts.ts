@@ -13,7 +13,6 @@ export const ENV = {
   fleetQueueUrl: 'FLEET_QUEUE_URL',
   artifactBucket: 'ARTIFACT_BUCKET_NAME',
   artifactUrlTtlSeconds: 'ARTIFACT_URL_TTL_SECONDS',
-  apiKey: 'API_KEY',
   localApiKey: 'LOCAL_API_KEY',
   chromiumPath: 'CHROMIUM_PATH',
   workerId: 'WORKER_ID',
@@ -51,6 +50,16 @@ export const KEYS = {
   taskSweepPk: (status: string) => `TASKS#${status}`,
   idempotencyPk: (tenantId: string, key: string) => `IDEMPOTENCY#${tenantId}#${key}`,
   idempotencySk: 'IDEMPOTENCY',
+  tenantPk: (tenantId: string) => `TENANT#${tenantId}`,
+  tenantSk: 'TENANT',
+  /** A tenant's copy of each of its keys, for listing: sk `KEY#<prefix>`. */
+  tenantKeySk: (prefix: string) => `KEY#${prefix}`,
+  apiKeyPk: (hash: string) => `APIKEY#${hash}`,
+  apiKeySk: 'APIKEY',
+  rateBucketPk: (tenantId: string) => `RATE#${tenantId}`,
+  rateBucketSk: 'RATE',
+  usagePk: (tenantId: string) => `USAGE#${tenantId}`,
+  usageSk: 'USAGE',
 } as const;
 
 /** SQS queues: one per execution tier, each with its dead-letter queue. */

@@ -6,16 +6,21 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
+import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue } from '../../shared/adapters/sqs-task-queue.js';
-import { type ApiKeyVerifier, StaticApiKeyVerifier } from '../../shared/auth/api-key.js';
+import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import type { HttpConfig } from '../../shared/config.js';
+import type { RouteAuth } from './http-route.js';
 
 export interface HttpDeps {
   logger: Logger;
-  verifier: ApiKeyVerifier;
+  /** Authentication and rate limiting for the routes that need a key. */
+  auth: RouteAuth;
+  tenants: DynamoDbTenantStore;
   store: DynamoDbTaskStore;
   idempotency: DynamoDbIdempotencyStore;
   idempotencyTtlSeconds: number;
@@ -29,6 +34,7 @@ export interface HttpDeps {
 
 export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps => {
   const clients = createAwsClients(config.aws);
+  const tenants = new DynamoDbTenantStore(clients.dynamo, config.stateTable);
   return {
     logger:
       logger ??
@@ -37,7 +43,12 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
         logLevel: config.logLevel,
         persistentKeys: { stage: config.stage },
       }),
-    verifier: new StaticApiKeyVerifier(config.apiKey),
+    auth: {
+      verifier: new StoredApiKeyVerifier(tenants),
+      buckets: new DynamoDbRateBucketStore(clients.dynamo, config.stateTable),
+      clock: systemClock,
+    },
+    tenants,
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
     idempotency: new DynamoDbIdempotencyStore(clients.dynamo, config.stateTable),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,

@@ -1,15 +1,17 @@
 /**
  * Builds an HTTP API (payload v2) Lambda handler: middleware first, handler last.
- * Middleware: header normalisation, JSON response shaping, the one error mapping, the
- * JSON body parser and API-key authentication. A handler only parses, calls one use case
- * and maps the answer.
+ * Middleware: header normalisation, rate-limit headers, the one error mapping, API-key
+ * authentication with the tenant's rate limit, and the JSON body parser. A handler only
+ * parses, calls one use case and maps the answer.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type ApiKeyVerifier, authenticate, type Tenant } from '../../shared/auth/api-key.js';
-import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
+import { type ApiKeyVerifier, type AuthenticatedTenant, authenticate } from '../../shared/auth/api-key.js';
+import type { Clock } from '../../shared/clock.js';
+import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
+import { consumeRequest, type RateBucketStore, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
 import { mapError } from './error-mapping.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -20,7 +22,7 @@ export interface HttpRequest {
   event: HttpEvent;
   /** The parsed JSON body, when the route takes one. */
   body: unknown;
-  tenant: Tenant | undefined;
+  tenant: AuthenticatedTenant | undefined;
   signal: AbortSignal;
 }
 
@@ -30,10 +32,17 @@ export interface JsonAnswer {
   headers?: Record<string, string>;
 }
 
+/** What an authenticated route needs: the key verifier and the tenants' rate buckets. */
+export interface RouteAuth {
+  verifier: ApiKeyVerifier;
+  buckets: RateBucketStore;
+  clock: Clock;
+}
+
 export interface RouteOptions {
   logger: Logger;
-  /** Present when the route requires an API key. */
-  verifier?: ApiKeyVerifier;
+  /** Present when the route requires an API key (and so counts against the rate limit). */
+  auth?: RouteAuth;
   /** Whether the route takes a JSON body. */
   jsonBody?: boolean;
   /** Bigger bodies are refused with 413 before parsing. */
@@ -46,7 +55,9 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 /** The Lambda context, extended by the middlewares (as middy's own do with `setToContext`). */
 interface RouteContext extends Context {
   jsonBody?: unknown;
-  tenant?: Tenant;
+  tenant?: AuthenticatedTenant;
+  /** `RateLimit-*` headers for every response to an authenticated caller. */
+  rateHeaders?: Record<string, string>;
 }
 
 type RouteMiddleware = MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext>;
@@ -115,26 +126,58 @@ const bodyParser = (maxBytes: number): RouteMiddleware => ({
   },
 });
 
-const apiKeyAuth = (verifier: ApiKeyVerifier): RouteMiddleware => ({
+const authAndRateLimit = (auth: RouteAuth): RouteMiddleware => ({
   before: async (request) => {
-    request.context.tenant = await authenticate(verifier, request.event.headers.authorization);
+    const tenant = await authenticate(auth.verifier, request.event.headers.authorization);
+    request.context.tenant = tenant;
+    const decision = await consumeRequest(auth, tenant);
+    request.context.rateHeaders = { ...rateLimitHeaders(tenant.limits, decision) };
+    if (!decision.admitted) {
+      throw new BrowserfleetError(
+        ERROR_CODES.RATE_LIMITED,
+        `Rate limit exceeded: ${tenant.limits.requestsPerSecond} requests per second with bursts of ${tenant.limits.burst}. Retry after ${decision.retryAfterSeconds} s.`,
+        { details: { retryAfterSeconds: decision.retryAfterSeconds } },
+      );
+    }
   },
 });
 
+/** Adds rate-limit headers to every answer, and `Retry-After` to throttled ones. */
+const responseHeaders = (): RouteMiddleware => {
+  const add = (request: {
+    context: RouteContext;
+    response: HttpResult | null | undefined;
+    error?: unknown;
+  }) => {
+    if (request.response === null || request.response === undefined) return;
+    const retryAfter = isBrowserfleetError(request.error)
+      ? request.error.details?.retryAfterSeconds
+      : undefined;
+    request.response.headers = {
+      ...request.response.headers,
+      ...request.context.rateHeaders,
+      ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
+    };
+  };
+  return { after: add, onError: add };
+};
+
 /** The tenant of an authenticated route (the auth middleware has run). */
-export const requireTenant = (tenant: Tenant | undefined): Tenant => {
+export const requireTenant = (tenant: AuthenticatedTenant | undefined): AuthenticatedTenant => {
   if (tenant === undefined) throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, 'Missing API key.');
   return tenant;
 };
 
 /** Wraps `handle` into a middy handler for one HTTP route. */
 export const httpRoute = (options: RouteOptions, handle: (request: HttpRequest) => Promise<JsonAnswer>) => {
+  // onError runs in reverse order: the error mapping answers, then the headers are added.
   const middlewares: RouteMiddleware[] = [
     httpHeaderNormalizer() as RouteMiddleware,
+    responseHeaders(),
     errorHandler(options.logger),
   ];
   // Authenticate before reading the body: a caller without a key learns nothing more.
-  if (options.verifier !== undefined) middlewares.push(apiKeyAuth(options.verifier));
+  if (options.auth !== undefined) middlewares.push(authAndRateLimit(options.auth));
   if (options.jsonBody === true) {
     middlewares.push(bodyParser(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   }

@@ -1,10 +1,21 @@
-import { ConditionalCheckFailedException, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import type { Pingable, SaveOutcome, TaskStore } from '../task/ports.js';
-import { sweepDueAt, type Task } from '../task/task.js';
+import type { Pingable, SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
+import { queuedQuotaError } from '../task/quota-errors.js';
+import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -46,21 +57,34 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     private readonly tableName: string,
   ) {}
 
-  async create(task: Task): Promise<void> {
+  async create(task: Task, quota?: { maxQueued: number }): Promise<void> {
     try {
       await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(task),
-          // A new id never overwrites a row: ids are random, a clash is a bug worth seeing.
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(task),
+                // A new id never overwrites a row: ids are random, a clash is a bug worth seeing.
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            this.usageUpdate(task.tenantId, usageDelta(undefined, task.status), {
+              queued: quota?.maxQueued,
+            }),
+          ],
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons : undefined;
+      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') {
         throw new BrowserfleetError(ERROR_CODES.CONFLICT, `Task ${task.id} already exists.`, {
           cause: error,
         });
+      }
+      if (reasons?.[1]?.Code === 'ConditionalCheckFailed' && quota !== undefined) {
+        throw queuedQuotaError(quota.maxQueued);
       }
       throw error;
     }
@@ -77,23 +101,36 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     return out.Item === undefined ? undefined : fromItem(out.Item);
   }
 
-  async save(next: Task, expectedVersion: number): Promise<SaveOutcome> {
+  async save(next: Task, current: Task, quota?: { maxRunning: number }): Promise<SaveOutcome> {
+    const delta = usageDelta(current.status, next.status);
+    // Timeline: the caller read the row at `current.version`, computed `next` with the pure
+    // state machine, and writes it only if nobody wrote the row meanwhile. A claim bumps the
+    // fencing token too, so two claims of one row can't both land, and a worker whose lease
+    // was taken over can't end the task: the state machine refuses its token on the row it
+    // gets back here (ALL_OLD), without a second read.
+    const put = {
+      TableName: this.tableName,
+      Item: toItem(next),
+      ConditionExpression: '#version = :version',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':version': current.version },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(next),
-          // Timeline: the caller read the row at `expectedVersion`, computed `next` with the
-          // pure state machine, and writes it only if nobody wrote the row meanwhile. A
-          // claim bumps the fencing token too, so two claims of one row can't both land, and
-          // a worker whose lease was taken over can't end the task: the state machine
-          // refuses its token on the row it gets back here, without a second read.
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':version': expectedVersion },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      if (delta.queued === 0 && delta.running === 0) {
+        await this.client.send(new PutCommand(put));
+      } else {
+        // A change of status moves the tenant's counters in the same transaction, so the
+        // counts are exact and a quota check on them can't be raced.
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: put },
+              this.usageUpdate(next.tenantId, delta, { running: quota?.maxRunning }),
+            ],
+          }),
+        );
+      }
       return { saved: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -102,8 +139,57 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
           current: error.Item === undefined ? undefined : fromItem(unmarshall(error.Item)),
         };
       }
+      if (error instanceof TransactionCanceledException) {
+        const [row, usage] = error.CancellationReasons ?? [];
+        if (row?.Code === 'ConditionalCheckFailed') {
+          return {
+            saved: false,
+            current: row.Item === undefined ? undefined : fromItem(unmarshall(row.Item)),
+          };
+        }
+        if (usage?.Code === 'ConditionalCheckFailed')
+          return { saved: false, quotaExceeded: 'maxRunningTasks' };
+      }
       throw error;
     }
+  }
+
+  async usage(tenantId: string): Promise<TaskUsage> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: KEYS.usagePk(tenantId), sk: KEYS.usageSk },
+        ConsistentRead: true,
+      }),
+    );
+    return { queuedTasks: Number(out.Item?.queued ?? 0), runningTasks: Number(out.Item?.running ?? 0) };
+  }
+
+  /** The usage-row half of a transaction: add the deltas, refusing to grow past a maximum. */
+  private usageUpdate(
+    tenantId: string,
+    delta: { queued: number; running: number },
+    max: { queued?: number | undefined; running?: number | undefined },
+  ) {
+    const conditions: string[] = [];
+    const values: Record<string, number> = { ':dq': delta.queued, ':dr': delta.running };
+    if (delta.queued > 0 && max.queued !== undefined) {
+      conditions.push('(attribute_not_exists(queued) OR queued < :maxQueued)');
+      values[':maxQueued'] = max.queued;
+    }
+    if (delta.running > 0 && max.running !== undefined) {
+      conditions.push('(attribute_not_exists(running) OR running < :maxRunning)');
+      values[':maxRunning'] = max.running;
+    }
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { pk: KEYS.usagePk(tenantId), sk: KEYS.usageSk },
+        UpdateExpression: 'ADD queued :dq, running :dr SET entity = :entity',
+        ExpressionAttributeValues: { ...values, ':entity': 'usage' },
+        ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+      },
+    };
   }
 
   async listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]> {

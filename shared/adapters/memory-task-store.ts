@@ -1,6 +1,7 @@
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import type { SaveOutcome, TaskStore } from '../task/ports.js';
-import { sweepDueAt, type Task } from '../task/task.js';
+import type { SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
+import { queuedQuotaError } from '../task/quota-errors.js';
+import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
 
 /**
  * In-memory twin of the DynamoDB task store, for unit tests of the use cases. The contract
@@ -8,12 +9,16 @@ import { sweepDueAt, type Task } from '../task/task.js';
  */
 export class MemoryTaskStore implements TaskStore {
   private readonly rows = new Map<string, Task>();
+  private readonly counts = new Map<string, TaskUsage>();
 
-  async create(task: Task): Promise<void> {
+  async create(task: Task, quota?: { maxQueued: number }): Promise<void> {
     if (this.rows.has(task.id)) {
       throw new BrowserfleetError(ERROR_CODES.CONFLICT, `Task ${task.id} already exists.`);
     }
+    const usage = this.usageNow(task.tenantId);
+    if (quota !== undefined && usage.queuedTasks >= quota.maxQueued) throw queuedQuotaError(quota.maxQueued);
     this.rows.set(task.id, structuredClone(task));
+    this.count(task.tenantId, undefined, task);
   }
 
   async get(id: string): Promise<Task | undefined> {
@@ -21,12 +26,19 @@ export class MemoryTaskStore implements TaskStore {
     return row === undefined ? undefined : structuredClone(row);
   }
 
-  async save(next: Task, expectedVersion: number): Promise<SaveOutcome> {
-    const current = this.rows.get(next.id);
-    if (current === undefined || current.version !== expectedVersion) {
-      return { saved: false, current: current === undefined ? undefined : structuredClone(current) };
+  async save(next: Task, current: Task, quota?: { maxRunning: number }): Promise<SaveOutcome> {
+    const row = this.rows.get(next.id);
+    if (row === undefined || row.version !== current.version) {
+      return { saved: false, current: row === undefined ? undefined : structuredClone(row) };
+    }
+    const delta = usageDelta(row.status, next.status);
+    // No await between the version check and the write: the check and the write are atomic.
+    const usage = this.usageNow(next.tenantId);
+    if (quota !== undefined && delta.running > 0 && usage.runningTasks >= quota.maxRunning) {
+      return { saved: false, quotaExceeded: 'maxRunningTasks' };
     }
     this.rows.set(next.id, structuredClone(next));
+    this.count(next.tenantId, row, next);
     return { saved: true };
   }
 
@@ -36,5 +48,22 @@ export class MemoryTaskStore implements TaskStore {
       .sort((a, b) => (sweepDueAt(a) ?? 0) - (sweepDueAt(b) ?? 0))
       .slice(0, limit)
       .map((t) => structuredClone(t));
+  }
+
+  async usage(tenantId: string): Promise<TaskUsage> {
+    return this.usageNow(tenantId);
+  }
+
+  private usageNow(tenantId: string): TaskUsage {
+    return { ...(this.counts.get(tenantId) ?? { queuedTasks: 0, runningTasks: 0 }) };
+  }
+
+  private count(tenantId: string, from: Task | undefined, to: Task): void {
+    const delta = usageDelta(from?.status, to.status);
+    const usage = this.counts.get(tenantId) ?? { queuedTasks: 0, runningTasks: 0 };
+    this.counts.set(tenantId, {
+      queuedTasks: usage.queuedTasks + delta.queued,
+      runningTasks: usage.runningTasks + delta.running,
+    });
   }
 }

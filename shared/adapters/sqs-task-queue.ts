@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -74,6 +75,16 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
 
   async delete(receipt: string): Promise<void> {
     await this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt }));
+  }
+
+  async defer(receipt: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receipt,
+        VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(seconds))),
+      }),
+    );
   }
 
   async ping(): Promise<void> {

@@ -1,35 +1,37 @@
 /**
- * API-key authentication. A key is presented as `Authorization: Bearer <key>`; the
- * verifier maps it to a tenant. Keys are compared as SHA-256 digests in constant time, so
- * neither their length nor a matching prefix leaks through timing.
+ * API-key authentication. A key is presented as `Authorization: Bearer <key>`; its SHA-256
+ * is looked up, and a live key maps to its tenant and the tenant's limits. An unknown,
+ * revoked or orphaned key is refused with the same answer, so a caller learns nothing.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { DEFAULT_LIMITS, hashApiKey, type TenantLimits, type TenantStore } from '../tenancy/tenant.js';
 
-export interface Tenant {
+export interface AuthenticatedTenant {
   tenantId: string;
+  limits: TenantLimits;
+  /** The key's public prefix, for logs. */
+  keyPrefix: string;
 }
 
 /** Port: finds the tenant a presented key belongs to. */
 export interface ApiKeyVerifier {
-  verify(key: string): Promise<Tenant | undefined>;
+  verify(key: string): Promise<AuthenticatedTenant | undefined>;
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+/** Keys and tenants from the state table. */
+export class StoredApiKeyVerifier implements ApiKeyVerifier {
+  constructor(private readonly tenants: TenantStore) {}
 
-/** One configured key for one tenant: the local cloud's `LOCAL_API_KEY`, or a stage's key. */
-export class StaticApiKeyVerifier implements ApiKeyVerifier {
-  private readonly expected: Buffer;
-
-  constructor(
-    key: string,
-    private readonly tenant: Tenant = { tenantId: 'default' },
-  ) {
-    this.expected = digest(key);
-  }
-
-  async verify(key: string): Promise<Tenant | undefined> {
-    return timingSafeEqual(digest(key), this.expected) ? this.tenant : undefined;
+  async verify(key: string): Promise<AuthenticatedTenant | undefined> {
+    const record = await this.tenants.getKeyByHash(hashApiKey(key));
+    if (record === undefined || record.revokedAt !== undefined) return undefined;
+    const tenant = await this.tenants.getTenant(record.tenantId);
+    if (tenant === undefined) return undefined;
+    return {
+      tenantId: tenant.tenantId,
+      limits: { ...DEFAULT_LIMITS, ...tenant.limits },
+      keyPrefix: record.prefix,
+    };
   }
 }
 
@@ -37,14 +39,14 @@ export class StaticApiKeyVerifier implements ApiKeyVerifier {
 export const authenticate = async (
   verifier: ApiKeyVerifier,
   authorization: string | undefined,
-): Promise<Tenant> => {
+): Promise<AuthenticatedTenant> => {
   if (authorization === undefined || authorization.trim() === '') {
     throw new BrowserfleetError(
       ERROR_CODES.UNAUTHORIZED,
       'Missing API key: send it as "Authorization: Bearer <key>".',
     );
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(authorization);
   if (match?.[1] === undefined) {
     throw new BrowserfleetError(
       ERROR_CODES.UNAUTHORIZED,
@@ -53,7 +55,7 @@ export const authenticate = async (
   }
   const tenant = await verifier.verify(match[1]);
   if (tenant === undefined) {
-    throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, 'Invalid API key.');
+    throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, 'Invalid or revoked API key.');
   }
   return tenant;
 };

@@ -4,7 +4,7 @@ import { type Task, type TaskEvent, type TransitionRefusal, transition } from '.
 
 export type ApplyOutcome =
   | { ok: true; task: Task }
-  | { ok: false; reason: TransitionRefusal | 'missing'; task: Task | undefined };
+  | { ok: false; reason: TransitionRefusal | 'missing' | 'quota-exceeded'; task: Task | undefined };
 
 /** Lost races in a row before giving up: each one means another writer made progress. */
 const MAX_CONFLICTS = 8;
@@ -20,13 +20,15 @@ export const applyEvent = async (
   from: Task,
   event: TaskEvent,
   now: () => number,
+  quota?: { maxRunning: number },
 ): Promise<ApplyOutcome> => {
   let current = from;
   for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
     const out = transition(current, event, now());
     if (!out.ok) return { ok: false, reason: out.reason, task: current };
-    const saved = await store.save(out.task, current.version);
+    const saved = await store.save(out.task, current, quota);
     if (saved.saved) return { ok: true, task: out.task };
+    if ('quotaExceeded' in saved) return { ok: false, reason: 'quota-exceeded', task: current };
     if (saved.current === undefined) return { ok: false, reason: 'missing', task: undefined };
     current = saved.current;
   }

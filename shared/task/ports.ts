@@ -7,22 +7,37 @@
 import type { Task } from './task.js';
 import type { ScreenshotOptions, TaskType } from './task-input.js';
 
-export type SaveOutcome = { saved: true } | { saved: false; current: Task | undefined };
+export type SaveOutcome =
+  | { saved: true }
+  | { saved: false; current: Task | undefined }
+  /** The write would take the tenant past `maxRunningTasks`. */
+  | { saved: false; quotaExceeded: 'maxRunningTasks' };
+
+/** A tenant's live task counts, kept by the store in the same writes as the tasks. */
+export interface TaskUsage {
+  queuedTasks: number;
+  runningTasks: number;
+}
 
 export interface TaskStore {
-  /** Writes a new task; fails with `CONFLICT` if the id exists. */
-  create(task: Task): Promise<void>;
+  /**
+   * Writes a new task; fails with `CONFLICT` if the id exists, and with `QUOTA_EXCEEDED`
+   * if the tenant already has `maxQueued` tasks waiting.
+   */
+  create(task: Task, quota?: { maxQueued: number }): Promise<void>;
   get(id: string): Promise<Task | undefined>;
   /**
-   * Replaces the row only if it is still at `expectedVersion`. On a lost race, answers the
-   * row as it stands, without a second read.
+   * Replaces `current` with `next` only if the row is still at `current.version`. On a lost
+   * race, answers the row as it stands, without a second read. A write that starts a run
+   * is refused past `maxRunning` running tasks for the tenant.
    */
-  save(next: Task, expectedVersion: number): Promise<SaveOutcome>;
+  save(next: Task, current: Task, quota?: { maxRunning: number }): Promise<SaveOutcome>;
   /**
    * Live tasks in `status` whose sweep is due before `before` (see `sweepDueAt`), oldest
    * first, at most `limit`.
    */
   listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]>;
+  usage(tenantId: string): Promise<TaskUsage>;
 }
 
 export interface TaskMessage {
@@ -41,6 +56,8 @@ export interface TaskQueue {
   /** Long-polls for up to `waitSeconds`; an aborted poll answers no messages. */
   receive(options: { waitSeconds: number; signal?: AbortSignal }): Promise<ReceivedMessage[]>;
   delete(receipt: string): Promise<void>;
+  /** Hides a received message for `seconds` more (it comes back then), instead of deleting it. */
+  defer(receipt: string, seconds: number): Promise<void>;
 }
 
 export interface ArtifactStore {

@@ -20,6 +20,8 @@ export interface RunTaskDeps {
   heartbeatMs: number;
   backoff: BackoffPolicy;
   random: () => number;
+  /** The running-task quota of a tenant (`maxRunningTasks`). */
+  maxRunningTasks: (tenantId: string) => Promise<number>;
 }
 
 export type RunOutcome =
@@ -32,6 +34,8 @@ export type RunOutcome =
   | { kind: 'settled'; reason: 'missing' | 'already-final' | 'expired' }
   /** Another worker holds a live lease; it (or the sweeper, if it dies) settles the task. */
   | { kind: 'lease-held' }
+  /** The tenant already runs its quota of tasks: the message should come back a bit later. */
+  | { kind: 'quota-wait' }
   /** Our lease was taken over while we worked; nothing of ours became visible. */
   | { kind: 'lease-lost' };
 
@@ -66,11 +70,14 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
     found,
     { kind: 'claim', owner: deps.workerId, leaseMs: deps.leaseMs },
     now,
+    { maxRunning: await deps.maxRunningTasks(found.tenantId) },
   );
   if (!claim.ok) {
     switch (claim.reason) {
       case 'lease-held':
         return { kind: 'lease-held' };
+      case 'quota-exceeded':
+        return { kind: 'quota-wait' };
       case 'attempts-exhausted':
       case 'cancel-requested': {
         // The owner died holding a task that is out of attempts or was cancelled: end it.

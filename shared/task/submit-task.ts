@@ -20,6 +20,8 @@ export interface SubmitTaskInput {
   body: unknown;
   /** The `Idempotency-Key` header, if the client sent one. */
   idempotencyKey?: string | undefined;
+  /** The tenant's queued-task quota; unlimited when absent. */
+  maxQueuedTasks?: number;
 }
 
 export interface Submitted {
@@ -69,6 +71,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   }
   const parsed = parseOrThrow(createTaskInputSchema, input.body);
   const now = deps.clock.now();
+  const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
   const build = (id: string) =>
     newTask({
       id,
@@ -82,7 +85,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
 
   if (key === undefined) {
     const task = build(deps.newId());
-    await deps.store.create(task);
+    await deps.store.create(task, quota);
     await deps.queue.send({ taskId: task.id });
     return { task, replayed: false };
   }
@@ -102,7 +105,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   );
   if (claim.claimed) {
     const task = build(taskId);
-    await deps.store.create(task);
+    await deps.store.create(task, quota);
     await deps.queue.send({ taskId: task.id });
     return { task, replayed: false };
   }

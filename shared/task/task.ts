@@ -298,6 +298,20 @@ export const transition = (task: Task, event: TaskEvent, now: number): Transitio
   }
 };
 
+/** How a write from one status to another changes the tenant's live task counts. */
+export const usageDelta = (
+  from: TaskStatus | undefined,
+  to: TaskStatus,
+): { queued: number; running: number } => {
+  const count = (status: TaskStatus | undefined) => ({
+    queued: status === 'queued' ? 1 : 0,
+    running: status === 'running' ? 1 : 0,
+  });
+  const a = count(from);
+  const b = count(to);
+  return { queued: b.queued - a.queued, running: b.running - a.running };
+};
+
 /** Default and bounds of `maxAttempts`. */
 export const MAX_ATTEMPTS = { default: 3, min: 1, max: 10 } as const;
 

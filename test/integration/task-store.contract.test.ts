@@ -66,7 +66,7 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     await store.create(task);
     const a = apply(task, { kind: 'claim', owner: 'a', leaseMs: 1000 });
     const b = apply(task, { kind: 'claim', owner: 'b', leaseMs: 1000 });
-    const outcomes = await Promise.all([store.save(a, task.version), store.save(b, task.version)]);
+    const outcomes = await Promise.all([store.save(a, task), store.save(b, task)]);
     expect(outcomes.filter((o) => o.saved)).toHaveLength(1);
     const loser = outcomes.find((o) => !o.saved);
     expect(loser).toMatchObject({ saved: false, current: { status: 'running', leaseToken: 1 } });
@@ -79,28 +79,30 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     const task = fresh();
     await store.create(task);
     const first = apply(task, { kind: 'claim', owner: 'old', leaseMs: 10 });
-    expect(await store.save(first, task.version)).toEqual({ saved: true });
+    expect(await store.save(first, task)).toEqual({ saved: true });
     // The lease expires; a second worker takes over with token 2.
     const second = apply(first, { kind: 'claim', owner: 'new', leaseMs: 10_000 }, T0 + 100);
-    expect(await store.save(second, first.version)).toEqual({ saved: true });
+    expect(await store.save(second, first)).toEqual({ saved: true });
     // The old worker finishes late and tries to complete from its copy: the write is refused,
     // and on the row it gets back the state machine refuses its token.
     const late = apply(first, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } });
-    const refused = await store.save(late, first.version);
+    const refused = await store.save(late, first);
     expect(refused).toMatchObject({ saved: false, current: { leaseToken: 2, lease: { owner: 'new' } } });
-    if (refused.saved || refused.current === undefined) throw new Error('expected the row back');
+    if (refused.saved || !('current' in refused) || refused.current === undefined) {
+      throw new Error('expected the row back');
+    }
     expect(
       transition(refused.current, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }, T0 + 150),
     ).toEqual({ ok: false, reason: 'stale-token' });
     // The new owner completes.
     const done = apply(second, { kind: 'succeed', leaseToken: 2, result: { artifacts: [] } }, T0 + 200);
-    expect(await store.save(done, second.version)).toEqual({ saved: true });
+    expect(await store.save(done, second)).toEqual({ saved: true });
     expect(await store.get(task.id)).toMatchObject({ status: 'succeeded', leaseToken: 2 });
   });
 
   it('answers a save of a missing row with saved: false and no row', async () => {
     const store = makeStore();
-    expect(await store.save(fresh(), 1)).toEqual({ saved: false, current: undefined });
+    expect(await store.save(fresh(), fresh())).toEqual({ saved: false, current: undefined });
   });
 
   it('lists live tasks whose sweep is due, by status, and drops ended ones from the list', async () => {
@@ -116,13 +118,13 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     expect(ids).not.toContain(late.id);
     // Claimed, it moves to the running list, due when its lease runs out.
     const running = apply(early, { kind: 'claim', owner: 'w', leaseMs: 100 }, base + 20);
-    await store.save(running, early.version);
+    await store.save(running, early);
     expect((await store.listDue('queued', base + 500, 1000)).map((t) => t.id)).not.toContain(early.id);
     expect((await store.listDue('running', base + 121, 1000)).map((t) => t.id)).toContain(early.id);
     expect((await store.listDue('running', base + 119, 1000)).map((t) => t.id)).not.toContain(early.id);
     // Ended, it is on neither list.
     const done = apply(running, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }, base + 30);
-    await store.save(done, running.version);
+    await store.save(done, running);
     expect((await store.listDue('running', base + 10_000, 1000)).map((t) => t.id)).not.toContain(early.id);
     expect((await store.get(early.id))?.status).toBe('succeeded');
   });

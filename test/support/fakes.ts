@@ -20,6 +20,7 @@ export class FakeQueue implements TaskQueue {
     return [];
   }
   async delete(): Promise<void> {}
+  async defer(): Promise<void> {}
 }
 
 export class FakeArtifacts implements ArtifactStore {

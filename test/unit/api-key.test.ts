@@ -1,9 +1,27 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { authenticate, StaticApiKeyVerifier } from '../../shared/auth/api-key.js';
+import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
+import { authenticate, StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
+import { systemClock } from '../../shared/clock.js';
+import {
+  createApiKey,
+  ensureTenantKey,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+  upsertTenant,
+} from '../../shared/tenancy/manage-tenants.js';
+import { DEFAULT_LIMITS, hashApiKey } from '../../shared/tenancy/tenant.js';
 
-const verifier = new StaticApiKeyVerifier('the-right-key-0123456789', { tenantId: 'acme' });
+const setup = async () => {
+  const tenants = new MemoryTenantStore();
+  const deps = { tenants, clock: systemClock, random: randomBytes };
+  await upsertTenant(deps, { tenantId: 'acme', limits: { burst: 5 } });
+  const verifier = new StoredApiKeyVerifier(tenants);
+  return { tenants, deps, verifier };
+};
 
-const refusal = async (header: string | undefined): Promise<{ code: string; message: string }> => {
+const refusal = async (verifier: StoredApiKeyVerifier, header: string | undefined) => {
   try {
     await authenticate(verifier, header);
   } catch (error) {
@@ -12,10 +30,55 @@ const refusal = async (header: string | undefined): Promise<{ code: string; mess
   throw new Error('expected a refusal');
 };
 
-describe('API key authentication', () => {
-  it('maps the right key to its tenant, whatever the scheme case', async () => {
-    expect(await authenticate(verifier, 'Bearer the-right-key-0123456789')).toEqual({ tenantId: 'acme' });
-    expect(await authenticate(verifier, 'bearer the-right-key-0123456789')).toEqual({ tenantId: 'acme' });
+describe('API keys', () => {
+  it('mints a random bf_ key, stores only its hash, and maps it to its tenant and limits', async () => {
+    const { deps, verifier, tenants } = await setup();
+    const { key, record } = await createApiKey(deps, { tenantId: 'acme', name: 'ci' });
+    expect(key).toMatch(/^bf_[0-9A-Za-z]{8}_[0-9A-Za-z]{32}$/);
+    expect(record).toMatchObject({ prefix: key.slice(0, 11), tenantId: 'acme', hash: hashApiKey(key) });
+    expect(JSON.stringify(await tenants.listKeys('acme'))).not.toContain(key.slice(12));
+    expect(await authenticate(verifier, `Bearer ${key}`)).toEqual({
+      tenantId: 'acme',
+      limits: { ...DEFAULT_LIMITS, burst: 5 },
+      keyPrefix: record.prefix,
+    });
+    expect(await authenticate(verifier, `bearer ${key}`)).toMatchObject({ tenantId: 'acme' });
+    const other = await createApiKey(deps, { tenantId: 'acme' });
+    expect(other.key).not.toBe(key);
+  });
+
+  it('refuses a revoked key, and rotation leaves only the new one working', async () => {
+    const { deps, verifier } = await setup();
+    const first = await createApiKey(deps, { tenantId: 'acme' });
+    const rotated = await rotateApiKey(deps, { tenantId: 'acme', prefix: first.record.prefix });
+    expect((await refusal(verifier, `Bearer ${first.key}`)).code).toBe('UNAUTHORIZED');
+    expect(await authenticate(verifier, `Bearer ${rotated.key}`)).toMatchObject({ tenantId: 'acme' });
+    await revokeApiKey(deps, { tenantId: 'acme', prefix: rotated.record.prefix });
+    expect((await refusal(verifier, `Bearer ${rotated.key}`)).code).toBe('UNAUTHORIZED');
+    const listed = await listApiKeys(deps, 'acme');
+    expect(listed.every((k) => k.revokedAt !== undefined)).toBe(true);
+    await expect(revokeApiKey(deps, { tenantId: 'acme', prefix: 'bf_nothere' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('seeds an operator-chosen key idempotently', async () => {
+    const { deps, verifier } = await setup();
+    await ensureTenantKey(deps, { tenantId: 'local', key: 'local-key-0123456789' });
+    await ensureTenantKey(deps, { tenantId: 'local', key: 'local-key-0123456789' });
+    expect(await authenticate(verifier, 'Bearer local-key-0123456789')).toMatchObject({ tenantId: 'local' });
+    expect(await listApiKeys(deps, 'local')).toHaveLength(1);
+  });
+
+  it('validates tenant ids and limits, naming the rule', async () => {
+    const { deps } = await setup();
+    await expect(upsertTenant(deps, { tenantId: 'Bad Id' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(upsertTenant(deps, { tenantId: 'ok-id', limits: { burst: 0 } })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('burst'),
+    });
   });
 
   it.each([
@@ -23,10 +86,10 @@ describe('API key authentication', () => {
     ['', /Missing API key/],
     ['Basic dXNlcjpwYXNz', /Malformed Authorization header/],
     ['Bearer', /Malformed Authorization header/],
-    ['Bearer the-right-key-012345678', /Invalid API key/],
-    ['Bearer the-right-key-0123456789x', /Invalid API key/],
+    ['Bearer bf_00000000_00000000000000000000000000000000', /Invalid or revoked API key/],
   ])('refuses %j as UNAUTHORIZED', async (header, message) => {
-    const error = await refusal(header);
+    const { verifier } = await setup();
+    const error = await refusal(verifier, header);
     expect(error.code).toBe('UNAUTHORIZED');
     expect(error.message).toMatch(message);
   });

@@ -11,7 +11,7 @@ describe('config', () => {
   it('reports every problem at once, naming each variable', () => {
     let error: unknown;
     try {
-      loadHttpConfig({ FLEET_QUEUE_URL: 'not-a-url', API_KEY: 'short' });
+      loadHttpConfig({ FLEET_QUEUE_URL: 'not-a-url', ARTIFACT_URL_TTL_SECONDS: '5' });
     } catch (e) {
       error = e;
     }
@@ -19,10 +19,10 @@ describe('config', () => {
     const message = (error as BrowserfleetError).message;
     expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
     expect(message).toMatch(/4 problems/);
+    expect(message).toContain('ARTIFACT_URL_TTL_SECONDS');
     expect(message).toContain('STATE_TABLE_NAME: is required');
     expect(message).toContain('FLEET_QUEUE_URL');
     expect(message).toContain('ARTIFACT_BUCKET_NAME: is required');
-    expect(message).toContain('API_KEY: must be at least 16 characters');
   });
 
   it('treats empty strings as unset and freezes the result', () => {

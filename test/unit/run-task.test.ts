@@ -49,6 +49,7 @@ const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {})
     heartbeatMs: 20,
     backoff: { baseMs: 1_000, capMs: 60_000 },
     random: () => 0.5,
+    maxRunningTasks: async () => 100,
     ...overrides,
   });
   const acks: string[] = [];

@@ -1,0 +1,141 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { KEYS } from '../contracts.js';
+import type { ApiKeyRecord, Tenant, TenantStore } from '../tenancy/tenant.js';
+
+const keyFields = (r: ApiKeyRecord) => ({
+  entity: 'apiKey',
+  hash: r.hash,
+  prefix: r.prefix,
+  tenantId: r.tenantId,
+  name: r.name,
+  createdAt: r.createdAt,
+  ...(r.revokedAt === undefined ? {} : { revokedAt: r.revokedAt }),
+});
+
+const toKey = (item: Record<string, unknown>): ApiKeyRecord => ({
+  hash: String(item.hash),
+  prefix: String(item.prefix),
+  tenantId: String(item.tenantId),
+  name: String(item.name),
+  createdAt: String(item.createdAt),
+  ...(item.revokedAt === undefined ? {} : { revokedAt: String(item.revokedAt) }),
+});
+
+/**
+ * Tenants and API keys in the state table. A key lives twice: under its hash (the lookup on
+ * every request) and under its tenant (for listing); both are written in one transaction.
+ */
+export class DynamoDbTenantStore implements TenantStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getTenant(tenantId: string): Promise<Tenant | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: KEYS.tenantPk(tenantId), sk: KEYS.tenantSk } }),
+    );
+    if (out.Item === undefined) return undefined;
+    const { tenantId: id, name, limits, createdAt } = out.Item;
+    return { tenantId: String(id), name: String(name), limits, createdAt: String(createdAt) } as Tenant;
+  }
+
+  async putTenant(tenant: Tenant): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: KEYS.tenantPk(tenant.tenantId), sk: KEYS.tenantSk, entity: 'tenant', ...tenant },
+      }),
+    );
+  }
+
+  async getKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: KEYS.apiKeyPk(hash), sk: KEYS.apiKeySk } }),
+    );
+    return out.Item === undefined ? undefined : toKey(out.Item);
+  }
+
+  async putKey(record: ApiKeyRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: KEYS.apiKeyPk(record.hash), sk: KEYS.apiKeySk, ...keyFields(record) },
+                // A hash is stored once; seeding the same key again changes nothing.
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: KEYS.tenantPk(record.tenantId),
+                  sk: KEYS.tenantKeySk(record.prefix),
+                  ...keyFields(record),
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :key)',
+        ExpressionAttributeValues: { ':pk': KEYS.tenantPk(tenantId), ':key': 'KEY#' },
+      }),
+    );
+    return (out.Items ?? []).map(toKey);
+  }
+
+  async revokeKey(tenantId: string, prefix: string, at: string): Promise<boolean> {
+    const listing = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: KEYS.tenantPk(tenantId), sk: KEYS.tenantKeySk(prefix) },
+      }),
+    );
+    if (listing.Item === undefined) return false;
+    const record = toKey(listing.Item);
+    const revoke = (pk: string, sk: string) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: { pk, sk },
+        UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+        ExpressionAttributeValues: { ':at': at },
+      },
+    });
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          revoke(KEYS.apiKeyPk(record.hash), KEYS.apiKeySk),
+          revoke(KEYS.tenantPk(tenantId), KEYS.tenantKeySk(prefix)),
+        ],
+      }),
+    );
+    return true;
+  }
+}

@@ -1,0 +1,11 @@
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+
+/** Seconds a client is told to wait after a concurrency quota refusal. */
+export const QUOTA_RETRY_AFTER_SECONDS = 5;
+
+export const queuedQuotaError = (maxQueued: number): BrowserfleetError =>
+  new BrowserfleetError(
+    ERROR_CODES.QUOTA_EXCEEDED,
+    `Quota exceeded: this tenant already has ${maxQueued} queued tasks (maxQueuedTasks); wait for some to start.`,
+    { details: { quota: 'maxQueuedTasks', limit: maxQueued, retryAfterSeconds: QUOTA_RETRY_AFTER_SECONDS } },
+  );
