@@ -61,6 +61,12 @@ const FUNCTIONS: Record<
     bucket: 'presignArtifacts',
     timeout: Duration.seconds(10),
   },
+  'http-get-limits': {
+    table: 'readWrite',
+    queue: 'urlOnly',
+    bucket: 'nameOnly',
+    timeout: Duration.seconds(10),
+  },
   // Each dependency's ping has its own 2 s deadline; they run at once.
   'http-health': { table: 'describe', queue: 'attributes', bucket: 'head', timeout: Duration.seconds(10) },
 };

@@ -21,6 +21,7 @@ export const buildHandler = (deps: HttpDeps) =>
         tenantId,
         body,
         idempotencyKey: event.headers['idempotency-key'],
+        maxQueuedTasks: limits.maxQueuedTasks,
       });
       deps.logger.info('task submitted', { taskId: task.id, tenantId, type: task.type, replayed });
       const settled = waitMs > 0 ? await waitForTask(deps.store, task, waitMs, signal) : task;

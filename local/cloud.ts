@@ -12,6 +12,7 @@ import { createWorkerDeps } from '../container/worker-deps.js';
 import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
 import { buildHandler as cancelTask } from '../functions/http-cancel-task.js';
 import { buildHandler as createTask } from '../functions/http-create-task.js';
+import { buildHandler as getLimits } from '../functions/http-get-limits.js';
 import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
 import { createSweepDeps } from '../functions/schedule-sweep.js';
@@ -29,6 +30,7 @@ import { type ProvisionedNames, provisionLocalResources } from './provision.js';
 const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
   'http-create-task': createTask,
   'http-cancel-task': cancelTask,
+  'http-get-limits': getLimits,
   'http-get-task': getTask,
   'http-health': health,
 };

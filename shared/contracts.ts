@@ -83,6 +83,7 @@ export const HTTP_ROUTES = [
   { routeKey: 'POST /v1/tasks', functionName: 'http-create-task', auth: true },
   { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
   { routeKey: 'DELETE /v1/tasks/{id}', functionName: 'http-cancel-task', auth: true },
+  { routeKey: 'GET /v1/limits', functionName: 'http-get-limits', auth: true },
   { routeKey: 'GET /health', functionName: 'http-health', auth: false },
 ] as const;
 

@@ -128,4 +128,22 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     expect((await store.listDue('running', base + 10_000, 1000)).map((t) => t.id)).not.toContain(early.id);
     expect((await store.get(early.id))?.status).toBe('succeeded');
   });
+  it('keeps exact queued/running counts per tenant and refuses a claim past maxRunning', async () => {
+    const store = makeStore();
+    const tenantId = `t-${randomUUID()}`;
+    const tasks = [fresh(), fresh(), fresh()].map((t) => ({ ...t, tenantId }));
+    for (const t of tasks) await store.create(t);
+    expect(await store.usage(tenantId)).toEqual({ queuedTasks: 3, runningTasks: 0 });
+    const claims = tasks.map((t, i) => apply(t, { kind: 'claim', owner: `w${i}`, leaseMs: 1000 }));
+    const outcomes = await Promise.all(
+      claims.map((c, i) => store.save(c, tasks[i] as Task, { maxRunning: 2 })),
+    );
+    expect(outcomes.filter((o) => o.saved)).toHaveLength(2);
+    expect(outcomes.filter((o) => !o.saved && 'quotaExceeded' in o)).toHaveLength(1);
+    expect(await store.usage(tenantId)).toEqual({ queuedTasks: 1, runningTasks: 2 });
+    // One ends: a place frees up.
+    const winner = claims.find((_, i) => outcomes[i]?.saved) as Task;
+    await store.save(apply(winner, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }), winner);
+    expect(await store.usage(tenantId)).toEqual({ queuedTasks: 1, runningTasks: 1 });
+  });
 });

@@ -1,0 +1,154 @@
+/**
+ * `npm run admin -- <command>`: the operator's CLI for tenants and API keys. A composition
+ * root: it reads the environment (STATE_TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL[_DYNAMODB])
+ * or, with `--local`, points at the local cloud `npm start` runs (table
+ * browserfleet-state-local on 127.0.0.1:$PORT+1).
+ *
+ *   tenant create <id> [--name N] [--rps R] [--burst B] [--max-queued Q] [--max-running R] [--max-sessions S]
+ *   tenant limits <id> [same limit flags]
+ *   tenant show <id>
+ *   key create <tenant> [--name N]        prints the key once
+ *   key list <tenant>
+ *   key revoke <tenant> <prefix>
+ *   key rotate <tenant> <prefix>          prints the new key once, revokes the old
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
+import { systemClock } from '../shared/clock.js';
+import { ENV, resourceName, STATE_TABLE } from '../shared/contracts.js';
+import { isBrowserfleetError } from '../shared/errors.js';
+import {
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+  type TenantAdminDeps,
+  upsertTenant,
+} from '../shared/tenancy/manage-tenants.js';
+import type { TenantLimits } from '../shared/tenancy/tenant.js';
+
+const USAGE = `usage: npm run admin -- [--local] <command>
+  tenant create <id> [--name N] [--rps R] [--burst B] [--max-queued Q] [--max-running R] [--max-sessions S]
+  tenant limits <id> [limit flags as above]
+  tenant show <id>
+  key create <tenant> [--name N]
+  key list <tenant>
+  key revoke <tenant> <prefix>
+  key rotate <tenant> <prefix>`;
+
+const fail = (message: string, code = 2): never => {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(code);
+};
+
+const { values: flags, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        local: { type: 'boolean' },
+        name: { type: 'string' },
+        rps: { type: 'string' },
+        burst: { type: 'string' },
+        'max-queued': { type: 'string' },
+        'max-running': { type: 'string' },
+        'max-sessions': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+
+const envSchema = z.object({
+  [ENV.stateTable]: z.string().optional(),
+  [ENV.awsRegion]: z.string().default('us-east-1'),
+  [ENV.awsEndpointUrl]: z.url().optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
+  [ENV.port]: z.coerce.number().int().default(3000),
+});
+const env = envSchema.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));
+const local = flags.local === true;
+const table = local ? resourceName(STATE_TABLE.baseName, 'local') : env[ENV.stateTable];
+if (table === undefined) fail(`Set ${ENV.stateTable} (or pass --local for the local cloud).`);
+const endpoint = local
+  ? `http://127.0.0.1:${env[ENV.port] + 1}`
+  : (env.AWS_ENDPOINT_URL_DYNAMODB ?? env[ENV.awsEndpointUrl]);
+
+const limitsFromFlags = (): Partial<TenantLimits> => {
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const entries: [keyof TenantLimits, number | undefined][] = [
+    ['requestsPerSecond', num(flags.rps)],
+    ['burst', num(flags.burst)],
+    ['maxQueuedTasks', num(flags['max-queued'])],
+    ['maxRunningTasks', num(flags['max-running'])],
+    ['maxLiveSessions', num(flags['max-sessions'])],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+};
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+const clients = createAwsClients({ region: env[ENV.awsRegion], endpoints: { dynamodb: endpoint } });
+const deps: TenantAdminDeps = {
+  tenants: new DynamoDbTenantStore(clients.dynamo, table as string),
+  clock: systemClock,
+  random: randomBytes,
+};
+
+const [group, action, first, second] = positionals;
+const need = (value: string | undefined, what: string): string => value ?? fail(`Missing ${what}.`);
+
+try {
+  switch (`${group} ${action}`) {
+    case 'tenant create':
+    case 'tenant limits':
+      print(
+        await upsertTenant(deps, {
+          tenantId: need(first, 'tenant id'),
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+          limits: limitsFromFlags(),
+        }),
+      );
+      break;
+    case 'tenant show': {
+      const tenant = await deps.tenants.getTenant(need(first, 'tenant id'));
+      if (tenant === undefined) fail(`Tenant ${first} not found.`, 1);
+      print(tenant);
+      break;
+    }
+    case 'key create': {
+      const { key, record } = await createApiKey(deps, {
+        tenantId: need(first, 'tenant id'),
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+      });
+      print({ key, prefix: record.prefix, tenantId: record.tenantId, note: 'Shown once: store it now.' });
+      break;
+    }
+    case 'key list':
+      print((await listApiKeys(deps, need(first, 'tenant id'))).map(({ hash: _hash, ...k }) => k));
+      break;
+    case 'key revoke':
+      await revokeApiKey(deps, { tenantId: need(first, 'tenant id'), prefix: need(second, 'key prefix') });
+      print({ revoked: second });
+      break;
+    case 'key rotate': {
+      const { key, record } = await rotateApiKey(deps, {
+        tenantId: need(first, 'tenant id'),
+        prefix: need(second, 'key prefix'),
+      });
+      print({ key, prefix: record.prefix, revoked: second, note: 'Shown once: store it now.' });
+      break;
+    }
+    default:
+      fail(`Unknown command: ${positionals.join(' ') || '(none)'}`);
+  }
+} catch (error) {
+  if (isBrowserfleetError(error)) fail(`${error.code}: ${error.message}`, 1);
+  throw error;
+} finally {
+  destroyAwsClients(clients);
+}
