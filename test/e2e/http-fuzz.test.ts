@@ -1,0 +1,160 @@
+/**
+ * Fuzz: thousands of generated malformed requests at the HTTP API. None may produce a 5xx
+ * or take the process down, and every error answer has a machine-readable code.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1200);
+
+let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+beforeAll(async () => {
+  cloud = await startTestCloud({ worker: false, sweeper: false });
+});
+afterAll(async () => {
+  await cloud?.dispose();
+});
+
+const jsonish = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 12 }), tie('value'), { maxKeys: 5 }),
+  ),
+})).value;
+
+/** Bodies that look like tasks but are wrong somewhere, and bodies that are not JSON at all. */
+const body = fc.oneof(
+  fc
+    .record(
+      {
+        type: fc.oneof(fc.constant('screenshot'), fc.string(), jsonish),
+        url: fc.oneof(
+          fc.webUrl(),
+          fc.string(),
+          fc.constantFrom('file:///etc/passwd', 'javascript:alert(1)', 'http://', 'http://[::1', '//x', ''),
+          jsonish,
+        ),
+        options: fc.oneof(
+          jsonish,
+          fc.record(
+            {
+              viewport: fc.oneof(
+                jsonish,
+                fc.record({ width: jsonish, height: jsonish, deviceScaleFactor: jsonish }),
+              ),
+              format: fc.oneof(fc.constantFrom('png', 'jpeg', 'webp', 'gif'), jsonish),
+              quality: jsonish,
+              fullPage: jsonish,
+              waitUntil: jsonish,
+              timeoutMs: fc.oneof(fc.integer(), fc.double(), jsonish),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+        maxAttempts: jsonish,
+        extra: jsonish,
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
+  jsonish.map((v) => JSON.stringify(v) ?? 'null'),
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.constantFrom(
+    '{',
+    '[',
+    '{"type":',
+    '\u0000',
+    '{"a":1}{"b":2}',
+    'nul',
+    '1e999999',
+    '{"__proto__":{"polluted":1}}',
+  ),
+);
+
+const request = fc.record({
+  // Weighted towards what reaches the handlers: POSTed bodies to /v1/tasks.
+  method: fc.oneof(
+    { arbitrary: fc.constant('POST'), weight: 6 },
+    { arbitrary: fc.constantFrom('GET', 'DELETE'), weight: 2 },
+    { arbitrary: fc.constantFrom('PUT', 'PATCH', 'HEAD', 'OPTIONS'), weight: 1 },
+  ),
+  path: fc.oneof(
+    { arbitrary: fc.constant('/v1/tasks'), weight: 10 },
+    fc.constantFrom('/v1/limits', '/health'),
+    fc.string({ maxLength: 40 }).map((id) => `/v1/tasks/${encodeURIComponent(id) || 'x'}`),
+    fc.constantFrom('/v1/tasks/..%2F..%2Fetc', '/v1//tasks', '/v1/tasks/%00', '/V1/TASKS', '/'),
+  ),
+  query: fc.oneof(
+    fc.constant(''),
+    fc.constantFrom(
+      '?wait=abc',
+      '?wait=-1',
+      '?wait=1e3',
+      '?wait=26',
+      '?wait=',
+      '?x=1&wait=2',
+      '?wait=0&wait=1',
+    ),
+    fc.string({ maxLength: 20 }).map((q) => `?${encodeURIComponent(q)}=${encodeURIComponent(q)}`),
+  ),
+  contentType: fc.oneof(
+    { arbitrary: fc.constant('application/json'), weight: 5 },
+    fc.constantFrom(
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain',
+      'application/xml',
+      '',
+    ),
+    fc.string({ maxLength: 30 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  ),
+  auth: fc.oneof(
+    { arbitrary: fc.constant(`Bearer ${TEST_API_KEY}`), weight: 6 },
+    fc.constantFrom('', 'Bearer', 'Bearer  ', 'Basic abc', `bearer ${TEST_API_KEY}x`),
+    fc.string({ maxLength: 40 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  ),
+  idempotencyKey: fc.option(fc.string({ maxLength: 300 }).filter((s) => /^[\x20-\x7e]*$/.test(s))),
+  body,
+});
+
+describe('HTTP fuzz', () => {
+  it(`${RUNS} malformed requests: no 5xx, no crash, every error has a code`, async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const hasBody = !['GET', 'HEAD'].includes(r.method);
+        const res = await fetch(`${cloud.url}${r.path}${r.query}`, {
+          method: r.method,
+          headers: {
+            ...(r.contentType === '' ? {} : { 'content-type': r.contentType }),
+            ...(r.auth === '' ? {} : { authorization: r.auth }),
+            ...(r.idempotencyKey === null || r.idempotencyKey === ''
+              ? {}
+              : { 'idempotency-key': r.idempotencyKey }),
+          },
+          ...(hasBody ? { body: r.body } : {}),
+        });
+        const text = await res.text();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        expect(res.status, `${r.method} ${r.path}${r.query} → ${res.status} ${text}`).toBeLessThan(500);
+        if (res.status >= 400 && r.method !== 'HEAD') {
+          const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+          expect(typeof parsed.error?.code).toBe('string');
+          expect(typeof parsed.error?.message).toBe('string');
+          expect(text).not.toMatch(/\bat .*\.ts:\d+|stack/i);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    console.log(`fuzz figures: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    expect((await fetch(`${cloud.url}/health`)).status).toBe(200);
+  }, 300_000);
+});
