@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
-import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer-browser-runner.js';
+import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';

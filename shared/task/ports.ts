@@ -5,7 +5,7 @@
  */
 
 import type { Task } from './task.js';
-import type { ScreenshotOptions, TaskType } from './task-input.js';
+import type { TaskSpec } from './task-input.js';
 
 export type SaveOutcome =
   | { saved: true }
@@ -66,11 +66,7 @@ export interface ArtifactStore {
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }
 
-export interface BrowserJob {
-  type: TaskType;
-  url: string;
-  options: ScreenshotOptions;
-}
+export type BrowserJob = TaskSpec & { url: string };
 
 export interface ProducedArtifact {
   name: string;
@@ -82,6 +78,12 @@ export interface BrowserOutput {
   artifacts: ProducedArtifact[];
   finalUrl: string;
   httpStatus: number | undefined;
+  /** The JSON result of data-producing types (scrape, links, evaluate, markdown, content). */
+  data?: unknown;
+  timings: { launchMs: number; navigationMs: number; captureMs: number };
+  /** The task's browser context, open to closed. */
+  browserMs: number;
+  blockedRequests?: { url: string; reason: string }[];
 }
 
 export interface BrowserRunner {

@@ -4,7 +4,7 @@ import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.j
 import { applyEvent } from './apply-event.js';
 import type { ArtifactStore, BrowserRunner, TaskQueue, TaskStore } from './ports.js';
 import { type BackoffPolicy, backoffDelayMs, classifyError } from './retry-policy.js';
-import { canRetry, failedAttempts, type StoredArtifact, type Task, type TaskEvent } from './task.js';
+import { canRetry, failedAttempts, type StoredArtifact, specOf, type Task, type TaskEvent } from './task.js';
 
 export interface RunTaskDeps {
   store: TaskStore;
@@ -49,6 +49,14 @@ export interface RunTaskInput {
   onClaimed?: (task: Task) => void;
 }
 
+/** JSON results up to this size ride inline on the row (DynamoDB items max out at 400 KB). */
+const MAX_INLINE_DATA_BYTES = 64 * 1024;
+/** Blocked requests listed on the row; the rest are counted only by the metrics. */
+const MAX_BLOCKED_LISTED = 50;
+
+const inlineData = (data: unknown): { data: unknown } | Record<string, never> =>
+  Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8') <= MAX_INLINE_DATA_BYTES ? { data } : {};
+
 const leaseLost = () =>
   new BrowserfleetError(ERROR_CODES.LEASE_LOST, 'Another worker took over the task.', { retryable: false });
 const cancelledByClient = () =>
@@ -92,6 +100,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   }
   let mine = claim.task;
   const token = mine.leaseToken;
+  const queueWaitMs = Math.max(0, now() - Math.max(found.availableAt, Date.parse(found.createdAt)));
   input.onClaimed?.(mine);
   await input.ack().catch((error: unknown) => input.onError?.(error));
 
@@ -127,7 +136,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   let event: TaskEvent;
   let delayMs = 0;
   try {
-    const output = await deps.browser.run({ type: mine.type, url: mine.url, options: mine.options }, signal);
+    const output = await deps.browser.run({ ...specOf(mine), url: mine.url }, signal);
     if (stop.signal.aborted) throw stop.signal.reason;
     const stored: StoredArtifact[] = [];
     for (const artifact of output.artifacts) {
@@ -148,6 +157,12 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
         artifacts: stored,
         finalUrl: output.finalUrl,
         ...(output.httpStatus === undefined ? {} : { httpStatus: output.httpStatus }),
+        ...(output.data === undefined ? {} : inlineData(output.data)),
+        timings: { queueWaitMs, ...output.timings },
+        browserMs: output.browserMs,
+        ...(output.blockedRequests === undefined || output.blockedRequests.length === 0
+          ? {}
+          : { blockedRequests: output.blockedRequests.slice(0, MAX_BLOCKED_LISTED) }),
       },
     };
   } catch (caught) {

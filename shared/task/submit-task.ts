@@ -4,7 +4,7 @@ import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
 import type { IdempotencyStore, TaskQueue, TaskStore } from './ports.js';
 import { newTask, type Task } from './task.js';
-import { type CreateTaskInput, createTaskInputSchema } from './task-input.js';
+import { type CreateTaskInput, chooseTier, createTaskInputSchema, type TaskSpec } from './task-input.js';
 
 export interface SubmitTaskDeps {
   store: TaskStore;
@@ -76,9 +76,9 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
     newTask({
       id,
       tenantId: input.tenantId,
-      type: parsed.type,
+      spec: { type: parsed.type, options: parsed.options } as TaskSpec,
       url: parsed.url,
-      options: parsed.options,
+      tier: chooseTier(parsed.tier, parsed.options),
       maxAttempts: parsed.maxAttempts,
       now,
     });

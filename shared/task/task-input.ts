@@ -1,16 +1,57 @@
 /**
  * What a client may submit. Strict schemas: unknown fields are rejected by name, every
- * number is bounded, and defaults are filled in so a stored task is fully specified.
- * Option names follow Puppeteer's `ScreenshotOptions`, `Viewport` and `GoToOptions`.
+ * number and string is bounded, and defaults are filled in so a stored task is fully
+ * specified. Option names follow Puppeteer's (`ScreenshotOptions`, `PDFOptions`,
+ * `GoToOptions`, `Viewport`), the vocabulary browserless and Cloudflare users know.
  */
 import { z } from 'zod';
 import { MAX_ATTEMPTS } from './task.js';
 
 /** Longest task URL accepted; browsers cope with more, but nothing sane needs it. */
 export const MAX_URL_LENGTH = 2048;
+/** The longest any task may run, on either tier. */
+export const MAX_TIMEOUT_MS = 120_000;
 
 export const WAIT_UNTIL = ['load', 'domcontentloaded', 'networkidle0', 'networkidle2'] as const;
 export const SCREENSHOT_FORMATS = ['png', 'jpeg', 'webp'] as const;
+export const RESOURCE_TYPES = ['image', 'media', 'font', 'stylesheet'] as const;
+export const PAPER_FORMATS = [
+  'letter',
+  'legal',
+  'tabloid',
+  'ledger',
+  'a0',
+  'a1',
+  'a2',
+  'a3',
+  'a4',
+  'a5',
+  'a6',
+] as const;
+export const TASK_TYPES = [
+  'screenshot',
+  'pdf',
+  'content',
+  'markdown',
+  'scrape',
+  'links',
+  'evaluate',
+] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** Device presets (names as in Puppeteer's `KnownDevices`; a test keeps them in sync). */
+export const DEVICES = [
+  'iPhone 15 Pro',
+  'iPhone 15 Pro landscape',
+  'iPhone SE',
+  'iPad Pro 11',
+  'iPad Pro 11 landscape',
+  'iPad Mini',
+  'Pixel 5',
+  'Pixel 5 landscape',
+  'Galaxy S9+',
+  'Galaxy Tab S4',
+] as const;
 
 const CONTENT_TYPES = {
   png: 'image/png',
@@ -26,43 +67,243 @@ const httpUrl = z
   .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http: or https: URL' }));
 
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A CSS selector as text; the page decides whether it matches. */
+const selector = z.string().min(1).max(1024);
+/** An HTTP header name (RFC 9110 token). */
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, 'must be a valid header name');
+
 export const viewportSchema = z.strictObject({
   width: z.int().min(1).max(3840).default(1280),
   height: z.int().min(1).max(2160).default(720),
   /** Capped so a full-page capture can't ask for a gigapixel bitmap. */
   deviceScaleFactor: z.number().min(0.1).max(4).default(1),
+  isMobile: z.boolean().default(false),
+  hasTouch: z.boolean().default(false),
+  isLandscape: z.boolean().default(false),
+});
+
+const cookieSchema = z.strictObject({
+  name: z.string().min(1).max(256),
+  value: z.string().max(4096),
+  /** Defaults to the task URL's host. */
+  domain: z.string().max(256).optional(),
+  path: z.string().max(1024).optional(),
+  secure: z.boolean().optional(),
+  httpOnly: z.boolean().optional(),
+  sameSite: z.enum(['Strict', 'Lax', 'None']).optional(),
+  /** Epoch seconds. */
+  expires: z.number().optional(),
+});
+
+/** How the page is loaded and set up, shared by every task type. */
+const pageOptions = {
+  viewport: viewportSchema.prefault({}),
+  /** A device preset (viewport and user agent); overrides `viewport`. */
+  device: z.enum(DEVICES).optional(),
+  userAgent: z.string().min(1).max(512).optional(),
+  extraHTTPHeaders: z
+    .record(headerName, z.string().max(4096))
+    .refine((h) => Object.keys(h).length <= 32, 'must have at most 32 headers')
+    .optional(),
+  cookies: z.array(cookieSchema).max(50).optional(),
+  /** HTTP basic auth for the page. */
+  authenticate: z.strictObject({ username: z.string().max(256), password: z.string().max(256) }).optional(),
+  waitUntil: z.enum(WAIT_UNTIL).default('load'),
+  /** After navigation, wait for this selector to be in the page (within the task deadline). */
+  waitForSelector: z
+    .strictObject({ selector, visible: z.boolean().default(false), hidden: z.boolean().default(false) })
+    .optional(),
+  /** After everything else, wait this long (for animations, lazy content). */
+  waitForTimeout: z.int().min(0).max(10_000).optional(),
+  /** Requests of these types are not made (faster, cheaper captures). */
+  rejectResourceTypes: z.array(z.enum(RESOURCE_TYPES)).max(RESOURCE_TYPES.length).optional(),
+  javaScriptEnabled: z.boolean().default(true),
+  emulateMediaType: z.enum(['screen', 'print']).optional(),
+  /** BCP 47 language tag, e.g. `de-DE`: Accept-Language and `navigator.language`. */
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag like "en-US"')
+    .optional(),
+  /** IANA time zone, e.g. `Europe/Berlin`. */
+  timezoneId: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, 'must be an IANA time zone like "Europe/Berlin"')
+    .optional(),
+  /** The task's deadline, from claim to artifact. */
+  timeoutMs: z.int().min(1_000).max(MAX_TIMEOUT_MS).default(30_000),
+};
+
+const clipSchema = z.strictObject({
+  x: z.number().min(0).max(100_000),
+  y: z.number().min(0).max(100_000),
+  width: z.number().positive().max(10_000),
+  height: z.number().positive().max(10_000),
 });
 
 export const screenshotOptionsSchema = z
   .strictObject({
-    viewport: viewportSchema.prefault({}),
+    ...pageOptions,
     fullPage: z.boolean().default(false),
     format: z.enum(SCREENSHOT_FORMATS).default('png'),
     quality: z.int().min(0).max(100).optional(),
-    waitUntil: z.enum(WAIT_UNTIL).default('load'),
-    /** The task's deadline, from claim to artifact. */
-    timeoutMs: z.int().min(1_000).max(120_000).default(30_000),
+    omitBackground: z.boolean().default(false),
+    /** A region of the page, in CSS pixels. */
+    clip: clipSchema.optional(),
+    /** Capture just the first element matching this selector. */
+    selector: selector.optional(),
   })
   .refine((o) => o.quality === undefined || o.format !== 'png', {
     path: ['quality'],
     message: 'is only allowed with format "jpeg" or "webp"',
+  })
+  .refine((o) => [o.fullPage, o.clip !== undefined, o.selector !== undefined].filter(Boolean).length <= 1, {
+    path: ['clip'],
+    message: 'fullPage, clip and selector are mutually exclusive',
   });
 
-export type ScreenshotOptions = z.output<typeof screenshotOptionsSchema>;
+const cssLength = z
+  .union([
+    z.number().min(0).max(10_000),
+    z.string().regex(/^\d+(\.\d+)?(px|in|cm|mm)$/, 'must be like "1cm"'),
+  ])
+  .optional();
+
+export const pdfOptionsSchema = z.strictObject({
+  ...pageOptions,
+  format: z.enum(PAPER_FORMATS).default('a4'),
+  landscape: z.boolean().default(false),
+  margin: z.strictObject({ top: cssLength, right: cssLength, bottom: cssLength, left: cssLength }).optional(),
+  printBackground: z.boolean().default(false),
+  displayHeaderFooter: z.boolean().default(false),
+  headerTemplate: z.string().max(16_384).optional(),
+  footerTemplate: z.string().max(16_384).optional(),
+  /** e.g. `1-5, 8, 11-13`. */
+  pageRanges: z
+    .string()
+    .regex(/^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$/, 'must be like "1-5, 8, 11-13"')
+    .optional(),
+  scale: z.number().min(0.1).max(2).default(1),
+  preferCSSPageSize: z.boolean().default(false),
+});
+
+export const contentOptionsSchema = z.strictObject({ ...pageOptions });
+export const markdownOptionsSchema = z.strictObject({ ...pageOptions });
+export const linksOptionsSchema = z.strictObject({
+  ...pageOptions,
+  /** Only links a person could see. */
+  visibleOnly: z.boolean().default(false),
+});
+
+export const scrapeElementSchema = z.strictObject({
+  /** Key of this element's value in the result. */
+  name: z.string().min(1).max(128),
+  selector,
+  /** What to read: its text, its outer HTML, or one attribute. */
+  extract: z.enum(['text', 'html', 'attribute']).default('text'),
+  attribute: z.string().min(1).max(128).optional(),
+  /** Every match (an array) or the first (a value or null). */
+  all: z.boolean().default(false),
+});
+
+export const scrapeOptionsSchema = z.strictObject({
+  ...pageOptions,
+  elements: z
+    .array(
+      scrapeElementSchema.refine((e) => (e.extract === 'attribute') === (e.attribute !== undefined), {
+        path: ['attribute'],
+        message: 'is required with extract "attribute", and only then',
+      }),
+    )
+    .min(1)
+    .max(50)
+    .refine((els) => new Set(els.map((e) => e.name)).size === els.length, 'names must be unique'),
+});
+
+/** Size limits of `evaluate`: the script, its arguments and its JSON result. */
+export const EVALUATE_LIMITS = {
+  scriptBytes: 64 * 1024,
+  argsBytes: 16 * 1024,
+  resultBytes: 256 * 1024,
+} as const;
+
+const jsonSize = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+
+export const evaluateOptionsSchema = z.strictObject({
+  ...pageOptions,
+  /**
+   * The source of a function, run in the page (never in the worker), e.g.
+   * `async (selector) => document.querySelector(selector).textContent`.
+   */
+  script: z.string().min(1).max(EVALUATE_LIMITS.scriptBytes),
+  /** JSON arguments passed to the function. */
+  args: z
+    .array(z.json())
+    .max(16)
+    .refine(
+      (a) => jsonSize(a) <= EVALUATE_LIMITS.argsBytes,
+      `must be at most ${EVALUATE_LIMITS.argsBytes} bytes of JSON`,
+    )
+    .default([]),
+});
+
+const common = {
+  url: httpUrl,
+  /** Executions that may fail (retryable errors, lost workers) before the task fails. */
+  maxAttempts: z.int().min(MAX_ATTEMPTS.min).max(MAX_ATTEMPTS.max).default(MAX_ATTEMPTS.default),
+  /** Where it runs: the Lambda tier, the Fargate fleet, or `auto` (see `chooseTier`). */
+  tier: z.enum(['auto', 'lambda', 'fleet']).default('auto'),
+};
 
 export const createTaskInputSchema = z.discriminatedUnion(
   'type',
   [
     z.strictObject({
       type: z.literal('screenshot'),
-      url: httpUrl,
+      ...common,
       options: screenshotOptionsSchema.prefault({}),
-      /** Executions that may fail (retryable errors, lost workers) before the task fails. */
-      maxAttempts: z.int().min(MAX_ATTEMPTS.min).max(MAX_ATTEMPTS.max).default(MAX_ATTEMPTS.default),
     }),
+    z.strictObject({ type: z.literal('pdf'), ...common, options: pdfOptionsSchema.prefault({}) }),
+    z.strictObject({ type: z.literal('content'), ...common, options: contentOptionsSchema.prefault({}) }),
+    z.strictObject({ type: z.literal('markdown'), ...common, options: markdownOptionsSchema.prefault({}) }),
+    z.strictObject({ type: z.literal('scrape'), ...common, options: scrapeOptionsSchema }),
+    z.strictObject({ type: z.literal('links'), ...common, options: linksOptionsSchema.prefault({}) }),
+    z.strictObject({ type: z.literal('evaluate'), ...common, options: evaluateOptionsSchema }),
   ],
-  { error: 'must be one of: "screenshot"' },
+  { error: `must be one of: ${TASK_TYPES.map((t) => `"${t}"`).join(', ')}` },
 );
 
 export type CreateTaskInput = z.output<typeof createTaskInputSchema>;
-export type TaskType = CreateTaskInput['type'];
+type Distribute<U> = U extends { type: unknown; options: unknown }
+  ? { type: U['type']; options: U['options'] }
+  : never;
+/** A task's type and options, discriminated. */
+export type TaskSpec = Distribute<CreateTaskInput>;
+export type TaskOptions = CreateTaskInput['options'];
+export type ScreenshotOptions = z.output<typeof screenshotOptionsSchema>;
+export type PdfOptions = z.output<typeof pdfOptionsSchema>;
+export type ScrapeOptions = z.output<typeof scrapeOptionsSchema>;
+export type EvaluateOptions = z.output<typeof evaluateOptionsSchema>;
+export type LinksOptions = z.output<typeof linksOptionsSchema>;
+export type PageOptions = z.output<typeof contentOptionsSchema>;
+export type Tier = 'lambda' | 'fleet';
+
+/** Tasks at most this long go to Lambda under `tier: "auto"`: short work, billed by the ms. */
+export const AUTO_LAMBDA_MAX_TIMEOUT_MS = 30_000;
+
+/**
+ * `tier: "auto"`: short tasks (deadline ≤ 30 s) run on Lambda, where a burst costs nothing
+ * while idle; longer ones on the fleet, where a warm browser is cheaper per minute. An
+ * explicit tier is honoured.
+ */
+export const chooseTier = (tier: 'auto' | Tier, options: { timeoutMs: number }): Tier =>
+  tier !== 'auto' ? tier : options.timeoutMs <= AUTO_LAMBDA_MAX_TIMEOUT_MS ? 'lambda' : 'fleet';

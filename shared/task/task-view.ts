@@ -1,7 +1,7 @@
 /** The JSON a client sees for a task: no lease internals, artifact keys swapped for URLs. */
 
-import type { AttemptRecord, Task, TaskError, TaskStatus } from './task.js';
-import type { ScreenshotOptions, TaskType } from './task-input.js';
+import type { AttemptRecord, Task, TaskError, TaskResult, TaskStatus } from './task.js';
+import type { TaskOptions, TaskType, Tier } from './task-input.js';
 
 export interface ArtifactView {
   name: string;
@@ -17,7 +17,8 @@ export interface TaskView {
   type: TaskType;
   status: TaskStatus;
   url: string;
-  options: ScreenshotOptions;
+  options: TaskOptions;
+  tier: Tier;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -28,7 +29,7 @@ export interface TaskView {
   cancelRequested?: boolean;
   /** Every execution so far and how it ended. */
   history: AttemptRecord[];
-  result?: { artifacts: ArtifactView[]; finalUrl?: string; httpStatus?: number };
+  result?: Omit<TaskResult, 'artifacts'> & { artifacts: ArtifactView[] };
   error?: TaskError;
 }
 
@@ -42,6 +43,7 @@ export const toTaskView = (
   status: task.status,
   url: task.url,
   options: task.options,
+  tier: task.tier,
   createdAt: task.createdAt,
   updatedAt: task.updatedAt,
   ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
@@ -54,8 +56,7 @@ export const toTaskView = (
     ? {}
     : {
         result: {
-          ...(task.result.finalUrl === undefined ? {} : { finalUrl: task.result.finalUrl }),
-          ...(task.result.httpStatus === undefined ? {} : { httpStatus: task.result.httpStatus }),
+          ...task.result,
           artifacts: task.result.artifacts.map((a) => ({
             name: a.name,
             contentType: a.contentType,

@@ -12,7 +12,7 @@
  * token may heartbeat, retry, hand back or end the task. Every transition bumps `version`;
  * the store writes a transition only if the row is still at the version it started from.
  */
-import type { ScreenshotOptions, TaskType } from './task-input.js';
+import type { TaskOptions, TaskSpec, TaskType, Tier } from './task-input.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -27,10 +27,27 @@ export interface StoredArtifact {
   key: string;
 }
 
+/** Where the time of a run went, in ms. */
+export interface TaskTimings {
+  /** From becoming runnable to being claimed. */
+  queueWaitMs: number;
+  /** Launching a browser for this run (0 when a warm one was reused). */
+  launchMs: number;
+  navigationMs: number;
+  captureMs: number;
+}
+
 export interface TaskResult {
   artifacts: StoredArtifact[];
   finalUrl?: string;
   httpStatus?: number;
+  /** JSON results (scrape, links, evaluate, markdown, content) when small enough to inline. */
+  data?: unknown;
+  timings?: TaskTimings;
+  /** Billable browser time: the task's browser context, open to closed. */
+  browserMs?: number;
+  /** Requests the egress guard refused (the page's own sub-resources, redirects, …). */
+  blockedRequests?: { url: string; reason: string }[];
 }
 
 export interface TaskError {
@@ -67,7 +84,9 @@ export interface Task {
   tenantId: string;
   type: TaskType;
   url: string;
-  options: ScreenshotOptions;
+  options: TaskOptions;
+  /** The execution tier the task was routed to. */
+  tier: Tier;
   status: TaskStatus;
   /** ISO-8601 timestamps. */
   createdAt: string;
@@ -298,6 +317,9 @@ export const transition = (task: Task, event: TaskEvent, now: number): Transitio
   }
 };
 
+/** The task's type and options as the discriminated pair they were validated as. */
+export const specOf = (task: Task): TaskSpec => ({ type: task.type, options: task.options }) as TaskSpec;
+
 /** How a write from one status to another changes the tenant's live task counts. */
 export const usageDelta = (
   from: TaskStatus | undefined,
@@ -319,9 +341,9 @@ export const MAX_ATTEMPTS = { default: 3, min: 1, max: 10 } as const;
 export const newTask = (input: {
   id: string;
   tenantId: string;
-  type: TaskType;
+  spec: TaskSpec;
   url: string;
-  options: ScreenshotOptions;
+  tier?: Tier;
   maxAttempts?: number;
   now: number;
 }): Task => {
@@ -329,9 +351,10 @@ export const newTask = (input: {
   return {
     id: input.id,
     tenantId: input.tenantId,
-    type: input.type,
+    type: input.spec.type,
     url: input.url,
-    options: input.options,
+    options: input.spec.options,
+    tier: input.tier ?? 'fleet',
     status: 'queued',
     createdAt: at,
     updatedAt: at,

@@ -17,9 +17,8 @@ const fresh = (): Task =>
   newTask({
     id: randomUUID(),
     tenantId: 'ten',
-    type: 'screenshot',
+    spec: { type: 'screenshot', options: screenshotOptionsSchema.parse({ viewport: { width: 800 } }) },
     url: 'http://example.test/',
-    options: screenshotOptionsSchema.parse({ viewport: { width: 800 } }),
     now: T0,
   });
 const apply = (task: Task, event: Parameters<typeof transition>[1], at = T0 + 1): Task => {

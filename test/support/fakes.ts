@@ -41,6 +41,8 @@ export const succeedWith =
     artifacts: [{ name: 'screenshot.png', contentType: 'image/png', body: new TextEncoder().encode(label) }],
     finalUrl: job.url,
     httpStatus: 200,
+    timings: { launchMs: 0, navigationMs: 1, captureMs: 1 },
+    browserMs: 2,
   });
 
 export const throwCode =

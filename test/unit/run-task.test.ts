@@ -27,9 +27,11 @@ const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {})
   const task = newTask({
     id: `t-${Math.random().toString(36).slice(2)}`,
     tenantId: 'ten',
-    type: 'screenshot',
+    spec: {
+      type: 'screenshot',
+      options: screenshotOptionsSchema.parse({ timeoutMs: options.timeoutMs ?? 10_000 }),
+    },
     url: 'http://fixture.test/',
-    options: screenshotOptionsSchema.parse({ timeoutMs: options.timeoutMs ?? 10_000 }),
     maxAttempts: options.maxAttempts ?? 3,
     now: Date.now(),
   });

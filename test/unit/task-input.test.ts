@@ -20,18 +20,66 @@ describe('task input', () => {
       type: 'screenshot',
       url: 'https://example.test/',
       options: {
-        viewport: { width: 1280, height: 720, deviceScaleFactor: 1 },
+        viewport: {
+          width: 1280,
+          height: 720,
+          deviceScaleFactor: 1,
+          isMobile: false,
+          hasTouch: false,
+          isLandscape: false,
+        },
         fullPage: false,
         format: 'png',
+        omitBackground: false,
         waitUntil: 'load',
+        javaScriptEnabled: true,
         timeoutMs: 30_000,
       },
       maxAttempts: 3,
+      tier: 'auto',
     });
   });
 
   it.each([
-    [{ type: 'pdf', url: 'https://a.test/' }, 'type'],
+    [{ type: 'teleport', url: 'https://a.test/' }, 'type'],
+    [{ type: 'pdf', url: 'https://a.test/', options: { format: 'b7' } }, 'options.format'],
+    [{ type: 'pdf', url: 'https://a.test/', options: { pageRanges: 'all' } }, 'options.pageRanges'],
+    [{ type: 'pdf', url: 'https://a.test/', options: { margin: { top: '1 parsec' } } }, 'options.margin.top'],
+    [{ type: 'scrape', url: 'https://a.test/' }, 'options'],
+    [{ type: 'scrape', url: 'https://a.test/', options: { elements: [] } }, 'options.elements'],
+    [
+      {
+        type: 'scrape',
+        url: 'https://a.test/',
+        options: { elements: [{ name: 'a', selector: 'a', extract: 'attribute' }] },
+      },
+      'options.elements.0.attribute',
+    ],
+    [{ type: 'evaluate', url: 'https://a.test/', options: {} }, 'options.script'],
+    [{ type: 'evaluate', url: 'https://a.test/', options: { script: 'x'.repeat(70_000) } }, 'options.script'],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { device: 'Nokia 3310' } }, 'options.device'],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { timezoneId: 'Mars/Olympus' } },
+      'options.timezoneId',
+    ],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { locale: 'not a locale!' } }, 'options.locale'],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { waitForTimeout: 60_000 } },
+      'options.waitForTimeout',
+    ],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { rejectResourceTypes: ['script'] } },
+      'options.rejectResourceTypes.0',
+    ],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { extraHTTPHeaders: { 'bad header': 'x' } } },
+      'options.extraHTTPHeaders.bad header',
+    ],
+    [
+      { type: 'screenshot', url: 'https://a.test/', options: { fullPage: true, selector: 'h1' } },
+      'options.clip',
+    ],
+    [{ type: 'screenshot', url: 'https://a.test/', tier: 'mainframe' }, 'tier'],
     [{ url: 'https://a.test/' }, 'type'],
     [{ type: 'screenshot' }, 'url'],
     [{ type: 'screenshot', url: 'not a url' }, 'url'],

@@ -7,9 +7,8 @@ const queued = (): Task =>
   newTask({
     id: 't1',
     tenantId: 'ten',
-    type: 'screenshot',
+    spec: { type: 'screenshot', options: screenshotOptionsSchema.parse({}) },
     url: 'http://example.test/',
-    options: screenshotOptionsSchema.parse({}),
     now: T0,
   });
 

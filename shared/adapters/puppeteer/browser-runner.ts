@@ -1,0 +1,394 @@
+/**
+ * The browser runner on puppeteer-core: a small pool of one browser per worker, reused
+ * across tasks, each task in a fresh incognito-style context that is closed on every path
+ * (a context shares no cookies, storage or cache with any other, and closing it frees its
+ * pages at once). The browser is recycled after K tasks, an age or an RSS watermark, and
+ * relaunched after a crash; Chromium never outlives the worker.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import chromium from '@sparticuz/chromium';
+import puppeteer, { type Browser, TimeoutError } from 'puppeteer-core';
+import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../errors.js';
+import { abortReasonToError } from '../../task/abort-reason.js';
+import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
+import { capture } from './capture.js';
+import { setUpPage, waitAfterNavigation } from './page-setup.js';
+
+/**
+ * Chromium flags, chosen one by one. @sparticuz/chromium's own list is tuned for one page
+ * per Lambda; several of its flags are wrong for a multi-tenant platform (see below).
+ * Puppeteer adds its defaults (no first run, no sync, no background networking, muted
+ * audio, hidden scrollbars) on top of these.
+ */
+const CHROMIUM_FLAGS = [
+  // Lambda and containers run us as root, where Chromium's setuid/namespace sandbox
+  // cannot start. Tenants are kept apart by browser contexts and site isolation instead.
+  '--no-sandbox',
+  '--disable-setuid-sandbox',
+  // Docker and Lambda give /dev/shm 64 MB or less; shared memory there crashes renderers.
+  '--disable-dev-shm-usage',
+  // Bounds what a task can leave in the temp dir's disk cache (32 MiB).
+  '--disk-cache-size=33554432',
+  // Same glyph metrics on every machine, so screenshots don't shift between hosts.
+  '--font-render-hinting=none',
+  // No calls home: the network is closed here and the tenant didn't ask for that traffic.
+  '--disable-domain-reliability',
+  '--no-pings',
+  '--disable-component-update',
+  '--no-default-browser-check',
+  '--disable-print-preview',
+  '--ash-no-nudges',
+  // Deliberately absent from the Sparticuz list: --single-process and --no-zygote (with
+  // them, createBrowserContext() kills the browser); --disable-web-security,
+  // --allow-running-insecure-content and --disable-site-isolation-trials (they switch off
+  // the same-origin policy between pages of different tenants).
+] as const;
+
+/** How long `browser.close()` may take before the process group is killed. */
+const CLOSE_DEADLINE_MS = 5_000;
+/** Per-worker profile dirs: `bf-chrome-<pid>-XXXXXX` under the temp dir. */
+const PROFILE_PREFIX = 'bf-chrome-';
+
+export interface PoolPolicy {
+  /** Relaunch after this many tasks: long-lived renderers fragment and grow. */
+  recycleAfterTasks: number;
+  /** …or after this long. */
+  maxBrowserAgeMs: number;
+  /** …or when Chromium's processes together hold more than this (bytes). */
+  maxRssBytes: number;
+}
+
+export const DEFAULT_POOL_POLICY: PoolPolicy = {
+  recycleAfterTasks: 500,
+  maxBrowserAgeMs: 30 * 60_000,
+  maxRssBytes: 1_500 * 1024 * 1024,
+};
+
+export interface PuppeteerRunnerOptions {
+  /** A Chromium binary to use instead of @sparticuz/chromium's (e.g. /usr/bin/chromium). */
+  executablePath?: string | undefined;
+  pool?: Partial<PoolPolicy>;
+  /** Per-task proxy for the egress guard: where the task's context sends its traffic. */
+  proxyFor?: (
+    job: BrowserJob,
+  ) => Promise<{ server: string; close(): Promise<{ url: string; reason: string }[]> }>;
+  onEvent?: (event: string, details?: Record<string, unknown>) => void;
+}
+
+interface PooledBrowser {
+  browser: Browser;
+  pid: number | undefined;
+  profileDir: string;
+  launchedAt: number;
+  tasks: number;
+  inFlight: number;
+  retiring: boolean;
+  closed?: Promise<void>;
+}
+
+export class PuppeteerBrowserRunner implements BrowserRunner {
+  private current: Promise<PooledBrowser> | undefined;
+  private readonly all = new Set<PooledBrowser>();
+  private shutDown = false;
+  private readonly policy: PoolPolicy;
+
+  constructor(private readonly options: PuppeteerRunnerOptions = {}) {
+    this.policy = { ...DEFAULT_POOL_POLICY, ...options.pool };
+    removeStaleProfiles();
+  }
+
+  async run(job: BrowserJob, signal: AbortSignal): Promise<BrowserOutput> {
+    throwIfAborted(signal);
+    const launchStarted = performance.now();
+    const { pooled, launched } = await this.acquire();
+    const launchMs = launched ? Math.round(performance.now() - launchStarted) : 0;
+    const { browser } = pooled;
+    const proxy = await this.options.proxyFor?.(job);
+    const opened = performance.now();
+    let timings = { launchMs, navigationMs: 0, captureMs: 0 };
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(abortError(signal));
+      signal.addEventListener('abort', () => reject(abortError(signal)), { once: true });
+    });
+    aborted.catch(() => {});
+    let context: Awaited<ReturnType<Browser['createBrowserContext']>> | undefined;
+    try {
+      context = await Promise.race([
+        browser.createBrowserContext(
+          proxy === undefined ? {} : { proxyServer: proxy.server, proxyBypassList: ['<-loopback>'] },
+        ),
+        aborted,
+      ]);
+      const page = await Promise.race([context.newPage(), aborted]);
+      const work = async () => {
+        await setUpPage(page, job.url, job.options);
+        const navStarted = performance.now();
+        const response = await page.goto(job.url, { waitUntil: job.options.waitUntil, timeout: 0 });
+        await waitAfterNavigation(page, job.options);
+        const captureStarted = performance.now();
+        const captured = await capture(page, job);
+        timings = {
+          launchMs,
+          navigationMs: Math.round(captureStarted - navStarted),
+          captureMs: Math.round(performance.now() - captureStarted),
+        };
+        return { captured, finalUrl: page.url(), httpStatus: response?.status() };
+      };
+      const { captured, finalUrl, httpStatus } = await Promise.race([work(), aborted]);
+      const blocked = (await proxy?.close()) ?? [];
+      return {
+        artifacts: captured.artifacts,
+        ...(captured.data === undefined ? {} : { data: captured.data }),
+        finalUrl,
+        httpStatus,
+        timings,
+        browserMs: Math.round(performance.now() - opened),
+        ...(blocked.length > 0 ? { blockedRequests: blocked } : {}),
+      };
+    } catch (error) {
+      throw this.translate(error, browser, signal);
+    } finally {
+      // Closing the context also rejects whatever the page was still doing after a deadline.
+      await context?.close().catch(() => {});
+      await proxy?.close().catch(() => []);
+      this.release(pooled);
+    }
+  }
+
+  /** The warm browser, or a new one if there is none, it is retiring, or it crashed. */
+  private async acquire(): Promise<{ pooled: PooledBrowser; launched: boolean }> {
+    if (this.shutDown) {
+      throw new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The browser runner is shut down.', {
+        retryable: true,
+      });
+    }
+    let launched = false;
+    if (this.current === undefined) {
+      launched = true;
+      const launching = this.launch();
+      this.current = launching;
+      launching.catch(() => {
+        if (this.current === launching) this.current = undefined;
+      });
+    }
+    const pooled = await this.current;
+    if (pooled.retiring || !pooled.browser.connected) {
+      if (this.current !== undefined && (await this.current) === pooled) this.current = undefined;
+      return this.acquire();
+    }
+    pooled.tasks++;
+    pooled.inFlight++;
+    return { pooled, launched };
+  }
+
+  private release(pooled: PooledBrowser): void {
+    pooled.inFlight--;
+    if (!pooled.retiring) {
+      const reason = this.recycleReason(pooled);
+      if (reason !== undefined) this.retire(pooled, reason);
+    }
+    if (pooled.retiring && pooled.inFlight === 0) void this.closeBrowser(pooled);
+  }
+
+  private recycleReason(pooled: PooledBrowser): string | undefined {
+    if (pooled.tasks >= this.policy.recycleAfterTasks) return 'task-count';
+    if (Date.now() - pooled.launchedAt >= this.policy.maxBrowserAgeMs) return 'age';
+    // Reading /proc for the whole process group is cheap, but not free: every 10th task.
+    if (
+      pooled.tasks % 10 === 0 &&
+      pooled.pid !== undefined &&
+      processGroupRss(pooled.pid) >= this.policy.maxRssBytes
+    ) {
+      return 'rss';
+    }
+    return undefined;
+  }
+
+  private retire(pooled: PooledBrowser, reason: string): void {
+    pooled.retiring = true;
+    void this.current?.then((c) => {
+      if (c === pooled) this.current = undefined;
+    });
+    this.options.onEvent?.('browser-recycled', { pid: pooled.pid, reason, tasks: pooled.tasks });
+  }
+
+  private async launch(): Promise<PooledBrowser> {
+    const started = Date.now();
+    // The Sparticuz binary's bundled GL stack adds ~650 ms to the first screenshot and
+    // buys nothing for screenshots of ordinary pages.
+    chromium.setGraphicsMode = false;
+    const executablePath = this.options.executablePath ?? (await chromium.executablePath());
+    const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
+    const browser = await puppeteer.launch({
+      executablePath,
+      args: [...CHROMIUM_FLAGS],
+      // The Sparticuz binary is chrome-headless-shell; a full Chromium runs new headless.
+      headless: this.options.executablePath === undefined ? 'shell' : true,
+      userDataDir: profileDir,
+      // We close on our own terms (see close()); a signal from the terminal is the
+      // worker's to handle, not Puppeteer's.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      // CDP over a pipe instead of a debugging port: if this process dies, even by SIGKILL,
+      // the pipe closes and Chromium exits with it, so a killed worker leaves no orphans.
+      pipe: true,
+    });
+    const pooled: PooledBrowser = {
+      browser,
+      pid: browser.process()?.pid,
+      profileDir,
+      launchedAt: Date.now(),
+      tasks: 0,
+      inFlight: 0,
+      retiring: false,
+    };
+    this.all.add(pooled);
+    browser.on('disconnected', () => {
+      if (!pooled.retiring) {
+        this.options.onEvent?.('browser-disconnected', { pid: pooled.pid });
+        this.retire(pooled, 'crashed');
+        if (pooled.inFlight === 0) void this.closeBrowser(pooled);
+      }
+    });
+    this.options.onEvent?.('browser-launched', { pid: pooled.pid, launchMs: Date.now() - started });
+    return pooled;
+  }
+
+  /**
+   * Closes one browser. `browser.close()` can hang on a wedged renderer, so it gets a
+   * deadline; then the whole process group (renderers, GPU and network processes) is
+   * killed and the profile dir removed.
+   */
+  private closeBrowser(pooled: PooledBrowser): Promise<void> {
+    pooled.closed ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), CLOSE_DEADLINE_MS);
+      });
+      await Promise.race([pooled.browser.close().catch(() => {}), deadline]);
+      clearTimeout(timer);
+      // Renderers can linger a moment after the browser process exits.
+      if (pooled.pid !== undefined) killProcessGroup(pooled.pid);
+      rmSync(pooled.profileDir, { recursive: true, force: true });
+      this.all.delete(pooled);
+    })();
+    return pooled.closed;
+  }
+
+  /** Closes every browser; tasks still running fail as the worker shutting down. */
+  async close(): Promise<void> {
+    this.shutDown = true;
+    this.current = undefined;
+    await Promise.all([...this.all].map((p) => this.closeBrowser(p)));
+  }
+
+  /** Live Chromium processes of this runner (for tests and metrics). */
+  browserPids(): number[] {
+    return [...this.all].flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
+  }
+
+  private translate(error: unknown, browser: Browser, signal: AbortSignal): unknown {
+    if (isBrowserfleetError(error)) return error;
+    if (!browser.connected) {
+      return new BrowserfleetError(
+        ERROR_CODES.BROWSER_CRASHED,
+        'The browser crashed while running the task.',
+        {
+          retryable: true,
+          cause: error,
+        },
+      );
+    }
+    if (signal.aborted) return abortError(signal);
+    if (error instanceof TimeoutError) {
+      return new BrowserfleetError(
+        ERROR_CODES.TIMEOUT,
+        `The page did not finish loading in time: ${error.message}`,
+        {
+          retryable: true,
+          cause: error,
+        },
+      );
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (/net::ERR_|NS_ERROR_|Navigation/i.test(message)) {
+      return new BrowserfleetError(ERROR_CODES.NAVIGATION_FAILED, `Navigation failed: ${message}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+    if (/Target closed|Session closed|Protocol error|detached/i.test(message)) {
+      return new BrowserfleetError(ERROR_CODES.BROWSER_CRASHED, `The page crashed: ${message}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+    return error;
+  }
+}
+
+const killProcessGroup = (pid: number): void => {
+  try {
+    // Puppeteer starts Chromium detached, as the leader of its own process group.
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
+
+/** Sum of VmRSS over every process in Chromium's process group, from /proc. */
+export const processGroupRss = (pgid: number): number => {
+  let total = 0;
+  for (const entry of safeReaddir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 5 (pgrp) comes after the parenthesised command name, which may hold spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      total += Number(rss?.[1] ?? 0) * 1024;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+};
+
+const safeReaddir = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/** Profile dirs left by workers that died (SIGKILL, OOM): their pid is no longer alive. */
+const removeStaleProfiles = (): void => {
+  for (const entry of safeReaddir(tmpdir())) {
+    const match = new RegExp(`^${PROFILE_PREFIX}(\\d+)-`).exec(entry);
+    if (match?.[1] === undefined) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+  }
+};
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const throwIfAborted = (signal: AbortSignal): void => {
+  if (signal.aborted) throw abortError(signal);
+};
+
+const abortError = abortReasonToError;
