@@ -1,5 +1,5 @@
 /** Test helpers: fixture pages on 127.0.0.1, PNG header reading, an API client. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FixtureServer {
@@ -11,9 +11,13 @@ export interface FixtureServer {
  * Serves the given pages (path → HTML) on an ephemeral loopback port. `/slow?ms=N` answers
  * after N ms, for tasks that must still be running when a test acts on them.
  */
-export const startFixtureServer = async (pages: Record<string, string>): Promise<FixtureServer> => {
+export const startFixtureServer = async (
+  pages: Record<string, string>,
+  onRequest?: (req: IncomingMessage) => void,
+): Promise<FixtureServer> => {
   const seen = new Set<string>();
   const server: Server = createServer((req, res) => {
+    onRequest?.(req);
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/slow') {
       // `once=K`: only the first request for K is slow (a page that is slow "this time").

@@ -1,0 +1,213 @@
+/** Every task type and the shared page options, end to end on fixture pages. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
+import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
+
+const ARTICLE = `<!doctype html><html lang="en"><head><title>Fixture article</title></head><body>
+<nav><a href="/nav-only">Nav</a></nav>
+<main><article><h1>Glass and steel</h1>
+<p>The <strong>first</strong> paragraph of a long enough article for Readability to pick it as the main content of this page.</p>
+<p>A second paragraph, with <a href="/more">a link to more</a>, makes the article longer still, as real articles are.</p>
+<ul class="items"><li data-sku="a1">Alpha</li><li data-sku="b2">Beta</li><li data-sku="c3">Gamma</li></ul>
+<a href="https://example.test/out" style="display:none">hidden</a>
+<div id="box" style="width:120px;height:80px;background:#c00"></div>
+</article></main></body></html>`;
+
+const PROBE = `<!doctype html><html><body><pre id="out"></pre><script>
+document.getElementById('out').textContent = JSON.stringify({
+  ua: navigator.userAgent, lang: navigator.language, tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  width: innerWidth, print: matchMedia('print').matches, cookie: document.cookie });
+</script><noscript>no-js</noscript></body></html>`;
+
+let site: FixtureServer;
+let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+let api: ReturnType<typeof apiClient>;
+const seenHeaders: Record<string, string | undefined>[] = [];
+
+beforeAll(async () => {
+  site = await startFixtureServer(
+    {
+      '/': ARTICLE,
+      '/probe': PROBE,
+      '/late':
+        '<div id="x"></div><script>setTimeout(() => { const s = document.createElement("span"); s.id = "late"; s.textContent = "arrived"; document.body.append(s); }, 300)</script>',
+    },
+    (req) => {
+      seenHeaders.push({
+        'x-tenant-trace': req.headers['x-tenant-trace'] as string | undefined,
+        'accept-language': req.headers['accept-language'],
+      });
+    },
+  );
+  cloud = await startTestCloud();
+  api = apiClient(cloud.url, TEST_API_KEY);
+});
+afterAll(async () => {
+  await cloud?.dispose();
+  await site?.close();
+});
+
+const run = async (task: Record<string, unknown>) => {
+  const res = await api.call('POST', '/v1/tasks?wait=25', {
+    body: JSON.stringify(task),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(res.body.status, JSON.stringify(res.body.error ?? res.body)).toBe('succeeded');
+  return res.body;
+};
+const download = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+
+describe('task types', () => {
+  it('screenshot of one element, of a clip, and with a device preset', async () => {
+    const [element, clip, device] = await Promise.all([
+      run({ type: 'screenshot', url: `${site.url}/`, options: { selector: '#box' } }),
+      run({
+        type: 'screenshot',
+        url: `${site.url}/`,
+        options: { clip: { x: 0, y: 0, width: 50, height: 40 } },
+      }),
+      run({ type: 'screenshot', url: `${site.url}/`, options: { device: 'iPhone SE' } }),
+    ]);
+    expect(pngSize(await download(element.result.artifacts[0].url))).toEqual({ width: 120, height: 80 });
+    expect(pngSize(await download(clip.result.artifacts[0].url))).toEqual({ width: 50, height: 40 });
+    // iPhone SE: 320×568 CSS pixels at device scale factor 2.
+    expect(pngSize(await download(device.result.artifacts[0].url))).toEqual({ width: 640, height: 1136 });
+    expect(element.result.timings).toMatchObject({
+      navigationMs: expect.any(Number),
+      captureMs: expect.any(Number),
+    });
+    expect(element.result.browserMs).toBeGreaterThan(0);
+  });
+
+  it('pdf with format, landscape and page ranges', async () => {
+    const task = await run({
+      type: 'pdf',
+      url: `${site.url}/`,
+      options: { format: 'a5', landscape: true, pageRanges: '1', printBackground: true },
+    });
+    expect(task.result.artifacts[0]).toMatchObject({ name: 'page.pdf', contentType: 'application/pdf' });
+    const bytes = await download(task.result.artifacts[0].url);
+    const head = new TextDecoder().decode(bytes.slice(0, 5));
+    expect(head).toBe('%PDF-');
+    // A5 landscape is 595×420 points.
+    const box = /MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(new TextDecoder('latin1').decode(bytes));
+    expect(Math.abs(Number(box?.[1]) - 595)).toBeLessThan(2);
+    expect(Math.abs(Number(box?.[2]) - 420)).toBeLessThan(2);
+    expect(new TextDecoder('latin1').decode(bytes).match(/\/Type\s*\/Page\b/g)).toHaveLength(1);
+  });
+
+  it('content returns the final HTML', async () => {
+    const task = await run({
+      type: 'content',
+      url: `${site.url}/late`,
+      options: { waitForSelector: { selector: '#late' } },
+    });
+    expect(task.result.data).toContain('<span id="late">arrived</span>');
+    expect(task.result.artifacts[0].contentType).toMatch(/^text\/html/);
+  });
+
+  it('markdown returns the readable text of the main content', async () => {
+    const task = await run({ type: 'markdown', url: `${site.url}/` });
+    expect(task.result.data).toContain('Glass and steel');
+    expect(task.result.data).toContain('**first**');
+    expect(task.result.data).toMatch(/\[a link to more\]\(http:\/\/127\.0\.0\.1:\d+\/more\)/);
+    expect(task.result.data).not.toContain('Nav');
+  });
+
+  it('scrape reads text, HTML or an attribute, first match or all', async () => {
+    const task = await run({
+      type: 'scrape',
+      url: `${site.url}/`,
+      options: {
+        elements: [
+          { name: 'title', selector: 'h1' },
+          { name: 'items', selector: '.items li', all: true },
+          { name: 'skus', selector: '.items li', extract: 'attribute', attribute: 'data-sku', all: true },
+          { name: 'firstItem', selector: '.items li', extract: 'html' },
+          { name: 'missing', selector: '.nope' },
+        ],
+      },
+    });
+    expect(task.result.data).toEqual({
+      title: 'Glass and steel',
+      items: ['Alpha', 'Beta', 'Gamma'],
+      skus: ['a1', 'b2', 'c3'],
+      firstItem: '<li data-sku="a1">Alpha</li>',
+      missing: null,
+    });
+  });
+
+  it('links lists absolute links, optionally only visible ones', async () => {
+    const [all, visible] = await Promise.all([
+      run({ type: 'links', url: `${site.url}/` }),
+      run({ type: 'links', url: `${site.url}/`, options: { visibleOnly: true } }),
+    ]);
+    const hrefs = (t: { result: { data: { href: string }[] } }) => t.result.data.map((l) => l.href);
+    expect(hrefs(all)).toEqual([`${site.url}/nav-only`, `${site.url}/more`, 'https://example.test/out']);
+    expect(hrefs(visible)).toEqual([`${site.url}/nav-only`, `${site.url}/more`]);
+  });
+
+  it('evaluate runs the function in the page with JSON arguments', async () => {
+    const task = await run({
+      type: 'evaluate',
+      url: `${site.url}/`,
+      options: {
+        script:
+          '(sel, n) => ({ text: document.querySelector(sel).textContent, n: n * 2, node: typeof process })',
+        args: ['h1', 21],
+      },
+    });
+    // `process` is undefined: the script ran in the page, not in the worker.
+    expect(task.result.data).toEqual({ text: 'Glass and steel', n: 42, node: 'undefined' });
+  });
+
+  it('evaluate that throws fails with SCRIPT_ERROR at once (no retry)', async () => {
+    const res = await api.call('POST', '/v1/tasks?wait=25', {
+      body: JSON.stringify({
+        type: 'evaluate',
+        url: `${site.url}/`,
+        options: { script: '() => { throw new Error("boom") }' },
+      }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.body).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'SCRIPT_ERROR' } });
+    expect(res.body.error.message).toContain('boom');
+  });
+});
+
+describe('page options', () => {
+  it('applies user agent, headers, locale, time zone, media type and cookies', async () => {
+    const task = await run({
+      type: 'scrape',
+      url: `${site.url}/probe`,
+      options: {
+        userAgent: 'browserfleet-test/1.0',
+        extraHTTPHeaders: { 'x-tenant-trace': 'abc123' },
+        locale: 'de-DE',
+        timezoneId: 'Asia/Tokyo',
+        emulateMediaType: 'print',
+        cookies: [{ name: 'session', value: 'xyz' }],
+        viewport: { width: 777, height: 500 },
+        elements: [{ name: 'probe', selector: '#out' }],
+      },
+    });
+    expect(JSON.parse(task.result.data.probe)).toEqual({
+      ua: 'browserfleet-test/1.0',
+      lang: 'de-DE',
+      tz: 'Asia/Tokyo',
+      width: 777,
+      print: true,
+      cookie: 'session=xyz',
+    });
+    expect(seenHeaders).toContainEqual({ 'x-tenant-trace': 'abc123', 'accept-language': 'de-DE' });
+  });
+
+  it('javaScriptEnabled false runs no page script', async () => {
+    const task = await run({
+      type: 'content',
+      url: `${site.url}/probe`,
+      options: { javaScriptEnabled: false },
+    });
+    expect(task.result.data).toContain('<pre id="out"></pre>');
+  });
+});
