@@ -16,12 +16,22 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, HTTP_ROUTES, type HttpFunctionName, SWEEPER } from '../shared/contracts.js';
+import {
+  ENV,
+  HTTP_ROUTES,
+  type HttpFunctionName,
+  LAMBDA_RUNNER,
+  QUEUES,
+  SWEEPER,
+} from '../shared/contracts.js';
 import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
+import { CHROMIUM_LAYER_BIN_DIR, chromiumLayer } from './chromium-layer.js';
 import { nodeFunction } from './node-function.js';
 import type { Stage } from './stage.js';
 import {
@@ -100,12 +110,14 @@ export interface ApiStackProps extends StackProps {
   readonly stage: Stage;
   readonly table: ITable;
   readonly fleetQueue: IQueue;
+  readonly lambdaQueue: IQueue;
 }
 
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
   readonly functions: Readonly<Record<HttpFunctionName, NodejsFunction>>;
   readonly sweeper: NodejsFunction;
+  readonly runner: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -142,6 +154,7 @@ export class ApiStack extends Stack {
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       wireTable(fn, props.table, access.table);
       wireQueue(fn, props.fleetQueue, access.queue);
+      wireQueue(fn, props.lambdaQueue, access.queue === 'send' ? 'send' : 'urlOnly', ENV.lambdaQueueUrl);
       wireBucket(fn, artifactBucket, access.bucket);
       functions[route.functionName] = fn;
 
@@ -173,11 +186,37 @@ export class ApiStack extends Stack {
     this.sweeper.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
     wireTable(this.sweeper, props.table, 'readWrite');
     wireQueue(this.sweeper, props.fleetQueue, 'send');
+    wireQueue(this.sweeper, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);
     new Rule(this, 'SweepSchedule', {
       description: 'Runs the browserfleet sweeper',
       schedule: Schedule.rate(Duration.minutes(SWEEPER.rateMinutes)),
       targets: [new LambdaFunction(this.sweeper, { retryAttempts: 0 })],
     });
+
+    // The Lambda tier: one task per invocation, the browser kept warm in the execution
+    // environment. x86_64 because the @sparticuz/chromium build it runs is x86-64.
+    this.runner = nodeFunction(this, LAMBDA_RUNNER.functionName, {
+      stage,
+      removalPolicy,
+      timeout: Duration.seconds(QUEUES.lambdaFunctionTimeoutSeconds),
+      architecture: Architecture.X86_64,
+      memorySize: LAMBDA_RUNNER.memoryMb,
+      layers: [chromiumLayer(this)],
+    });
+    this.runner.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+    this.runner.addEnvironment(ENV.chromiumBinDir, CHROMIUM_LAYER_BIN_DIR);
+    wireTable(this.runner, props.table, 'readWrite');
+    wireQueue(this.runner, props.lambdaQueue, 'defer', ENV.lambdaQueueUrl);
+    wireQueue(this.runner, props.fleetQueue, 'urlOnly');
+    wireBucket(this.runner, artifactBucket, 'putArtifacts');
+    this.runner.addEventSource(
+      new SqsEventSource(props.lambdaQueue, {
+        batchSize: LAMBDA_RUNNER.batchSize,
+        reportBatchItemFailures: true,
+        // Bounds the tier's Chromium count (and cost); the queue absorbs bursts.
+        maxConcurrency: LAMBDA_RUNNER.maxConcurrency,
+      }),
+    );
 
     new CfnOutput(this, 'HttpApiUrl', { value: httpStage.url });
   }

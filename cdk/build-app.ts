@@ -44,7 +44,7 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   // Environment-agnostic stacks: they synthesize offline, without credentials or lookups,
   // and deploy to whichever account and region the CLI is pointed at.
   const state = new StateStack(app, `browserfleet-${stage}-state`, { stage });
-  const shared = { stage, table: state.table, fleetQueue: state.fleetQueue };
+  const shared = { stage, table: state.table, fleetQueue: state.fleetQueue, lambdaQueue: state.lambdaQueue };
   const api = new ApiStack(app, `browserfleet-${stage}-api`, shared);
   const fleet = new FleetStack(app, `browserfleet-${stage}-fleet`, shared);
   // Also implied by the table and queue references; said outright because the artifact

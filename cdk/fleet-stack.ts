@@ -72,6 +72,7 @@ export interface FleetStackProps extends StackProps {
   readonly stage: Stage;
   readonly table: ITable;
   readonly fleetQueue: IQueue;
+  readonly lambdaQueue: IQueue;
 }
 
 export class FleetStack extends Stack {
@@ -149,6 +150,7 @@ export class FleetStack extends Stack {
     worker.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
     wireTable(worker, props.table, 'readWrite');
     wireQueue(worker, props.fleetQueue, 'run');
+    wireQueue(worker, props.lambdaQueue, 'urlOnly', ENV.lambdaQueueUrl);
     wireBucket(worker, importArtifactBucket(this, stage), 'putArtifacts');
     acknowledgeArtifactObjectGrants(this, stage);
     Validations.of(taskDefinition.obtainExecutionRole()).acknowledge({

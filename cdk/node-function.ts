@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type ILayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -20,6 +20,11 @@ export interface NodeFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** Retries of an asynchronous invocation (Lambda's default is 2). */
   readonly retryAttempts?: number;
+  /** Default arm64; x86_64 where Chromium runs (the @sparticuz/chromium build here is x86-64). */
+  readonly architecture?: Architecture;
+  /** Default 512 MB. */
+  readonly memorySize?: number;
+  readonly layers?: ILayerVersion[];
 }
 
 /** `name` is the entry file's name in `functions/`, and the deployed name's suffix. */
@@ -39,8 +44,9 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
     projectRoot: REPO_ROOT,
     depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
     runtime: Runtime.NODEJS_22_X,
-    architecture: Architecture.ARM_64,
-    memorySize: 512,
+    architecture: props.architecture ?? Architecture.ARM_64,
+    memorySize: props.memorySize ?? 512,
+    ...(props.layers === undefined ? {} : { layers: props.layers }),
     timeout: props.timeout,
     ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
     role,

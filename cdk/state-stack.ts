@@ -29,6 +29,8 @@ export class StateStack extends Stack {
   readonly table: Table;
   readonly fleetQueue: Queue;
   readonly fleetDeadLetterQueue: Queue;
+  readonly lambdaQueue: Queue;
+  readonly lambdaDeadLetterQueue: Queue;
   readonly artifactBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
@@ -81,6 +83,26 @@ export class StateStack extends Stack {
       enforceSSL: true,
     });
 
+    this.lambdaDeadLetterQueue = new Queue(this, 'LambdaDeadLetterQueue', {
+      queueName: resourceName(QUEUES.lambda.dlqBaseName, stage),
+      retentionPeriod: DLQ_RETENTION,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.lambdaDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the Lambda-tier queue; it has no DLQ of its own.',
+    });
+    // Visibility 6× the runner's timeout: AWS's rule for an SQS event source, so a message
+    // is never redelivered while an invocation may still be working on it.
+    this.lambdaQueue = new Queue(this, 'LambdaQueue', {
+      queueName: resourceName(QUEUES.lambda.baseName, stage),
+      visibilityTimeout: Duration.seconds(QUEUES.lambdaVisibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.lambdaDeadLetterQueue, maxReceiveCount: QUEUES.maxReceiveCount },
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
     this.artifactBucket = new Bucket(this, 'ArtifactBucket', {
       bucketName: artifactBucketName(stage),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -107,6 +129,8 @@ export class StateStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
     new CfnOutput(this, 'FleetQueueUrl', { value: this.fleetQueue.queueUrl });
     new CfnOutput(this, 'FleetDeadLetterQueueUrl', { value: this.fleetDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'LambdaQueueUrl', { value: this.lambdaQueue.queueUrl });
+    new CfnOutput(this, 'LambdaDeadLetterQueueUrl', { value: this.lambdaDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifactBucket.bucketName });
   }
 }

@@ -66,16 +66,27 @@ export const wireTable = (consumer: Consumer, table: ITable, access: TableAccess
  * - `urlOnly`: no access. The HTTP config requires the URL in every HTTP function, also
  *   in those that never call SQS.
  */
-export type QueueAccess = 'send' | 'run' | 'attributes' | 'urlOnly';
+export type QueueAccess = 'send' | 'run' | 'defer' | 'attributes' | 'urlOnly';
 
-export const wireQueue = (consumer: Consumer, queue: IQueue, access: QueueAccess): void => {
-  consumer.addEnvironment(ENV.fleetQueueUrl, queue.queueUrl);
+export const wireQueue = (
+  consumer: Consumer,
+  queue: IQueue,
+  access: QueueAccess,
+  envName: typeof ENV.fleetQueueUrl | typeof ENV.lambdaQueueUrl = ENV.fleetQueueUrl,
+): void => {
+  consumer.addEnvironment(envName, queue.queueUrl);
   switch (access) {
     case 'send':
       queue.grantSendMessages(consumer);
       return;
     case 'run':
       queue.grantConsumeMessages(consumer);
+      queue.grantSendMessages(consumer);
+      return;
+    case 'defer':
+      // The Lambda runner: the event source mapping consumes; the function only pushes a
+      // message back (ChangeMessageVisibility) and re-sends one to retry or hand back.
+      queue.grant(consumer, 'sqs:ChangeMessageVisibility');
       queue.grantSendMessages(consumer);
       return;
     case 'attributes':

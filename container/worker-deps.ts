@@ -6,7 +6,7 @@ import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
-import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import type { WorkerConfig } from '../shared/config.js';
 import { cachedTenantLimits } from '../shared/tenancy/tenant-limits-cache.js';
@@ -41,7 +41,7 @@ export const createWorkerDeps = (
         executablePath: config.chromiumPath,
         onEvent: (event, details) => logger.info(event, details ?? {}),
       }),
-      queue,
+      queue: new TieredTaskDispatcher({ fleet: queue, lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl) }),
       clock: systemClock,
       workerId,
       leaseMs: config.leaseMs,

@@ -8,7 +8,7 @@ export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger }, async () => {
     const report = await checkHealth({
       dynamodb: deps.store,
-      sqs: deps.queue,
+      sqs: deps.fleetQueue,
       s3: deps.artifacts,
     });
     return {

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
-import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { loadSweeperConfig, type SweeperConfig } from '../shared/config.js';
 import { type SweepDeps, type SweepReport, sweepTasks } from '../shared/task/sweep-tasks.js';
@@ -15,7 +15,10 @@ export const createSweepDeps = (config: SweeperConfig): SweepDeps => {
   const clients = createAwsClients(config.aws);
   return {
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
-    queue: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+    queue: new TieredTaskDispatcher({
+      fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+      lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
+    }),
     clock: systemClock,
     resendAfterMs: config.sweepResendAfterMs,
   };

@@ -16,15 +16,23 @@ import { buildHandler as getLimits } from '../functions/http-get-limits.js';
 import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
 import { createSweepDeps } from '../functions/schedule-sweep.js';
+import { buildHandler as buildLambdaRunner, createLambdaRunnerDeps } from '../functions/sqs-run-task.js';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { systemClock } from '../shared/clock.js';
-import { type LocalConfig, loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../shared/config.js';
+import {
+  type LocalConfig,
+  loadHttpConfig,
+  loadLambdaRunnerConfig,
+  loadSweeperConfig,
+  loadWorkerConfig,
+} from '../shared/config.js';
 import { ENV, HTTP_ROUTES, type HttpFunctionName } from '../shared/contracts.js';
 import { sweepTasks } from '../shared/task/sweep-tasks.js';
 import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
+import { startLambdaTier } from './lambda-tier.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
 
 const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
@@ -49,6 +57,8 @@ const REGION = 'us-east-1';
 export interface LocalCloudOptions extends LocalConfig {
   /** Run the fleet worker in this process (default true). */
   worker?: boolean;
+  /** Run the Lambda tier (its handler behind a local SQS event source) in this process (default true). */
+  lambdaTier?: boolean;
   /** Run the sweeper on a timer in this process (default true). */
   sweeper?: boolean;
   /** Extra runtime settings (LEASE_MS, SWEEP_INTERVAL_MS, …) for the functions and worker. */
@@ -133,6 +143,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       AWS_ENDPOINT_URL_S3: s3,
       [ENV.stateTable]: names.stateTable,
       [ENV.fleetQueueUrl]: names.fleetQueueUrl,
+      [ENV.lambdaQueueUrl]: names.lambdaQueueUrl,
       [ENV.artifactBucket]: names.artifactBucket,
       [ENV.workerConcurrency]: String(options.workerConcurrency),
       [ENV.logLevel]: options.logLevel,
@@ -162,6 +173,27 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       stops.push(async () => {
         await worker.stop({ drainMs: 0 });
         workerDeps.dispose();
+      });
+    }
+
+    if (options.lambdaTier !== false) {
+      // The Lambda tier: the real handler, invoked the way the SQS event source mapping does.
+      const lambdaDeps = createLambdaRunnerDeps(
+        loadLambdaRunnerConfig({ ...env, [ENV.workerId]: 'local-lambda' }),
+      );
+      const sqsClients = createAwsClients({ region: REGION, endpoints });
+      const lambdaTier = startLambdaTier({
+        sqs: sqsClients.sqs,
+        queueUrl: names.lambdaQueueUrl,
+        queueArn: `arn:aws:sqs:${REGION}:000000000000:${names.lambdaQueueUrl.split('/').at(-1)}`,
+        handler: buildLambdaRunner(lambdaDeps),
+        concurrency: options.lambdaConcurrency,
+        onError: (error) => logger.warn('lambda tier invocation failed', { error: error as Error }),
+      });
+      stops.push(async () => {
+        await lambdaTier.stop();
+        await lambdaDeps.run.browser.close();
+        destroyAwsClients(sqsClients);
       });
     }
 

@@ -15,6 +15,8 @@ import { ARTIFACT_BUCKET, QUEUES, resourceName, STATE_TABLE } from '../shared/co
 export interface ProvisionedNames {
   stateTable: string;
   fleetQueueUrl: string;
+  lambdaQueueUrl: string;
+  lambdaDlqUrl: string;
   fleetDlqUrl: string;
   artifactBucket: string;
 }
@@ -58,26 +60,37 @@ export const provisionLocalResources = async (
     );
   }
 
-  const dlq = await clients.sqs.send(
-    new CreateQueueCommand({ QueueName: resourceName(QUEUES.fleet.dlqBaseName, stage) }),
-  );
-  const dlqArn = (
-    await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-    )
-  ).Attributes?.QueueArn;
-  const fleet = await clients.sqs.send(
-    new CreateQueueCommand({
-      QueueName: resourceName(QUEUES.fleet.baseName, stage),
-      Attributes: {
-        VisibilityTimeout: String(QUEUES.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: dlqArn,
-          maxReceiveCount: QUEUES.maxReceiveCount,
-        }),
-      },
-    }),
-  );
+  const createWithDlq = async (
+    names: { baseName: string; dlqBaseName: string },
+    visibilitySeconds: number,
+  ) => {
+    const dlq = await clients.sqs.send(
+      new CreateQueueCommand({ QueueName: resourceName(names.dlqBaseName, stage) }),
+    );
+    const dlqArn = (
+      await clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn;
+    const queue = await clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: resourceName(names.baseName, stage),
+        Attributes: {
+          VisibilityTimeout: String(visibilitySeconds),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqArn,
+            maxReceiveCount: QUEUES.maxReceiveCount,
+          }),
+        },
+      }),
+    );
+    if (queue.QueueUrl === undefined || dlq.QueueUrl === undefined) {
+      throw new Error('The SQS emulator returned no queue URL.');
+    }
+    return { url: queue.QueueUrl, dlqUrl: dlq.QueueUrl };
+  };
+  const fleet = await createWithDlq(QUEUES.fleet, QUEUES.visibilityTimeoutSeconds);
+  const lambda = await createWithDlq(QUEUES.lambda, QUEUES.lambdaVisibilityTimeoutSeconds);
 
   try {
     await clients.s3.send(new HeadBucketCommand({ Bucket: artifactBucket }));
@@ -85,8 +98,12 @@ export const provisionLocalResources = async (
     await clients.s3.send(new CreateBucketCommand({ Bucket: artifactBucket }));
   }
 
-  if (fleet.QueueUrl === undefined || dlq.QueueUrl === undefined) {
-    throw new Error('The SQS emulator returned no queue URL.');
-  }
-  return { stateTable, fleetQueueUrl: fleet.QueueUrl, fleetDlqUrl: dlq.QueueUrl, artifactBucket };
+  return {
+    stateTable,
+    fleetQueueUrl: fleet.url,
+    fleetDlqUrl: fleet.dlqUrl,
+    lambdaQueueUrl: lambda.url,
+    lambdaDlqUrl: lambda.dlqUrl,
+    artifactBucket,
+  };
 };

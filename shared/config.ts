@@ -61,6 +61,7 @@ const httpSchema = z.object({
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
+  [ENV.lambdaQueueUrl]: z.url(),
   [ENV.artifactBucket]: z.string().min(3),
   /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
   [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
@@ -77,6 +78,7 @@ export const loadHttpConfig = (env: Env) => {
     aws: awsFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
+    lambdaQueueUrl: e[ENV.lambdaQueueUrl],
     artifactBucket: e[ENV.artifactBucket],
     artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
@@ -91,6 +93,7 @@ const workerSchema = z.object({
   ...engineSchema,
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
+  [ENV.lambdaQueueUrl]: z.url(),
   [ENV.artifactBucket]: z.string().min(3),
   [ENV.chromiumPath]: z.string().optional(),
   [ENV.workerId]: z.string().optional(),
@@ -108,6 +111,7 @@ export const loadWorkerConfig = (env: Env) => {
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
+    lambdaQueueUrl: e[ENV.lambdaQueueUrl],
     artifactBucket: e[ENV.artifactBucket],
     chromiumPath: e[ENV.chromiumPath],
     workerId: e[ENV.workerId],
@@ -124,6 +128,7 @@ const sweeperSchema = z.object({
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
+  [ENV.lambdaQueueUrl]: z.url(),
   [ENV.logLevel]: logLevel,
 });
 
@@ -135,10 +140,40 @@ export const loadSweeperConfig = (env: Env) => {
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
+    lambdaQueueUrl: e[ENV.lambdaQueueUrl],
     logLevel: e[ENV.logLevel],
   });
 };
 export type SweeperConfig = ReturnType<typeof loadSweeperConfig>;
+
+const lambdaRunnerSchema = z.object({
+  ...awsSchema,
+  ...engineSchema,
+  [ENV.stateTable]: z.string(),
+  [ENV.fleetQueueUrl]: z.url(),
+  [ENV.lambdaQueueUrl]: z.url(),
+  [ENV.artifactBucket]: z.string().min(3),
+  [ENV.chromiumPath]: z.string().optional(),
+  /** Where @sparticuz/chromium's compressed binaries are (a Lambda layer: /opt). */
+  [ENV.chromiumBinDir]: z.string().optional(),
+  [ENV.logLevel]: logLevel,
+});
+
+export const loadLambdaRunnerConfig = (env: Env) => {
+  const e = parseEnv(lambdaRunnerSchema, env);
+  return Object.freeze({
+    aws: awsFrom(e),
+    ...engineFrom(e),
+    stateTable: e[ENV.stateTable],
+    fleetQueueUrl: e[ENV.fleetQueueUrl],
+    lambdaQueueUrl: e[ENV.lambdaQueueUrl],
+    artifactBucket: e[ENV.artifactBucket],
+    chromiumPath: e[ENV.chromiumPath],
+    chromiumBinDir: e[ENV.chromiumBinDir],
+    logLevel: e[ENV.logLevel],
+  });
+};
+export type LambdaRunnerConfig = ReturnType<typeof loadLambdaRunnerConfig>;
 
 /** A key that is obviously local, used when LOCAL_API_KEY is unset. */
 export const DEFAULT_LOCAL_API_KEY = 'bf_local_dev_key_0123456789';
@@ -149,6 +184,8 @@ const localSchema = z.object({
   [ENV.localDataDir]: z.string().default('.data'),
   [ENV.chromiumPath]: z.string().optional(),
   [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
+  /** Lambda-tier invocations the local cloud runs at once. */
+  [ENV.lambdaConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
   [ENV.logLevel]: logLevel,
 });
 
@@ -160,6 +197,7 @@ export const loadLocalConfig = (env: Env) => {
     dataDir: e[ENV.localDataDir],
     chromiumPath: e[ENV.chromiumPath],
     workerConcurrency: e[ENV.workerConcurrency],
+    lambdaConcurrency: e[ENV.lambdaConcurrency],
     logLevel: e[ENV.logLevel],
   });
 };

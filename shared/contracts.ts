@@ -11,10 +11,13 @@ export const ENV = {
   awsEndpointUrl: 'AWS_ENDPOINT_URL',
   stateTable: 'STATE_TABLE_NAME',
   fleetQueueUrl: 'FLEET_QUEUE_URL',
+  lambdaQueueUrl: 'LAMBDA_QUEUE_URL',
+  lambdaConcurrency: 'LAMBDA_CONCURRENCY',
   artifactBucket: 'ARTIFACT_BUCKET_NAME',
   artifactUrlTtlSeconds: 'ARTIFACT_URL_TTL_SECONDS',
   localApiKey: 'LOCAL_API_KEY',
   chromiumPath: 'CHROMIUM_PATH',
+  chromiumBinDir: 'CHROMIUM_BIN_DIR',
   workerId: 'WORKER_ID',
   workerConcurrency: 'WORKER_CONCURRENCY',
   leaseMs: 'LEASE_MS',
@@ -65,6 +68,11 @@ export const KEYS = {
 /** SQS queues: one per execution tier, each with its dead-letter queue. */
 export const QUEUES = {
   fleet: { baseName: 'browserfleet-tasks-fleet', dlqBaseName: 'browserfleet-tasks-fleet-dlq' },
+  lambda: { baseName: 'browserfleet-tasks-lambda', dlqBaseName: 'browserfleet-tasks-lambda-dlq' },
+  /** The Lambda tier's function timeout: the longest task (120 s) plus launch and upload. */
+  lambdaFunctionTimeoutSeconds: 150,
+  /** AWS's rule for an SQS event source: visibility at least 6× the function timeout. */
+  lambdaVisibilityTimeoutSeconds: 900,
   /** Receives before a message moves to the DLQ. */
   maxReceiveCount: 5,
   /** How long a received message stays hidden; well above a screenshot's run time. */
@@ -88,6 +96,14 @@ export const HTTP_ROUTES = [
 ] as const;
 
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
+
+/** The Lambda tier's SQS-triggered runner. */
+export const LAMBDA_RUNNER = {
+  functionName: 'sqs-run-task',
+  batchSize: 1,
+  maxConcurrency: 20,
+  memoryMb: 2048,
+} as const;
 
 /** The scheduled sweeper function and how often AWS runs it. */
 export const SWEEPER = { functionName: 'schedule-sweep', rateMinutes: 1 } as const;

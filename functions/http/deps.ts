@@ -10,7 +10,7 @@ import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-buc
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
-import { SqsTaskQueue } from '../../shared/adapters/sqs-task-queue.js';
+import { SqsTaskQueue, TieredTaskDispatcher } from '../../shared/adapters/sqs-task-queue.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import type { HttpConfig } from '../../shared/config.js';
@@ -24,7 +24,10 @@ export interface HttpDeps {
   store: DynamoDbTaskStore;
   idempotency: DynamoDbIdempotencyStore;
   idempotencyTtlSeconds: number;
-  queue: SqsTaskQueue;
+  /** Sends a task's message to its tier's queue. */
+  queue: TieredTaskDispatcher;
+  /** The fleet queue, for the health check. */
+  fleetQueue: SqsTaskQueue;
   artifacts: S3ArtifactStore;
   clock: Clock;
   newId: () => string;
@@ -35,6 +38,7 @@ export interface HttpDeps {
 export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps => {
   const clients = createAwsClients(config.aws);
   const tenants = new DynamoDbTenantStore(clients.dynamo, config.stateTable);
+  const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
   return {
     logger:
       logger ??
@@ -52,7 +56,11 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
     idempotency: new DynamoDbIdempotencyStore(clients.dynamo, config.stateTable),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    queue: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+    queue: new TieredTaskDispatcher({
+      fleet: fleetQueue,
+      lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
+    }),
+    fleetQueue,
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,
     newId: randomUUID,

@@ -8,9 +8,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import type { Pingable, ReceivedMessage, TaskQueue } from '../task/ports.js';
+import type { Pingable, ReceivedMessage, TaskDispatcher, TaskMessage, TaskQueue } from '../task/ports.js';
+import type { Tier } from '../task/task-input.js';
 
-const messageSchema = z.object({ taskId: z.string().min(1) });
+const messageSchema = z.object({ taskId: z.string().min(1), tier: z.enum(['lambda', 'fleet']).optional() });
 
 /** The tier's SQS queue. Bodies are `{ "taskId": … }`: the row, not the message, is the truth. */
 export class SqsTaskQueue implements TaskQueue, Pingable {
@@ -20,7 +21,7 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     private readonly onMalformed: (body: string | undefined) => void = () => {},
   ) {}
 
-  async send(message: { taskId: string }, options: { delaySeconds?: number } = {}): Promise<void> {
+  async send(message: TaskMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
@@ -107,3 +108,12 @@ const abortedAsEmpty = (signal: AbortSignal): Promise<undefined> =>
     if (signal.aborted) resolve(undefined);
     signal.addEventListener('abort', () => resolve(undefined), { once: true });
   });
+
+/** Routes each message to its tier's queue. */
+export class TieredTaskDispatcher implements TaskDispatcher {
+  constructor(private readonly queues: Record<Tier, Pick<TaskQueue, 'send'>>) {}
+
+  send(message: TaskMessage & { tier: Tier }, options?: { delaySeconds?: number }): Promise<void> {
+    return this.queues[message.tier].send(message, options);
+  }
+}

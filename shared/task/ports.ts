@@ -5,7 +5,7 @@
  */
 
 import type { Task } from './task.js';
-import type { TaskSpec } from './task-input.js';
+import type { TaskSpec, Tier } from './task-input.js';
 
 export type SaveOutcome =
   | { saved: true }
@@ -42,6 +42,13 @@ export interface TaskStore {
 
 export interface TaskMessage {
   taskId: string;
+  /** Which tier's queue the message is for (informational on a received message). */
+  tier?: Tier;
+}
+
+/** Sends a task's message to the queue of the tier it was routed to. */
+export interface TaskDispatcher {
+  send(message: TaskMessage & { tier: Tier }, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 export interface ReceivedMessage {

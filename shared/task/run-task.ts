@@ -2,13 +2,13 @@ import type { Clock } from '../clock.js';
 import { ARTIFACT_BUCKET } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { applyEvent } from './apply-event.js';
-import type { ArtifactStore, BrowserRunner, TaskQueue, TaskStore } from './ports.js';
+import type { ArtifactStore, BrowserRunner, TaskDispatcher, TaskStore } from './ports.js';
 import { type BackoffPolicy, backoffDelayMs, classifyError } from './retry-policy.js';
 import { canRetry, failedAttempts, type StoredArtifact, specOf, type Task, type TaskEvent } from './task.js';
 
 export interface RunTaskDeps {
   store: TaskStore;
-  queue: TaskQueue;
+  queue: TaskDispatcher;
   browser: BrowserRunner;
   artifacts: ArtifactStore;
   clock: Clock;
@@ -196,7 +196,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   if (task.status === 'queued') {
     // The row says queued; if this send is lost, the sweeper re-sends.
     await deps.queue
-      .send({ taskId: task.id }, { delaySeconds: delayMs / 1000 })
+      .send({ taskId: task.id, tier: task.tier }, { delaySeconds: delayMs / 1000 })
       .catch((error: unknown) => input.onError?.(error));
     return event.kind === 'retry'
       ? { kind: 'retry-scheduled', task, delayMs }

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
-import type { IdempotencyStore, TaskQueue, TaskStore } from './ports.js';
+import type { IdempotencyStore, TaskDispatcher, TaskStore } from './ports.js';
 import { newTask, type Task } from './task.js';
 import { type CreateTaskInput, chooseTier, createTaskInputSchema, type TaskSpec } from './task-input.js';
 
 export interface SubmitTaskDeps {
   store: TaskStore;
-  queue: TaskQueue;
+  queue: TaskDispatcher;
   idempotency: IdempotencyStore;
   clock: Clock;
   newId: () => string;
@@ -86,7 +86,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   if (key === undefined) {
     const task = build(deps.newId());
     await deps.store.create(task, quota);
-    await deps.queue.send({ taskId: task.id });
+    await deps.queue.send({ taskId: task.id, tier: task.tier });
     return { task, replayed: false };
   }
 
@@ -106,7 +106,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   if (claim.claimed) {
     const task = build(taskId);
     await deps.store.create(task, quota);
-    await deps.queue.send({ taskId: task.id });
+    await deps.queue.send({ taskId: task.id, tier: task.tier });
     return { task, replayed: false };
   }
   if (claim.existing.requestHash !== hash) {
@@ -126,6 +126,6 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
     if (raced !== undefined) return { task: raced, replayed: true };
     throw error;
   }
-  await deps.queue.send({ taskId: task.id });
+  await deps.queue.send({ taskId: task.id, tier: task.tier });
   return { task, replayed: true };
 };

@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.js';
 import { applyEvent } from './apply-event.js';
-import type { TaskQueue, TaskStore } from './ports.js';
+import type { TaskDispatcher, TaskStore } from './ports.js';
 
 export interface SweepDeps {
   store: TaskStore;
-  queue: TaskQueue;
+  queue: TaskDispatcher;
   clock: Clock;
   /** A queued task whose message should have been taken this long ago gets a new one. */
   resendAfterMs: number;
@@ -37,7 +37,7 @@ export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
     if (!out.ok) continue;
     if (out.task.status === 'queued') {
       report.requeued++;
-      await deps.queue.send({ taskId: out.task.id });
+      await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
     } else if (out.task.status === 'failed') {
       report.failed++;
     } else if (out.task.status === 'cancelled') {
@@ -50,7 +50,7 @@ export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
     const out = await applyEvent(deps.store, task, { kind: 'enqueued' }, now);
     if (!out.ok) continue;
     report.resent++;
-    await deps.queue.send({ taskId: out.task.id });
+    await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
   }
   return report;
 };

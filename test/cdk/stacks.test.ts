@@ -17,6 +17,7 @@ import {
   ENV,
   HTTP_ROUTES,
   type HttpFunctionName,
+  LAMBDA_RUNNER,
   QUEUES,
   resourceName,
   STATE_TABLE,
@@ -123,8 +124,8 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
   });
 
   it('queues are encrypted and refuse requests without TLS', () => {
-    state.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
-    state.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: denyWithoutTls() }, 2);
+    state.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 4);
+    state.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: denyWithoutTls() }, 4);
   });
 
   it('state table has point-in-time recovery and the TTL attribute from contracts', () => {
@@ -353,3 +354,33 @@ const withDeployTimeStandIns = (env: Record<string, unknown>): Record<string, st
       typeof value === 'string' ? value : 'https://resolved-at-deploy-time.example/value',
     ]),
   );
+
+describe('the Lambda tier', () => {
+  it('runs sqs-run-task from the Lambda queue: batch 1, partial batch responses, bounded concurrency', () => {
+    const template = Template.fromStack(build({ stage: 'dev' }).api);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: LAMBDA_RUNNER.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: LAMBDA_RUNNER.maxConcurrency },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: `browserfleet-dev-${LAMBDA_RUNNER.functionName}`,
+      Architectures: ['x86_64'],
+      MemorySize: LAMBDA_RUNNER.memoryMb,
+      Timeout: QUEUES.lambdaFunctionTimeoutSeconds,
+      Layers: Match.anyValue(),
+      Environment: { Variables: Match.objectLike({ [ENV.chromiumBinDir]: '/opt' }) },
+    });
+  });
+
+  it("the Lambda queue's visibility is at least 6x the runner's timeout", () => {
+    expect(QUEUES.lambdaVisibilityTimeoutSeconds).toBeGreaterThanOrEqual(
+      6 * QUEUES.lambdaFunctionTimeoutSeconds,
+    );
+    Template.fromStack(build({ stage: 'dev' }).state).hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'browserfleet-tasks-lambda-dev',
+      VisibilityTimeout: QUEUES.lambdaVisibilityTimeoutSeconds,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: QUEUES.maxReceiveCount }),
+    });
+  });
+});

@@ -23,7 +23,7 @@ beforeAll(async () => {
   site = await startFixtureServer({
     '/': '<html><body><h1>chaos</h1></body></html>',
   });
-  cloud = await startTestCloud({ worker: false, extraEnv: { ...FAST_ENGINE_ENV } });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, extraEnv: { ...FAST_ENGINE_ENV } });
 });
 afterAll(async () => {
   for (const w of everyWorker) {
@@ -62,7 +62,11 @@ describe('chaos', () => {
       for (let i = 0; i < TASKS; i += 25) {
         const batch = await Promise.all(
           Array.from({ length: Math.min(25, TASKS - i) }, (_, j) =>
-            api.submit({ type: 'screenshot', url: `${site.url}/slow?ms=${50 + ((i + j) % 7) * 40}` }),
+            api.submit({
+              type: 'screenshot',
+              tier: 'fleet',
+              url: `${site.url}/slow?ms=${50 + ((i + j) % 7) * 40}`,
+            }),
           ),
         );
         for (const res of batch) {

@@ -10,7 +10,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 1200);
 
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 beforeAll(async () => {
-  cloud = await startTestCloud({ worker: false, sweeper: false });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
 });
 afterAll(async () => {
   await cloud?.dispose();

@@ -211,3 +211,22 @@ describe('page options', () => {
     expect(task.result.data).toContain('<pre id="out"></pre>');
   });
 });
+
+describe('tiers', () => {
+  it('runs a task on the Lambda tier (the real handler behind the local SQS event source) and on the fleet', async () => {
+    const [lambda, fleet, auto, autoLong] = await Promise.all([
+      run({ type: 'screenshot', tier: 'lambda', url: `${site.url}/` }),
+      run({ type: 'screenshot', tier: 'fleet', url: `${site.url}/` }),
+      run({ type: 'screenshot', url: `${site.url}/` }),
+      run({ type: 'screenshot', url: `${site.url}/`, options: { timeoutMs: 60_000 } }),
+    ]);
+    expect(lambda.tier).toBe('lambda');
+    expect(lambda.history[0].worker).toMatch(/^lambda-/);
+    expect(fleet.tier).toBe('fleet');
+    expect(fleet.history[0].worker).toBe('local-worker-1');
+    // auto: deadlines up to 30 s go to Lambda, longer ones to the fleet.
+    expect(auto.tier).toBe('lambda');
+    expect(autoLong.tier).toBe('fleet');
+    expect(pngSize(await download(lambda.result.artifacts[0].url))).toEqual({ width: 1280, height: 720 });
+  });
+});

@@ -20,7 +20,7 @@ let dispose: () => void;
 
 beforeAll(async () => {
   // No worker: queued tasks stay queued, so quota counts are the test's alone.
-  cloud = await startTestCloud({ worker: false, sweeper: false });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
   const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
   dispose = () => destroyAwsClients(clients);
   admin = {

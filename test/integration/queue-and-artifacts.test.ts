@@ -8,7 +8,7 @@ import { startTestCloud } from '../support/local-cloud.js';
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let clients: AwsClients;
 beforeAll(async () => {
-  cloud = await startTestCloud({ worker: false });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false });
   clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
 });
 afterAll(async () => {

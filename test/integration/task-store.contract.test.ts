@@ -30,7 +30,7 @@ const apply = (task: Task, event: Parameters<typeof transition>[1], at = T0 + 1)
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let clients: AwsClients;
 beforeAll(async () => {
-  cloud = await startTestCloud({ worker: false });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false });
   clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
 });
 afterAll(async () => {

@@ -15,7 +15,7 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   site = await startFixtureServer({ '/': '<h1>fast</h1>' });
-  cloud = await startTestCloud({ worker: false, extraEnv: { ...FAST_ENGINE_ENV } });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, extraEnv: { ...FAST_ENGINE_ENV } });
   api = apiClient(cloud.url, TEST_API_KEY);
 });
 afterEach(async () => {
@@ -49,6 +49,7 @@ describe('worker processes', () => {
     const w1 = worker('w1');
     const { body: task } = await api.submit({
       type: 'screenshot',
+      tier: 'fleet',
       url: `${site.url}/slow?ms=4000&once=stale`,
     });
     await claimedBy(w1, task.id);
@@ -76,8 +77,11 @@ describe('worker processes', () => {
 
   it('SIGTERM drains: finishes what it can, hands the rest back at once, exits 0 before the deadline', async () => {
     const w1 = worker('w1', { DRAIN_MS: '1500', WORKER_CONCURRENCY: '2' });
-    const quick = (await api.submit({ type: 'screenshot', url: `${site.url}/slow?ms=600` })).body;
-    const long = (await api.submit({ type: 'screenshot', url: `${site.url}/slow?ms=30000&once=drain` })).body;
+    const quick = (await api.submit({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=600` }))
+      .body;
+    const long = (
+      await api.submit({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=30000&once=drain` })
+    ).body;
     await Promise.all([claimedBy(w1, quick.id), claimedBy(w1, long.id)]);
 
     const signalled = Date.now();
@@ -112,7 +116,12 @@ describe('worker processes', () => {
 
 describe('restart', () => {
   it('tasks still queued when the local cloud stops complete after it restarts', async () => {
-    const first = await startTestCloud({ worker: false, sweeper: false, extraEnv: { ...FAST_ENGINE_ENV } });
+    const first = await startTestCloud({
+      worker: false,
+      sweeper: false,
+      lambdaTier: false,
+      extraEnv: { ...FAST_ENGINE_ENV },
+    });
     const client = apiClient(first.url, TEST_API_KEY);
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {

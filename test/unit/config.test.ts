@@ -18,7 +18,8 @@ describe('config', () => {
     expect(error).toBeInstanceOf(BrowserfleetError);
     const message = (error as BrowserfleetError).message;
     expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
-    expect(message).toMatch(/4 problems/);
+    expect(message).toMatch(/5 problems/);
+    expect(message).toContain('LAMBDA_QUEUE_URL: is required');
     expect(message).toContain('ARTIFACT_URL_TTL_SECONDS');
     expect(message).toContain('STATE_TABLE_NAME: is required');
     expect(message).toContain('FLEET_QUEUE_URL');
@@ -35,6 +36,7 @@ describe('config', () => {
     const config = loadWorkerConfig({
       STATE_TABLE_NAME: 't',
       FLEET_QUEUE_URL: 'http://127.0.0.1:1/q',
+      LAMBDA_QUEUE_URL: 'http://127.0.0.1:1/l',
       ARTIFACT_BUCKET_NAME: 'bucket',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000',

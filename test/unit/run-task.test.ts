@@ -124,7 +124,7 @@ describe('runTask', () => {
     const first = await runTask(s.deps(browser), s.input());
     expect(first).toMatchObject({ kind: 'retry-scheduled', delayMs: 500 });
     expect(await s.row()).toMatchObject({ status: 'queued', attempts: 1 });
-    expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id }, delaySeconds: 0.5 }]);
+    expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id, tier: 'fleet' }, delaySeconds: 0.5 }]);
     const second = await runTask(s.deps(browser), s.input());
     expect(second.kind).toBe('succeeded');
     const row = await s.row();
@@ -181,7 +181,7 @@ describe('runTask', () => {
     shutdown.abort();
     expect((await run).kind).toBe('handed-back');
     expect(await s.row()).toMatchObject({ status: 'queued', attempts: 1 });
-    expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id }, delaySeconds: 0 }]);
+    expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id, tier: 'fleet' }, delaySeconds: 0 }]);
     // Even with maxAttempts 1, the next worker may still run it.
     expect((await runTask(s.deps(new FakeBrowser([succeedWith('x')]), 'w2'), s.input('w2'))).kind).toBe(
       'succeeded',

@@ -44,7 +44,7 @@ describe('the sweeper', () => {
     expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 0 });
     w.advance(60_001);
     expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 1 });
-    expect(w.queue.sent).toEqual([{ message: { taskId: task.id }, delaySeconds: 0 }]);
+    expect(w.queue.sent).toEqual([{ message: { taskId: task.id, tier: 'lambda' }, delaySeconds: 0 }]);
     expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 0 });
   });
 

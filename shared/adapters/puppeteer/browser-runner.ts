@@ -70,6 +70,8 @@ export const DEFAULT_POOL_POLICY: PoolPolicy = {
 export interface PuppeteerRunnerOptions {
   /** A Chromium binary to use instead of @sparticuz/chromium's (e.g. /usr/bin/chromium). */
   executablePath?: string | undefined;
+  /** Where @sparticuz/chromium's compressed binaries live when not beside its code (a layer). */
+  chromiumBinDir?: string | undefined;
   pool?: Partial<PoolPolicy>;
   /** Per-task proxy for the egress guard: where the task's context sends its traffic. */
   proxyFor?: (
@@ -220,7 +222,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
     // The Sparticuz binary's bundled GL stack adds ~650 ms to the first screenshot and
     // buys nothing for screenshots of ordinary pages.
     chromium.setGraphicsMode = false;
-    const executablePath = this.options.executablePath ?? (await chromium.executablePath());
+    const executablePath = this.options.executablePath ?? (await chromium.executablePath(this.options.chromiumBinDir));
     const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
     const browser = await puppeteer.launch({
       executablePath,

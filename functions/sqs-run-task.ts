@@ -1,0 +1,108 @@
+/**
+ * The Lambda tier: runs tasks from the Lambda-tier queue, one per invocation (batch size
+ * 1), with partial batch failure reporting. The browser is launched once per execution
+ * environment and kept warm across invocations; a task still running shortly before the
+ * Lambda deadline is handed back to the queue instead of being cut off.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { createAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
+import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
+import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
+import { systemClock } from '../shared/clock.js';
+import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
+import { type RunOutcome, type RunTaskDeps, runTask } from '../shared/task/run-task.js';
+import { cachedTenantLimits } from '../shared/tenancy/tenant-limits-cache.js';
+import { lazy } from './http/deps.js';
+
+/** Time kept back before the Lambda deadline to hand a task back and answer. */
+export const HAND_BACK_MARGIN_MS = 8_000;
+/** A task over its tenant's running quota is tried again after this long. */
+const QUOTA_DEFER_SECONDS = 5;
+
+const bodySchema = z.object({ taskId: z.string().min(1) });
+
+export interface LambdaRunnerDeps {
+  run: RunTaskDeps;
+  /** The Lambda-tier queue, to push back a message whose tenant is at its quota. */
+  lambdaQueue: SqsTaskQueue;
+  logger: Logger;
+  onOutcome?: (outcome: RunOutcome, taskId: string) => void;
+}
+
+export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logger): LambdaRunnerDeps => {
+  const clients = createAwsClients(config.aws);
+  const log = logger ?? new Logger({ serviceName: 'browserfleet-lambda-runner', logLevel: config.logLevel });
+  const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
+  const limitsOf = cachedTenantLimits(new DynamoDbTenantStore(clients.dynamo, config.stateTable));
+  return {
+    lambdaQueue,
+    logger: log,
+    run: {
+      store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
+      queue: new TieredTaskDispatcher({
+        lambda: lambdaQueue,
+        fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+      }),
+      artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
+      // Module scope in the entry file keeps this (and its browser) warm between invocations.
+      browser: new PuppeteerBrowserRunner({
+        executablePath: config.chromiumPath,
+        chromiumBinDir: config.chromiumBinDir,
+        onEvent: (event, details) => log.info(event, details ?? {}),
+      }),
+      clock: systemClock,
+      workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
+      leaseMs: config.leaseMs,
+      heartbeatMs: config.heartbeatMs,
+      backoff: config.backoff,
+      random: Math.random,
+      maxRunningTasks: async (tenantId) => (await limitsOf(tenantId)).maxRunningTasks,
+    },
+  };
+};
+
+export const buildHandler =
+  (deps: LambdaRunnerDeps) =>
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const shutdown = AbortSignal.timeout(
+      Math.max(1_000, context.getRemainingTimeInMillis() - HAND_BACK_MARGIN_MS),
+    );
+    const handleRecord = async (record: SQSRecord): Promise<void> => {
+      const parsed = bodySchema.safeParse(safeJson(record.body));
+      if (!parsed.success) {
+        // Not a task message: fail it, so retries end in the DLQ where an operator can look.
+        throw new Error(`Malformed task message ${record.messageId}`);
+      }
+      const { taskId } = parsed.data;
+      const outcome = await runTask(deps.run, {
+        taskId,
+        // The event source mapping deletes the message when the invocation succeeds.
+        ack: async () => {},
+        shutdown,
+        onError: (error) => deps.logger.warn('task attempt error', { taskId, error: error as Error }),
+      });
+      deps.logger.info('task run ended', { taskId, outcome: outcome.kind });
+      deps.onOutcome?.(outcome, taskId);
+      if (outcome.kind === 'quota-wait') {
+        await deps.lambdaQueue.defer(record.receiptHandle, QUOTA_DEFER_SECONDS);
+        throw new Error(`Tenant at its running quota; task ${taskId} retried in ${QUOTA_DEFER_SECONDS} s`);
+      }
+    };
+    return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });
+  };
+
+const safeJson = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+};
+
+export const handler = lazy(() => buildHandler(createLambdaRunnerDeps(loadLambdaRunnerConfig(process.env))));
