@@ -38,9 +38,14 @@ const clientConfig = (region: string, endpoint: string | undefined) =>
       };
 
 export const createAwsClients = ({ region, endpoints }: AwsClientsConfig): AwsClients => ({
-  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(region, endpoints.dynamodb)), {
-    marshallOptions: { removeUndefinedValues: true },
-  }),
+  dynamo: DynamoDBDocumentClient.from(
+    // Status changes update a tenant's usage row in a transaction; concurrent ones on one
+    // tenant conflict and are retried (TransactionConflict), so allow more attempts.
+    new DynamoDBClient({ ...clientConfig(region, endpoints.dynamodb), maxAttempts: 10 }),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  ),
   sqs: new SQSClient(clientConfig(region, endpoints.sqs)),
   s3: new S3Client({
     ...clientConfig(region, endpoints.s3),

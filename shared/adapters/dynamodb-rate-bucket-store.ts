@@ -1,66 +1,80 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { KEYS } from '../contracts.js';
-import type { RateBucketStore, StoredBucket } from '../tenancy/rate-limit.js';
-import type { BucketState } from '../tenancy/token-bucket.js';
+import type { RateBucketStore } from '../tenancy/rate-limit.js';
+import { type BucketLimits, gcraParams } from '../tenancy/token-bucket.js';
 
-const fromItem = (item: Record<string, unknown>): StoredBucket => ({
-  state: { tokens: Number(item.tokens), updatedAt: Number(item.updatedAt) },
-  version: Number(item.version),
-});
+/** Rounds of "bucket was idle / bucket is busy" races before giving up (each means progress). */
+const MAX_ROUNDS = 8;
 
-/** Token buckets as rows of the state table, one per tenant. */
+/**
+ * GCRA buckets as rows of the state table, one per tenant. Each admission is one
+ * UpdateItem whose condition is the admission rule, so concurrent requests serialize in
+ * DynamoDB instead of retrying against each other.
+ */
 export class DynamoDbRateBucketStore implements RateBucketStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async get(tenantId: string): Promise<StoredBucket | undefined> {
-    const out = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: KEYS.rateBucketPk(tenantId), sk: KEYS.rateBucketSk },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item === undefined ? undefined : fromItem(out.Item);
+  async take(
+    tenantId: string,
+    now: number,
+    limits: BucketLimits,
+  ): Promise<{ admitted: boolean; tat: number }> {
+    const { intervalMs, toleranceMs } = gcraParams(limits);
+    const key = { pk: KEYS.rateBucketPk(tenantId), sk: KEYS.rateBucketSk };
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      // Busy bucket (TAT ahead of now): TAT += interval, only while TAT ≤ now + tolerance.
+      const busy = await this.update(key, 'SET tat = tat + :interval', 'tat > :now AND tat <= :limit', {
+        ':interval': intervalMs,
+        ':now': now,
+        ':limit': now + toleranceMs,
+      });
+      if (busy.ok) return { admitted: true, tat: busy.tat };
+      if (busy.tat !== undefined && busy.tat > now) return { admitted: false, tat: busy.tat };
+      // Idle bucket (TAT at or before now, or none yet): TAT = now + interval.
+      const idle = await this.update(
+        key,
+        'SET tat = :next, entity = :entity',
+        'attribute_not_exists(tat) OR tat <= :now',
+        {
+          ':next': now + intervalMs,
+          ':now': now,
+          ':entity': 'rateBucket',
+        },
+      );
+      if (idle.ok) return { admitted: true, tat: idle.tat };
+      // Someone made it busy in between: go round again.
+    }
+    return { admitted: false, tat: now + toleranceMs + intervalMs };
   }
 
-  async put(tenantId: string, state: BucketState, expectedVersion: number | undefined) {
+  private async update(
+    key: Record<string, string>,
+    expression: string,
+    condition: string,
+    values: Record<string, number | string>,
+  ): Promise<{ ok: true; tat: number } | { ok: false; tat: number | undefined }> {
     try {
-      await this.client.send(
-        new PutCommand({
+      const out = await this.client.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            pk: KEYS.rateBucketPk(tenantId),
-            sk: KEYS.rateBucketSk,
-            entity: 'rateBucket',
-            tokens: state.tokens,
-            updatedAt: state.updatedAt,
-            version: (expectedVersion ?? 0) + 1,
-          },
-          // Timeline: read the bucket at `expectedVersion`, refill and take a token, write it
-          // back only if no other request wrote in between; the loser recomputes from ALL_OLD.
-          ConditionExpression:
-            expectedVersion === undefined ? 'attribute_not_exists(pk)' : '#version = :version',
-          ...(expectedVersion === undefined
-            ? {}
-            : {
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':version': expectedVersion },
-              }),
+          Key: key,
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { saved: true as const };
+      return { ok: true, tat: Number(out.Attributes?.tat) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        return {
-          saved: false as const,
-          current: error.Item === undefined ? undefined : fromItem(unmarshall(error.Item)),
-        };
+        const old = error.Item === undefined ? undefined : unmarshall(error.Item);
+        return { ok: false, tat: old?.tat === undefined ? undefined : Number(old.tat) };
       }
       throw error;
     }

@@ -4,7 +4,7 @@ import { isFinal, type Task } from './task.js';
 /** Longest a request may hold for a task to end: API Gateway's integration limit is 30 s. */
 export const MAX_WAIT_SECONDS = 25;
 
-const FIRST_POLL_MS = 50;
+const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 500;
 
 /**

@@ -1,22 +1,13 @@
 import type { Clock } from '../clock.js';
-import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { TenantLimits } from './tenant.js';
-import { type BucketDecision, type BucketState, takeToken } from './token-bucket.js';
+import { type BucketDecision, type BucketLimits, describeBucket } from './token-bucket.js';
 
-export interface StoredBucket {
-  state: BucketState;
-  version: number;
-}
-
-/** Port: one bucket row per tenant, written only over the version it was read at. */
+/**
+ * Port: one GCRA bucket per tenant. `take` applies `admit` (see token-bucket.ts)
+ * atomically and answers the TAT after an admission, or as found on a refusal.
+ */
 export interface RateBucketStore {
-  get(tenantId: string): Promise<StoredBucket | undefined>;
-  /** Writes `state` if the row is still at `expectedVersion` (absent when undefined). */
-  put(
-    tenantId: string,
-    state: BucketState,
-    expectedVersion: number | undefined,
-  ): Promise<{ saved: true } | { saved: false; current: StoredBucket | undefined }>;
+  take(tenantId: string, now: number, limits: BucketLimits): Promise<{ admitted: boolean; tat: number }>;
 }
 
 export interface RateLimitHeaders {
@@ -31,32 +22,16 @@ export const rateLimitHeaders = (limits: TenantLimits, decision: BucketDecision)
   'ratelimit-reset': String(decision.resetSeconds),
 });
 
-/** Contended writes to one bucket before the request is refused rather than admitted twice. */
-const MAX_CONFLICTS = 100;
-
 /**
- * Takes one request from the tenant's bucket. Exact under concurrency: each admission is a
- * conditional write over the state it was computed from, and a lost race recomputes from
- * the row the store answered with. Answers the decision (with the headers' figures);
- * refusal is `RATE_LIMITED` thrown by the caller, which owns the transport.
+ * Takes one request from the tenant's bucket: exact under concurrency (each admission is
+ * an atomic conditional increment). Answers the decision with the headers' figures;
+ * refusal is `RATE_LIMITED`, thrown by the caller, which owns the transport.
  */
 export const consumeRequest = async (
   deps: { buckets: RateBucketStore; clock: Clock },
   tenant: { tenantId: string; limits: TenantLimits },
 ): Promise<BucketDecision> => {
-  let current = await deps.buckets.get(tenant.tenantId);
-  for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
-    const decision = takeToken(current?.state, deps.clock.now(), tenant.limits);
-    if (!decision.admitted) return decision;
-    const saved = await deps.buckets.put(tenant.tenantId, decision.next, current?.version);
-    if (saved.saved) return decision;
-    current = saved.current;
-  }
-  throw new BrowserfleetError(
-    ERROR_CODES.THROTTLED,
-    'Too many concurrent requests for this tenant; retry shortly.',
-    {
-      retryable: true,
-    },
-  );
+  const now = deps.clock.now();
+  const { admitted, tat } = await deps.buckets.take(tenant.tenantId, now, tenant.limits);
+  return describeBucket(tat, now, tenant.limits, admitted);
 };

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: the same workload — BENCH_TASKS (200) screenshots of a local fixture
+ * page at a fixed concurrency of BENCH_CONCURRENCY (4) — run (a) through the whole platform
+ * (HTTP → DynamoDB → SQS → a fleet worker process → Chromium → S3 → result) and (b) as a
+ * bare puppeteer-core loop with the same browser settings and page concurrency, in one run.
+ * Prints a table and writes .bench/screenshot.json.
+ *
+ * Latency of a platform task is the server's own clock, createdAt → endedAt (submit to
+ * succeeded); of a raw task, new context → screenshot → context closed. Memory is PSS
+ * (shared pages counted once) of the worker process plus its Chromium process group.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import chromium from '@sparticuz/chromium';
+import puppeteer from 'puppeteer-core';
+import { apiClient, startFixtureServer } from '../test/support/fixtures.js';
+import { startTestCloud, TEST_API_KEY } from '../test/support/local-cloud.js';
+import { spawnWorker } from '../test/support/worker-process.js';
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const PAGE = `<!doctype html><html><body style="font-family:sans-serif;margin:40px">
+<h1>browserfleet bench</h1><p>${'A paragraph of text for the renderer to lay out. '.repeat(40)}</p>
+<ul>${Array.from({ length: 30 }, (_, i) => `<li>item ${i}</li>`).join('')}</ul></body></html>`;
+const VIEWPORT = { width: 1280, height: 720, deviceScaleFactor: 1 };
+
+const quantile = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+};
+
+/** Proportional set size of a process, in bytes (0 if it is gone). */
+const pss = (pid: number): number => {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+};
+const groupPids = (pgid: number): number[] =>
+  readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(pgrp) === pgid && state !== 'Z' ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/** CPU seconds of a process tree (the worker and its Chromium) and of everything else of ours. */
+const cpuTimes = (rootPid: number): { tree: number; rest: number } => {
+  const ticks = 100; // USER_HZ on Linux
+  const procs = readdirSync('/proc').flatMap((e) => {
+    if (!/^\d+$/.test(e)) return [];
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [
+        {
+          pid: Number(e),
+          ppid: Number(f[1]),
+          pgrp: Number(f[2]),
+          cpu: (Number(f[11]) + Number(f[12])) / ticks,
+        },
+      ];
+    } catch {
+      return [];
+    }
+  });
+  const browsers = new Set(procs.filter((p) => p.ppid === rootPid).map((p) => p.pid));
+  const inTree = (p: { pid: number; pgrp: number }) => p.pid === rootPid || browsers.has(p.pgrp);
+  const ours = new Set([process.pid, ...procs.filter((p) => p.ppid === process.pid).map((p) => p.pid)]);
+  return {
+    tree: procs.filter(inTree).reduce((n, p) => n + p.cpu, 0),
+    rest: procs.filter((p) => !inTree(p) && ours.has(p.pid)).reduce((n, p) => n + p.cpu, 0),
+  };
+};
+
+/** Runs `count` jobs with `concurrency` loops; answers per-job latencies and wall time. */
+const closedLoop = async (count: number, concurrency: number, job: () => Promise<number>) => {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        latencies.push(await job());
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+};
+
+const site = await startFixtureServer({ '/': PAGE });
+const url = `${site.url}/`;
+
+// (b) Raw puppeteer-core: the same Chromium, flags and viewport, a context per screenshot.
+chromium.setGraphicsMode = false;
+const browser = await puppeteer.launch({
+  executablePath: await chromium.executablePath(),
+  headless: 'shell',
+  args: ['--no-sandbox', '--disable-setuid-sandbox', '--disable-dev-shm-usage', '--font-render-hinting=none'],
+  pipe: true,
+});
+const rawShot = async () => {
+  const t0 = performance.now();
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.setViewport(VIEWPORT);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.screenshot({ type: 'png' });
+  await context.close();
+  return performance.now() - t0;
+};
+await closedLoop(20, CONCURRENCY, rawShot); // warm-up
+const raw = await closedLoop(TASKS, CONCURRENCY, rawShot);
+await browser.close();
+
+// (a) The platform, with the fleet worker as its own process (as on Fargate).
+const cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
+const worker = spawnWorker(cloud.env, 'bench', {
+  WORKER_CONCURRENCY: String(CONCURRENCY),
+  LOG_LEVEL: 'WARN',
+});
+const api = apiClient(cloud.url, TEST_API_KEY);
+const platformShot = async () => {
+  const res = await api.call('POST', '/v1/tasks?wait=25', {
+    body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (res.body.status !== 'succeeded') throw new Error(`bench task ${res.body.id} ${res.body.status}`);
+  return Date.parse(res.body.endedAt) - Date.parse(res.body.createdAt);
+};
+await closedLoop(20, CONCURRENCY, platformShot); // warm-up: browser launched, connections open
+
+const memory = () => {
+  const workerPid = worker.child.pid ?? 0;
+  const chromiumPids = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const [, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(ppid) === workerPid ? groupPids(Number(e)) : [];
+      } catch {
+        return [];
+      }
+    });
+  return { worker: pss(workerPid), chromium: chromiumPids.reduce((n, pid) => n + pss(pid), 0) };
+};
+await new Promise((r) => setTimeout(r, 1_000));
+const idle = memory();
+let peak = idle;
+const sampler = setInterval(() => {
+  const m = memory();
+  if (m.worker + m.chromium > peak.worker + peak.chromium) peak = m;
+}, 200);
+// (a1) Saturated: every task submitted at once, the worker runs CONCURRENCY pages at a
+// time, as the raw loop does; throughput from the server's clock, first submit to last end.
+const cpuBefore = cpuTimes(worker.child.pid ?? 0);
+const submitted = await Promise.all(
+  Array.from({ length: TASKS }, () =>
+    api
+      .submit({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } })
+      .then((r) => r.body.id as string),
+  ),
+);
+// One waiter at a time (tasks finish roughly in order): 200 concurrent long polls would
+// load the emulators on these same cores and measure them instead of the platform.
+const ended = [];
+for (const id of submitted) {
+  for (;;) {
+    const res = await api.call('GET', `/v1/tasks/${id}?wait=25`);
+    if (res.body.status === 'succeeded') {
+      ended.push(res.body);
+      break;
+    }
+    if (res.body.status === 'failed') throw new Error(`bench task ${id} failed: ${res.body.error.code}`);
+  }
+}
+const cpuAfter = cpuTimes(worker.child.pid ?? 0);
+const firstSubmit = Math.min(...ended.map((t) => Date.parse(t.createdAt)));
+const lastEnd = Math.max(...ended.map((t) => Date.parse(t.endedAt)));
+const saturated = {
+  latencies: ended.map((t) => Date.parse(t.endedAt) - Date.parse(t.startedAt)),
+  wallMs: lastEnd - firstSubmit,
+};
+// (a2) End to end at the same concurrency: CONCURRENCY clients, each submits and waits.
+const platform = await closedLoop(TASKS, CONCURRENCY, platformShot);
+clearInterval(sampler);
+
+worker.kill('SIGTERM');
+await worker.exited;
+await cloud.dispose();
+await site.close();
+
+const summarize = (run: { latencies: number[]; wallMs: number }) => ({
+  tasks: run.latencies.length,
+  throughputPerSecond: Number(((run.latencies.length / run.wallMs) * 1000).toFixed(2)),
+  p50Ms: Math.round(quantile(run.latencies, 0.5)),
+  p95Ms: Math.round(quantile(run.latencies, 0.95)),
+});
+const rawSummary = summarize(raw);
+const platformSummary = summarize(platform);
+const saturatedSummary = summarize(saturated);
+const cpu = {
+  workerAndChromiumSeconds: Number((cpuAfter.tree - cpuBefore.tree).toFixed(1)),
+  emulatorsAndGatewaySeconds: Number((cpuAfter.rest - cpuBefore.rest).toFixed(1)),
+};
+const result = {
+  at: new Date().toISOString(),
+  workload: { tasks: TASKS, concurrency: CONCURRENCY, viewport: VIEWPORT },
+  raw: rawSummary,
+  /** Saturated run: latencies are service times (claim → succeeded). */
+  platformSaturated: saturatedSummary,
+  /** Closed loop: latencies are submit → succeeded on the server's clock. */
+  platform: platformSummary,
+  ratio: Number((saturatedSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3)),
+  ratioClosedLoop: Number((platformSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3)),
+  addedLatencyP50Ms: platformSummary.p50Ms - rawSummary.p50Ms,
+  cpuDuringSaturatedRun: cpu,
+  memoryMb: {
+    idle: { worker: mb(idle.worker), chromium: mb(idle.chromium), total: mb(idle.worker + idle.chromium) },
+    peakLoaded: {
+      worker: mb(peak.worker),
+      chromium: mb(peak.chromium),
+      total: mb(peak.worker + peak.chromium),
+    },
+  },
+  targets: { ratio: '>= 0.9', addedLatencyP50Ms: '<= 50', idleTotalMb: '<= 300' },
+};
+mkdirSync('.bench', { recursive: true });
+writeFileSync(join('.bench', 'screenshot.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(`
+workload: ${TASKS} screenshots at concurrency ${CONCURRENCY}, ${VIEWPORT.width}x${VIEWPORT.height}
+                 throughput/s   p50 ms   p95 ms
+raw puppeteer             ${String(rawSummary.throughputPerSecond).padStart(12)}   ${String(rawSummary.p50Ms).padStart(6)}   ${String(rawSummary.p95Ms).padStart(6)}
+platform, saturated       ${String(saturatedSummary.throughputPerSecond).padStart(12)}   ${String(saturatedSummary.p50Ms).padStart(6)}   ${String(saturatedSummary.p95Ms).padStart(6)}   (latency: claim → succeeded)
+platform, closed loop     ${String(platformSummary.throughputPerSecond).padStart(12)}   ${String(platformSummary.p50Ms).padStart(6)}   ${String(platformSummary.p95Ms).padStart(6)}   (latency: submit → succeeded)
+ratio (platform saturated / raw throughput): ${result.ratio}   (target >= 0.9); closed loop: ${result.ratioClosedLoop}
+CPU in the saturated run: worker + Chromium ${cpu.workerAndChromiumSeconds} s, emulators + gateway + client ${cpu.emulatorsAndGatewaySeconds} s (same 2 cores)
+added p50 latency: ${result.addedLatencyP50Ms} ms   (target <= 50 ms)
+memory (PSS) idle:   worker ${result.memoryMb.idle.worker} MB + chromium ${result.memoryMb.idle.chromium} MB = ${result.memoryMb.idle.total} MB   (target <= 300 MB)
+memory (PSS) loaded: worker ${result.memoryMb.peakLoaded.worker} MB + chromium ${result.memoryMb.peakLoaded.chromium} MB = ${result.memoryMb.peakLoaded.total} MB
+written to .bench/screenshot.json`);
+process.exit(0);
