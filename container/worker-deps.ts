@@ -2,8 +2,10 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
+import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
@@ -39,9 +41,17 @@ export const createWorkerDeps = (
       artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
       browser: new PuppeteerBrowserRunner({
         executablePath: config.chromiumPath,
+        // Every task's context goes through its own egress proxy (see egress-proxy.ts).
+        proxyFor: async () => {
+          const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
+          return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
+        },
         onEvent: (event, details) => logger.info(event, details ?? {}),
       }),
-      queue: new TieredTaskDispatcher({ fleet: queue, lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl) }),
+      queue: new TieredTaskDispatcher({
+        fleet: queue,
+        lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
+      }),
       clock: systemClock,
       workerId,
       leaseMs: config.leaseMs,

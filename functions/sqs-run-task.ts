@@ -9,8 +9,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
+import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
+import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
@@ -53,6 +55,11 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
       // Module scope in the entry file keeps this (and its browser) warm between invocations.
       browser: new PuppeteerBrowserRunner({
         executablePath: config.chromiumPath,
+        // Every task's context goes through its own egress proxy (see egress-proxy.ts).
+        proxyFor: async () => {
+          const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
+          return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
+        },
         chromiumBinDir: config.chromiumBinDir,
         onEvent: (event, details) => log.info(event, details ?? {}),
       }),

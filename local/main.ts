@@ -19,6 +19,7 @@ const passThrough = [
   ENV.sweepResendAfterMs,
   ENV.idempotencyTtlSeconds,
   ENV.artifactUrlTtlSeconds,
+  ENV.egressAllow,
 ];
 const extraEnv = Object.fromEntries(
   passThrough.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),

@@ -34,7 +34,15 @@ const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'bf-measure-'));
 const started = performance.now();
 const child = spawn(join('node_modules', '.bin', 'tsx'), ['local/main.ts'], {
-  env: { ...process.env, PORT: String(port), LOCAL_API_KEY: KEY, LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'WARN' },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    LOCAL_API_KEY: KEY,
+    LOCAL_DATA_DIR: dataDir,
+    LOG_LEVEL: 'WARN',
+    // The fixture page is on 127.0.0.1, which the egress guard otherwise refuses.
+    EGRESS_ALLOW: '127.0.0.1',
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;

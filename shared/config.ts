@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ENV } from './contracts.js';
+import { parseEgressAllowList } from './egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES } from './errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -27,6 +28,19 @@ const awsFrom = (e: z.output<z.ZodObject<typeof awsSchema>>) => ({
     s3: e.AWS_ENDPOINT_URL_S3 ?? e[ENV.awsEndpointUrl],
   },
 });
+
+/** `EGRESS_ALLOW`: destinations the browser may reach although private (e.g. fixtures). */
+const egressAllow = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    try {
+      return parseEgressAllowList(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^EGRESS_ALLOW: /, '') });
+      return z.NEVER;
+    }
+  });
 
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
@@ -65,6 +79,7 @@ const httpSchema = z.object({
   [ENV.artifactBucket]: z.string().min(3),
   /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
   [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
+  [ENV.egressAllow]: egressAllow,
   /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
   [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
   ...engineSchema,
@@ -82,6 +97,7 @@ export const loadHttpConfig = (env: Env) => {
     artifactBucket: e[ENV.artifactBucket],
     artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
+    egressAllow: e[ENV.egressAllow],
     ...engineFrom(e),
     logLevel: e[ENV.logLevel],
   });
@@ -99,6 +115,7 @@ const workerSchema = z.object({
   [ENV.workerId]: z.string().optional(),
   /** Browser pages this worker runs at once. */
   [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
+  [ENV.egressAllow]: egressAllow,
   /** On SIGTERM, how long tasks in flight may run on before they are handed back. Spot gives 120 s. */
   [ENV.drainMs]: z.coerce.number().int().min(0).max(110_000).default(75_000),
   [ENV.logLevel]: logLevel,
@@ -117,6 +134,7 @@ export const loadWorkerConfig = (env: Env) => {
     workerId: e[ENV.workerId],
     concurrency: e[ENV.workerConcurrency],
     drainMs: e[ENV.drainMs],
+    egressAllow: e[ENV.egressAllow],
     logLevel: e[ENV.logLevel],
   });
 };
@@ -156,6 +174,7 @@ const lambdaRunnerSchema = z.object({
   [ENV.chromiumPath]: z.string().optional(),
   /** Where @sparticuz/chromium's compressed binaries are (a Lambda layer: /opt). */
   [ENV.chromiumBinDir]: z.string().optional(),
+  [ENV.egressAllow]: egressAllow,
   [ENV.logLevel]: logLevel,
 });
 
@@ -170,6 +189,7 @@ export const loadLambdaRunnerConfig = (env: Env) => {
     artifactBucket: e[ENV.artifactBucket],
     chromiumPath: e[ENV.chromiumPath],
     chromiumBinDir: e[ENV.chromiumBinDir],
+    egressAllow: e[ENV.egressAllow],
     logLevel: e[ENV.logLevel],
   });
 };

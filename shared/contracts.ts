@@ -18,6 +18,7 @@ export const ENV = {
   localApiKey: 'LOCAL_API_KEY',
   chromiumPath: 'CHROMIUM_PATH',
   chromiumBinDir: 'CHROMIUM_BIN_DIR',
+  egressAllow: 'EGRESS_ALLOW',
   workerId: 'WORKER_ID',
   workerConcurrency: 'WORKER_CONCURRENCY',
   leaseMs: 'LEASE_MS',

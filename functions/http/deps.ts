@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
+import { systemDnsResolver } from '../../shared/adapters/dns-resolver.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
@@ -14,6 +15,7 @@ import { SqsTaskQueue, TieredTaskDispatcher } from '../../shared/adapters/sqs-ta
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import type { HttpConfig } from '../../shared/config.js';
+import { checkDestination, type Destination } from '../../shared/egress/egress-policy.js';
 import type { RouteAuth } from './http-route.js';
 
 export interface HttpDeps {
@@ -31,6 +33,7 @@ export interface HttpDeps {
   artifacts: S3ArtifactStore;
   clock: Clock;
   newId: () => string;
+  checkDestination: (url: string) => Promise<Destination>;
   artifactUrlTtlSeconds: number;
   clients: AwsClients;
 }
@@ -64,6 +67,8 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,
     newId: randomUUID,
+    checkDestination: (url) =>
+      checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
     clients,
   };

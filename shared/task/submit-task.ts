@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import type { Destination } from '../egress/egress-policy.js';
+import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
 import type { IdempotencyStore, TaskDispatcher, TaskStore } from './ports.js';
 import { newTask, type Task } from './task.js';
@@ -13,6 +14,8 @@ export interface SubmitTaskDeps {
   clock: Clock;
   newId: () => string;
   idempotencyTtlSeconds: number;
+  /** The egress guard's first check, of the task URL itself (the browser checks again). */
+  checkDestination: (url: string) => Promise<Destination>;
 }
 
 export interface SubmitTaskInput {
@@ -70,6 +73,17 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
     );
   }
   const parsed = parseOrThrow(createTaskInputSchema, input.body);
+  const destination = await deps.checkDestination(parsed.url);
+  // A host that doesn't resolve now may later; the browser's own check has the last word.
+  if (!destination.allowed && destination.reason !== 'unresolvable') {
+    throw new BrowserfleetError(
+      ERROR_CODES.DESTINATION_BLOCKED,
+      `url: blocked by the egress guard: ${destination.message}.`,
+      {
+        details: { issues: [{ field: 'url', message: destination.message }], reason: destination.reason },
+      },
+    );
+  }
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
   const build = (id: string) =>
@@ -105,7 +119,18 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   );
   if (claim.claimed) {
     const task = build(taskId);
-    await deps.store.create(task, quota);
+    try {
+      await deps.store.create(task, quota);
+    } catch (error) {
+      // A concurrent repeat of this request saw the key, found no task yet and wrote it
+      // (below): the task exists and is enqueued, which is all this request had to do.
+      const raced =
+        isBrowserfleetError(error) && error.code === ERROR_CODES.CONFLICT
+          ? await deps.store.get(task.id)
+          : undefined;
+      if (raced === undefined) throw error;
+      return { task: raced, replayed: false };
+    }
     await deps.queue.send({ taskId: task.id, tier: task.tier });
     return { task, replayed: false };
   }

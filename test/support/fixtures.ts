@@ -19,6 +19,11 @@ export const startFixtureServer = async (
   const server: Server = createServer((req, res) => {
     onRequest?.(req);
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/redirect') {
+      res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
+      res.end();
+      return;
+    }
     if (url.pathname === '/slow') {
       // `once=K`: only the first request for K is slow (a page that is slow "this time").
       const once = url.searchParams.get('once');

@@ -16,6 +16,8 @@ export const startTestCloud = async (
     // Short polls: a stopping worker answers at once either way, but tests start many.
     pollWaitSeconds: 1,
     ...overrides,
+    // Fixture pages live on 127.0.0.1, which the egress guard otherwise refuses.
+    extraEnv: { EGRESS_ALLOW: '127.0.0.1', ...overrides.extraEnv },
     dataDir,
   });
   return {

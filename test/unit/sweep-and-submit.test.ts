@@ -31,6 +31,12 @@ const world = () => {
     idempotency: new MemoryIdempotencyStore(),
     newId: () => `task-${++n}`,
     idempotencyTtlSeconds: 3600,
+    checkDestination: async () => ({
+      allowed: true as const,
+      host: 'fixture.test',
+      port: 80,
+      addresses: ['203.0.113.9'],
+    }),
   };
   const sweepDeps = { store, queue, clock, resendAfterMs: 60_000 };
   return { store, queue, clock, advance, submitDeps, sweepDeps };

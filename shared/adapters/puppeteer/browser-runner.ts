@@ -41,6 +41,8 @@ const CHROMIUM_FLAGS = [
   '--no-default-browser-check',
   '--disable-print-preview',
   '--ash-no-nudges',
+  // WebRTC may not send UDP around the egress proxy (to a private address, say).
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
   // Deliberately absent from the Sparticuz list: --single-process and --no-zygote (with
   // them, createBrowserContext() kills the browser); --disable-web-security,
   // --allow-running-insecure-content and --disable-site-isolation-trials (they switch off
@@ -74,9 +76,11 @@ export interface PuppeteerRunnerOptions {
   chromiumBinDir?: string | undefined;
   pool?: Partial<PoolPolicy>;
   /** Per-task proxy for the egress guard: where the task's context sends its traffic. */
-  proxyFor?: (
-    job: BrowserJob,
-  ) => Promise<{ server: string; close(): Promise<{ url: string; reason: string }[]> }>;
+  proxyFor?: (job: BrowserJob) => Promise<{
+    server: string;
+    blocked(): { url: string; reason: string }[];
+    close(): Promise<{ url: string; reason: string }[]>;
+  }>;
   onEvent?: (event: string, details?: Record<string, unknown>) => void;
 }
 
@@ -129,6 +133,14 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
         await setUpPage(page, job.url, job.options);
         const navStarted = performance.now();
         const response = await page.goto(job.url, { waitUntil: job.options.waitUntil, timeout: 0 });
+        // The page itself (or a redirect on its way) was refused by the egress guard.
+        const refused = proxy?.blocked().find((b) => b.url === response?.url() || b.url === page.url());
+        if (refused !== undefined) {
+          throw new BrowserfleetError(
+            ERROR_CODES.DESTINATION_BLOCKED,
+            `Navigation to ${refused.url} was blocked by the egress guard (${refused.reason} address).`,
+          );
+        }
         await waitAfterNavigation(page, job.options);
         const captureStarted = performance.now();
         const captured = await capture(page, job);
@@ -222,7 +234,8 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
     // The Sparticuz binary's bundled GL stack adds ~650 ms to the first screenshot and
     // buys nothing for screenshots of ordinary pages.
     chromium.setGraphicsMode = false;
-    const executablePath = this.options.executablePath ?? (await chromium.executablePath(this.options.chromiumBinDir));
+    const executablePath =
+      this.options.executablePath ?? (await chromium.executablePath(this.options.chromiumBinDir));
     const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
     const browser = await puppeteer.launch({
       executablePath,

@@ -1,0 +1,167 @@
+/**
+ * The egress guard in the browser's path: a small HTTP proxy that a task's browser context
+ * sends all its traffic through (page, redirects, sub-resources, iframes, fetch/XHR,
+ * WebSockets). Each destination is checked with the egress policy, and an allowed one is
+ * reached at exactly the address that was checked — no second DNS lookup, so DNS rebinding
+ * has nothing to rebind. One proxy per task, on an ephemeral loopback port, so the blocked
+ * requests it records are that task's.
+ */
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type AllowEntry, checkDestination, type DnsResolver } from '../egress/egress-policy.js';
+
+export interface BlockedRequest {
+  url: string;
+  reason: string;
+}
+
+export interface EgressProxy {
+  /** `http://127.0.0.1:<port>`, for Chromium's `proxyServer`. */
+  url: string;
+  blocked(): BlockedRequest[];
+  close(): Promise<BlockedRequest[]>;
+}
+
+/** How long connecting to an upstream may take. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Blocked requests remembered per task (a hostile page could make millions). */
+const MAX_RECORDED = 200;
+
+const HOP_BY_HOP = new Set(['proxy-connection', 'proxy-authorization', 'connection', 'keep-alive']);
+
+export const startEgressProxy = async (options: {
+  allow: AllowEntry[];
+  resolve: DnsResolver;
+  onBlocked?: (blocked: BlockedRequest) => void;
+}): Promise<EgressProxy> => {
+  const blocked: BlockedRequest[] = [];
+  const sockets = new Set<Duplex>();
+  const track = (socket: Duplex) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const record = (url: string, reason: string) => {
+    const entry = { url, reason };
+    if (blocked.length < MAX_RECORDED) blocked.push(entry);
+    options.onBlocked?.(entry);
+  };
+  const check = (target: string) =>
+    checkDestination(target, { allow: options.allow, resolve: options.resolve });
+
+  const openUpstream = (address: string, port: number): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const upstream = connect({ host: address, port, timeout: CONNECT_TIMEOUT_MS });
+      track(upstream);
+      upstream.once('connect', () => {
+        upstream.setTimeout(0);
+        resolve(upstream);
+      });
+      upstream.once('timeout', () => {
+        upstream.destroy();
+        reject(new Error('upstream connect timeout'));
+      });
+      upstream.once('error', reject);
+    });
+
+  const server = createServer(async (req, res) => {
+    const target = req.url ?? '';
+    const verdict = await check(target);
+    if (!verdict.allowed) {
+      record(target, verdict.reason);
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end(`Blocked by the egress guard: ${verdict.message}\n`);
+      return;
+    }
+    const url = new URL(target);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP_BY_HOP.has(k)));
+    const upstream = httpRequest({
+      host: verdict.addresses[0],
+      port: verdict.port,
+      method: req.method,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      setHost: false,
+      timeout: CONNECT_TIMEOUT_MS,
+    });
+    upstream.on('response', (response) => {
+      res.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(res);
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    // An unreachable upstream closes the connection, so the browser sees a network error
+    // (as without a proxy), not a page with a 502 status.
+    upstream.on('error', () => res.socket?.destroy());
+    req.pipe(upstream);
+  });
+
+  // HTTPS and WebSockets (ws:// and wss://) arrive as CONNECT tunnels.
+  server.on('connect', async (req: IncomingMessage, client: Duplex, head: Buffer) => {
+    track(client);
+    const target = req.url ?? '';
+    const verdict = await check(`http://${target}`);
+    if (!verdict.allowed) {
+      record(target, verdict.reason);
+      client.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    try {
+      const upstream = await openUpstream(verdict.addresses[0] as string, verdict.port);
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    } catch {
+      client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+    }
+  });
+
+  // A plain-HTTP WebSocket upgrade sent to the proxy as an absolute-form request.
+  server.on('upgrade', async (req: IncomingMessage, client: Duplex, head: Buffer) => {
+    track(client);
+    const target = (req.url ?? '').replace(/^ws/, 'http');
+    const verdict = await check(target);
+    if (!verdict.allowed) {
+      record(req.url ?? '', verdict.reason);
+      client.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    try {
+      const url = new URL(target);
+      const upstream = await openUpstream(verdict.addresses[0] as string, verdict.port);
+      const lines = [`${req.method} ${url.pathname}${url.search} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i] as string;
+        if (!HOP_BY_HOP.has(name.toLowerCase()) || name.toLowerCase() === 'connection') {
+          lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+        }
+      }
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    } catch {
+      client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+    }
+  });
+  server.on('connection', track);
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  let closing: Promise<BlockedRequest[]> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    blocked: () => [...blocked],
+    close: () => {
+      closing ??= new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve([...blocked]));
+      });
+      return closing;
+    },
+  };
+};
