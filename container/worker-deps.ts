@@ -6,11 +6,13 @@ import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
+import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import type { WorkerConfig } from '../shared/config.js';
+import { noopMetrics } from '../shared/metrics/metrics.js';
 import { cachedTenantLimits } from '../shared/tenancy/tenant-limits-cache.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -35,6 +37,7 @@ export const createWorkerDeps = (
     queue,
     logger,
     concurrency: config.concurrency,
+    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'worker' }) : noopMetrics,
     ...(overrides.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: overrides.pollWaitSeconds }),
     run: {
       store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),

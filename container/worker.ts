@@ -6,8 +6,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
+import type { Metrics } from '../shared/metrics/metrics.js';
 import type { ReceivedMessage, TaskQueue } from '../shared/task/ports.js';
-import { type RunOutcome, type RunTaskDeps, runTask } from '../shared/task/run-task.js';
+import { recordRunOutcome } from '../shared/task/run-metrics.js';
+import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
 
 export interface WorkerDeps {
   queue: TaskQueue;
@@ -17,8 +19,7 @@ export interface WorkerDeps {
   concurrency: number;
   /** Long-poll wait; SQS allows at most 20 s. */
   pollWaitSeconds?: number;
-  /** Called with every run's outcome (metrics, tests). */
-  onOutcome?: (outcome: RunOutcome, taskId: string) => void;
+  metrics: Metrics;
 }
 
 export interface RunningWorker {
@@ -58,7 +59,10 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         taskId: message.taskId,
         ack,
         shutdown: shutdown.signal,
-        onClaimed: (task) => logger.info('task claimed', { taskId: task.id, leaseToken: task.leaseToken }),
+        onClaimed: (task) => {
+          deps.metrics.count('TasksStarted', 1, { tier: 'fleet' });
+          logger.info('task claimed', { taskId: task.id, leaseToken: task.leaseToken });
+        },
         onError: (error) =>
           logger.warn('task attempt error', { taskId: message.taskId, error: error as Error }),
       });
@@ -75,7 +79,7 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         outcome: outcome.kind,
         ms: Date.now() - started,
       });
-      deps.onOutcome?.(outcome, message.taskId);
+      recordRunOutcome(deps.metrics, outcome, 'fleet');
     } catch (error) {
       // The message stays (unless acked); it comes back and another attempt picks it up.
       logger.error('task run crashed', { taskId: message.taskId, error: error as Error });

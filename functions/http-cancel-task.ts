@@ -9,7 +9,7 @@ import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 
 export const buildHandler = (deps: HttpDeps) =>
-  httpRoute({ logger: deps.logger, auth: deps.auth }, async ({ event, tenant }) => {
+  httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {
     const { tenantId } = requireTenant(tenant);
     const task = await cancelTask(deps, { tenantId, taskId: event.pathParameters?.id ?? '' });
     deps.logger.info('task cancel', { taskId: task.id, tenantId, status: task.status });

@@ -13,7 +13,7 @@ import { waitMsFrom } from './http/query.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute(
-    { logger: deps.logger, auth: deps.auth, jsonBody: true },
+    { logger: deps.logger, metrics: deps.metrics, auth: deps.auth, jsonBody: true },
     async ({ event, body, tenant, signal }) => {
       const { tenantId, limits } = requireTenant(tenant);
       const waitMs = waitMsFrom(event);
@@ -23,6 +23,7 @@ export const buildHandler = (deps: HttpDeps) =>
         idempotencyKey: event.headers['idempotency-key'],
         maxQueuedTasks: limits.maxQueuedTasks,
       });
+      if (!replayed) deps.metrics.count('TasksSubmitted', 1, { type: task.type, tier: task.tier });
       deps.logger.info('task submitted', { taskId: task.id, tenantId, type: task.type, replayed });
       const settled = waitMs > 0 ? await waitForTask(deps.store, task, waitMs, signal) : task;
       return {

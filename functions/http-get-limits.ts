@@ -4,7 +4,7 @@ import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 
 export const buildHandler = (deps: HttpDeps) =>
-  httpRoute({ logger: deps.logger, auth: deps.auth }, async ({ tenant }) => {
+  httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ tenant }) => {
     const { tenantId, limits } = requireTenant(tenant);
     const usage = await deps.store.usage(tenantId);
     return {

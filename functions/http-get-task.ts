@@ -6,15 +6,18 @@ import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
 
 export const buildHandler = (deps: HttpDeps) =>
-  httpRoute({ logger: deps.logger, auth: deps.auth }, async ({ event, tenant, signal }) => {
-    const { tenantId } = requireTenant(tenant);
-    const view = await getTask(deps, {
-      tenantId,
-      taskId: event.pathParameters?.id ?? '',
-      waitMs: waitMsFrom(event),
-      signal,
-    });
-    return { statusCode: 200, body: view };
-  });
+  httpRoute(
+    { logger: deps.logger, metrics: deps.metrics, auth: deps.auth },
+    async ({ event, tenant, signal }) => {
+      const { tenantId } = requireTenant(tenant);
+      const view = await getTask(deps, {
+        tenantId,
+        taskId: event.pathParameters?.id ?? '',
+        waitMs: waitMsFrom(event),
+        signal,
+      });
+      return { statusCode: 200, body: view };
+    },
+  );
 
 export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));

@@ -5,7 +5,7 @@ import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
 import { httpRoute } from './http/http-route.js';
 
 export const buildHandler = (deps: HttpDeps) =>
-  httpRoute({ logger: deps.logger }, async () => {
+  httpRoute({ logger: deps.logger, metrics: deps.metrics }, async () => {
     const report = await checkHealth({
       dynamodb: deps.store,
       sqs: deps.fleetQueue,

@@ -13,12 +13,15 @@ import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
+import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
-import { type RunOutcome, type RunTaskDeps, runTask } from '../shared/task/run-task.js';
+import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
+import { recordRunOutcome } from '../shared/task/run-metrics.js';
+import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
 import { cachedTenantLimits } from '../shared/tenancy/tenant-limits-cache.js';
 import { lazy } from './http/deps.js';
 
@@ -34,7 +37,7 @@ export interface LambdaRunnerDeps {
   /** The Lambda-tier queue, to push back a message whose tenant is at its quota. */
   lambdaQueue: SqsTaskQueue;
   logger: Logger;
-  onOutcome?: (outcome: RunOutcome, taskId: string) => void;
+  metrics: Metrics;
 }
 
 export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logger): LambdaRunnerDeps => {
@@ -45,6 +48,7 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
   return {
     lambdaQueue,
     logger: log,
+    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'lambda-runner' }) : noopMetrics,
     run: {
       store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
       queue: new TieredTaskDispatcher({
@@ -92,10 +96,11 @@ export const buildHandler =
         // The event source mapping deletes the message when the invocation succeeds.
         ack: async () => {},
         shutdown,
+        onClaimed: () => deps.metrics.count('TasksStarted', 1, { tier: 'lambda' }),
         onError: (error) => deps.logger.warn('task attempt error', { taskId, error: error as Error }),
       });
       deps.logger.info('task run ended', { taskId, outcome: outcome.kind });
-      deps.onOutcome?.(outcome, taskId);
+      recordRunOutcome(deps.metrics, outcome, 'lambda');
       if (outcome.kind === 'quota-wait') {
         await deps.lambdaQueue.defer(record.receiptHandle, QUOTA_DEFER_SECONDS);
         throw new Error(`Tenant at its running quota; task ${taskId} retried in ${QUOTA_DEFER_SECONDS} s`);

@@ -147,6 +147,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       [ENV.artifactBucket]: names.artifactBucket,
       [ENV.workerConcurrency]: String(options.workerConcurrency),
       [ENV.logLevel]: options.logLevel,
+      // Nothing collects EMF lines locally; they would only bury the logs.
+      [ENV.metricsEnabled]: 'false',
       ...(options.chromiumPath === undefined ? {} : { [ENV.chromiumPath]: options.chromiumPath }),
       ...options.extraEnv,
     };

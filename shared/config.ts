@@ -42,6 +42,12 @@ const egressAllow = z
     }
   });
 
+/** EMF metric lines on stdout (off in the local cloud, where nothing collects them). */
+const metricsEnabled = z
+  .enum(['true', 'false'])
+  .default('true')
+  .transform((v) => v === 'true');
+
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
 const engineSchema = {
@@ -83,6 +89,7 @@ const httpSchema = z.object({
   /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
   [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
   ...engineSchema,
+  [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
 
@@ -99,6 +106,7 @@ export const loadHttpConfig = (env: Env) => {
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
     egressAllow: e[ENV.egressAllow],
     ...engineFrom(e),
+    metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
 };
@@ -118,6 +126,7 @@ const workerSchema = z.object({
   [ENV.egressAllow]: egressAllow,
   /** On SIGTERM, how long tasks in flight may run on before they are handed back. Spot gives 120 s. */
   [ENV.drainMs]: z.coerce.number().int().min(0).max(110_000).default(75_000),
+  [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
 
@@ -135,6 +144,7 @@ export const loadWorkerConfig = (env: Env) => {
     concurrency: e[ENV.workerConcurrency],
     drainMs: e[ENV.drainMs],
     egressAllow: e[ENV.egressAllow],
+    metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
 };
@@ -147,6 +157,7 @@ const sweeperSchema = z.object({
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
   [ENV.lambdaQueueUrl]: z.url(),
+  [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
 
@@ -159,6 +170,7 @@ export const loadSweeperConfig = (env: Env) => {
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
     lambdaQueueUrl: e[ENV.lambdaQueueUrl],
+    metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
 };
@@ -175,6 +187,7 @@ const lambdaRunnerSchema = z.object({
   /** Where @sparticuz/chromium's compressed binaries are (a Lambda layer: /opt). */
   [ENV.chromiumBinDir]: z.string().optional(),
   [ENV.egressAllow]: egressAllow,
+  [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
 
@@ -190,6 +203,7 @@ export const loadLambdaRunnerConfig = (env: Env) => {
     chromiumPath: e[ENV.chromiumPath],
     chromiumBinDir: e[ENV.chromiumBinDir],
     egressAllow: e[ENV.egressAllow],
+    metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
 };
@@ -206,6 +220,7 @@ const localSchema = z.object({
   [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
   /** Lambda-tier invocations the local cloud runs at once. */
   [ENV.lambdaConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
+  [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
 
@@ -218,6 +233,7 @@ export const loadLocalConfig = (env: Env) => {
     chromiumPath: e[ENV.chromiumPath],
     workerConcurrency: e[ENV.workerConcurrency],
     lambdaConcurrency: e[ENV.lambdaConcurrency],
+    metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
 };

@@ -19,6 +19,7 @@ export const ENV = {
   chromiumPath: 'CHROMIUM_PATH',
   chromiumBinDir: 'CHROMIUM_BIN_DIR',
   egressAllow: 'EGRESS_ALLOW',
+  metricsEnabled: 'METRICS_ENABLED',
   workerId: 'WORKER_ID',
   workerConcurrency: 'WORKER_CONCURRENCY',
   leaseMs: 'LEASE_MS',
@@ -109,17 +110,29 @@ export const LAMBDA_RUNNER = {
 /** The scheduled sweeper function and how often AWS runs it. */
 export const SWEEPER = { functionName: 'schedule-sweep', rateMinutes: 1 } as const;
 
-/** CloudWatch metric namespace and names (EMF). */
+/** CloudWatch metric namespace and names (EMF). Dashboards and alarms use these too. */
 export const METRICS = {
   namespace: 'Browserfleet',
   tasksSubmitted: 'TasksSubmitted',
   tasksStarted: 'TasksStarted',
   tasksSucceeded: 'TasksSucceeded',
   tasksFailed: 'TasksFailed',
+  tasksRetried: 'TasksRetried',
+  tasksHandedBack: 'TasksHandedBack',
+  tasksCancelled: 'TasksCancelled',
+  leaseLost: 'LeaseLost',
+  sweeperRequeued: 'SweeperRequeued',
+  sweeperResent: 'SweeperResent',
   queueWaitMs: 'QueueWaitMs',
   runMs: 'RunMs',
+  browserMs: 'BrowserMs',
   authFailures: 'AuthFailures',
+  rateLimited: 'RateLimited',
+  quotaExceeded: 'QuotaExceeded',
+  destinationsBlocked: 'DestinationsBlocked',
 } as const;
+
+export type MetricName = Exclude<(typeof METRICS)[keyof typeof METRICS], typeof METRICS.namespace>;
 
 /** Names of stage-qualified resources: `browserfleet-state-dev`, … */
 export const resourceName = (baseName: string, stage: string): string => `${baseName}-${stage}`;

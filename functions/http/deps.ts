@@ -10,12 +10,14 @@ import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempot
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../../shared/adapters/sqs-task-queue.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import type { HttpConfig } from '../../shared/config.js';
 import { checkDestination, type Destination } from '../../shared/egress/egress-policy.js';
+import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import type { RouteAuth } from './http-route.js';
 
 export interface HttpDeps {
@@ -34,6 +36,7 @@ export interface HttpDeps {
   clock: Clock;
   newId: () => string;
   checkDestination: (url: string) => Promise<Destination>;
+  metrics: Metrics;
   artifactUrlTtlSeconds: number;
   clients: AwsClients;
 }
@@ -67,6 +70,7 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,
     newId: randomUUID,
+    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'http', stage: config.stage }) : noopMetrics,
     checkDestination: (url) =>
       checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,

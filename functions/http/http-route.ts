@@ -10,7 +10,9 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type ApiKeyVerifier, type AuthenticatedTenant, authenticate } from '../../shared/auth/api-key.js';
 import type { Clock } from '../../shared/clock.js';
+import type { MetricName } from '../../shared/contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
+import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import { consumeRequest, type RateBucketStore, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
 import { mapError } from './error-mapping.js';
 
@@ -41,6 +43,7 @@ export interface RouteAuth {
 
 export interface RouteOptions {
   logger: Logger;
+  metrics?: Metrics;
   /** Present when the route requires an API key (and so counts against the rate limit). */
   auth?: RouteAuth;
   /** Whether the route takes a JSON body. */
@@ -72,9 +75,22 @@ const jsonResponse = (
   body: JSON.stringify(body),
 });
 
-const errorHandler = (logger: Logger): RouteMiddleware => ({
+/** Refusals worth a metric, by error code. */
+const REFUSAL_METRICS: Partial<Record<string, MetricName>> = {
+  UNAUTHORIZED: 'AuthFailures',
+  RATE_LIMITED: 'RateLimited',
+  QUOTA_EXCEEDED: 'QuotaExceeded',
+  DESTINATION_BLOCKED: 'DestinationsBlocked',
+};
+
+const errorHandler = (logger: Logger, metrics: Metrics): RouteMiddleware => ({
   onError: (request) => {
     const mapped = mapError(request.error);
+    const metric = REFUSAL_METRICS[mapped.body.error.code];
+    if (metric !== undefined) {
+      const reason = isBrowserfleetError(request.error) ? request.error.details?.reason : undefined;
+      metrics.count(metric, 1, typeof reason === 'string' ? { where: 'submit', reason } : {});
+    }
     if (mapped.expected) {
       logger.info('request refused', { code: mapped.body.error.code, status: mapped.statusCode });
     } else {
@@ -174,7 +190,7 @@ export const httpRoute = (options: RouteOptions, handle: (request: HttpRequest) 
   const middlewares: RouteMiddleware[] = [
     httpHeaderNormalizer() as RouteMiddleware,
     responseHeaders(),
-    errorHandler(options.logger),
+    errorHandler(options.logger, options.metrics ?? noopMetrics),
   ];
   // Authenticate before reading the body: a caller without a key learns nothing more.
   if (options.auth !== undefined) middlewares.push(authAndRateLimit(options.auth));

@@ -1,0 +1,108 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { httpRoute } from '../../functions/http/http-route.js';
+import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
+import { systemClock } from '../../shared/clock.js';
+import { METRICS } from '../../shared/contracts.js';
+import { RecordingMetrics } from '../../shared/metrics/metrics.js';
+import { recordRunOutcome } from '../../shared/task/run-metrics.js';
+import { newTask } from '../../shared/task/task.js';
+import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
+
+describe('EMF metrics', () => {
+  it('writes one valid EMF object per data point, with defaults and dimensions', () => {
+    const lines: string[] = [];
+    const metrics = new EmfMetrics({ service: 'worker' }, (l) => lines.push(l));
+    metrics.count('TasksFailed', 1, { code: 'TIMEOUT' });
+    metrics.timing('RunMs', 412);
+    const [failed, run] = lines.map((l) => JSON.parse(l));
+    expect(failed).toMatchObject({
+      _aws: {
+        Timestamp: expect.any(Number),
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS.namespace,
+            Dimensions: [['service', 'code']],
+            Metrics: [{ Name: 'TasksFailed', Unit: 'Count' }],
+          },
+        ],
+      },
+      service: 'worker',
+      code: 'TIMEOUT',
+      TasksFailed: 1,
+    });
+    expect(run).toMatchObject({
+      RunMs: 412,
+      _aws: { CloudWatchMetrics: [{ Metrics: [{ Name: 'RunMs', Unit: 'Milliseconds' }] }] },
+    });
+  });
+
+  it('never throws, whatever the sink does', () => {
+    const metrics = new EmfMetrics({}, () => {
+      throw new Error('stdout closed');
+    });
+    expect(() => metrics.count('TasksSubmitted')).not.toThrow();
+  });
+});
+
+describe('what gets counted', () => {
+  it('maps run outcomes to metrics', () => {
+    const metrics = new RecordingMetrics();
+    const task = newTask({
+      id: 't',
+      tenantId: 'x',
+      spec: { type: 'screenshot', options: screenshotOptionsSchema.parse({}) },
+      url: 'http://a.test/',
+      now: 0,
+    });
+    recordRunOutcome(
+      metrics,
+      { kind: 'failed', task: { ...task, status: 'failed', error: { code: 'TIMEOUT', message: '' } } },
+      'fleet',
+    );
+    recordRunOutcome(metrics, { kind: 'lease-lost' }, 'fleet');
+    recordRunOutcome(
+      metrics,
+      {
+        kind: 'succeeded',
+        task: {
+          ...task,
+          status: 'succeeded',
+          startedAt: '2026-01-01T00:00:00.000Z',
+          endedAt: '2026-01-01T00:00:00.500Z',
+          result: { artifacts: [], blockedRequests: [{ url: 'http://10.0.0.1/', reason: 'private' }] },
+        },
+      },
+      'lambda',
+    );
+    expect(metrics.total('TasksFailed', { code: 'TIMEOUT' })).toBe(1);
+    expect(metrics.total('LeaseLost')).toBe(1);
+    expect(metrics.total('TasksSucceeded', { tier: 'lambda' })).toBe(1);
+    expect(metrics.total('RunMs')).toBe(500);
+    expect(metrics.total('DestinationsBlocked', { where: 'browser', reason: 'private' })).toBe(1);
+  });
+
+  it('counts auth failures at the HTTP edge', async () => {
+    const metrics = new RecordingMetrics();
+    const handler = httpRoute(
+      {
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics,
+        auth: {
+          verifier: { verify: async () => undefined },
+          buckets: { take: async () => ({ admitted: true, tat: 0 }) },
+          clock: systemClock,
+        },
+      },
+      async () => ({ statusCode: 200, body: {} }),
+    );
+    const event = {
+      headers: { authorization: 'Bearer nope' },
+      requestContext: { http: { method: 'GET' } },
+    } as unknown as APIGatewayProxyEventV2;
+    const res = await handler(event, { getRemainingTimeInMillis: () => 10_000 } as Context);
+    expect(res.statusCode).toBe(401);
+    expect(metrics.total('AuthFailures')).toBe(1);
+  });
+});
