@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { ApiStack } from './api-stack.js';
 import { FleetStack } from './fleet-stack.js';
+import { ObservabilityStack } from './observability-stack.js';
 import { stageSchema } from './stage.js';
 import { StateStack } from './state-stack.js';
 
@@ -22,6 +23,7 @@ export interface BrowserfleetApp {
   readonly state: StateStack;
   readonly api: ApiStack;
   readonly fleet: FleetStack;
+  readonly observability: ObservabilityStack;
 }
 
 export const buildApp = (options: BuildOptions, app: App = new App()): BrowserfleetApp => {
@@ -52,9 +54,18 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   api.addStackDependency(state);
   fleet.addStackDependency(state);
 
+  const observability = new ObservabilityStack(app, `browserfleet-${stage}-observability`, {
+    stage,
+    fleetQueue: state.fleetQueue,
+    lambdaQueue: state.lambdaQueue,
+    fleetDeadLetterQueue: state.fleetDeadLetterQueue,
+    lambdaDeadLetterQueue: state.lambdaDeadLetterQueue,
+    fleetService: fleet.service,
+  });
+
   // cdk-nag 3 is a policy-validation plugin: it runs at synthesis and fails it on any
   // finding that is not acknowledged (Validations.of(construct).acknowledge, with a reason).
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 
-  return { app, state, api, fleet };
+  return { app, state, api, fleet, observability };
 };

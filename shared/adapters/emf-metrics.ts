@@ -30,7 +30,9 @@ export class EmfMetrics implements Metrics {
             CloudWatchMetrics: [
               {
                 Namespace: METRICS.namespace,
-                Dimensions: [Object.keys(all)],
+                // The full dimension set for drill-down, and none: the total that the
+                // dashboard and the alarms read.
+                Dimensions: [Object.keys(all), []],
                 Metrics: [{ Name: name, Unit: unit }],
               },
             ],

@@ -23,7 +23,7 @@ describe('EMF metrics', () => {
         CloudWatchMetrics: [
           {
             Namespace: METRICS.namespace,
-            Dimensions: [['service', 'code']],
+            Dimensions: [['service', 'code'], []],
             Metrics: [{ Name: 'TasksFailed', Unit: 'Count' }],
           },
         ],

@@ -1,0 +1,152 @@
+/**
+ * Observability: one CloudWatch dashboard and the alarms an operator needs, built only from
+ * metric names in the contracts' registry (our EMF metrics, read without dimensions: the
+ * emitters publish that total) and the AWS services' own metrics.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { FargateService } from 'aws-cdk-lib/aws-ecs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { METRICS, type MetricName } from '../shared/contracts.js';
+import type { Stage } from './stage.js';
+
+export interface ObservabilityStackProps extends StackProps {
+  readonly stage: Stage;
+  readonly fleetQueue: IQueue;
+  readonly lambdaQueue: IQueue;
+  readonly fleetDeadLetterQueue: IQueue;
+  readonly lambdaDeadLetterQueue: IQueue;
+  readonly fleetService: FargateService;
+}
+
+/** Oldest waiting task before someone should look: the fleet is not keeping up. */
+const OLDEST_MESSAGE_ALARM_SECONDS = 300;
+/** Failed share of ended tasks (5-minute windows) that pages someone. */
+const ERROR_RATE_ALARM = 0.2;
+
+/** One of our EMF metrics, as its dimensionless total. */
+export const appMetric = (name: MetricName, statistic = 'Sum', period = Duration.minutes(1)): Metric =>
+  new Metric({ namespace: METRICS.namespace, metricName: name, statistic, period });
+
+export class ObservabilityStack extends Stack {
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+
+    const failed = appMetric('TasksFailed', 'Sum', Duration.minutes(5));
+    const succeeded = appMetric('TasksSucceeded', 'Sum', Duration.minutes(5));
+    const errorRate = new MathExpression({
+      expression: 'IF(failed + succeeded > 0, failed / (failed + succeeded), 0)',
+      usingMetrics: { failed, succeeded },
+      period: Duration.minutes(5),
+      label: 'Failed share of ended tasks',
+    });
+
+    const alarm = (
+      name: string,
+      metric: IMetric,
+      threshold: number,
+      description: string,
+      operator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) => {
+      const created = new Alarm(this, name, {
+        alarmName: `browserfleet-${stage}-${name}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: operator,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(created);
+      return created;
+    };
+    for (const [tier, dlq] of [
+      ['fleet', props.fleetDeadLetterQueue],
+      ['lambda', props.lambdaDeadLetterQueue],
+    ] as const) {
+      alarm(
+        `${tier}-dlq-not-empty`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        0,
+        `The ${tier} tier's dead-letter queue holds messages: inspect and redrive with npm run dlq.`,
+      );
+    }
+    alarm(
+      'fleet-oldest-message-age',
+      props.fleetQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      OLDEST_MESSAGE_ALARM_SECONDS,
+      'A fleet task has waited more than 5 minutes: the fleet is not keeping up (or not running).',
+    );
+    alarm(
+      'task-error-rate',
+      errorRate,
+      ERROR_RATE_ALARM,
+      'More than 20% of ended tasks failed in 5 minutes.',
+    );
+    alarm(
+      'fleet-unhealthy',
+      props.fleetService.metric('CPUUtilization', { statistic: 'SampleCount', period: Duration.minutes(1) }),
+      1,
+      'The fleet service reports no running task.',
+      ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `browserfleet-${stage}` });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Queue depth and age',
+        left: [
+          props.fleetQueue.metricApproximateNumberOfMessagesVisible(),
+          props.lambdaQueue.metricApproximateNumberOfMessagesVisible(),
+        ],
+        right: [props.fleetQueue.metricApproximateAgeOfOldestMessage()],
+      }),
+      new GraphWidget({
+        title: 'Task outcomes',
+        left: (
+          ['TasksSubmitted', 'TasksSucceeded', 'TasksFailed', 'TasksRetried', 'TasksCancelled'] as const
+        ).map((n) => appMetric(n)),
+        right: [errorRate],
+      }),
+      new GraphWidget({
+        title: 'Latency (p50, p95)',
+        left: (['RunMs', 'QueueWaitMs'] as const).flatMap((n) => [appMetric(n, 'p50'), appMetric(n, 'p95')]),
+      }),
+      new GraphWidget({
+        title: 'Engine: lost leases, sweeper, hand-backs',
+        left: (['LeaseLost', 'SweeperRequeued', 'SweeperResent', 'TasksHandedBack'] as const).map((n) =>
+          appMetric(n),
+        ),
+      }),
+      new GraphWidget({
+        title: 'Tenants and egress',
+        left: (['RateLimited', 'QuotaExceeded', 'AuthFailures', 'DestinationsBlocked'] as const).map((n) =>
+          appMetric(n),
+        ),
+      }),
+      new GraphWidget({
+        title: 'Fleet',
+        left: [props.fleetService.metricCpuUtilization(), props.fleetService.metricMemoryUtilization()],
+        right: [appMetric('TasksStarted'), appMetric('BrowserMs', 'Sum')],
+      }),
+    );
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
+  }
+}
