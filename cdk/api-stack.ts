@@ -49,7 +49,13 @@ import {
  */
 const FUNCTIONS: Record<
   HttpFunctionName,
-  { table: TableAccess; queue: QueueAccess; bucket: BucketAccess; timeout: Duration }
+  {
+    table: TableAccess;
+    queue: QueueAccess;
+    lambdaQueue?: QueueAccess;
+    bucket: BucketAccess;
+    timeout: Duration;
+  }
 > = {
   // `?wait=N` holds at most 25 s; API Gateway gives up on an integration after 30 s.
   'http-create-task': {
@@ -75,6 +81,14 @@ const FUNCTIONS: Record<
     table: 'readWrite',
     queue: 'urlOnly',
     bucket: 'nameOnly',
+    timeout: Duration.seconds(10),
+  },
+  // Queue attributes of both tiers and a count on the sweep index; public like /health.
+  'http-get-pressure': {
+    table: 'read',
+    queue: 'attributes',
+    lambdaQueue: 'attributes',
+    bucket: 'head',
     timeout: Duration.seconds(10),
   },
   // Each dependency's ping has its own 2 s deadline; they run at once.
@@ -154,7 +168,12 @@ export class ApiStack extends Stack {
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       wireTable(fn, props.table, access.table);
       wireQueue(fn, props.fleetQueue, access.queue);
-      wireQueue(fn, props.lambdaQueue, access.queue === 'send' ? 'send' : 'urlOnly', ENV.lambdaQueueUrl);
+      wireQueue(
+        fn,
+        props.lambdaQueue,
+        access.lambdaQueue ?? (access.queue === 'send' ? 'send' : 'urlOnly'),
+        ENV.lambdaQueueUrl,
+      );
       wireBucket(fn, artifactBucket, access.bucket);
       functions[route.functionName] = fn;
 

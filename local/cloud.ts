@@ -13,6 +13,7 @@ import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
 import { buildHandler as cancelTask } from '../functions/http-cancel-task.js';
 import { buildHandler as createTask } from '../functions/http-create-task.js';
 import { buildHandler as getLimits } from '../functions/http-get-limits.js';
+import { buildHandler as getPressure } from '../functions/http-get-pressure.js';
 import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
 import { createSweepDeps } from '../functions/schedule-sweep.js';
@@ -39,6 +40,7 @@ const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> 
   'http-create-task': createTask,
   'http-cancel-task': cancelTask,
   'http-get-limits': getLimits,
+  'http-get-pressure': getPressure,
   'http-get-task': getTask,
   'http-health': health,
 };

@@ -94,6 +94,7 @@ export const HTTP_ROUTES = [
   { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
   { routeKey: 'DELETE /v1/tasks/{id}', functionName: 'http-cancel-task', auth: true },
   { routeKey: 'GET /v1/limits', functionName: 'http-get-limits', auth: true },
+  { routeKey: 'GET /v1/pressure', functionName: 'http-get-pressure', auth: false },
   { routeKey: 'GET /health', functionName: 'http-health', auth: false },
 ] as const;
 

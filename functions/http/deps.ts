@@ -30,8 +30,9 @@ export interface HttpDeps {
   idempotencyTtlSeconds: number;
   /** Sends a task's message to its tier's queue. */
   queue: TieredTaskDispatcher;
-  /** The fleet queue, for the health check. */
+  /** The tiers' queues, for the health check and the pressure report. */
   fleetQueue: SqsTaskQueue;
+  lambdaQueue: SqsTaskQueue;
   artifacts: S3ArtifactStore;
   clock: Clock;
   newId: () => string;
@@ -45,6 +46,7 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
   const clients = createAwsClients(config.aws);
   const tenants = new DynamoDbTenantStore(clients.dynamo, config.stateTable);
   const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
+  const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
   return {
     logger:
       logger ??
@@ -62,10 +64,8 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
     idempotency: new DynamoDbIdempotencyStore(clients.dynamo, config.stateTable),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    queue: new TieredTaskDispatcher({
-      fleet: fleetQueue,
-      lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
-    }),
+    queue: new TieredTaskDispatcher({ fleet: fleetQueue, lambda: lambdaQueue }),
+    lambdaQueue,
     fleetQueue,
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,

@@ -154,6 +154,28 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     }
   }
 
+  /** How many tasks are in `status` now, from the sparse sweep index (eventually consistent). */
+  async countLive(status: 'queued' | 'running'): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: sweepIndex.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': sweepIndex.partitionKey },
+          ExpressionAttributeValues: { ':pk': KEYS.taskSweepPk(status) },
+          Select: 'COUNT',
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return count;
+  }
+
   async usage(tenantId: string): Promise<TaskUsage> {
     const out = await this.client.send(
       new GetCommand({

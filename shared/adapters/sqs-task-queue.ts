@@ -88,6 +88,25 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     );
   }
 
+  /** Messages waiting (visible, including delayed ones) and in flight (received, not deleted). */
+  async depth(): Promise<{ waiting: number; inFlight: number }> {
+    const out = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesDelayed',
+          'ApproximateNumberOfMessagesNotVisible',
+        ],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return {
+      waiting: Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+
   async ping(): Promise<void> {
     await this.client.send(
       new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['QueueArn'] }),

@@ -24,6 +24,24 @@ const post = (body: unknown, { query = '', key }: { query?: string; key?: string
     headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
   });
 
+describe('pressure', () => {
+  it('GET /v1/pressure (no key) reports running tasks and queue depth per tier, and that it accepts work', async () => {
+    const slow = await post({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=3000` });
+    for (let i = 0; i < 100 && (await api.get(slow.body.id)).body.status !== 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const res = await fetch(`${cloud.url}/v1/pressure`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({
+      accepting: true,
+      queued: { fleet: expect.any(Number), lambda: expect.any(Number) },
+      inFlight: { fleet: expect.any(Number), lambda: expect.any(Number) },
+    });
+    expect(body.running).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('sync wait', () => {
   it('POST ?wait=N answers 200 with the finished task when it ends in time', async () => {
     const res = await post({ type: 'screenshot', url: `${site.url}/` }, { query: '?wait=20' });
