@@ -63,6 +63,13 @@ export interface LocalCloudOptions extends LocalConfig {
   lambdaTier?: boolean;
   /** Run the sweeper on a timer in this process (default true). */
   sweeper?: boolean;
+  /**
+   * Use this AWS-compatible endpoint (LocalStack) for DynamoDB, SQS and S3 instead of
+   * starting the embedded emulators.
+   */
+  awsEndpoint?: string;
+  /** Names the table, queues and bucket (default `local`); give each test its own on a shared LocalStack. */
+  stage?: string;
   /** Extra runtime settings (LEASE_MS, SWEEP_INTERVAL_MS, …) for the functions and worker. */
   extraEnv?: Record<string, string>;
   /** Long-poll wait of the worker, in seconds (default 20, as on AWS). */
@@ -116,17 +123,25 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   };
 
   try {
-    const emulators: Emulator[] = await Promise.all([
-      startDynamoDbLocal({ port: ports.dynamodb, dataDir: join(options.dataDir, 'dynamodb') }),
-      startSqs({ port: ports.sqs }),
-      startS3({ port: ports.s3, dataDir: join(options.dataDir, 's3') }),
-    ]);
-    for (const emulator of emulators) stops.push(() => emulator.stop());
-    const [dynamodb, sqs, s3] = emulators.map((e) => e.endpoint) as [string, string, string];
-    const endpoints = { dynamodb, sqs, s3 };
+    let endpoints: { dynamodb: string; sqs: string; s3: string };
+    if (options.awsEndpoint !== undefined) {
+      // LocalStack (or any AWS-compatible endpoint): nothing to start here.
+      endpoints = { dynamodb: options.awsEndpoint, sqs: options.awsEndpoint, s3: options.awsEndpoint };
+    } else {
+      const emulators: Emulator[] = await Promise.all([
+        startDynamoDbLocal({ port: ports.dynamodb, dataDir: join(options.dataDir, 'dynamodb') }),
+        startSqs({ port: ports.sqs }),
+        startS3({ port: ports.s3, dataDir: join(options.dataDir, 's3') }),
+      ]);
+      for (const emulator of emulators) stops.push(() => emulator.stop());
+      const [dynamodb, sqs, s3] = emulators.map((e) => e.endpoint) as [string, string, string];
+      endpoints = { dynamodb, sqs, s3 };
+    }
+    const { dynamodb, sqs, s3 } = endpoints;
+    const stage = options.stage ?? LOCAL_STAGE;
 
     const adminClients = createAwsClients({ region: REGION, endpoints });
-    const names = await provisionLocalResources(adminClients, LOCAL_STAGE);
+    const names = await provisionLocalResources(adminClients, stage);
     // The one key `npm start` prints, for the local tenant; roomy limits for one developer.
     await ensureTenantKey(
       {
@@ -138,7 +153,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     ).finally(() => destroyAwsClients(adminClients));
 
     const env: Record<string, string> = {
-      [ENV.stage]: LOCAL_STAGE,
+      [ENV.stage]: stage,
       [ENV.awsRegion]: REGION,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
       AWS_ENDPOINT_URL_SQS: sqs,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,13 @@ export const startTestCloud = async (
   overrides: Partial<LocalCloudOptions> = {},
 ): Promise<LocalCloud & { dataDir: string; dispose(): Promise<void> }> => {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'bf-test-'));
+  // `npm run test:localstack` points the same tests at LocalStack, each cloud with its own
+  // resource names so parallel test files don't share a table or queues.
+  const awsEndpoint = process.env.AWS_ENDPOINT_URL;
   const cloud = await startLocalCloud({
+    ...(awsEndpoint === undefined || awsEndpoint === ''
+      ? {}
+      : { awsEndpoint, stage: overrides.stage ?? `t${randomBytes(4).toString('hex')}` }),
     ...loadLocalConfig({ PORT: '0', LOCAL_API_KEY: TEST_API_KEY, LOG_LEVEL: 'ERROR' }),
     // Short polls: a stopping worker answers at once either way, but tests start many.
     pollWaitSeconds: 1,
