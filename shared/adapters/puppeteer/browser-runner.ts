@@ -263,7 +263,8 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
     };
     this.all.add(pooled);
     browser.on('disconnected', () => {
-      if (!pooled.retiring) {
+      // A disconnect we didn't ask for (not a recycle, not shutdown) is a crash.
+      if (!pooled.retiring && !this.shutDown) {
         this.options.onEvent?.('browser-disconnected', { pid: pooled.pid });
         this.retire(pooled, 'crashed');
         if (pooled.inFlight === 0) void this.closeBrowser(pooled);
