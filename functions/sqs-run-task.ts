@@ -4,25 +4,19 @@
  * environment and kept warm across invocations; a task still running shortly before the
  * Lambda deadline is handed back to the queue instead of being cut off.
  */
+
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
-import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
-import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
-import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
-import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
-import { PuppeteerBrowserRunner } from '../shared/adapters/puppeteer/browser-runner.js';
-import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
-import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
-import { systemClock } from '../shared/clock.js';
+import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
+import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
-import { cachedTenantLimits } from '../shared/tenancy/tenant-limits-cache.js';
 import { lazy } from './http/deps.js';
 
 /** Time kept back before the Lambda deadline to hand a task back and answer. */
@@ -44,37 +38,23 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
   const clients = createAwsClients(config.aws);
   const log = logger ?? new Logger({ serviceName: 'browserfleet-lambda-runner', logLevel: config.logLevel });
   const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
-  const limitsOf = cachedTenantLimits(new DynamoDbTenantStore(clients.dynamo, config.stateTable));
   return {
     lambdaQueue,
     logger: log,
     metrics: config.metricsEnabled ? new EmfMetrics({ service: 'lambda-runner' }) : noopMetrics,
-    run: {
-      store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
-      queue: new TieredTaskDispatcher({
-        lambda: lambdaQueue,
-        fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
-      }),
-      artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
-      // Module scope in the entry file keeps this (and its browser) warm between invocations.
-      browser: new PuppeteerBrowserRunner({
-        executablePath: config.chromiumPath,
-        // Every task's context goes through its own egress proxy (see egress-proxy.ts).
-        proxyFor: async () => {
-          const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
-          return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
-        },
-        chromiumBinDir: config.chromiumBinDir,
-        onEvent: (event, details) => log.info(event, details ?? {}),
-      }),
-      clock: systemClock,
+    run: createRunTaskDeps({
+      clients,
+      engine: config,
+      stateTable: config.stateTable,
+      artifactBucket: config.artifactBucket,
+      queues: { lambda: lambdaQueue, fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl) },
+      // Module scope in the entry file keeps the runner (and its browser) warm between invocations.
       workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
-      leaseMs: config.leaseMs,
-      heartbeatMs: config.heartbeatMs,
-      backoff: config.backoff,
-      random: Math.random,
-      maxRunningTasks: async (tenantId) => (await limitsOf(tenantId)).maxRunningTasks,
-    },
+      egressAllow: config.egressAllow,
+      chromiumPath: config.chromiumPath,
+      chromiumBinDir: config.chromiumBinDir,
+      onBrowserEvent: (event, details) => log.info(event, details ?? {}),
+    }),
   };
 };
 

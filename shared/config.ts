@@ -75,6 +75,8 @@ const engineFrom = (e: z.output<z.ZodObject<typeof engineSchema>>) => {
     sweepResendAfterMs: e[ENV.sweepResendAfterMs],
   };
 };
+/** The task engine's timings, shared by every runtime that runs or sweeps tasks. */
+export type EngineConfig = ReturnType<typeof engineFrom>;
 
 const httpSchema = z.object({
   ...awsSchema,

@@ -1,0 +1,57 @@
+/**
+ * Wires the `runTask` use case to its adapters: the same for the fleet worker and the
+ * Lambda tier, which differ only in their queues, identity and Chromium location.
+ */
+
+import { systemClock } from '../clock.js';
+import type { EngineConfig } from '../config.js';
+import type { AllowEntry } from '../egress/egress-policy.js';
+import type { RunTaskDeps } from '../task/run-task.js';
+import { cachedTenantLimits } from '../tenancy/tenant-limits-cache.js';
+import type { AwsClients } from './aws-clients.js';
+import { systemDnsResolver } from './dns-resolver.js';
+import { DynamoDbTaskStore } from './dynamodb-task-store.js';
+import { DynamoDbTenantStore } from './dynamodb-tenant-store.js';
+import { startEgressProxy } from './egress-proxy.js';
+import { PuppeteerBrowserRunner } from './puppeteer/browser-runner.js';
+import { S3ArtifactStore } from './s3-artifact-store.js';
+import { type SqsTaskQueue, TieredTaskDispatcher } from './sqs-task-queue.js';
+
+export interface RunTaskWiring {
+  clients: AwsClients;
+  engine: EngineConfig;
+  stateTable: string;
+  artifactBucket: string;
+  queues: { fleet: SqsTaskQueue; lambda: SqsTaskQueue };
+  workerId: string;
+  egressAllow: AllowEntry[];
+  chromiumPath?: string | undefined;
+  chromiumBinDir?: string | undefined;
+  onBrowserEvent: (event: string, details?: Record<string, unknown>) => void;
+}
+
+export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
+  const limitsOf = cachedTenantLimits(new DynamoDbTenantStore(w.clients.dynamo, w.stateTable));
+  return {
+    store: new DynamoDbTaskStore(w.clients.dynamo, w.stateTable),
+    queue: new TieredTaskDispatcher(w.queues),
+    artifacts: new S3ArtifactStore(w.clients.s3, w.artifactBucket),
+    browser: new PuppeteerBrowserRunner({
+      executablePath: w.chromiumPath,
+      chromiumBinDir: w.chromiumBinDir,
+      // Every task's context goes through its own egress proxy (see egress-proxy.ts).
+      proxyFor: async () => {
+        const proxy = await startEgressProxy({ allow: w.egressAllow, resolve: systemDnsResolver });
+        return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
+      },
+      onEvent: w.onBrowserEvent,
+    }),
+    clock: systemClock,
+    workerId: w.workerId,
+    leaseMs: w.engine.leaseMs,
+    heartbeatMs: w.engine.heartbeatMs,
+    backoff: w.engine.backoff,
+    random: Math.random,
+    maxRunningTasks: async (tenantId) => (await limitsOf(tenantId)).maxRunningTasks,
+  };
+};
