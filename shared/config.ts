@@ -259,3 +259,14 @@ const parseEnv = <S extends z.ZodObject>(schema: S, env: Env): z.output<S> => {
     `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
   );
 };
+
+/**
+ * The env var names each runtime's config reads, for the CDK assertion that a function is
+ * given only variables its config knows.
+ */
+export const CONFIG_ENV_KEYS = {
+  http: Object.keys(httpSchema.shape),
+  worker: Object.keys(workerSchema.shape),
+  sweeper: Object.keys(sweeperSchema.shape),
+  lambdaRunner: Object.keys(lambdaRunnerSchema.shape),
+} as const;

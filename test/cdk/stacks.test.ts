@@ -12,7 +12,7 @@ import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserfleetApp, type BuildOptions, buildApp } from '../../cdk/build-app.js';
-import { loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../../shared/config.js';
+import { CONFIG_ENV_KEYS, loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../../shared/config.js';
 import {
   ENV,
   HTTP_ROUTES,
@@ -354,6 +354,27 @@ const withDeployTimeStandIns = (env: Record<string, unknown>): Record<string, st
       typeof value === 'string' ? value : 'https://resolved-at-deploy-time.example/value',
     ]),
   );
+
+describe('env vars and config agree', () => {
+  it.each([
+    ['http-create-task', CONFIG_ENV_KEYS.http],
+    ['http-get-task', CONFIG_ENV_KEYS.http],
+    ['http-health', CONFIG_ENV_KEYS.http],
+    [SWEEPER.functionName, CONFIG_ENV_KEYS.sweeper],
+    [LAMBDA_RUNNER.functionName, CONFIG_ENV_KEYS.lambdaRunner],
+  ] as const)('%s is given only variables its config reads', (name, keys) => {
+    const app = build({ stage: 'dev' });
+    const resources = Template.fromStack(app.api).findResources('AWS::Lambda::Function', {
+      Properties: { FunctionName: `browserfleet-dev-${name}` },
+    });
+    const [fn] = Object.values(resources) as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    }[];
+    const set = Object.keys(fn?.Properties.Environment.Variables ?? {}).filter((k) => k !== 'NODE_OPTIONS');
+    expect(set.length).toBeGreaterThan(3);
+    expect(set.filter((k) => !(keys as readonly string[]).includes(k))).toEqual([]);
+  });
+});
 
 describe('the Lambda tier', () => {
   it('runs sqs-run-task from the Lambda queue: batch 1, partial batch responses, bounded concurrency', () => {
