@@ -142,10 +142,11 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   }
   const existing = await deps.store.get(claim.existing.taskId);
   if (existing !== undefined) return { task: existing, replayed: true };
-  // The first request died between recording the key and writing the task: finish its job.
+  // The first request died (or was refused a quota) between recording the key and writing
+  // the task: do its job now, under the same quota.
   const task = build(claim.existing.taskId);
   try {
-    await deps.store.create(task);
+    await deps.store.create(task, quota);
   } catch (error) {
     const raced = await deps.store.get(task.id);
     if (raced !== undefined) return { task: raced, replayed: true };

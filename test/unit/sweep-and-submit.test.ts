@@ -117,6 +117,18 @@ describe('idempotency', () => {
     expect(later.task.id).not.toBe(a.task.id);
   });
 
+  it('keeps the quota when a key is retried after a quota refusal', async () => {
+    const w = world();
+    await submitTask(w.submitDeps, { tenantId: 'q', body, maxQueuedTasks: 1 });
+    await expect(
+      submitTask(w.submitDeps, { tenantId: 'q', body, idempotencyKey: 'retry-me', maxQueuedTasks: 1 }),
+    ).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    await expect(
+      submitTask(w.submitDeps, { tenantId: 'q', body, idempotencyKey: 'retry-me', maxQueuedTasks: 1 }),
+    ).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    expect(await w.store.usage('q')).toEqual({ queuedTasks: 1, runningTasks: 0 });
+  });
+
   it('rejects a malformed key naming the header', async () => {
     const w = world();
     await expect(
