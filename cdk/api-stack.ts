@@ -91,6 +91,33 @@ const FUNCTIONS: Record<
     bucket: 'head',
     timeout: Duration.seconds(10),
   },
+  // Sessions: the row and the fleet queue's start message; a close also calls the worker's inbox.
+  'http-create-session': {
+    table: 'readWrite',
+    queue: 'send',
+    bucket: 'nameOnly',
+    timeout: Duration.seconds(10),
+  },
+  'http-list-sessions': {
+    table: 'readWrite',
+    queue: 'urlOnly',
+    bucket: 'nameOnly',
+    timeout: Duration.seconds(10),
+  },
+  'http-get-session': {
+    table: 'readWrite',
+    queue: 'urlOnly',
+    bucket: 'nameOnly',
+    timeout: Duration.seconds(10),
+  },
+  'http-close-session': {
+    table: 'readWrite',
+    queue: 'urlOnly',
+    bucket: 'nameOnly',
+    timeout: Duration.seconds(10),
+  },
+  // Only checks the ticket and renders a page.
+  'http-live-view': { table: 'read', queue: 'urlOnly', bucket: 'nameOnly', timeout: Duration.seconds(5) },
   // Each dependency's ping has its own 2 s deadline; they run at once.
   'http-health': { table: 'describe', queue: 'attributes', bucket: 'head', timeout: Duration.seconds(10) },
 };

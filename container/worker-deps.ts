@@ -2,18 +2,36 @@
 
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
+import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
+import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-browser.js';
 import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
+import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
-import type { WorkerConfig } from '../shared/config.js';
+import { systemClock } from '../shared/clock.js';
+import { usesLocalEndpoints, type WorkerConfig } from '../shared/config.js';
 import { noopMetrics } from '../shared/metrics/metrics.js';
-import type { WorkerDeps } from './worker.js';
+import { SessionHost } from '../shared/session/host-session.js';
+import { type RunningInbox, startInboxServer } from './inbox-server.js';
+import { type RunningWorker, startWorker, type WorkerDeps } from './worker.js';
+
+/** Presigned URLs of session screenshots live this long. */
+const SESSION_ARTIFACT_URL_TTL_SECONDS = 3_600;
 
 export const createWorkerDeps = (
   config: WorkerConfig,
   overrides: { logger?: Logger; pollWaitSeconds?: number } = {},
-): WorkerDeps & { dispose: () => void } => {
+): WorkerDeps & {
+  dispose: () => void;
+  sessions: SessionHost;
+  sessionStore: DynamoDbSessionStore;
+  setEndpoint: (url: string) => void;
+} => {
   const workerId = config.workerId ?? `${hostname()}-${process.pid}`;
   const logger =
     overrides.logger ??
@@ -23,6 +41,36 @@ export const createWorkerDeps = (
       persistentKeys: { workerId },
     });
   const clients = createAwsClients(config.aws);
+  const metrics = config.metricsEnabled ? new EmfMetrics({ service: 'worker' }) : noopMetrics;
+  const sessionStore = new DynamoDbSessionStore(clients.dynamo, config.stateTable);
+  const notifier = new ApiGatewayConnectionNotifier({
+    endpoint: config.websocketManagementUrl,
+    region: config.aws.region,
+    localCredentials: usesLocalEndpoints(config.aws),
+  });
+  let endpoint = `http://${config.advertiseHost}:${config.inboxPort}`;
+  const sessions = new SessionHost({
+    sessions: sessionStore,
+    launcher: new PuppeteerSessionLauncher({
+      executablePath: config.chromiumPath,
+      proxy: async () => {
+        const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
+        return { server: proxy.url, close: proxy.close };
+      },
+    }),
+    notifier,
+    connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
+    artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
+    artifactUrlTtlSeconds: SESSION_ARTIFACT_URL_TTL_SECONDS,
+    clock: systemClock,
+    metrics,
+    workerId,
+    endpoint: () => endpoint,
+    leaseMs: config.leaseMs,
+    heartbeatMs: config.heartbeatMs,
+    slots: config.sessionSlots,
+    log: (event, details) => logger.info(event, details),
+  });
   const queue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl, (body) =>
     logger.warn('malformed queue message left for the DLQ', { body }),
   );
@@ -30,7 +78,12 @@ export const createWorkerDeps = (
     queue,
     logger,
     concurrency: config.concurrency,
-    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'worker' }) : noopMetrics,
+    metrics,
+    sessions,
+    sessionStore,
+    setEndpoint: (url) => {
+      endpoint = url;
+    },
     ...(overrides.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: overrides.pollWaitSeconds }),
     run: createRunTaskDeps({
       clients,
@@ -43,6 +96,48 @@ export const createWorkerDeps = (
       chromiumPath: config.chromiumPath,
       onBrowserEvent: (event, details) => logger.info(event, details ?? {}),
     }),
-    dispose: () => destroyAwsClients(clients),
+    dispose: () => {
+      notifier.destroy();
+      destroyAwsClients(clients);
+    },
+  };
+};
+
+export interface FleetWorker {
+  worker: RunningWorker;
+  deps: ReturnType<typeof createWorkerDeps>;
+  inbox: RunningInbox;
+  /** Drains (see `RunningWorker.stop`), ends hosted sessions, closes the inbox. */
+  stop(options?: { drainMs?: number }): Promise<void>;
+}
+
+/** A fleet worker with its inbox and CDP router listening: the container's whole runtime. */
+export const startFleetWorker = async (
+  config: WorkerConfig,
+  overrides: { logger?: Logger; pollWaitSeconds?: number } = {},
+): Promise<FleetWorker> => {
+  const deps = createWorkerDeps(config, overrides);
+  const inbox = await startInboxServer(
+    {
+      host: deps.sessions,
+      sessions: deps.sessionStore,
+      secret: config.sessionTicketSecret,
+      self: () => `http://${config.advertiseHost}:${inbox.port}`,
+      log: (event, details) => deps.logger.info(event, details),
+    },
+    // Loopback when only this machine needs to reach it; all interfaces on ECS.
+    { port: config.inboxPort, host: config.advertiseHost === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0' },
+  );
+  deps.setEndpoint(`http://${config.advertiseHost}:${inbox.port}`);
+  const worker = startWorker(deps);
+  return {
+    worker,
+    deps,
+    inbox,
+    stop: async (options) => {
+      await worker.stop(options);
+      await inbox.close();
+      deps.dispose();
+    },
   };
 };

@@ -7,7 +7,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics/metrics.js';
-import type { ReceivedMessage, TaskQueue } from '../shared/task/ports.js';
+import type { SessionHost } from '../shared/session/host-session.js';
+import {
+  isSessionMessage,
+  type ReceivedMessage,
+  type SessionMessage,
+  type TaskQueue,
+} from '../shared/task/ports.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
 
@@ -20,6 +26,8 @@ export interface WorkerDeps {
   /** Long-poll wait; SQS allows at most 20 s. */
   pollWaitSeconds?: number;
   metrics: Metrics;
+  /** Hosts live sessions; without it, session messages are left for a worker that has one. */
+  sessions?: SessionHost;
 }
 
 export interface RunningWorker {
@@ -37,6 +45,9 @@ export interface RunningWorker {
 /** How long a task over its tenant's running quota waits before it is tried again. */
 const QUOTA_DEFER_SECONDS = 2;
 
+/** A session message this worker has no slot for comes back for another worker this soon. */
+const NO_SLOT_DEFER_SECONDS = 1;
+
 /** Pause after a failed poll, so a queue outage doesn't become a hot loop. */
 const POLL_ERROR_BACKOFF_MS = 1_000;
 
@@ -46,7 +57,26 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
   const shutdown = new AbortController();
   let running = 0;
 
+  const startSession = async (message: SessionMessage, receipt: string): Promise<void> => {
+    let acked = false;
+    try {
+      const outcome =
+        deps.sessions === undefined || polling.signal.aborted
+          ? 'no-slot'
+          : await deps.sessions.start(message, async () => {
+              acked = true;
+              await deps.queue.delete(receipt);
+            });
+      if (outcome === 'no-slot') await deps.queue.defer(receipt, NO_SLOT_DEFER_SECONDS);
+      else if (!acked) await deps.queue.delete(receipt);
+      logger.info('session message handled', { sessionId: message.sessionId, outcome });
+    } catch (error) {
+      logger.error('session start crashed', { sessionId: message.sessionId, error: error as Error });
+    }
+  };
+
   const handle = async ({ message, receipt }: ReceivedMessage): Promise<void> => {
+    if (isSessionMessage(message)) return startSession(message, receipt);
     const started = Date.now();
     let acked = false;
     const ack = async () => {
@@ -126,6 +156,8 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         const timer = setTimeout(handBack, drainMs);
         await drained;
         clearTimeout(timer);
+        // Sessions can't be handed over (their browser lives here): they end, with a reason.
+        await deps.sessions?.stopAll();
         await deps.run.browser.close();
         logger.info('worker stopped', { workerId: deps.run.workerId });
       })();

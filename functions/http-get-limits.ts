@@ -6,14 +6,16 @@ import { httpRoute, requireTenant } from './http/http-route.js';
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ tenant }) => {
     const { tenantId, limits } = requireTenant(tenant);
-    const usage = await deps.store.usage(tenantId);
+    const [usage, liveSessions] = await Promise.all([
+      deps.store.usage(tenantId),
+      deps.sessions.liveCount(tenantId),
+    ]);
     return {
       statusCode: 200,
       body: {
         tenantId,
         limits,
-        // Live sessions arrive with the sessions API; until then none can be open.
-        usage: { ...usage, liveSessions: 0 },
+        usage: { ...usage, liveSessions },
       },
     };
   });

@@ -3,22 +3,45 @@
  * whose owner stopped heartbeating. The local cloud runs the same use case on a timer.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
-import { loadSweeperConfig, type SweeperConfig } from '../shared/config.js';
+import { loadSweeperConfig, type SweeperConfig, usesLocalEndpoints } from '../shared/config.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
+import {
+  type SweepSessionsDeps,
+  type SweepSessionsReport,
+  sweepSessions,
+} from '../shared/session/sweep-sessions.js';
 import { type SweepDeps, type SweepReport, sweepTasks } from '../shared/task/sweep-tasks.js';
 import { lazy } from './http/deps.js';
 
-export const createSweepDeps = (config: SweeperConfig): SweepDeps => {
+export type SweeperDeps = SweepDeps & { sessionSweep: SweepSessionsDeps };
+
+export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
   const clients = createAwsClients(config.aws);
+  const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
   return {
+    sessionSweep: {
+      sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
+      connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
+      notifier: new ApiGatewayConnectionNotifier({
+        endpoint: config.websocketManagementUrl,
+        region: config.aws.region,
+        localCredentials: usesLocalEndpoints(config.aws),
+      }),
+      sessionQueue: fleetQueue,
+      clock: systemClock,
+      resendAfterMs: config.sweepResendAfterMs,
+    },
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
     queue: new TieredTaskDispatcher({
-      fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl),
+      fleet: fleetQueue,
       lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
     }),
     clock: systemClock,
@@ -27,13 +50,15 @@ export const createSweepDeps = (config: SweeperConfig): SweepDeps => {
 };
 
 export const buildHandler =
-  (deps: SweepDeps, logger: Logger, metrics: Metrics = noopMetrics) =>
-  async (): Promise<SweepReport> => {
+  (deps: SweeperDeps, logger: Logger, metrics: Metrics = noopMetrics) =>
+  async (): Promise<SweepReport & { sessions: SweepSessionsReport }> => {
     const report = await sweepTasks(deps);
+    const sessions = await sweepSessions(deps.sessionSweep);
     metrics.count('SweeperRequeued', report.requeued);
-    metrics.count('SweeperResent', report.resent);
-    logger.info('sweep done', { ...report });
-    return report;
+    metrics.count('SweeperResent', report.resent + sessions.resent);
+    if (sessions.lost > 0) metrics.count('SessionsEnded', sessions.lost, { reason: 'WORKER_LOST' });
+    logger.info('sweep done', { ...report, sessions });
+    return { ...report, sessions };
   };
 
 export const handler = lazy(() => {

@@ -7,17 +7,28 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type RunningWorker, startWorker } from '../container/worker.js';
-import { createWorkerDeps } from '../container/worker-deps.js';
+import { startFleetWorker } from '../container/worker-deps.js';
 import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
 import { buildHandler as cancelTask } from '../functions/http-cancel-task.js';
+import { buildHandler as closeSession } from '../functions/http-close-session.js';
+import { buildHandler as createSession } from '../functions/http-create-session.js';
 import { buildHandler as createTask } from '../functions/http-create-task.js';
 import { buildHandler as getLimits } from '../functions/http-get-limits.js';
 import { buildHandler as getPressure } from '../functions/http-get-pressure.js';
+import { buildHandler as getSession } from '../functions/http-get-session.js';
 import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
+import { buildHandler as listSessions } from '../functions/http-list-sessions.js';
+import { buildHandler as liveView } from '../functions/http-live-view.js';
 import { createSweepDeps } from '../functions/schedule-sweep.js';
 import { buildHandler as buildLambdaRunner, createLambdaRunnerDeps } from '../functions/sqs-run-task.js';
+import { createWsDeps, type WsFunctionDeps } from '../functions/ws/deps.js';
+import type { WsHandler } from '../functions/ws/ws-route.js';
+import { buildHandler as wsAttach } from '../functions/ws-attach.js';
+import { buildHandler as wsCommand } from '../functions/ws-command.js';
+import { buildHandler as wsConnect } from '../functions/ws-connect.js';
+import { buildHandler as wsDefault } from '../functions/ws-default.js';
+import { buildHandler as wsDisconnect } from '../functions/ws-disconnect.js';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { systemClock } from '../shared/clock.js';
@@ -27,14 +38,23 @@ import {
   loadLambdaRunnerConfig,
   loadSweeperConfig,
   loadWorkerConfig,
+  loadWsConfig,
 } from '../shared/config.js';
-import { ENV, HTTP_ROUTES, type HttpFunctionName } from '../shared/contracts.js';
+import {
+  ENV,
+  HTTP_ROUTES,
+  type HttpFunctionName,
+  WS_ROUTES,
+  type WsFunctionName,
+} from '../shared/contracts.js';
+import { sweepSessions } from '../shared/session/sweep-sessions.js';
 import { sweepTasks } from '../shared/task/sweep-tasks.js';
 import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
 import { startLambdaTier } from './lambda-tier.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
+import { startWsGateway } from './ws-gateway.js';
 
 const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
   'http-create-task': createTask,
@@ -43,6 +63,19 @@ const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> 
   'http-get-pressure': getPressure,
   'http-get-task': getTask,
   'http-health': health,
+  'http-create-session': createSession,
+  'http-list-sessions': listSessions,
+  'http-get-session': getSession,
+  'http-close-session': closeSession,
+  'http-live-view': liveView,
+};
+
+const WS_FUNCTIONS: Record<WsFunctionName, (deps: WsFunctionDeps) => WsHandler> = {
+  'ws-connect': wsConnect,
+  'ws-disconnect': wsDisconnect,
+  'ws-attach': wsAttach,
+  'ws-command': wsCommand,
+  'ws-default': wsDefault,
 };
 
 export const LOCAL_STAGE = 'local';
@@ -74,10 +107,16 @@ export interface LocalCloudOptions extends LocalConfig {
   extraEnv?: Record<string, string>;
   /** Long-poll wait of the worker, in seconds (default 20, as on AWS). */
   pollWaitSeconds?: number;
+  /** The WebSocket gateway's idle timeout (API Gateway's 10 minutes unless a test shortens it). */
+  wsIdleTimeoutMs?: number;
 }
 
 export interface LocalCloud {
   url: string;
+  /** The WebSocket API (`ws://…`). */
+  wsUrl: string;
+  /** The fleet worker's CDP router (`ws://…`), when this cloud runs a worker. */
+  cdpUrl: string;
   apiKey: string;
   endpoints: { dynamodb: string; sqs: string; s3: string };
   names: ProvisionedNames;
@@ -98,14 +137,21 @@ const freePort = (): Promise<number> =>
   });
 
 /**
- * Ports: the gateway on `port`, and the emulators on the three after it (3001 DynamoDB,
- * 3002 SQS, 3003 S3 by default), so artifact URLs stay stable across restarts. Port 0
- * picks free ports for all four (tests).
+ * Ports: the HTTP gateway on `port`, then 3001 DynamoDB, 3002 SQS, 3003 S3, 3004 the
+ * WebSocket gateway and 3005 the worker's inbox and CDP router by default, so URLs stay
+ * stable across restarts. Port 0 picks free ports for all (tests).
  */
 const pickPorts = async (port: number) =>
   port === 0
-    ? { gateway: 0, dynamodb: await freePort(), sqs: await freePort(), s3: await freePort() }
-    : { gateway: port, dynamodb: port + 1, sqs: port + 2, s3: port + 3 };
+    ? {
+        gateway: 0,
+        dynamodb: await freePort(),
+        sqs: await freePort(),
+        s3: await freePort(),
+        ws: await freePort(),
+        inbox: await freePort(),
+      }
+    : { gateway: port, dynamodb: port + 1, sqs: port + 2, s3: port + 3, ws: port + 4, inbox: port + 5 };
 
 export const startLocalCloud = async (options: LocalCloudOptions): Promise<LocalCloud> => {
   const logger = new Logger({ serviceName: 'browserfleet-local', logLevel: options.logLevel });
@@ -166,6 +212,11 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       [ENV.logLevel]: options.logLevel,
       // Nothing collects EMF lines locally; they would only bury the logs.
       [ENV.metricsEnabled]: 'false',
+      [ENV.sessionTicketSecret]: options.sessionTicketSecret,
+      [ENV.websocketManagementUrl]: `http://127.0.0.1:${ports.ws}`,
+      [ENV.websocketPublicUrl]: `ws://127.0.0.1:${ports.ws}`,
+      [ENV.cdpPublicUrl]: `ws://127.0.0.1:${ports.inbox}`,
+      [ENV.workerInboxPort]: String(ports.inbox),
       ...(options.chromiumPath === undefined ? {} : { [ENV.chromiumPath]: options.chromiumPath }),
       ...options.extraEnv,
     };
@@ -184,15 +235,24 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     });
     stops.push(() => gateway.close());
 
+    const wsDeps = createWsDeps(loadWsConfig(env));
+    stops.push(async () => wsDeps.dispose());
+    const wsGateway = await startWsGateway({
+      port: ports.ws,
+      routes: WS_ROUTES.map((route) => ({
+        routeKey: route.routeKey,
+        handler: WS_FUNCTIONS[route.functionName](wsDeps),
+      })),
+      ...(options.wsIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.wsIdleTimeoutMs }),
+      onError: (error) => logger.error('ws handler crashed', { error: error as Error }),
+    });
+    stops.push(() => wsGateway.close());
+
     if (options.worker !== false) {
-      const workerDeps = createWorkerDeps(loadWorkerConfig({ ...env, [ENV.workerId]: 'local-worker-1' }), {
+      const fleet = await startFleetWorker(loadWorkerConfig({ ...env, [ENV.workerId]: 'local-worker-1' }), {
         ...(options.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: options.pollWaitSeconds }),
       });
-      const worker: RunningWorker = startWorker(workerDeps);
-      stops.push(async () => {
-        await worker.stop({ drainMs: 0 });
-        workerDeps.dispose();
-      });
+      stops.push(() => fleet.stop({ drainMs: 0 }));
     }
 
     if (options.lambdaTier !== false) {
@@ -223,10 +283,18 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       const timer = setInterval(() => {
         if (sweeping) return;
         sweeping = true;
-        sweepTasks(sweepDeps)
-          .then((report) => {
-            if (report.requeued + report.resent + report.failed + report.cancelled > 0) {
-              logger.info('sweep', { ...report });
+        Promise.all([sweepTasks(sweepDeps), sweepSessions(sweepDeps.sessionSweep)])
+          .then(([report, sessions]) => {
+            if (
+              report.requeued +
+                report.resent +
+                report.failed +
+                report.cancelled +
+                sessions.lost +
+                sessions.resent >
+              0
+            ) {
+              logger.info('sweep', { ...report, sessions });
             }
           })
           .catch((error: unknown) => logger.warn('sweep failed', { error: error as Error }))
@@ -239,6 +307,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     return {
       url: gateway.url,
+      wsUrl: wsGateway.url,
+      cdpUrl: `ws://127.0.0.1:${ports.inbox}`,
       apiKey: options.apiKey,
       endpoints,
       names,

@@ -3,6 +3,7 @@
  * schema over the environment; empty strings count as unset, every problem is reported at
  * once, and the result is frozen. Only composition roots call these, with `process.env`.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ENV } from './contracts.js';
 import { parseEgressAllowList } from './egress/egress-policy.js';
@@ -48,6 +49,15 @@ const metricsEnabled = z
   .default('true')
   .transform((v) => v === 'true');
 
+/** The HMAC key of session tickets and inbox calls: the same value in every runtime. */
+const ticketSecret = z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+
+const sessionApiSchema = {
+  [ENV.sessionTicketSecret]: ticketSecret,
+  /** `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>` (or the local gateway). */
+  [ENV.websocketManagementUrl]: z.url(),
+};
+
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
 const engineSchema = {
@@ -90,6 +100,9 @@ const httpSchema = z.object({
   [ENV.egressAllow]: egressAllow,
   /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
   [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
+  ...sessionApiSchema,
+  [ENV.websocketPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
+  [ENV.cdpPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
   ...engineSchema,
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
@@ -107,6 +120,10 @@ export const loadHttpConfig = (env: Env) => {
     artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
     egressAllow: e[ENV.egressAllow],
+    sessionTicketSecret: e[ENV.sessionTicketSecret],
+    websocketManagementUrl: e[ENV.websocketManagementUrl],
+    websocketPublicUrl: e[ENV.websocketPublicUrl].replace(/\/$/, ''),
+    cdpPublicUrl: e[ENV.cdpPublicUrl].replace(/\/$/, ''),
     ...engineFrom(e),
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
@@ -128,6 +145,13 @@ const workerSchema = z.object({
   [ENV.egressAllow]: egressAllow,
   /** On SIGTERM, how long tasks in flight may run on before they are handed back. Spot gives 120 s. */
   [ENV.drainMs]: z.coerce.number().int().min(0).max(110_000).default(75_000),
+  ...sessionApiSchema,
+  /** Port of the inbox and CDP router; 0 picks a free one (tests). */
+  [ENV.workerInboxPort]: z.coerce.number().int().min(0).max(65_535).default(8090),
+  /** Where other parts reach this worker; on ECS the task's private IP (see main.ts). */
+  [ENV.workerAdvertiseHost]: z.string().default('127.0.0.1'),
+  /** Live sessions hosted at once; each has its own Chromium (~150 MB idle). */
+  [ENV.workerSessionSlots]: z.coerce.number().int().min(0).max(32).default(4),
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
@@ -146,6 +170,11 @@ export const loadWorkerConfig = (env: Env) => {
     concurrency: e[ENV.workerConcurrency],
     drainMs: e[ENV.drainMs],
     egressAllow: e[ENV.egressAllow],
+    sessionTicketSecret: e[ENV.sessionTicketSecret],
+    websocketManagementUrl: e[ENV.websocketManagementUrl],
+    inboxPort: e[ENV.workerInboxPort],
+    advertiseHost: e[ENV.workerAdvertiseHost],
+    sessionSlots: e[ENV.workerSessionSlots],
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
@@ -155,6 +184,7 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 const sweeperSchema = z.object({
   ...awsSchema,
   ...engineSchema,
+  [ENV.websocketManagementUrl]: z.url(),
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
@@ -172,6 +202,7 @@ export const loadSweeperConfig = (env: Env) => {
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
     lambdaQueueUrl: e[ENV.lambdaQueueUrl],
+    websocketManagementUrl: e[ENV.websocketManagementUrl],
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
@@ -211,6 +242,30 @@ export const loadLambdaRunnerConfig = (env: Env) => {
 };
 export type LambdaRunnerConfig = ReturnType<typeof loadLambdaRunnerConfig>;
 
+const wsSchema = z.object({
+  ...awsSchema,
+  [ENV.stage]: z.string().default('dev'),
+  [ENV.stateTable]: z.string(),
+  ...sessionApiSchema,
+  [ENV.metricsEnabled]: metricsEnabled,
+  [ENV.logLevel]: logLevel,
+});
+
+/** The WebSocket API's functions (`functions/ws-*`). */
+export const loadWsConfig = (env: Env) => {
+  const e = parseEnv(wsSchema, env);
+  return Object.freeze({
+    stage: e[ENV.stage],
+    aws: awsFrom(e),
+    stateTable: e[ENV.stateTable],
+    sessionTicketSecret: e[ENV.sessionTicketSecret],
+    websocketManagementUrl: e[ENV.websocketManagementUrl],
+    metricsEnabled: e[ENV.metricsEnabled],
+    logLevel: e[ENV.logLevel],
+  });
+};
+export type WsConfig = ReturnType<typeof loadWsConfig>;
+
 /** A key that is obviously local, used when LOCAL_API_KEY is unset. */
 export const DEFAULT_LOCAL_API_KEY = 'bf_local_dev_key_0123456789';
 
@@ -222,6 +277,8 @@ const localSchema = z.object({
   [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
   /** Lambda-tier invocations the local cloud runs at once. */
   [ENV.lambdaConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
+  /** Unset: a random one per start (tickets from an earlier run stop working, as they should). */
+  [ENV.sessionTicketSecret]: ticketSecret.optional(),
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
@@ -235,6 +292,7 @@ export const loadLocalConfig = (env: Env) => {
     chromiumPath: e[ENV.chromiumPath],
     workerConcurrency: e[ENV.workerConcurrency],
     lambdaConcurrency: e[ENV.lambdaConcurrency],
+    sessionTicketSecret: e[ENV.sessionTicketSecret] ?? randomBytes(32).toString('hex'),
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
@@ -269,4 +327,9 @@ export const CONFIG_ENV_KEYS = {
   worker: Object.keys(workerSchema.shape),
   sweeper: Object.keys(sweeperSchema.shape),
   lambdaRunner: Object.keys(lambdaRunnerSchema.shape),
+  ws: Object.keys(wsSchema.shape),
 } as const;
+
+/** Whether AWS endpoints point at emulators (then local placeholder credentials apply). */
+export const usesLocalEndpoints = (aws: { endpoints: Record<string, string | undefined> }): boolean =>
+  Object.values(aws.endpoints).some((e) => e !== undefined);

@@ -34,6 +34,20 @@ export const ENV = {
   port: 'PORT',
   localDataDir: 'LOCAL_DATA_DIR',
   logLevel: 'LOG_LEVEL',
+  /** HMAC key that signs session tickets (CDP URLs, live-view links) and inbox calls. */
+  sessionTicketSecret: 'SESSION_TICKET_SECRET',
+  /** Base URL of the API Gateway management API (`@connections`) of the WebSocket API. */
+  websocketManagementUrl: 'WEBSOCKET_MANAGEMENT_URL',
+  /** Public `wss://` URL of the WebSocket API, for the live-view page. */
+  websocketPublicUrl: 'WEBSOCKET_PUBLIC_URL',
+  /** Public base URL of the CDP router (the fleet's load balancer), for `cdpUrl`. */
+  cdpPublicUrl: 'CDP_PUBLIC_URL',
+  /** Port of the worker's inbox and CDP router. */
+  workerInboxPort: 'WORKER_INBOX_PORT',
+  /** Address other parts reach this worker's inbox at (the task's private IP on ECS). */
+  workerAdvertiseHost: 'WORKER_ADVERTISE_HOST',
+  /** Live sessions one worker hosts at once (each has its own Chromium). */
+  workerSessionSlots: 'WORKER_SESSION_SLOTS',
 } as const;
 
 /** The single DynamoDB table that holds every kind of state row. */
@@ -65,6 +79,16 @@ export const KEYS = {
   rateBucketSk: 'RATE',
   usagePk: (tenantId: string) => `USAGE#${tenantId}`,
   usageSk: 'USAGE',
+  /** A tenant's sessions share one partition, so listing them is one query. */
+  sessionPk: (tenantId: string) => `SESSIONS#${tenantId}`,
+  sessionSk: (sessionId: string) => `SESSION#${sessionId}`,
+  sessionSweepPk: (status: string) => `SESSIONS#${status}`,
+  /** A WebSocket connection: who opened it and which session it is attached to. */
+  connectionPk: (connectionId: string) => `CONN#${connectionId}`,
+  connectionSk: 'CONN',
+  /** The connections attached to a session, beside it, so its end can be told to them. */
+  attachmentSk: (sessionId: string, connectionId: string) => `ATTACH#${sessionId}#${connectionId}`,
+  attachmentPrefix: (sessionId: string) => `ATTACH#${sessionId}#`,
 } as const;
 
 /** SQS queues: one per execution tier, each with its dead-letter queue. */
@@ -93,12 +117,55 @@ export const HTTP_ROUTES = [
   { routeKey: 'POST /v1/tasks', functionName: 'http-create-task', auth: true },
   { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
   { routeKey: 'DELETE /v1/tasks/{id}', functionName: 'http-cancel-task', auth: true },
+  { routeKey: 'POST /v1/sessions', functionName: 'http-create-session', auth: true },
+  { routeKey: 'GET /v1/sessions', functionName: 'http-list-sessions', auth: true },
+  { routeKey: 'GET /v1/sessions/{id}', functionName: 'http-get-session', auth: true },
+  { routeKey: 'DELETE /v1/sessions/{id}', functionName: 'http-close-session', auth: true },
+  /** The live-view page; it authenticates with the ticket in its query string. */
+  { routeKey: 'GET /v1/sessions/{id}/live', functionName: 'http-live-view', auth: false },
   { routeKey: 'GET /v1/limits', functionName: 'http-get-limits', auth: true },
   { routeKey: 'GET /v1/pressure', functionName: 'http-get-pressure', auth: false },
   { routeKey: 'GET /health', functionName: 'http-health', auth: false },
 ] as const;
 
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
+
+/**
+ * WebSocket API routes (route selection expression `$request.body.action`) and the
+ * function that serves each, with API Gateway's limits the protocol is shaped to fit.
+ */
+export const WS_ROUTES = [
+  { routeKey: '$connect', functionName: 'ws-connect' },
+  { routeKey: '$disconnect', functionName: 'ws-disconnect' },
+  { routeKey: 'attach', functionName: 'ws-attach' },
+  { routeKey: 'detach', functionName: 'ws-attach' },
+  { routeKey: 'command', functionName: 'ws-command' },
+  { routeKey: 'screencast', functionName: 'ws-command' },
+  { routeKey: '$default', functionName: 'ws-default' },
+] as const;
+
+export type WsFunctionName = (typeof WS_ROUTES)[number]['functionName'];
+
+export const WEBSOCKET = {
+  routeSelectionExpression: '$request.body.action',
+  /** API Gateway: a frame is at most 32 KB, a message (and a PostToConnection) 128 KB. */
+  maxFrameBytes: 32 * 1024,
+  maxMessageBytes: 128 * 1024,
+  /** API Gateway closes a connection idle for 10 minutes, and any connection after 2 hours. */
+  idleTimeoutMs: 10 * 60_000,
+  maxConnectionMs: 2 * 60 * 60_000,
+} as const;
+
+/** Live sessions: bounds of their timeouts and the worker's inbox/CDP port. */
+export const SESSIONS = {
+  defaultTimeoutMs: 15 * 60_000,
+  maxTimeoutMs: 6 * 60 * 60_000,
+  defaultIdleTimeoutMs: 5 * 60_000,
+  minIdleTimeoutMs: 1_000,
+  /** A CDP URL's ticket lives this long; GET the session for a fresh one. */
+  ticketTtlSeconds: 10 * 60,
+  inboxPort: 8090,
+} as const;
 
 /** The Lambda tier's SQS-triggered runner. */
 export const LAMBDA_RUNNER = {
@@ -131,6 +198,13 @@ export const METRICS = {
   rateLimited: 'RateLimited',
   quotaExceeded: 'QuotaExceeded',
   destinationsBlocked: 'DestinationsBlocked',
+  sessionsCreated: 'SessionsCreated',
+  sessionsLive: 'SessionsLive',
+  sessionsEnded: 'SessionsEnded',
+  sessionMinutes: 'SessionMinutes',
+  sessionCommands: 'SessionCommands',
+  sessionCommandMs: 'SessionCommandMs',
+  screencastFrames: 'ScreencastFrames',
 } as const;
 
 export type MetricName = Exclude<(typeof METRICS)[keyof typeof METRICS], typeof METRICS.namespace>;

@@ -25,6 +25,9 @@ const STATUS_BY_CODE = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_TRANSITION: 409,
   DEPENDENCY_UNAVAILABLE: 503,
+  SESSION_NOT_LIVE: 409,
+  SESSION_UNREACHABLE: 503,
+  NOT_ATTACHED: 409,
   // Codes below describe task outcomes or internal faults; reaching a client as a
   // response status means something went wrong on our side.
   LEASE_LOST: 500,

@@ -32,6 +32,8 @@ export interface JsonAnswer {
   statusCode: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Send `body` (a string) as is with this content type, instead of as JSON. */
+  contentType?: string;
 }
 
 /** What an authenticated route needs: the key verifier and the tenants' rate buckets. */
@@ -202,6 +204,13 @@ export const httpRoute = (options: RouteOptions, handle: (request: HttpRequest) 
     .use(middlewares)
     .handler(async (event, context, { signal }) => {
       const answer = await handle({ event, body: context.jsonBody, tenant: context.tenant, signal });
+      if (answer.contentType !== undefined) {
+        return {
+          statusCode: answer.statusCode,
+          headers: { 'content-type': answer.contentType, ...answer.headers },
+          body: String(answer.body),
+        };
+      }
       return jsonResponse(answer.statusCode, answer.body, answer.headers);
     });
 };

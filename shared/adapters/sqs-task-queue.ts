@@ -8,12 +8,25 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import type { Pingable, ReceivedMessage, TaskDispatcher, TaskMessage, TaskQueue } from '../task/ports.js';
+import type {
+  FleetMessage,
+  Pingable,
+  ReceivedMessage,
+  TaskDispatcher,
+  TaskMessage,
+  TaskQueue,
+} from '../task/ports.js';
 import type { Tier } from '../task/task-input.js';
 
-const messageSchema = z.object({ taskId: z.string().min(1), tier: z.enum(['lambda', 'fleet']).optional() });
+const messageSchema = z.union([
+  z.object({ taskId: z.string().min(1), tier: z.enum(['lambda', 'fleet']).optional() }),
+  z.object({ sessionId: z.string().min(1), tenantId: z.string().min(1) }),
+]);
 
-/** The tier's SQS queue. Bodies are `{ "taskId": … }`: the row, not the message, is the truth. */
+/**
+ * The tier's SQS queue. Bodies are `{ "taskId": … }` (or, on the fleet queue, `{ "sessionId",
+ * "tenantId" }`): the row, not the message, is the truth.
+ */
 export class SqsTaskQueue implements TaskQueue, Pingable {
   constructor(
     private readonly client: SQSClient,
@@ -21,7 +34,7 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     private readonly onMalformed: (body: string | undefined) => void = () => {},
   ) {}
 
-  async send(message: TaskMessage, options: { delaySeconds?: number } = {}): Promise<void> {
+  async send(message: FleetMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,

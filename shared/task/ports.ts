@@ -51,15 +51,25 @@ export interface TaskDispatcher {
   send(message: TaskMessage & { tier: Tier }, options?: { delaySeconds?: number }): Promise<void>;
 }
 
+/** A live session for a fleet worker to start (the fleet queue carries both kinds). */
+export interface SessionMessage {
+  sessionId: string;
+  tenantId: string;
+}
+
+export type FleetMessage = TaskMessage | SessionMessage;
+
+export const isSessionMessage = (m: FleetMessage): m is SessionMessage => 'sessionId' in m;
+
 export interface ReceivedMessage {
-  message: TaskMessage;
+  message: FleetMessage;
   /** Opaque handle to delete the message once its task is settled. */
   receipt: string;
 }
 
 export interface TaskQueue {
   /** Sends a message, visible after `delaySeconds` (SQS allows at most 900). */
-  send(message: TaskMessage, options?: { delaySeconds?: number }): Promise<void>;
+  send(message: FleetMessage, options?: { delaySeconds?: number }): Promise<void>;
   /** Long-polls for up to `waitSeconds`; an aborted poll answers no messages. */
   receive(options: { waitSeconds: number; signal?: AbortSignal }): Promise<ReceivedMessage[]>;
   delete(receipt: string): Promise<void>;

@@ -39,6 +39,9 @@ const RETRYABLE = {
   SELECTOR_NOT_FOUND: false,
   HTTP_STATUS_FAILED: false,
   DEPENDENCY_UNAVAILABLE: true,
+  SESSION_NOT_LIVE: false,
+  SESSION_UNREACHABLE: true,
+  NOT_ATTACHED: false,
   CONFIG_INVALID: false,
   INTERNAL: true,
 } as const satisfies Record<ErrorCode, boolean>;

@@ -105,7 +105,7 @@ const cookieSchema = z.strictObject({
 });
 
 /** How the page is loaded and set up, shared by every task type. */
-const pageOptions = {
+export const pageOptions = {
   viewport: viewportSchema.prefault({}),
   /** A device preset (viewport and user agent); overrides `viewport`. */
   device: z.enum(DEVICES).optional(),

@@ -6,14 +6,14 @@ import type {
   BrowserJob,
   BrowserOutput,
   BrowserRunner,
+  FleetMessage,
   ReceivedMessage,
-  TaskMessage,
   TaskQueue,
 } from '../../shared/task/ports.js';
 
 export class FakeQueue implements TaskQueue {
-  readonly sent: { message: TaskMessage; delaySeconds: number }[] = [];
-  async send(message: TaskMessage, options: { delaySeconds?: number } = {}): Promise<void> {
+  readonly sent: { message: FleetMessage; delaySeconds: number }[] = [];
+  async send(message: FleetMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     this.sent.push({ message, delaySeconds: options.delaySeconds ?? 0 });
   }
   async receive(): Promise<ReceivedMessage[]> {

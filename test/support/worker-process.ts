@@ -27,7 +27,8 @@ export const spawnWorker = (
   extra: Record<string, string> = {},
 ): WorkerProcess => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'container/main.ts'], {
-    env: { ...process.env, ...env, WORKER_ID: id, LOG_LEVEL: 'INFO', ...extra },
+    // Each worker its own inbox port (the cloud's own worker, if any, holds the configured one).
+    env: { ...process.env, ...env, WORKER_ID: id, LOG_LEVEL: 'INFO', WORKER_INBOX_PORT: '0', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

@@ -4,6 +4,7 @@ import {
   loadHttpConfig,
   loadLocalConfig,
   loadWorkerConfig,
+  loadWsConfig,
 } from '../../shared/config.js';
 import { BrowserfleetError } from '../../shared/errors.js';
 
@@ -18,7 +19,9 @@ describe('config', () => {
     expect(error).toBeInstanceOf(BrowserfleetError);
     const message = (error as BrowserfleetError).message;
     expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
-    expect(message).toMatch(/5 problems/);
+    expect(message).toMatch(/9 problems/);
+    expect(message).toContain('SESSION_TICKET_SECRET: is required');
+    expect(message).toContain('WEBSOCKET_MANAGEMENT_URL: is required');
     expect(message).toContain('LAMBDA_QUEUE_URL: is required');
     expect(message).toContain('ARTIFACT_URL_TTL_SECONDS');
     expect(message).toContain('STATE_TABLE_NAME: is required');
@@ -38,6 +41,8 @@ describe('config', () => {
       FLEET_QUEUE_URL: 'http://127.0.0.1:1/q',
       LAMBDA_QUEUE_URL: 'http://127.0.0.1:1/l',
       ARTIFACT_BUCKET_NAME: 'bucket',
+      SESSION_TICKET_SECRET: 's'.repeat(32),
+      WEBSOCKET_MANAGEMENT_URL: 'http://127.0.0.1:1',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000',
     });
@@ -47,5 +52,12 @@ describe('config', () => {
       s3: 'http://127.0.0.1:9000',
     });
     expect(config.concurrency).toBe(2);
+    expect(config.sessionSlots).toBe(4);
+  });
+
+  it('refuses a short session ticket secret, saying how to make one', () => {
+    expect(() =>
+      loadWsConfig({ STATE_TABLE_NAME: 't', SESSION_TICKET_SECRET: 'short', WEBSOCKET_MANAGEMENT_URL: 'http://x' }),
+    ).toThrow(/SESSION_TICKET_SECRET: must be at least 32 characters \(e\.g\. `openssl rand -hex 32`\)/);
   });
 });

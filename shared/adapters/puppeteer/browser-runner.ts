@@ -23,7 +23,7 @@ import { setUpPage, waitAfterNavigation } from './page-setup.js';
  * Puppeteer adds its defaults (no first run, no sync, no background networking, muted
  * audio, hidden scrollbars) on top of these.
  */
-const CHROMIUM_FLAGS = [
+export const CHROMIUM_FLAGS = [
   // Lambda and containers run us as root, where Chromium's setuid/namespace sandbox
   // cannot start. Tenants are kept apart by browser contexts and site isolation instead.
   '--no-sandbox',
@@ -52,7 +52,7 @@ const CHROMIUM_FLAGS = [
 /** How long `browser.close()` may take before the process group is killed. */
 const CLOSE_DEADLINE_MS = 5_000;
 /** Per-worker profile dirs: `bf-chrome-<pid>-XXXXXX` under the temp dir. */
-const PROFILE_PREFIX = 'bf-chrome-';
+export const PROFILE_PREFIX = 'bf-chrome-';
 
 export interface PoolPolicy {
   /** Relaunch after this many tasks: long-lived renderers fragment and grow. */
@@ -347,7 +347,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
   }
 }
 
-const killProcessGroup = (pid: number): void => {
+export const killProcessGroup = (pid: number): void => {
   try {
     // Puppeteer starts Chromium detached, as the leader of its own process group.
     process.kill(-pid, 'SIGKILL');

@@ -1,0 +1,11 @@
+/** `command` / `screencast`: forwarded to the worker hosting the attached session. */
+import { loadWsConfig } from '../shared/config.js';
+import { forwardToSession } from '../shared/session/ws-clients.js';
+import { lazy } from './http/deps.js';
+import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
+import { wsRoute } from './ws/ws-route.js';
+
+export const buildHandler = (deps: WsFunctionDeps) =>
+  wsRoute(deps, ({ connectionId, body }) => forwardToSession(deps, { connectionId, body }));
+
+export const handler = lazy(() => buildHandler(createWsDeps(loadWsConfig(process.env))));

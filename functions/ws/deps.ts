@@ -1,0 +1,52 @@
+/** Composition of the WebSocket functions' dependencies from their config. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ApiGatewayConnectionNotifier } from '../../shared/adapters/apigw-connection-notifier.js';
+import { createAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
+import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
+import { HttpSessionInbox } from '../../shared/adapters/http-session-inbox.js';
+import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
+import { systemClock } from '../../shared/clock.js';
+import { usesLocalEndpoints, type WsConfig } from '../../shared/config.js';
+import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
+import type { WsDeps } from '../../shared/session/ws-clients.js';
+
+export interface WsFunctionDeps extends WsDeps {
+  logger: Logger;
+  metrics: Metrics;
+  dispose(): void;
+}
+
+export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps => {
+  const clients = createAwsClients(config.aws);
+  const notifier = new ApiGatewayConnectionNotifier({
+    endpoint: config.websocketManagementUrl,
+    region: config.aws.region,
+    localCredentials: usesLocalEndpoints(config.aws),
+  });
+  return {
+    logger:
+      logger ??
+      new Logger({
+        serviceName: 'browserfleet-ws',
+        logLevel: config.logLevel,
+        persistentKeys: { stage: config.stage },
+      }),
+    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'ws', stage: config.stage }) : noopMetrics,
+    verifier: new StoredApiKeyVerifier(new DynamoDbTenantStore(clients.dynamo, config.stateTable)),
+    sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
+    connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
+    notifier,
+    inbox: new HttpSessionInbox(config.sessionTicketSecret),
+    clock: systemClock,
+    ticketSecret: config.sessionTicketSecret,
+    dispose: () => {
+      notifier.destroy();
+      clients.dynamo.destroy();
+      clients.sqs.destroy();
+      clients.s3.destroy();
+    },
+  };
+};

@@ -1,0 +1,54 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { WEBSOCKET } from '../contracts.js';
+import type { ConnectionNotifier, ServerMessage } from '../session/ports.js';
+
+/**
+ * Sends to WebSocket clients through API Gateway's management API (`@connections`). The
+ * local cloud's gateway serves the same API, so this is the one adapter for both. A
+ * message over API Gateway's 128 KB limit is never sent: callers size what they send
+ * (screencast frames are capped; screenshots go to S3 and travel as a URL).
+ */
+export class ApiGatewayConnectionNotifier implements ConnectionNotifier {
+  private readonly client: ApiGatewayManagementApiClient;
+
+  constructor(options: { endpoint: string; region: string; localCredentials?: boolean }) {
+    this.client = new ApiGatewayManagementApiClient({
+      endpoint: options.endpoint,
+      region: options.region,
+      ...(options.localCredentials === true
+        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
+    });
+  }
+
+  async send(connectionId: string, message: ServerMessage): Promise<boolean> {
+    const data = Buffer.from(JSON.stringify(message));
+    if (data.length > WEBSOCKET.maxMessageBytes) {
+      throw new RangeError(`A ${message.type} message of ${data.length} bytes exceeds API Gateway's 128 KB.`);
+    }
+    try {
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      return true;
+    } catch (error) {
+      if (error instanceof GoneException) return false;
+      throw error;
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (!(error instanceof GoneException)) throw error;
+    }
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * A live session's browser: its own Chromium (not a context in the task pool's browser),
+ * because a CDP client gets the whole browser it connects to — it must find nothing of
+ * anyone else's there. Puppeteer drives it over a pipe, so if the worker dies, even by
+ * SIGKILL, the pipe closes and Chromium exits with it; CDP clients reach it on a loopback
+ * DevTools port, only through the worker's CDP router (which checks the ticket).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import chromium from '@sparticuz/chromium';
+import puppeteer, { type Browser, type CDPSession, type Page, TimeoutError } from 'puppeteer-core';
+import type { z } from 'zod';
+import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
+import type {
+  ScreencastFrame,
+  SessionBrowser,
+  SessionBrowserEvents,
+  SessionLauncher,
+} from '../../session/host-session.js';
+import type { Session } from '../../session/session.js';
+import {
+  type COMMAND_PARAMS,
+  type CommandMethod,
+  MAX_EVALUATE_RESULT_BYTES,
+} from '../../session/session-input.js';
+import { CHROMIUM_FLAGS, killProcessGroup, PROFILE_PREFIX } from './browser-runner.js';
+
+/** How long Chromium may take to write its DevTools port file after launch. */
+const DEVTOOLS_PORT_WAIT_MS = 5_000;
+/** How long `browser.close()` may take before the process group is killed. */
+const CLOSE_DEADLINE_MS = 5_000;
+
+export interface SessionLauncherOptions {
+  executablePath?: string | undefined;
+  /** A per-session egress proxy (the same guard as tasks); `close` when the session ends. */
+  proxy: () => Promise<{ server: string; close(): Promise<unknown> }>;
+}
+
+type Params<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
+
+export class PuppeteerSessionLauncher implements SessionLauncher {
+  constructor(private readonly options: SessionLauncherOptions) {}
+
+  async launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser> {
+    chromium.setGraphicsMode = false;
+    const executablePath = this.options.executablePath ?? (await chromium.executablePath());
+    const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
+    const proxy = await this.options.proxy();
+    let browser: Browser | undefined;
+    try {
+      browser = await puppeteer.launch({
+        executablePath,
+        headless: this.options.executablePath === undefined ? 'shell' : true,
+        userDataDir: profileDir,
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+        pipe: true,
+        defaultViewport: null,
+        args: [
+          ...CHROMIUM_FLAGS,
+          // The CDP endpoint for `puppeteer.connect`, on loopback only; port 0 = any free one.
+          '--remote-debugging-port=0',
+          '--remote-debugging-address=127.0.0.1',
+          // Everything the session's pages load goes through the egress guard, loopback too.
+          `--proxy-server=${proxy.server}`,
+          '--proxy-bypass-list=<-loopback>',
+          `--window-size=${session.options.viewport.width},${session.options.viewport.height}`,
+          ...(session.options.locale === undefined ? [] : [`--lang=${session.options.locale}`]),
+        ],
+      });
+      const cdpEndpoint = await readDevToolsEndpoint(profileDir);
+      const page = (await browser.pages())[0] ?? (await browser.newPage());
+      await page.setViewport(session.options.viewport);
+      if (session.options.userAgent !== undefined)
+        await page.setUserAgent({ userAgent: session.options.userAgent });
+      if (session.options.timezoneId !== undefined) await page.emulateTimezone(session.options.timezoneId);
+      return new PuppeteerSessionBrowser(browser, page, cdpEndpoint, profileDir, proxy, events);
+    } catch (error) {
+      await browser?.close().catch(() => {});
+      const pid = browser?.process()?.pid;
+      if (pid !== undefined) killProcessGroup(pid);
+      rmSync(profileDir, { recursive: true, force: true });
+      await proxy.close().catch(() => {});
+      throw error;
+    }
+  }
+}
+
+/** Chromium writes `<port>\n<path>` to DevToolsActivePort in the profile once it listens. */
+const readDevToolsEndpoint = async (profileDir: string): Promise<string> => {
+  const deadline = Date.now() + DEVTOOLS_PORT_WAIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      const [port, path] = readFileSync(join(profileDir, 'DevToolsActivePort'), 'utf8').trim().split('\n');
+      if (port !== undefined && path !== undefined) return `ws://127.0.0.1:${port}${path}`;
+    } catch {
+      // Not written yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('Chromium did not open its DevTools port.');
+};
+
+class PuppeteerSessionBrowser implements SessionBrowser {
+  private page: Page;
+  private screencastSession: CDPSession | undefined;
+  private closing = false;
+  private readonly pid: number | undefined;
+
+  constructor(
+    private readonly browser: Browser,
+    page: Page,
+    readonly cdpEndpoint: string,
+    private readonly profileDir: string,
+    private readonly proxy: { close(): Promise<unknown> },
+    private readonly events: SessionBrowserEvents,
+  ) {
+    this.page = page;
+    this.pid = browser.process()?.pid;
+    this.watch(page);
+    browser.on('disconnected', () => {
+      if (this.closing) return;
+      // Chromium exits on its own when a CDP client calls Browser.close; anything else is a crash.
+      const code = browser.process()?.exitCode;
+      events.onGone(code === 0 ? 'closed' : 'crashed');
+    });
+    // A CDP client may close our page and open another: follow the newest page.
+    browser.on('targetcreated', async (target) => {
+      if (target.type() !== 'page') return;
+      const created = await target.page().catch(() => null);
+      if (created !== null && this.page.isClosed()) {
+        this.page = created;
+        this.watch(created);
+      }
+    });
+  }
+
+  private watch(page: Page): void {
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) this.events.onNavigation(frame.url());
+    });
+    page.on('console', (message) => this.events.onConsole(message.type(), message.text()));
+    page.on('pageerror', (error) =>
+      this.events.onPageError(error instanceof Error ? error.message : String(error)),
+    );
+  }
+
+  async execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown> {
+    const page = this.page;
+    const run = async (): Promise<unknown> => {
+      switch (method) {
+        case 'navigate': {
+          const p = params as Params<'navigate'>;
+          const response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
+          return { url: page.url(), status: response?.status() ?? null };
+        }
+        case 'click': {
+          const p = params as Params<'click'>;
+          if ('selector' in p) {
+            const handle = await page.$(p.selector);
+            if (handle === null) {
+              throw new BrowserfleetError(
+                ERROR_CODES.SELECTOR_NOT_FOUND,
+                `No element matches ${p.selector}.`,
+              );
+            }
+            await handle.click({ count: p.clickCount });
+            await handle.dispose();
+          } else {
+            await page.mouse.click(p.x, p.y, { count: p.clickCount });
+          }
+          return { url: page.url() };
+        }
+        case 'type': {
+          const p = params as Params<'type'>;
+          if (p.selector !== undefined) await page.type(p.selector, p.text);
+          else await page.keyboard.type(p.text);
+          return {};
+        }
+        case 'press': {
+          const p = params as Params<'press'>;
+          await page.keyboard.press(p.key as Parameters<Page['keyboard']['press']>[0]);
+          return {};
+        }
+        case 'scroll': {
+          const p = params as Params<'scroll'>;
+          if (p.x !== undefined && p.y !== undefined) await page.mouse.move(p.x, p.y);
+          await page.mouse.wheel({ deltaX: p.deltaX, deltaY: p.deltaY });
+          return {};
+        }
+        case 'evaluate': {
+          const p = params as Params<'evaluate'>;
+          // The expression runs in the page, as a function of the JSON arguments when it is one.
+          const value = await page.evaluate(
+            (source: string, args: unknown[]) => {
+              // The caller's code, compiled in the page's own realm, by design.
+              const fn: unknown = new Function(`return (${source});`)();
+              return typeof fn === 'function' ? fn(...args) : fn;
+            },
+            p.expression,
+            p.args,
+          );
+          const json = JSON.stringify(value ?? null);
+          if (Buffer.byteLength(json) > MAX_EVALUATE_RESULT_BYTES) {
+            throw new BrowserfleetError(
+              ERROR_CODES.RESULT_TOO_LARGE,
+              `The result is larger than ${MAX_EVALUATE_RESULT_BYTES} bytes of JSON.`,
+            );
+          }
+          return { value: value ?? null };
+        }
+        case 'setViewport': {
+          const p = params as Params<'setViewport'>;
+          await page.setViewport(p);
+          return {};
+        }
+        case 'back':
+        case 'forward': {
+          const response =
+            method === 'back'
+              ? await page.goBack({ timeout: timeoutMs })
+              : await page.goForward({ timeout: timeoutMs });
+          return { url: page.url(), status: response?.status() ?? null };
+        }
+        case 'reload': {
+          const p = params as Params<'reload'>;
+          const response = await page.reload({ waitUntil: p.waitUntil, timeout: timeoutMs });
+          return { url: page.url(), status: response?.status() ?? null };
+        }
+        case 'screenshot':
+          throw new Error('screenshot is answered by screenshot()');
+      }
+    };
+    return withTimeout(run(), timeoutMs, method);
+  }
+
+  async screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }> {
+    const p = params as Params<'screenshot'>;
+    const body = await withTimeout(
+      this.page.screenshot({
+        type: p.format,
+        fullPage: p.fullPage,
+        ...(p.format !== 'png' && p.quality !== undefined ? { quality: p.quality } : {}),
+      }),
+      timeoutMs,
+      'screenshot',
+    );
+    return { body, contentType: `image/${p.format}` };
+  }
+
+  async startScreencast(
+    options: { quality: number; maxFps: number; maxWidth: number; maxHeight: number },
+    onFrame: (frame: ScreencastFrame) => void,
+  ): Promise<void> {
+    if (this.screencastSession !== undefined) return;
+    const session = await this.page.createCDPSession();
+    this.screencastSession = session;
+    session.on('Page.screencastFrame', (event) => {
+      // Ack at once: Chromium sends the next frame only after the previous one is acked.
+      void session.send('Page.screencastFrameAck', { sessionId: event.sessionId }).catch(() => {});
+      onFrame({
+        data: event.data,
+        width: event.metadata.deviceWidth,
+        height: event.metadata.deviceHeight,
+        timestamp: event.metadata.timestamp ?? Date.now() / 1000,
+      });
+    });
+    await session.send('Page.startScreencast', {
+      format: 'jpeg',
+      quality: options.quality,
+      maxWidth: options.maxWidth,
+      maxHeight: options.maxHeight,
+      everyNthFrame: 1,
+    });
+  }
+
+  async stopScreencast(): Promise<void> {
+    const session = this.screencastSession;
+    this.screencastSession = undefined;
+    if (session === undefined) return;
+    await session.send('Page.stopScreencast').catch(() => {});
+    await session.detach().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.browser.close().catch(() => {}),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (this.pid !== undefined) killProcessGroup(this.pid);
+    rmSync(this.profileDir, { recursive: true, force: true });
+    await this.proxy.close().catch(() => {});
+  }
+}
+
+const withTimeout = async <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BrowserfleetError(ERROR_CODES.TIMEOUT, `${what} did not finish within ${ms} ms.`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (error) {
+    if (error instanceof TimeoutError) {
+      throw new BrowserfleetError(ERROR_CODES.TIMEOUT, `${what} did not finish within ${ms} ms.`, {
+        cause: error,
+      });
+    }
+    if (error instanceof BrowserfleetError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (/net::ERR_/.test(message)) {
+      throw new BrowserfleetError(ERROR_CODES.NAVIGATION_FAILED, `Navigation failed: ${message}`, {
+        cause: error,
+      });
+    }
+    if (/Evaluation failed|is not a function|SyntaxError|ReferenceError|TypeError/.test(message)) {
+      throw new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, `The script failed in the page: ${message}`, {
+        cause: error,
+      });
+    }
+    throw new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, message.slice(0, 500), { cause: error });
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => {});
+  }
+};

@@ -1,0 +1,423 @@
+/**
+ * The worker's side of live sessions: claim a session's lease, start its browser, mark it
+ * live, keep the lease, run the commands that arrive through the inbox, stream events and
+ * screencast frames to attached clients, and end it — on the client's close, the idle or
+ * absolute timeout, a crash or the worker's shutdown — with a reason every attached client
+ * is told before anything closes.
+ */
+import type { Clock } from '../clock.js';
+import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { ArtifactStore } from '../task/ports.js';
+import { applySessionEvent } from './manage-sessions.js';
+import type { ConnectionNotifier, ConnectionStore, ServerMessage, SessionStore } from './ports.js';
+import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';
+import {
+  type CommandMessage,
+  type CommandMethod,
+  commandParamsSchema,
+  type InboxMessage,
+  type ScreencastMessage,
+} from './session-input.js';
+
+/** A screencast frame as the browser produced it. */
+export interface ScreencastFrame {
+  /** Base64 JPEG. */
+  data: string;
+  width: number;
+  height: number;
+  timestamp: number;
+}
+
+/** What a session's browser can do; the Puppeteer adapter implements it. */
+export interface SessionBrowser {
+  /** The browser's own DevTools WebSocket URL (loopback), for the CDP router. */
+  readonly cdpEndpoint: string;
+  execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown>;
+  /** A screenshot's bytes (commands that produce files store them and answer a URL). */
+  screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }>;
+  startScreencast(
+    options: Omit<ScreencastMessage, 'action' | 'enabled'>,
+    onFrame: (f: ScreencastFrame) => void,
+  ): Promise<void>;
+  stopScreencast(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SessionBrowserEvents {
+  onNavigation(url: string): void;
+  onConsole(level: string, text: string): void;
+  onPageError(message: string): void;
+  /** The browser went away on its own: closed over CDP, or crashed. */
+  onGone(reason: 'closed' | 'crashed'): void;
+}
+
+export interface SessionLauncher {
+  launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser>;
+}
+
+export interface SessionHostDeps {
+  sessions: SessionStore;
+  launcher: SessionLauncher;
+  notifier: ConnectionNotifier;
+  /** Clients that attached while the session was starting are picked up from here. */
+  connections: Pick<ConnectionStore, 'attached'>;
+  artifacts: ArtifactStore;
+  artifactUrlTtlSeconds: number;
+  clock: Clock;
+  metrics: Metrics;
+  workerId: string;
+  /** Where this worker's inbox and CDP router are reached (`http://10.0.1.5:8090`). */
+  endpoint: () => string;
+  leaseMs: number;
+  heartbeatMs: number;
+  slots: number;
+  log: (event: string, details: Record<string, unknown>) => void;
+}
+
+/** How often idle timeouts are checked, at most. */
+const IDLE_CHECK_MS = 1_000;
+/** A frame (plus its JSON envelope) must fit one API Gateway message. */
+const MAX_FRAME_BASE64 = 120 * 1024;
+
+interface Hosted {
+  session: Session;
+  browser: SessionBrowser | undefined;
+  attached: Set<string>;
+  /** Connections that asked for the screencast. */
+  watching: Set<string>;
+  cdpClients: number;
+  lastActivity: number;
+  frameSeq: number;
+  lastFrameAt: number;
+  screencast: Omit<ScreencastMessage, 'action' | 'enabled'> | undefined;
+  timers: NodeJS.Timeout[];
+  ending: Promise<void> | undefined;
+}
+
+export type StartOutcome = 'started' | 'no-slot' | 'not-claimable';
+
+export class SessionHost {
+  private readonly hosted = new Map<string, Hosted>();
+  /** Claimed, not yet live or ended: they hold a slot too. */
+  private starting = 0;
+
+  constructor(private readonly deps: SessionHostDeps) {}
+
+  /** Sessions hosted here now (live or starting). */
+  count(): number {
+    return this.hosted.size + this.starting;
+  }
+
+  isHosted(sessionId: string): boolean {
+    return this.hosted.has(sessionId);
+  }
+
+  /**
+   * Claims and starts a pending session. `ack` is called once the claim is written (the
+   * queue message has done its job). A full worker answers `no-slot` without claiming.
+   */
+  async start(
+    message: { sessionId: string; tenantId: string },
+    ack: () => Promise<void>,
+  ): Promise<StartOutcome> {
+    const { deps } = this;
+    if (this.count() >= deps.slots) return 'no-slot';
+    const found = await deps.sessions.get(message.tenantId, message.sessionId);
+    if (found?.status !== 'pending') return 'not-claimable';
+    this.starting++;
+    try {
+      const claimed = await applySessionEvent(
+        deps.sessions,
+        found,
+        { kind: 'claim', owner: deps.workerId, leaseMs: deps.leaseMs },
+        deps.clock.now,
+      );
+      if (!claimed.ok) return 'not-claimable';
+      await ack();
+      const h: Hosted = {
+        session: claimed.session,
+        browser: undefined,
+        attached: new Set(),
+        watching: new Set(),
+        cdpClients: 0,
+        lastActivity: deps.clock.now(),
+        frameSeq: 0,
+        lastFrameAt: 0,
+        screencast: undefined,
+        timers: [],
+        ending: undefined,
+      };
+      this.hosted.set(h.session.id, h);
+      this.starting--;
+      void this.bringUp(h);
+      return 'started';
+    } catch (error) {
+      this.starting--;
+      throw error;
+    }
+  }
+
+  private async bringUp(h: Hosted): Promise<void> {
+    const { deps } = this;
+    const id = h.session.id;
+    try {
+      h.browser = await deps.launcher.launch(h.session, {
+        onNavigation: (url) => this.broadcast(h, { type: 'navigation', sessionId: id, url }),
+        onConsole: (level, text) =>
+          this.broadcast(h, { type: 'console', sessionId: id, level, text: text.slice(0, 8_192) }),
+        onPageError: (message) =>
+          this.broadcast(h, { type: 'pageerror', sessionId: id, message: message.slice(0, 8_192) }),
+        onGone: (why) => void this.end(h, why === 'crashed' ? 'BROWSER_CRASHED' : 'BROWSER_CLOSED'),
+      });
+    } catch (error) {
+      deps.log('session start failed', { sessionId: id, error: String(error) });
+      await this.end(
+        h,
+        'START_FAILED',
+        `The browser for the session could not be started: ${(error as Error).message}`,
+      );
+      return;
+    }
+    if (h.ending !== undefined) return;
+    const live = await applySessionEvent(
+      deps.sessions,
+      h.session,
+      { kind: 'live', leaseToken: h.session.leaseToken, endpoint: deps.endpoint(), leaseMs: deps.leaseMs },
+      deps.clock.now,
+    );
+    if (!live.ok) {
+      // Closed by its client while starting (or taken from us): nothing to run.
+      await this.teardown(h, live.session?.endReason ?? closeReason('CLOSED_BY_CLIENT'));
+      return;
+    }
+    h.session = live.session;
+    h.lastActivity = deps.clock.now();
+    for (const c of await deps.connections.attached(h.session.tenantId, id).catch(() => []))
+      h.attached.add(c);
+    deps.metrics.count('SessionsLive', 1);
+    deps.log('session live', { sessionId: id, tenantId: h.session.tenantId });
+    this.broadcast(h, { type: 'status', sessionId: id, status: 'live' });
+    const { timeoutMs, idleTimeoutMs } = h.session.options;
+    h.timers.push(
+      setTimeout(() => void this.end(h, 'SESSION_TIMEOUT'), timeoutMs),
+      setInterval(() => void this.heartbeat(h), deps.heartbeatMs),
+      setInterval(
+        () => {
+          const idle = h.attached.size === 0 && h.cdpClients === 0;
+          if (idle && deps.clock.now() - h.lastActivity >= idleTimeoutMs) void this.end(h, 'IDLE_TIMEOUT');
+        },
+        Math.min(IDLE_CHECK_MS, Math.max(100, Math.floor(idleTimeoutMs / 4))),
+      ),
+    );
+  }
+
+  private async heartbeat(h: Hosted): Promise<void> {
+    if (h.ending !== undefined) return;
+    const out = await applySessionEvent(
+      this.deps.sessions,
+      h.session,
+      { kind: 'heartbeat', leaseToken: h.session.leaseToken, leaseMs: this.deps.leaseMs },
+      this.deps.clock.now,
+    ).catch(() => undefined);
+    if (out === undefined) return; // A failed write: the next beat tries again.
+    if (out.ok) {
+      h.session = out.session;
+      return;
+    }
+    // The row moved on without us: closed by its client, or the lease was lost.
+    await this.teardown(h, out.session?.endReason ?? closeReason('WORKER_LOST'));
+  }
+
+  /** A message from the inbox. `false` when the session isn't hosted here. */
+  deliver(sessionId: string, tenantId: string, message: InboxMessage): boolean {
+    const h = this.hosted.get(sessionId);
+    if (h === undefined || h.session.tenantId !== tenantId) return false;
+    switch (message.kind) {
+      case 'attach':
+        h.attached.add(message.connectionId);
+        h.lastActivity = this.deps.clock.now();
+        void this.send(h, message.connectionId, { type: 'attached', sessionId, status: h.session.status });
+        return true;
+      case 'detach':
+        h.attached.delete(message.connectionId);
+        h.watching.delete(message.connectionId);
+        h.lastActivity = this.deps.clock.now();
+        void this.syncScreencast(h);
+        return true;
+      case 'close':
+        void this.end(h, 'CLOSED_BY_CLIENT');
+        return true;
+      case 'screencast':
+        h.attached.add(message.connectionId);
+        if (message.screencast.enabled) {
+          h.watching.add(message.connectionId);
+          const { action: _a, enabled: _e, ...options } = message.screencast;
+          h.screencast = options;
+        } else {
+          h.watching.delete(message.connectionId);
+        }
+        void this.syncScreencast(h, true);
+        return true;
+      case 'command':
+        h.attached.add(message.connectionId);
+        void this.runCommand(h, message.connectionId, message.command);
+        return true;
+    }
+  }
+
+  /** A CDP client connected (`+1`) or left (`-1`): it counts as attached for the idle timeout. */
+  cdpClient(sessionId: string, delta: 1 | -1): string | undefined {
+    const h = this.hosted.get(sessionId);
+    if (h === undefined) return undefined;
+    h.cdpClients += delta;
+    h.lastActivity = this.deps.clock.now();
+    return h.browser?.cdpEndpoint;
+  }
+
+  private async runCommand(h: Hosted, connectionId: string, command: CommandMessage): Promise<void> {
+    const { deps } = this;
+    const started = performance.now();
+    h.lastActivity = deps.clock.now();
+    let answer: ServerMessage;
+    try {
+      if (h.browser === undefined || h.session.status !== 'live') {
+        throw new BrowserfleetError(
+          ERROR_CODES.SESSION_NOT_LIVE,
+          `Session ${h.session.id} is ${h.session.status}, not live yet.`,
+        );
+      }
+      const parsed = commandParamsSchema(command.method).safeParse(command.params);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new BrowserfleetError(
+          ERROR_CODES.VALIDATION_FAILED,
+          `params.${issue?.path.map(String).join('.') || '(params)'}: ${issue?.message ?? 'invalid'}`,
+        );
+      }
+      let result: unknown;
+      if (command.method === 'screenshot') {
+        const shot = await h.browser.screenshot(parsed.data, command.timeoutMs);
+        const key = `sessions/${h.session.id}/${command.id.replace(/[^\w.-]/g, '_')}-${Date.now()}.${shot.contentType.split('/')[1]}`;
+        await deps.artifacts.put(key, shot.body, shot.contentType);
+        result = {
+          contentType: shot.contentType,
+          size: shot.body.length,
+          url: await deps.artifacts.presignGet(key, deps.artifactUrlTtlSeconds),
+        };
+      } else {
+        result = await h.browser.execute(command.method, parsed.data, command.timeoutMs);
+      }
+      const ms = Math.round(performance.now() - started);
+      answer = { type: 'result', id: command.id, result: result ?? null, ms };
+      deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'ok' });
+      deps.metrics.timing('SessionCommandMs', ms, { method: command.method });
+    } catch (error) {
+      const known = isBrowserfleetError(error);
+      deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'error' });
+      if (!known) deps.log('session command failed', { sessionId: h.session.id, error: String(error) });
+      answer = {
+        type: 'error',
+        id: command.id,
+        error: known
+          ? { code: error.code, message: error.message }
+          : { code: ERROR_CODES.INTERNAL, message: 'The command failed inside the platform.' },
+      };
+    }
+    h.lastActivity = deps.clock.now();
+    await this.send(h, connectionId, answer);
+  }
+
+  private async syncScreencast(h: Hosted, restart = false): Promise<void> {
+    const browser = h.browser;
+    if (browser === undefined) return;
+    if (h.watching.size === 0 || h.screencast === undefined) {
+      await browser.stopScreencast().catch(() => {});
+      return;
+    }
+    if (restart) await browser.stopScreencast().catch(() => {});
+    const options = h.screencast;
+    await browser
+      .startScreencast(options, (frame) => {
+        const now = Date.now();
+        // The frame-rate cap: frames closer together than 1/maxFps are dropped.
+        if (now - h.lastFrameAt < 1000 / options.maxFps) return;
+        if (frame.data.length > MAX_FRAME_BASE64) return;
+        h.lastFrameAt = now;
+        h.frameSeq++;
+        this.deps.metrics.count('ScreencastFrames', 1);
+        const message: ServerMessage = {
+          type: 'frame',
+          sessionId: h.session.id,
+          seq: h.frameSeq,
+          data: frame.data,
+          metadata: { width: frame.width, height: frame.height, timestamp: frame.timestamp },
+        };
+        for (const c of h.watching) void this.send(h, c, message);
+      })
+      .catch((error: unknown) =>
+        this.deps.log('screencast failed', { sessionId: h.session.id, error: String(error) }),
+      );
+  }
+
+  private broadcast(h: Hosted, message: ServerMessage): void {
+    for (const c of h.attached) void this.send(h, c, message);
+  }
+
+  private async send(h: Hosted, connectionId: string, message: ServerMessage): Promise<void> {
+    const alive = await this.deps.notifier.send(connectionId, message).catch((error: unknown) => {
+      this.deps.log('post to connection failed', { connectionId, error: String(error) });
+      return true;
+    });
+    if (!alive) {
+      // The client went away without a $disconnect reaching us yet.
+      h.attached.delete(connectionId);
+      h.watching.delete(connectionId);
+    }
+  }
+
+  /** Ends a session this worker owns: row first (with the reason), then clients, then browser. */
+  private end(h: Hosted, code: CloseReasonCode, message?: string): Promise<void> {
+    h.ending ??= (async () => {
+      const reason = closeReason(code, message);
+      const out = await applySessionEvent(
+        this.deps.sessions,
+        h.session,
+        { kind: 'end', leaseToken: h.session.leaseToken, reason },
+        this.deps.clock.now,
+      ).catch(() => undefined);
+      const final = out?.ok === true ? out.session : out?.session;
+      await this.finish(h, final?.endReason ?? reason, final ?? h.session);
+    })();
+    return h.ending;
+  }
+
+  /** Someone else ended the row (the client's close, a lost lease): just stop here. */
+  private teardown(h: Hosted, reason: CloseReason): Promise<void> {
+    h.ending ??= this.finish(h, reason, h.session);
+    return h.ending;
+  }
+
+  private async finish(h: Hosted, reason: CloseReason, row: Session): Promise<void> {
+    for (const t of h.timers) clearTimeout(t);
+    const status = row.status === 'failed' ? 'failed' : 'closed';
+    await Promise.all(
+      [...h.attached].map(async (c) => {
+        await this.send(h, c, { type: 'status', sessionId: h.session.id, status, reason });
+        await this.send(h, c, { type: 'closed', sessionId: h.session.id, reason });
+      }),
+    );
+    await h.browser?.close().catch(() => {});
+    this.hosted.delete(h.session.id);
+    const minutes =
+      h.session.liveAt === undefined ? 0 : (this.deps.clock.now() - Date.parse(h.session.liveAt)) / 60_000;
+    this.deps.metrics.count('SessionsEnded', 1, { reason: reason.code });
+    this.deps.metrics.count('SessionMinutes', Math.round(minutes * 1000) / 1000);
+    this.deps.log('session ended', { sessionId: h.session.id, reason: reason.code });
+  }
+
+  /** The worker is stopping: every session ends `closed` with `WORKER_SHUTDOWN`. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.hosted.values()].map((h) => this.end(h, 'WORKER_SHUTDOWN')));
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The sessions API's use cases: create (quota at create), get, list and close. A tenant
+ * sees only its own sessions: another tenant's id answers `NOT_FOUND`, like a missing one.
+ */
+import type { Clock } from '../clock.js';
+import { SESSIONS } from '../contracts.js';
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import type { SessionMessage } from '../task/ports.js';
+import { QUOTA_RETRY_AFTER_SECONDS } from '../task/quota-errors.js';
+import type { ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
+import {
+  newSession,
+  type Session,
+  type SessionEvent,
+  type SessionRefusal,
+  transitionSession,
+} from './session.js';
+import type { CreateSessionInput } from './session-input.js';
+import { issueTicket } from './ticket.js';
+
+export interface SessionApiDeps {
+  sessions: SessionStore;
+  sessionQueue: { send(message: SessionMessage): Promise<void> };
+  clock: Clock;
+  newId: () => string;
+  ticketSecret: string;
+  /** `ws://…` / `wss://…` base of the CDP router. */
+  cdpPublicUrl: string;
+  /** `ws://…` / `wss://…` URL of the WebSocket API. */
+  websocketPublicUrl: string;
+  inbox: SessionInbox;
+  connections: ConnectionStore;
+  notifier: ConnectionNotifier;
+}
+
+/** A session as its tenant sees it: no lease, no worker address. */
+export interface SessionView {
+  id: string;
+  status: Session['status'];
+  createdAt: string;
+  liveAt?: string;
+  endedAt?: string;
+  /** When the absolute timeout ends it (once live). */
+  expiresAt?: string;
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  viewport: Session['options']['viewport'];
+  userAgent?: string;
+  endReason?: Session['endReason'];
+  /** `puppeteer.connect({ browserWSEndpoint: cdpUrl })`; the ticket in it expires. */
+  cdpUrl?: string;
+  /** A web page with the screencast and takeover controls; expires with its ticket. */
+  liveViewUrl?: string;
+  /** The WebSocket API to attach to. */
+  websocketUrl: string;
+  ticketExpiresAt?: string;
+}
+
+export const presentSession = (
+  deps: Pick<SessionApiDeps, 'ticketSecret' | 'cdpPublicUrl' | 'websocketPublicUrl' | 'clock'>,
+  s: Session,
+  httpBaseUrl: string,
+): SessionView => {
+  const { options } = s;
+  const open = s.status === 'live' || s.status === 'starting' || s.status === 'pending';
+  const exp = Math.floor(deps.clock.now() / 1000) + SESSIONS.ticketTtlSeconds;
+  const ticket = (scope: 'cdp' | 'live') =>
+    issueTicket(deps.ticketSecret, { sid: s.id, tid: s.tenantId, scope, exp });
+  return {
+    id: s.id,
+    status: s.status,
+    createdAt: s.createdAt,
+    ...(s.liveAt === undefined ? {} : { liveAt: s.liveAt }),
+    ...(s.endedAt === undefined ? {} : { endedAt: s.endedAt }),
+    ...(s.liveAt === undefined
+      ? {}
+      : { expiresAt: new Date(Date.parse(s.liveAt) + options.timeoutMs).toISOString() }),
+    timeoutMs: options.timeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    viewport: options.viewport,
+    ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+    ...(s.endReason === undefined ? {} : { endReason: s.endReason }),
+    websocketUrl: deps.websocketPublicUrl,
+    ...(open
+      ? {
+          cdpUrl: `${deps.cdpPublicUrl}/v1/sessions/${s.id}/cdp?ticket=${ticket('cdp')}`,
+          liveViewUrl: `${httpBaseUrl}/v1/sessions/${s.id}/live?ticket=${ticket('live')}`,
+          ticketExpiresAt: new Date(exp * 1000).toISOString(),
+        }
+      : {}),
+  };
+};
+
+export const createSession = async (
+  deps: Pick<SessionApiDeps, 'sessions' | 'sessionQueue' | 'clock' | 'newId'>,
+  input: { tenantId: string; maxLiveSessions: number; options: CreateSessionInput },
+): Promise<Session> => {
+  const session = newSession({
+    id: deps.newId(),
+    tenantId: input.tenantId,
+    options: {
+      timeoutMs: input.options.timeoutMs,
+      idleTimeoutMs: input.options.idleTimeoutMs,
+      viewport: input.options.viewport,
+      ...(input.options.userAgent === undefined ? {} : { userAgent: input.options.userAgent }),
+      ...(input.options.locale === undefined ? {} : { locale: input.options.locale }),
+      ...(input.options.timezoneId === undefined ? {} : { timezoneId: input.options.timezoneId }),
+    },
+    now: deps.clock.now(),
+  });
+  // Row first, then message: a lost send is the sweeper's to repeat (the row is the truth).
+  await deps.sessions.create(session, { maxLive: input.maxLiveSessions });
+  await deps.sessionQueue.send({ sessionId: session.id, tenantId: session.tenantId });
+  return session;
+};
+
+export const sessionQuotaError = (maxLive: number): BrowserfleetError =>
+  new BrowserfleetError(
+    ERROR_CODES.QUOTA_EXCEEDED,
+    `Quota exceeded: this tenant already has ${maxLive} live sessions (maxLiveSessions); close one first.`,
+    { details: { quota: 'maxLiveSessions', limit: maxLive, retryAfterSeconds: QUOTA_RETRY_AFTER_SECONDS } },
+  );
+
+export const requireSession = async (
+  sessions: SessionStore,
+  tenantId: string,
+  sessionId: string,
+): Promise<Session> => {
+  const found = await sessions.get(tenantId, sessionId);
+  if (found === undefined)
+    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Session ${sessionId} not found.`);
+  return found;
+};
+
+/** Lost races in a row before giving up. */
+const MAX_CONFLICTS = 8;
+
+export type SessionApplyOutcome =
+  | { ok: true; session: Session }
+  | { ok: false; reason: SessionRefusal | 'missing'; session: Session | undefined };
+
+/** The state machine decides, the store writes on the version; a lost race re-decides. */
+export const applySessionEvent = async (
+  store: SessionStore,
+  from: Session,
+  event: SessionEvent,
+  now: () => number,
+): Promise<SessionApplyOutcome> => {
+  let current = from;
+  for (let i = 0; i < MAX_CONFLICTS; i++) {
+    const out = transitionSession(current, event, now());
+    if (!out.ok) return { ok: false, reason: out.reason, session: current };
+    const saved = await store.save(out.session, current);
+    if (saved.saved) return { ok: true, session: out.session };
+    if ('quotaExceeded' in saved || saved.current === undefined) {
+      return { ok: false, reason: 'missing', session: undefined };
+    }
+    current = saved.current;
+  }
+  throw new BrowserfleetError(ERROR_CODES.CONFLICT, `Session ${from.id} kept changing under ${event.kind}.`, {
+    retryable: true,
+  });
+};
+
+/**
+ * Closes a session: at once on the row; the owning worker is told through its inbox so the
+ * browser goes now (else it notices at its next heartbeat), and it tells attached clients.
+ * If the worker can't be reached, attached clients are told from here.
+ */
+export const closeSession = async (
+  deps: Pick<SessionApiDeps, 'sessions' | 'clock' | 'inbox' | 'connections' | 'notifier'>,
+  input: { tenantId: string; sessionId: string },
+): Promise<Session> => {
+  const found = await requireSession(deps.sessions, input.tenantId, input.sessionId);
+  const out = await applySessionEvent(deps.sessions, found, { kind: 'close' }, deps.clock.now);
+  if (!out.ok) return out.session ?? found;
+  const closed = out.session;
+  let told = false;
+  if (found.endpoint !== undefined && found.status === 'live') {
+    told = await deps.inbox
+      .deliver(found.endpoint, closed, { kind: 'close' })
+      .then(() => true)
+      .catch(() => false);
+  }
+  if (!told && closed.endReason !== undefined) await tellEnded(deps, closed);
+  return closed;
+};
+
+/** Tells every connection attached to an ended session why it ended. */
+export const tellEnded = async (
+  deps: Pick<SessionApiDeps, 'connections' | 'notifier'>,
+  s: Session,
+): Promise<void> => {
+  if (s.endReason === undefined) return;
+  const reason = s.endReason;
+  const attached = await deps.connections.attached(s.tenantId, s.id);
+  await Promise.all(
+    attached.map(async (connectionId) => {
+      await deps.notifier.send(connectionId, { type: 'status', sessionId: s.id, status: s.status, reason });
+      await deps.notifier.send(connectionId, { type: 'closed', sessionId: s.id, reason });
+    }),
+  );
+};

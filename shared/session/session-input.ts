@@ -1,0 +1,119 @@
+/**
+ * What clients send about sessions: the create body (HTTP) and the WebSocket protocol's
+ * messages. Strict zod schemas; every bound named. The protocol is documented in the README
+ * ("Live sessions") and its shapes follow Puppeteer's names (`waitUntil`, `clickCount`, …).
+ */
+import { z } from 'zod';
+import { SESSIONS } from '../contracts.js';
+import { MAX_URL_LENGTH, pageOptions, WAIT_UNTIL } from '../task/task-input.js';
+
+export const createSessionInputSchema = z.strictObject({
+  /** Absolute lifetime once live. */
+  timeoutMs: z.int().min(1_000).max(SESSIONS.maxTimeoutMs).default(SESSIONS.defaultTimeoutMs),
+  /** Ended after this long with no command and no attached client (CDP or WebSocket). */
+  idleTimeoutMs: z
+    .int()
+    .min(SESSIONS.minIdleTimeoutMs)
+    .max(SESSIONS.maxTimeoutMs)
+    .default(SESSIONS.defaultIdleTimeoutMs),
+  viewport: z
+    .strictObject({
+      width: z.int().min(100).max(3840).default(1280),
+      height: z.int().min(100).max(2160).default(720),
+      deviceScaleFactor: z.number().min(0.5).max(3).default(1),
+    })
+    .prefault({}),
+  userAgent: pageOptions.userAgent,
+  locale: pageOptions.locale,
+  timezoneId: pageOptions.timezoneId,
+});
+export type CreateSessionInput = z.output<typeof createSessionInputSchema>;
+
+const url = z
+  .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`);
+const selector = z.string().min(1).max(1024);
+/** Command timeouts: a command that takes longer answers `TIMEOUT`, the session lives on. */
+export const COMMAND_TIMEOUT_MS = { default: 30_000, max: 60_000 } as const;
+/** The JSON result of `evaluate` must fit in one API Gateway message with room to spare. */
+export const MAX_EVALUATE_RESULT_BYTES = 96 * 1024;
+
+/** Each command's params. Coordinates are CSS pixels of the viewport. */
+export const COMMAND_PARAMS = {
+  navigate: z.strictObject({ url, waitUntil: z.enum(WAIT_UNTIL).default('load') }),
+  click: z.union([
+    z.strictObject({ selector, clickCount: z.int().min(1).max(3).default(1) }),
+    z.strictObject({
+      x: z.number().min(0).max(10_000),
+      y: z.number().min(0).max(10_000),
+      clickCount: z.int().min(1).max(3).default(1),
+    }),
+  ]),
+  type: z.strictObject({ text: z.string().max(10_000), selector: selector.optional() }),
+  press: z.strictObject({ key: z.string().min(1).max(64) }),
+  scroll: z.strictObject({
+    deltaX: z.number().min(-100_000).max(100_000).default(0),
+    deltaY: z.number().min(-100_000).max(100_000).default(0),
+    x: z.number().min(0).max(10_000).optional(),
+    y: z.number().min(0).max(10_000).optional(),
+  }),
+  screenshot: z.strictObject({
+    format: z.enum(['png', 'jpeg', 'webp']).default('png'),
+    quality: z.int().min(0).max(100).optional(),
+    fullPage: z.boolean().default(false),
+  }),
+  /** A function body or expression, run in the page (never in Node), with JSON arguments. */
+  evaluate: z.strictObject({
+    expression: z.string().min(1).max(100_000),
+    args: z.array(z.json()).max(16).default([]),
+  }),
+  setViewport: z.strictObject({
+    width: z.int().min(100).max(3840),
+    height: z.int().min(100).max(2160),
+    deviceScaleFactor: z.number().min(0.5).max(3).default(1),
+  }),
+  back: z.strictObject({}),
+  forward: z.strictObject({}),
+  reload: z.strictObject({ waitUntil: z.enum(WAIT_UNTIL).default('load') }),
+} as const;
+export type CommandMethod = keyof typeof COMMAND_PARAMS;
+export const COMMAND_METHODS = Object.keys(COMMAND_PARAMS) as CommandMethod[];
+
+const commandId = z.string().min(1).max(64);
+
+export const commandMessageSchema = z.strictObject({
+  action: z.literal('command'),
+  id: commandId,
+  method: z.enum(COMMAND_METHODS as [CommandMethod, ...CommandMethod[]]),
+  params: z.record(z.string(), z.unknown()).default({}),
+  timeoutMs: z.int().min(100).max(COMMAND_TIMEOUT_MS.max).default(COMMAND_TIMEOUT_MS.default),
+});
+export type CommandMessage = z.output<typeof commandMessageSchema>;
+
+/** Screencast frames: JPEG, capped in size so each fits one API Gateway message. */
+export const screencastMessageSchema = z.strictObject({
+  action: z.literal('screencast'),
+  enabled: z.boolean(),
+  quality: z.int().min(10).max(90).default(60),
+  maxFps: z.int().min(1).max(15).default(5),
+  maxWidth: z.int().min(160).max(1920).default(1024),
+  maxHeight: z.int().min(120).max(1080).default(768),
+});
+export type ScreencastMessage = z.output<typeof screencastMessageSchema>;
+
+export const attachMessageSchema = z.strictObject({
+  action: z.literal('attach'),
+  sessionId: z.string().min(1).max(64),
+});
+export const detachMessageSchema = z.strictObject({ action: z.literal('detach') });
+
+/** What the worker's inbox accepts: a client's message, and who to answer. */
+export type InboxMessage =
+  | { kind: 'command'; connectionId: string; command: CommandMessage }
+  | { kind: 'screencast'; connectionId: string; screencast: ScreencastMessage }
+  | { kind: 'attach'; connectionId: string }
+  | { kind: 'detach'; connectionId: string }
+  | { kind: 'close' };
+
+/** Parses a command's params for its method, or throws `VALIDATION_FAILED` naming the field. */
+export const commandParamsSchema = (method: CommandMethod) => COMMAND_PARAMS[method];

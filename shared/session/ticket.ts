@@ -1,0 +1,66 @@
+/**
+ * Session tickets: short-lived, signed capabilities for one session, carried in a URL where
+ * a header can't be (`puppeteer.connect({ browserWSEndpoint })`, the live-view page's
+ * WebSocket). `<payload>.<signature>`, both base64url; the signature is HMAC-SHA256 over
+ * the payload with the deployment's ticket secret. Verified in constant time.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type TicketScope = 'cdp' | 'live';
+
+export interface TicketClaims {
+  /** Session id. */
+  sid: string;
+  /** Tenant id. */
+  tid: string;
+  scope: TicketScope;
+  /** Epoch seconds. */
+  exp: number;
+}
+
+const sign = (secret: string, data: string): string =>
+  createHmac('sha256', secret).update(data).digest('base64url');
+
+export const issueTicket = (secret: string, claims: TicketClaims): string => {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${payload}.${sign(secret, payload)}`;
+};
+
+export type TicketCheck =
+  | { ok: true; claims: TicketClaims }
+  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-scope' };
+
+export const verifyTicket = (
+  secret: string,
+  ticket: string,
+  expected: { scope: TicketScope; nowSeconds: number },
+): TicketCheck => {
+  const [payload, signature, extra] = ticket.split('.');
+  if (payload === undefined || signature === undefined || extra !== undefined)
+    return { ok: false, reason: 'malformed' };
+  const want = Buffer.from(sign(secret, payload));
+  const got = Buffer.from(signature);
+  if (want.length !== got.length || !timingSafeEqual(want, got))
+    return { ok: false, reason: 'bad-signature' };
+  let claims: TicketClaims;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TicketClaims;
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (typeof claims.exp !== 'number' || typeof claims.sid !== 'string' || typeof claims.tid !== 'string') {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (claims.scope !== expected.scope) return { ok: false, reason: 'wrong-scope' };
+  if (claims.exp <= expected.nowSeconds) return { ok: false, reason: 'expired' };
+  return { ok: true, claims };
+};
+
+/** Signature of an inbox call's body, so only the platform's own functions reach a worker. */
+export const signInboxBody = (secret: string, body: string): string => sign(secret, `inbox:${body}`);
+
+export const verifyInboxBody = (secret: string, body: string, signature: string): boolean => {
+  const want = Buffer.from(signInboxBody(secret, body));
+  const got = Buffer.from(signature);
+  return want.length === got.length && timingSafeEqual(want, got);
+};

@@ -1,0 +1,172 @@
+/**
+ * The WebSocket API's use cases: connect (authenticate), attach/detach a session, forward
+ * a command or screencast setting to the worker's inbox, disconnect. Ownership is checked
+ * here, once: a connection only ever reaches sessions of its own tenant (another tenant's
+ * session answers `NOT_FOUND`, like a missing one), and a connection opened with a session
+ * ticket only that session.
+ */
+import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
+import type { Clock } from '../clock.js';
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { parseOrThrow } from '../validation.js';
+import { requireSession } from './manage-sessions.js';
+import type { Connection, ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
+import { isSessionFinal, type Session } from './session.js';
+import {
+  attachMessageSchema,
+  commandMessageSchema,
+  detachMessageSchema,
+  type InboxMessage,
+  screencastMessageSchema,
+} from './session-input.js';
+import { verifyTicket } from './ticket.js';
+
+export interface WsDeps {
+  verifier: ApiKeyVerifier;
+  sessions: SessionStore;
+  connections: ConnectionStore;
+  notifier: ConnectionNotifier;
+  inbox: SessionInbox;
+  clock: Clock;
+  ticketSecret: string;
+}
+
+/** `$connect`: an API key (`Authorization: Bearer`) or a live-view ticket (`?ticket=`). */
+export const connectClient = async (
+  deps: WsDeps,
+  input: { connectionId: string; authorization: string | undefined; ticket: string | undefined },
+): Promise<Connection> => {
+  let connection: Connection;
+  const connectedAt = new Date(deps.clock.now()).toISOString();
+  if (input.ticket !== undefined && input.authorization === undefined) {
+    const check = verifyTicket(deps.ticketSecret, input.ticket, {
+      scope: 'live',
+      nowSeconds: Math.floor(deps.clock.now() / 1000),
+    });
+    if (!check.ok) {
+      throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, `Invalid session ticket (${check.reason}).`);
+    }
+    connection = {
+      connectionId: input.connectionId,
+      tenantId: check.claims.tid,
+      ticketSessionId: check.claims.sid,
+      connectedAt,
+    };
+  } else {
+    const tenant = await authenticate(deps.verifier, input.authorization);
+    connection = { connectionId: input.connectionId, tenantId: tenant.tenantId, connectedAt };
+  }
+  await deps.connections.put(connection);
+  return connection;
+};
+
+const requireConnection = async (
+  deps: Pick<WsDeps, 'connections'>,
+  connectionId: string,
+): Promise<Connection> => {
+  const c = await deps.connections.get(connectionId);
+  if (c === undefined)
+    throw new BrowserfleetError(ERROR_CODES.UNAUTHORIZED, 'Unknown connection; reconnect.');
+  return c;
+};
+
+const ownSession = async (
+  deps: Pick<WsDeps, 'sessions'>,
+  c: Connection,
+  sessionId: string,
+): Promise<Session> => {
+  if (c.ticketSessionId !== undefined && c.ticketSessionId !== sessionId) {
+    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Session ${sessionId} not found.`);
+  }
+  return requireSession(deps.sessions, c.tenantId, sessionId);
+};
+
+const notLive = (s: Session) =>
+  new BrowserfleetError(
+    ERROR_CODES.SESSION_NOT_LIVE,
+    s.endReason === undefined
+      ? `Session ${s.id} is ${s.status}.`
+      : `Session ${s.id} is ${s.status}: ${s.endReason.code} (${s.endReason.message})`,
+  );
+
+/**
+ * `attach`: the connection follows the session. While the session is still starting the
+ * attachment is recorded and the worker picks it up when the session goes live; after a
+ * reconnect, attaching again is all a client does.
+ */
+export const attachClient = async (
+  deps: WsDeps,
+  input: { connectionId: string; body: unknown },
+): Promise<void> => {
+  const { sessionId } = parseOrThrow(attachMessageSchema, input.body);
+  const c = await requireConnection(deps, input.connectionId);
+  const s = await ownSession(deps, c, sessionId);
+  if (isSessionFinal(s.status)) throw notLive(s);
+  if (c.sessionId !== undefined && c.sessionId !== s.id) await detachFrom(deps, c);
+  await deps.connections.attach(c, s);
+  if (s.status === 'live' && s.endpoint !== undefined) {
+    await deps.inbox.deliver(s.endpoint, s, { kind: 'attach', connectionId: c.connectionId });
+  } else {
+    await deps.notifier.send(c.connectionId, { type: 'attached', sessionId: s.id, status: s.status });
+  }
+};
+
+export const detachClient = async (
+  deps: WsDeps,
+  input: { connectionId: string; body: unknown },
+): Promise<void> => {
+  parseOrThrow(detachMessageSchema, input.body);
+  const c = await requireConnection(deps, input.connectionId);
+  if (c.sessionId === undefined)
+    throw new BrowserfleetError(ERROR_CODES.NOT_ATTACHED, 'Not attached to a session.');
+  const sessionId = c.sessionId;
+  await detachFrom(deps, c);
+  await deps.connections.attach(c, undefined);
+  await deps.notifier.send(c.connectionId, { type: 'detached', sessionId });
+};
+
+const detachFrom = async (deps: WsDeps, c: Connection): Promise<void> => {
+  if (c.sessionId === undefined) return;
+  const s = await deps.sessions.get(c.tenantId, c.sessionId);
+  if (s?.status === 'live' && s.endpoint !== undefined) {
+    await deps.inbox.deliver(s.endpoint, s, { kind: 'detach', connectionId: c.connectionId }).catch(() => {});
+  }
+};
+
+/** `command` and `screencast`: to the worker's inbox; the worker answers the connection. */
+export const forwardToSession = async (
+  deps: WsDeps,
+  input: { connectionId: string; body: unknown },
+): Promise<void> => {
+  const action = (input.body as { action?: unknown }).action;
+  const message: InboxMessage =
+    action === 'screencast'
+      ? {
+          kind: 'screencast',
+          connectionId: input.connectionId,
+          screencast: parseOrThrow(screencastMessageSchema, input.body),
+        }
+      : {
+          kind: 'command',
+          connectionId: input.connectionId,
+          command: parseOrThrow(commandMessageSchema, input.body),
+        };
+  const c = await requireConnection(deps, input.connectionId);
+  if (c.sessionId === undefined) {
+    throw new BrowserfleetError(
+      ERROR_CODES.NOT_ATTACHED,
+      'Attach to a session first: {"action":"attach","sessionId":"…"}.',
+    );
+  }
+  const s = await ownSession(deps, c, c.sessionId);
+  if (s.status !== 'live' || s.endpoint === undefined) throw notLive(s);
+  await deps.inbox.deliver(s.endpoint, s, message);
+};
+
+/** `$disconnect`: the worker stops sending there; the connection's rows go. */
+export const disconnectClient = async (deps: WsDeps, input: { connectionId: string }): Promise<void> => {
+  const c = await deps.connections.get(input.connectionId);
+  if (c === undefined) return;
+  await detachFrom(deps, c);
+  await deps.connections.delete(input.connectionId);
+};

@@ -1,0 +1,298 @@
+/**
+ * Live sessions end to end, through the real protocols: the HTTP API, the WebSocket API on
+ * the local gateway (a `ws` client), the worker's inbox, PostToConnection, real Chromium.
+ */
+import { randomBytes } from 'node:crypto';
+import puppeteer from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { systemClock } from '../../shared/clock.js';
+import { issueTicket } from '../../shared/session/ticket.js';
+import { createApiKey, upsertTenant } from '../../shared/tenancy/manage-tenants.js';
+import type { TenantLimits } from '../../shared/tenancy/tenant.js';
+import { apiClient, type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
+import { startTestCloud } from '../support/local-cloud.js';
+import { connectWs } from '../support/ws-client.js';
+
+const PAGE = `<!doctype html><html><head><title>Fixture session page</title></head><body>
+<h1 id="h">before</h1>
+<button id="b" style="position:absolute;left:40px;top:120px;width:200px;height:60px"
+  onclick="document.getElementById('h').textContent='clicked ' + (++window.clicks)">Press</button>
+<input id="i" style="position:absolute;left:40px;top:220px">
+<script>window.clicks = 0; console.log('fixture says hi');</script>
+</body></html>`;
+
+let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+let fixtures: FixtureServer;
+let admin: { tenants: DynamoDbTenantStore; clock: typeof systemClock; random: typeof randomBytes };
+let disposeClients: () => void;
+
+beforeAll(async () => {
+  fixtures = await startFixtureServer({ '/': PAGE, '/two': '<title>Two</title><p>two</p>' });
+  cloud = await startTestCloud({ lambdaTier: false });
+  const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+  disposeClients = () => destroyAwsClients(clients);
+  admin = {
+    tenants: new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable),
+    clock: systemClock,
+    random: randomBytes,
+  };
+});
+afterAll(async () => {
+  disposeClients?.();
+  await cloud?.dispose();
+  await fixtures?.close();
+});
+
+const tenantWith = async (tenantId: string, limits: Partial<TenantLimits> = {}) => {
+  await upsertTenant(admin, { tenantId, limits: { requestsPerSecond: 1000, burst: 1000, ...limits } });
+  const { key } = await createApiKey(admin, { tenantId });
+  return { key, api: apiClient(cloud.url, key) };
+};
+
+const createSession = async (api: ReturnType<typeof apiClient>, body: Record<string, unknown> = {}) => {
+  const res = await api.call('POST', '/v1/sessions', {
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+};
+
+/** Polls the session (the HTTP API has no wait for sessions) until it reaches `status`. */
+const untilStatus = async (
+  api: ReturnType<typeof apiClient>,
+  id: string,
+  status: string,
+  timeoutMs = 20_000,
+) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api.call('GET', `/v1/sessions/${id}`);
+    if (res.body.status === status) return res.body;
+    if (Date.now() > deadline) throw new Error(`session ${id} still ${res.body.status}, wanted ${status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('a live session over the WebSocket API', () => {
+  it('create → attach → navigate → click → type → evaluate → screenshot → close, with events', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const created = await createSession(api, {
+      viewport: { width: 800, height: 600 },
+      idleTimeoutMs: 60_000,
+    });
+    expect(created).toMatchObject({
+      status: 'pending',
+      timeoutMs: 900_000,
+      idleTimeoutMs: 60_000,
+      websocketUrl: cloud.wsUrl,
+    });
+    const live = await untilStatus(api, created.id, 'live');
+    expect(live.cdpUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v1\/sessions\/.+\/cdp\?ticket=/);
+
+    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    ws.send({ action: 'attach', sessionId: created.id });
+    expect(await ws.next((m) => m.type === 'attached')).toMatchObject({
+      sessionId: created.id,
+      status: 'live',
+    });
+
+    const nav = await ws.command('navigate', { url: `${fixtures.url}/` });
+    expect(nav).toEqual({ url: `${fixtures.url}/`, status: 200 });
+    await ws.next((m) => m.type === 'navigation' && m.url === `${fixtures.url}/`);
+    expect(await ws.next((m) => m.type === 'console')).toMatchObject({
+      level: 'log',
+      text: 'fixture says hi',
+    });
+
+    await ws.command('click', { selector: '#b' });
+    await ws.command('click', { x: 100, y: 150 });
+    expect(
+      (await ws.command('evaluate', { expression: "() => document.getElementById('h').textContent" })).value,
+    ).toBe('clicked 2');
+
+    await ws.command('click', { selector: '#i' });
+    await ws.command('type', { text: 'hello' });
+    await ws.command('press', { key: 'Enter' });
+    expect(
+      (
+        await ws.command('evaluate', {
+          expression: '(sel) => document.querySelector(sel).value',
+          args: ['#i'],
+        })
+      ).value,
+    ).toBe('hello');
+
+    const shot = await ws.command('screenshot', { format: 'png' });
+    expect(shot.contentType).toBe('image/png');
+    const png = new Uint8Array(await (await fetch(shot.url)).arrayBuffer());
+    expect(png.length).toBe(shot.size);
+    expect(pngSize(png)).toEqual({ width: 800, height: 600 });
+
+    await ws.command('navigate', { url: `${fixtures.url}/two` });
+    expect((await ws.command('back')).url).toBe(`${fixtures.url}/`);
+    expect((await ws.command('forward')).url).toBe(`${fixtures.url}/two`);
+    await ws.command('setViewport', { width: 640, height: 480 });
+    expect((await ws.command('evaluate', { expression: 'innerWidth' })).value).toBe(640);
+
+    // Bad input answers an error with the command's id, and the session lives on.
+    const bad = await ws.commandError('navigate', { url: 'file:///etc/passwd' });
+    expect(bad.error.code).toBe('VALIDATION_FAILED');
+    expect(bad.error.message).toContain('params.url');
+    const thrown = await ws.commandError('evaluate', { expression: '() => { throw new Error("boom") }' });
+    expect(thrown.error.code).toBe('SCRIPT_ERROR');
+    ws.send({ action: 'dance' });
+    expect((await ws.next((m) => m.type === 'error' && m.error.message.includes('dance'))).error.code).toBe(
+      'VALIDATION_FAILED',
+    );
+
+    const closed = await api.call('DELETE', `/v1/sessions/${created.id}`);
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ status: 'closed', endReason: { code: 'CLOSED_BY_CLIENT' } });
+    expect((await ws.next((m) => m.type === 'closed')).reason.code).toBe('CLOSED_BY_CLIENT');
+    const after = await ws.commandError('evaluate', { expression: '1' });
+    expect(after.error.code).toBe('SESSION_NOT_LIVE');
+    ws.close();
+  });
+
+  it("refuses another tenant's session: 404 over HTTP, NOT_FOUND on attach", async () => {
+    const alpha = await tenantWith('s-alpha');
+    const beta = await tenantWith('s-beta');
+    const mine = await createSession(alpha.api);
+    expect((await beta.api.call('GET', `/v1/sessions/${mine.id}`)).status).toBe(404);
+    expect((await beta.api.call('DELETE', `/v1/sessions/${mine.id}`)).status).toBe(404);
+    expect((await beta.api.call('GET', '/v1/sessions')).body.sessions).toEqual([]);
+    expect(
+      (await alpha.api.call('GET', '/v1/sessions')).body.sessions.map((s: { id: string }) => s.id),
+    ).toEqual([mine.id]);
+
+    const ws = await connectWs(cloud.wsUrl, { apiKey: beta.key });
+    ws.send({ action: 'attach', sessionId: mine.id });
+    const refused = await ws.next((m) => m.type === 'error');
+    expect(refused.error).toEqual({ code: 'NOT_FOUND', message: `Session ${mine.id} not found.` });
+    // Not attached, so commands go nowhere.
+    expect((await ws.commandError('evaluate', { expression: '1' })).error.code).toBe('NOT_ATTACHED');
+    ws.close();
+    await alpha.api.call('DELETE', `/v1/sessions/${mine.id}`);
+  });
+
+  it('refuses a WebSocket handshake without a valid key or ticket', async () => {
+    await expect(connectWs(cloud.wsUrl)).rejects.toMatchObject({ status: 401 });
+    await expect(connectWs(cloud.wsUrl, { apiKey: 'bf_nope_nope' })).rejects.toMatchObject({ status: 401 });
+    await expect(connectWs(`${cloud.wsUrl}?ticket=forged.ticket`)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('enforces the live-session quota at create', async () => {
+    const t = await tenantWith('s-quota', { maxLiveSessions: 2 });
+    const created = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        t.api.call('POST', '/v1/sessions', { body: '{}', headers: { 'content-type': 'application/json' } }),
+      ),
+    );
+    const statuses = created.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 201, 429, 429]);
+    const refused = created.find((r) => r.status === 429);
+    expect(refused?.body.error.code).toBe('QUOTA_EXCEEDED');
+    expect(refused?.headers.get('retry-after')).toBe('5');
+    const limits = await t.api.call('GET', '/v1/limits');
+    expect(limits.body.usage.liveSessions).toBe(2);
+    for (const r of created.filter((c) => c.status === 201))
+      await t.api.call('DELETE', `/v1/sessions/${r.body.id}`);
+    expect((await t.api.call('GET', '/v1/limits')).body.usage.liveSessions).toBe(0);
+  });
+
+  it('ends an idle session with IDLE_TIMEOUT, and a session at its timeout with SESSION_TIMEOUT told to the client', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const idle = await createSession(api, { idleTimeoutMs: 1_000 });
+    const ended = await untilStatus(api, idle.id, 'closed');
+    expect(ended.endReason).toEqual({
+      code: 'IDLE_TIMEOUT',
+      message: 'No command and no attached client for the idle timeout.',
+    });
+
+    const timed = await createSession(api, { timeoutMs: 3_000, idleTimeoutMs: 1_000 });
+    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    ws.send({ action: 'attach', sessionId: timed.id });
+    await ws.next((m) => m.type === 'attached');
+    // Attached, so not idle: it runs to its absolute timeout and the client is told why.
+    const closed = await ws.next((m) => m.type === 'closed', 15_000);
+    expect(closed.reason.code).toBe('SESSION_TIMEOUT');
+    expect((await untilStatus(api, timed.id, 'closed')).endReason.code).toBe('SESSION_TIMEOUT');
+    ws.close();
+  });
+
+  it('lets a client reconnect and re-attach', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    await untilStatus(api, s.id, 'live');
+    const first = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    first.send({ action: 'attach', sessionId: s.id });
+    await first.next((m) => m.type === 'attached');
+    await first.command('navigate', { url: `${fixtures.url}/two` });
+    first.socket.terminate();
+    await first.closed;
+
+    const second = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    second.send({ action: 'attach', sessionId: s.id });
+    expect((await second.next((m) => m.type === 'attached')).status).toBe('live');
+    // Same browser, same page: the state survived the reconnect.
+    expect((await second.command('evaluate', { expression: 'document.title' })).value).toBe('Two');
+    second.send({ action: 'ping' });
+    expect((await second.next((m) => m.type === 'pong')).at).toBeGreaterThan(0);
+    second.send({ action: 'detach' });
+    expect(await second.next((m) => m.type === 'detached')).toMatchObject({ sessionId: s.id });
+    second.close();
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+});
+
+describe('CDP connect', () => {
+  it('puppeteer.connect to cdpUrl drives the session; forged and expired tickets are refused', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await puppeteer.connect({ browserWSEndpoint: live.cdpUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    await page!.goto(`${fixtures.url}/`);
+    expect(await page!.title()).toBe('Fixture session page');
+    await browser.disconnect();
+
+    // The WebSocket API sees what the CDP client did: one browser, one page.
+    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    ws.send({ action: 'attach', sessionId: s.id });
+    await ws.next((m) => m.type === 'attached');
+    expect((await ws.command('evaluate', { expression: 'document.title' })).value).toBe(
+      'Fixture session page',
+    );
+    ws.close();
+
+    const base = live.cdpUrl.split('?')[0];
+    const secret = cloud.env.SESSION_TICKET_SECRET!;
+    const forged = issueTicket('x'.repeat(64), {
+      sid: s.id,
+      tid: 'local',
+      scope: 'cdp',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
+    const expired = issueTicket(secret, {
+      sid: s.id,
+      tid: 'local',
+      scope: 'cdp',
+      exp: Math.floor(Date.now() / 1000) - 1,
+    });
+    const liveScope = issueTicket(secret, {
+      sid: s.id,
+      tid: 'local',
+      scope: 'live',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
+    for (const ticket of [forged, expired, liveScope, 'garbage']) {
+      await expect(
+        puppeteer.connect({ browserWSEndpoint: `${base}?ticket=${ticket}`, protocolTimeout: 5_000 }),
+      ).rejects.toThrow(/401/);
+    }
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+});
