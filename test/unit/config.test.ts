@@ -57,7 +57,11 @@ describe('config', () => {
 
   it('refuses a short session ticket secret, saying how to make one', () => {
     expect(() =>
-      loadWsConfig({ STATE_TABLE_NAME: 't', SESSION_TICKET_SECRET: 'short', WEBSOCKET_MANAGEMENT_URL: 'http://x' }),
+      loadWsConfig({
+        STATE_TABLE_NAME: 't',
+        SESSION_TICKET_SECRET: 'short',
+        WEBSOCKET_MANAGEMENT_URL: 'http://x',
+      }),
     ).toThrow(/SESSION_TICKET_SECRET: must be at least 32 characters \(e\.g\. `openssl rand -hex 32`\)/);
   });
 });

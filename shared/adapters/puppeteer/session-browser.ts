@@ -5,7 +5,7 @@
  * SIGKILL, the pipe closes and Chromium exits with it; CDP clients reach it on a loopback
  * DevTools port, only through the worker's CDP router (which checks the ticket).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +40,38 @@ export interface SessionLauncherOptions {
 
 type Params<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
 
+/** util-linux's setpriv: sets the parent-death signal, then execs Chromium (same pid). */
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * With a DevTools port open, Chromium no longer exits when its pipe closes, so a worker
+ * killed by SIGKILL would leave the session's browser behind. Started through setpriv
+ * with `--pdeathsig KILL`, the browser is killed by the kernel the moment the worker dies
+ * (its renderers follow when the browser's IPC goes). Where setpriv is missing (macOS),
+ * Chromium is started directly.
+ */
+const launcherFor = (executablePath: string): string => {
+  if (!existsSync(SETPRIV)) return executablePath;
+  // Named like the profile dirs, so a dead worker's leftovers are swept the same way.
+  const script = join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-launch.sh`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\nexec ${SETPRIV} --pdeathsig KILL -- '${executablePath.replace(/'/g, `'\\''`)}' "$@"\n`,
+  );
+  chmodSync(script, 0o700);
+  return script;
+};
+
 export class PuppeteerSessionLauncher implements SessionLauncher {
+  private launcher: string | undefined;
+
   constructor(private readonly options: SessionLauncherOptions) {}
 
   async launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser> {
     chromium.setGraphicsMode = false;
-    const executablePath = this.options.executablePath ?? (await chromium.executablePath());
+    const chromiumPath = this.options.executablePath ?? (await chromium.executablePath());
+    this.launcher ??= launcherFor(chromiumPath);
+    const executablePath = this.launcher;
     const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
     const proxy = await this.options.proxy();
     let browser: Browser | undefined;
