@@ -59,21 +59,29 @@ export const liveViewPage = (input: { sessionId: string; websocketUrl: string; t
   let size = { width: 1, height: 1 }, seq = 0, frames = 0;
   const ws = new WebSocket(config.url);
   const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
-  const command = (method, params) => send({ action: 'command', id: String(++seq), method, params });
+  // Input goes one command at a time (the next once the last is answered), so keystrokes
+  // can't overtake each other on the way to the page.
+  const queue = []; let inFlight;
+  const pump = () => { if (inFlight || !queue.length) return; inFlight = String(++seq); send({ action: 'command', id: inFlight, ...queue.shift() }); };
+  const command = (method, params) => { queue.push({ method, params }); pump(); };
+  const answered = (id) => { if (id === inFlight) { inFlight = undefined; pump(); } };
   const setStatus = (s, reason) => { statusEl.textContent = s; statusEl.dataset.status = s; $('reason').textContent = reason ? '(' + reason.code + ')' : ''; };
   const line = (cls, text) => { const li = document.createElement('li'); li.className = cls; li.textContent = text; log.append(li); log.scrollTop = log.scrollHeight; while (log.children.length > 500) log.firstChild.remove(); };
-  ws.onopen = () => { send({ action: 'attach', sessionId: config.sessionId }); send({ action: 'screencast', enabled: true, quality: 60, maxFps: 10 }); };
+  // Messages are handled concurrently (as on API Gateway): ask for frames once attached.
+  ws.onopen = () => send({ action: 'attach', sessionId: config.sessionId });
   ws.onclose = (e) => { if (statusEl.dataset.status !== 'closed' && statusEl.dataset.status !== 'failed') setStatus('disconnected'); };
   ws.onmessage = (e) => {
     const m = JSON.parse(e.data);
     switch (m.type) {
       case 'frame': size = m.metadata; screen.src = 'data:image/jpeg;base64,' + m.data; screen.dataset.frames = String(++frames); break;
-      case 'attached': case 'status': setStatus(m.status, m.reason); break;
+      case 'attached': setStatus(m.status); send({ action: 'screencast', enabled: true, quality: 60, maxFps: 10 }); break;
+      case 'status': setStatus(m.status, m.reason); break;
       case 'closed': setStatus(m.reason && ['WORKER_LOST','BROWSER_CRASHED','START_FAILED'].includes(m.reason.code) ? 'failed' : 'closed', m.reason); line('warn', 'session ended: ' + m.reason.code + ' — ' + m.reason.message); break;
       case 'navigation': $('address').value = m.url; line('nav', '→ ' + m.url); break;
       case 'console': line(m.level, '[' + m.level + '] ' + m.text); break;
       case 'pageerror': line('error', 'page error: ' + m.message); break;
-      case 'error': line('error', (m.id ? '#' + m.id + ' ' : '') + m.error.code + ': ' + m.error.message); break;
+      case 'result': answered(m.id); break;
+      case 'error': answered(m.id); line('error', (m.id ? '#' + m.id + ' ' : '') + m.error.code + ': ' + m.error.message); break;
     }
   };
   const point = (e) => { const r = screen.getBoundingClientRect(); return { x: Math.round((e.clientX - r.left) / r.width * size.width), y: Math.round((e.clientY - r.top) / r.height * size.height) }; };

@@ -90,6 +90,9 @@ interface Hosted {
   lastActivity: number;
   frameSeq: number;
   lastFrameAt: number;
+  /** A frame held back by the frame-rate cap, sent when the interval is up (the last state always shows). */
+  heldFrame: ScreencastFrame | undefined;
+  heldTimer: NodeJS.Timeout | undefined;
   screencast: Omit<ScreencastMessage, 'action' | 'enabled'> | undefined;
   timers: NodeJS.Timeout[];
   ending: Promise<void> | undefined;
@@ -144,6 +147,9 @@ export class SessionHost {
         lastActivity: deps.clock.now(),
         frameSeq: 0,
         lastFrameAt: 0,
+        heldFrame: undefined,
+        heldTimer: undefined,
+        commands: Promise.resolve(),
         screencast: undefined,
         timers: [],
         ending: undefined,
@@ -261,7 +267,7 @@ export class SessionHost {
         return true;
       case 'command':
         h.attached.add(message.connectionId);
-        void this.runCommand(h, message.connectionId, message.command);
+        h.commands = h.commands.then(() => this.runCommand(h, message.connectionId, message.command));
         return true;
     }
   }
@@ -337,23 +343,35 @@ export class SessionHost {
     }
     if (restart) await browser.stopScreencast().catch(() => {});
     const options = h.screencast;
+    const interval = 1000 / options.maxFps;
+    const emit = (frame: ScreencastFrame) => {
+      h.lastFrameAt = Date.now();
+      h.frameSeq++;
+      this.deps.metrics.count('ScreencastFrames', 1);
+      const message: ServerMessage = {
+        type: 'frame',
+        sessionId: h.session.id,
+        seq: h.frameSeq,
+        data: frame.data,
+        metadata: { width: frame.width, height: frame.height, timestamp: frame.timestamp },
+      };
+      for (const c of h.watching) void this.send(h, c, message);
+    };
     await browser
       .startScreencast(options, (frame) => {
-        const now = Date.now();
-        // The frame-rate cap: frames closer together than 1/maxFps are dropped.
-        if (now - h.lastFrameAt < 1000 / options.maxFps) return;
+        // Frames over one API Gateway message are dropped (quality and size caps keep them rare).
         if (frame.data.length > MAX_FRAME_BASE64) return;
-        h.lastFrameAt = now;
-        h.frameSeq++;
-        this.deps.metrics.count('ScreencastFrames', 1);
-        const message: ServerMessage = {
-          type: 'frame',
-          sessionId: h.session.id,
-          seq: h.frameSeq,
-          data: frame.data,
-          metadata: { width: frame.width, height: frame.height, timestamp: frame.timestamp },
-        };
-        for (const c of h.watching) void this.send(h, c, message);
+        const wait = h.lastFrameAt + interval - Date.now();
+        if (wait <= 0) return emit(frame);
+        // The frame-rate cap: hold the newest frame and send it when the interval is up, so
+        // the picture never stays on a stale frame when the page stops changing.
+        h.heldFrame = frame;
+        h.heldTimer ??= setTimeout(() => {
+          h.heldTimer = undefined;
+          const held = h.heldFrame;
+          h.heldFrame = undefined;
+          if (held !== undefined && h.ending === undefined && h.watching.size > 0) emit(held);
+        }, wait);
       })
       .catch((error: unknown) =>
         this.deps.log('screencast failed', { sessionId: h.session.id, error: String(error) }),
@@ -400,6 +418,7 @@ export class SessionHost {
 
   private async finish(h: Hosted, reason: CloseReason, row: Session): Promise<void> {
     for (const t of h.timers) clearTimeout(t);
+    clearTimeout(h.heldTimer);
     const status = row.status === 'failed' ? 'failed' : 'closed';
     await Promise.all(
       [...h.attached].map(async (c) => {
