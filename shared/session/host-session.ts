@@ -93,6 +93,8 @@ interface Hosted {
   /** A frame held back by the frame-rate cap, sent when the interval is up (the last state always shows). */
   heldFrame: ScreencastFrame | undefined;
   heldTimer: NodeJS.Timeout | undefined;
+  /** Commands run one at a time, in the order they arrive: there is one page. */
+  commands: Promise<void>;
   screencast: Omit<ScreencastMessage, 'action' | 'enabled'> | undefined;
   timers: NodeJS.Timeout[];
   ending: Promise<void> | undefined;
