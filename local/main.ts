@@ -32,6 +32,7 @@ process.stdout.write(
     `browserfleet is up at ${cloud.url} (${Date.now() - started} ms)`,
     `  API key:   ${cloud.apiKey}${process.env[ENV.localApiKey] ? '' : '  (default; set LOCAL_API_KEY to choose one)'}`,
     `  health:    curl ${cloud.url}/health`,
+    `  sessions:  WebSocket API ${cloud.wsUrl}, CDP router ${cloud.cdpUrl}`,
     `  data:      ${config.dataDir}`,
     `  emulators: DynamoDB ${cloud.endpoints.dynamodb}, SQS ${cloud.endpoints.sqs}, S3 ${cloud.endpoints.s3}`,
     '',
