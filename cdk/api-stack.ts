@@ -21,6 +21,8 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import {
   ENV,
@@ -33,11 +35,13 @@ import {
 import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
 import { CHROMIUM_LAYER_BIN_DIR, chromiumLayer } from './chromium-layer.js';
 import { nodeFunction } from './node-function.js';
+import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
 import {
   type BucketAccess,
   type QueueAccess,
   type TableAccess,
+  grantPostToConnections,
   wireBucket,
   wireQueue,
   wireTable,
@@ -152,7 +156,17 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   readonly fleetQueue: IQueue;
   readonly lambdaQueue: IQueue;
+  readonly vpc: IVpc;
+  readonly inboxCallers: ISecurityGroup;
+  readonly ticketSecretValue: string;
+  readonly webSocketStage: WebSocketStage;
+  readonly cdpPublicUrl: string;
 }
+
+/** Functions that call a worker's inbox run in the fleet's VPC. */
+const CALLS_INBOX: ReadonlySet<HttpFunctionName> = new Set(['http-close-session']);
+/** Functions that post to WebSocket clients (a session's end, when its worker can't). */
+const POSTS_TO_CLIENTS: ReadonlySet<HttpFunctionName> = new Set(['http-close-session']);
 
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
@@ -190,8 +204,21 @@ export class ApiStack extends Stack {
     const functions = {} as Record<HttpFunctionName, NodejsFunction>;
     for (const route of HTTP_ROUTES) {
       const access = FUNCTIONS[route.functionName];
-      const fn = nodeFunction(this, route.functionName, { stage, removalPolicy, timeout: access.timeout });
+      const fn = nodeFunction(this, route.functionName, {
+        stage,
+        removalPolicy,
+        timeout: access.timeout,
+        ...(CALLS_INBOX.has(route.functionName)
+          ? { network: { vpc: props.vpc, securityGroup: props.inboxCallers } }
+          : {}),
+      });
       fn.addEnvironment(ENV.stage, stage);
+      // Sessions: tickets are signed here (cdpUrl, liveViewUrl) and checked by the workers.
+      fn.addEnvironment(ENV.sessionTicketSecret, props.ticketSecretValue);
+      fn.addEnvironment(ENV.websocketManagementUrl, props.webSocketStage.callbackUrl);
+      fn.addEnvironment(ENV.websocketPublicUrl, props.webSocketStage.url);
+      fn.addEnvironment(ENV.cdpPublicUrl, props.cdpPublicUrl);
+      if (POSTS_TO_CLIENTS.has(route.functionName)) grantPostToConnections(webSocketStageName(stage), fn);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       wireTable(fn, props.table, access.table);
       wireQueue(fn, props.fleetQueue, access.queue);
@@ -230,6 +257,9 @@ export class ApiStack extends Stack {
     });
     this.sweeper.addEnvironment(ENV.stage, stage);
     this.sweeper.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+    // A session whose worker died ends here; its attached clients are told why.
+    this.sweeper.addEnvironment(ENV.websocketManagementUrl, props.webSocketStage.callbackUrl);
+    grantPostToConnections(webSocketStageName(stage), this.sweeper);
     wireTable(this.sweeper, props.table, 'readWrite');
     wireQueue(this.sweeper, props.fleetQueue, 'send');
     wireQueue(this.sweeper, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);

@@ -8,8 +8,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { ApiStack } from './api-stack.js';
 import { FleetStack } from './fleet-stack.js';
+import { NetworkStack } from './network-stack.js';
 import { ObservabilityStack } from './observability-stack.js';
 import { stageSchema } from './stage.js';
+import { SessionsStack } from './sessions-stack.js';
 import { StateStack } from './state-stack.js';
 
 export const buildOptionsSchema = z.object({
@@ -21,6 +23,8 @@ export type BuildOptions = z.input<typeof buildOptionsSchema>;
 export interface BrowserfleetApp {
   readonly app: App;
   readonly state: StateStack;
+  readonly network: NetworkStack;
+  readonly sessions: SessionsStack;
   readonly api: ApiStack;
   readonly fleet: FleetStack;
   readonly observability: ObservabilityStack;
@@ -47,8 +51,31 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   // and deploy to whichever account and region the CLI is pointed at.
   const state = new StateStack(app, `browserfleet-${stage}-state`, { stage });
   const shared = { stage, table: state.table, fleetQueue: state.fleetQueue, lambdaQueue: state.lambdaQueue };
-  const api = new ApiStack(app, `browserfleet-${stage}-api`, shared);
-  const fleet = new FleetStack(app, `browserfleet-${stage}-fleet`, shared);
+  const network = new NetworkStack(app, `browserfleet-${stage}-network`, { stage });
+  const ticketSecretValue = network.ticketSecretValue();
+  const sessions = new SessionsStack(app, `browserfleet-${stage}-sessions`, {
+    stage,
+    table: state.table,
+    vpc: network.vpc,
+    inboxCallers: network.inboxCallers,
+    ticketSecretValue,
+  });
+  const fleet = new FleetStack(app, `browserfleet-${stage}-fleet`, {
+    ...shared,
+    vpc: network.vpc,
+    inboxCallers: network.inboxCallers,
+    ticketSecret: network.ticketSecret,
+    webSocketStage: sessions.webSocketStage,
+  });
+  const api = new ApiStack(app, `browserfleet-${stage}-api`, {
+    ...shared,
+    vpc: network.vpc,
+    inboxCallers: network.inboxCallers,
+    ticketSecretValue,
+    webSocketStage: sessions.webSocketStage,
+    cdpPublicUrl: fleet.cdpPublicUrl,
+  });
+  sessions.addStackDependency(state);
   // Also implied by the table and queue references; said outright because the artifact
   // bucket is referenced by name, which CDK can't see.
   api.addStackDependency(state);
@@ -67,5 +94,5 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   // finding that is not acknowledged (Validations.of(construct).acknowledge, with a reason).
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 
-  return { app, state, api, fleet, observability };
+  return { app, state, network, sessions, api, fleet, observability };
 };

@@ -15,14 +15,7 @@ import {
 import { AdjustmentType, MetricAggregationType } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import {
-  FlowLogDestination,
-  FlowLogTrafficType,
-  GatewayVpcEndpointAwsService,
-  SecurityGroup,
-  SubnetType,
-  Vpc,
-} from 'aws-cdk-lib/aws-ec2';
+import { type ISecurityGroup, type IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
   Cluster,
@@ -34,21 +27,36 @@ import {
   LinuxParameters,
   LogDrivers,
   OperatingSystemFamily,
+  Protocol,
+  Secret as EcsSecret,
 } from 'aws-cdk-lib/aws-ecs';
+import { ApplicationLoadBalancer, ApplicationProtocol } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV } from '../shared/contracts.js';
+import { ENV, SESSIONS } from '../shared/contracts.js';
 import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
+import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
-import { containerConsumer, wireBucket, wireQueue, wireTable } from './wiring.js';
+import { containerConsumer, grantPostToConnections, wireBucket, wireQueue, wireTable } from './wiring.js';
 
 /**
  * Browser pages one worker runs at once. Measured on 2 cores: ~10.7 tasks/s with 4 pages
  * on one browser at ~150 MB, so 4 slots fit 2 vCPU / 4 GB with headroom for heavy pages.
  */
 const WORKER_CONCURRENCY = 4;
+
+/** Live sessions per worker: each has its own Chromium (~150 MB idle, more when busy). */
+const WORKER_SESSION_SLOTS = 4;
+
+/**
+ * CDP connections are long-lived WebSockets: the load balancer keeps an idle one open an
+ * hour (its maximum is 4000 s); the session's own idle timeout usually ends it first.
+ */
+const CDP_IDLE_TIMEOUT = Duration.hours(1);
 
 /**
  * What goes into the image's build context: only what the Dockerfile copies. An allowlist
@@ -73,37 +81,25 @@ export interface FleetStackProps extends StackProps {
   readonly table: ITable;
   readonly fleetQueue: IQueue;
   readonly lambdaQueue: IQueue;
+  readonly vpc: IVpc;
+  /** Functions allowed to call a worker's inbox. */
+  readonly inboxCallers: ISecurityGroup;
+  readonly ticketSecret: ISecret;
+  /** The WebSocket API stage the worker posts session results and events to. */
+  readonly webSocketStage: WebSocketStage;
 }
 
 export class FleetStack extends Stack {
   readonly service: FargateService;
+  /** `ws://<load balancer>`: the CDP router's public base URL. */
+  readonly cdpPublicUrl: string;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
     const { stage } = props;
     const removalPolicy = stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    // Public subnets only, no NAT gateway: workers need egress to the web (that is their
-    // job) and accept no inbound traffic, so a public IP behind an ingress-free security
-    // group costs nothing and saves a NAT gateway per AZ. S3 and DynamoDB traffic stays on
-    // the free gateway endpoints.
-    const vpc = new Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 20 }],
-      gatewayEndpoints: {
-        s3: { service: GatewayVpcEndpointAwsService.S3 },
-        dynamodb: { service: GatewayVpcEndpointAwsService.DYNAMODB },
-      },
-      flowLogs: {
-        all: {
-          destination: FlowLogDestination.toCloudWatchLogs(
-            new LogGroup(this, 'FlowLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy }),
-          ),
-          trafficType: FlowLogTrafficType.ALL,
-        },
-      },
-    });
+    const { vpc } = props;
 
     const cluster = new Cluster(this, 'Cluster', {
       vpc,
@@ -132,6 +128,10 @@ export class FleetStack extends Stack {
         logGroup: new LogGroup(this, 'WorkerLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy }),
       }),
       stopTimeout: STOP_TIMEOUT,
+      // The inbox (from the session functions) and the CDP router (from the load balancer).
+      portMappings: [{ containerPort: SESSIONS.inboxPort, protocol: Protocol.TCP }],
+      // Read at start; an inbox call or ticket signed with anything else is refused.
+      secrets: { [ENV.sessionTicketSecret]: EcsSecret.fromSecretsManager(props.ticketSecret) },
       // An init process as PID 1 reaps Chromium's orphaned children, which node would not.
       linuxParameters: new LinuxParameters(this, 'WorkerLinuxParameters', { initProcessEnabled: true }),
       // The worker process is alive. Exec form, so no shell whose command line would match too.
@@ -148,6 +148,11 @@ export class FleetStack extends Stack {
     worker.addEnvironment(ENV.awsRegion, this.region);
     worker.addEnvironment(ENV.workerConcurrency, String(WORKER_CONCURRENCY));
     worker.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+    worker.addEnvironment(ENV.workerInboxPort, String(SESSIONS.inboxPort));
+    worker.addEnvironment(ENV.workerSessionSlots, String(WORKER_SESSION_SLOTS));
+    // WORKER_ADVERTISE_HOST is the task's private IP, read from the ECS metadata at start.
+    worker.addEnvironment(ENV.websocketManagementUrl, props.webSocketStage.callbackUrl);
+    grantPostToConnections(webSocketStageName(stage), taskDefinition.taskRole);
     wireTable(worker, props.table, 'readWrite');
     wireQueue(worker, props.fleetQueue, 'run');
     wireQueue(worker, props.lambdaQueue, 'urlOnly', ENV.lambdaQueueUrl);
@@ -162,16 +167,19 @@ export class FleetStack extends Stack {
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        'The environment holds resource names, a queue URL and tuning knobs, no secrets; ' +
-        'the worker reads no credentials from its environment (it uses the task role).',
+        'The environment holds resource names, a queue URL and tuning knobs; the one secret (the ' +
+        'session ticket key) comes from Secrets Manager through the task definition\'s secrets.',
     });
 
-    // Egress only: nothing connects to a worker.
+    // Inbound only on the inbox port, only from the session functions and the CDP load balancer.
     const securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', {
       vpc,
-      description: 'browserfleet workers: egress only',
+      description: 'browserfleet workers: inbox and CDP from inside only',
       allowAllOutbound: true,
     });
+    securityGroup.addIngressRule(props.inboxCallers, Port.tcp(SESSIONS.inboxPort), 'session inbox calls');
+    // Workers route a CDP client to the worker that hosts its session.
+    securityGroup.addIngressRule(securityGroup, Port.tcp(SESSIONS.inboxPort), 'CDP routed between workers');
 
     this.service = new FargateService(this, 'WorkerService', {
       cluster,
@@ -227,6 +235,41 @@ export class FleetStack extends Stack {
       evaluationPeriods: 3,
     });
 
+    // The CDP router: CDP can't go through API Gateway (frame and message limits), so a load
+    // balancer sends each CDP client to a worker; the worker checks the ticket and bridges to
+    // the session's browser, here or on the worker that hosts it.
+    const albSecurityGroup = new SecurityGroup(this, 'CdpLoadBalancerSecurityGroup', {
+      vpc,
+      description: 'browserfleet CDP load balancer',
+      allowAllOutbound: false,
+    });
+    albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), 'CDP clients (puppeteer.connect), ticket-checked');
+    Validations.of(albSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'Public on purpose: CDP clients connect from anywhere; every connection needs a signed, expiring ticket.',
+    });
+    const alb = new ApplicationLoadBalancer(this, 'CdpLoadBalancer', {
+      vpc,
+      internetFacing: true,
+      securityGroup: albSecurityGroup,
+      idleTimeout: CDP_IDLE_TIMEOUT,
+      dropInvalidHeaderFields: true,
+    });
+    const listener = alb.addListener('Cdp', { port: 80, protocol: ApplicationProtocol.HTTP, open: false });
+    listener.addTargets('Workers', {
+      port: SESSIONS.inboxPort,
+      protocol: ApplicationProtocol.HTTP,
+      targets: [this.service],
+      healthCheck: { path: '/health', interval: Duration.seconds(30) },
+      deregistrationDelay: Duration.seconds(30),
+    });
+    Validations.of(alb).acknowledge({
+      id: 'AwsSolutions-ELB2',
+      reason: 'Access logs need a dedicated log bucket; the workers log every CDP connect with its session.',
+    });
+    this.cdpPublicUrl = `ws://${alb.loadBalancerDnsName}`;
+
+    new CfnOutput(this, 'CdpUrl', { value: this.cdpPublicUrl });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
     new CfnOutput(this, 'WorkerServiceName', { value: this.service.serviceName });
   }

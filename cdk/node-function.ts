@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type ISecurityGroup, type IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -25,6 +26,8 @@ export interface NodeFunctionProps {
   /** Default 512 MB. */
   readonly memorySize?: number;
   readonly layers?: ILayerVersion[];
+  /** For functions that call a worker's inbox (private addresses in the fleet's VPC). */
+  readonly network?: { vpc: IVpc; securityGroup: ISecurityGroup };
 }
 
 /** `name` is the entry file's name in `functions/`, and the deployed name's suffix. */
@@ -49,6 +52,15 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
     ...(props.layers === undefined ? {} : { layers: props.layers }),
     timeout: props.timeout,
     ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
+    ...(props.network === undefined
+      ? {}
+      : {
+          vpc: props.network.vpc,
+          // The VPC has public subnets only; the function reaches AWS through its endpoints.
+          vpcSubnets: { subnetType: SubnetType.PUBLIC },
+          allowPublicSubnet: true,
+          securityGroups: [props.network.securityGroup],
+        }),
     role,
     logGroup,
     // Stack traces name functions/ and shared/ lines, not the minified bundle's.
@@ -67,6 +79,12 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
       sourcesContent: false,
     },
   });
+  if (props.network !== undefined) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason: 'The AWS-managed policy Lambda needs to attach network interfaces in the VPC; it grants nothing else.',
+    });
+  }
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason:

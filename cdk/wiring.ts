@@ -4,8 +4,10 @@
  * asked for, so a function can't learn a resource's name without the rights it needs, nor
  * hold rights to a resource it was never told about.
  */
+import type { IConstruct } from 'constructs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ContainerDefinition } from 'aws-cdk-lib/aws-ecs';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -125,4 +127,25 @@ export const wireBucket = (consumer: Consumer, bucket: IBucket, access: BucketAc
 
 const grant = (grantee: IGrantable, actions: string[], resourceArns: string[]): void => {
   Grant.addToPrincipal({ grantee, actions, resourceArns });
+};
+
+/**
+ * Lets `grantee` post to (and close) the WebSocket API's connections. Connection ids exist
+ * only at run time, so the resource ends in `@connections/*`; and the API id is a wildcard
+ * too, so stacks that don't own the API need no reference to it (which would make the
+ * acknowledgement below name a generated export). The stage name, unique per deployment
+ * (`browserfleet-<stage>`), keeps the grant to this API's connections.
+ */
+export const grantPostToConnections = (stageName: string, grantee: IGrantable): void => {
+  const stack = Stack.of(grantee.grantPrincipal as unknown as IConstruct);
+  grant(grantee, ['execute-api:ManageConnections'], [
+    stack.formatArn({ service: 'execute-api', resource: '*', resourceName: `${stageName}/*/@connections/*` }),
+  ]);
+  const role = grantee.grantPrincipal as unknown as IConstruct;
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:*/${stageName}/*/@connections/*]`,
+    reason:
+      'PostToConnection/DeleteConnection on this deployment\'s WebSocket stage: connection ids are only known ' +
+      'at run time.',
+  });
 };

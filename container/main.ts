@@ -5,9 +5,27 @@
  * end with `WORKER_SHUTDOWN`, exit 0.
  */
 import { loadWorkerConfig } from '../shared/config.js';
+import { ENV } from '../shared/contracts.js';
 import { startFleetWorker } from './worker-deps.js';
 
-const config = loadWorkerConfig(process.env);
+/**
+ * On ECS the inbox is reached at the task's private IP, which only the task metadata
+ * endpoint knows; elsewhere WORKER_ADVERTISE_HOST (default 127.0.0.1) applies.
+ */
+const ecsPrivateIp = async (): Promise<string | undefined> => {
+  const uri = process.env.ECS_CONTAINER_METADATA_URI_V4;
+  if (uri === undefined || process.env[ENV.workerAdvertiseHost]) return undefined;
+  const task = (await (await fetch(`${uri}/task`, { signal: AbortSignal.timeout(5_000) })).json()) as {
+    Containers?: { Networks?: { IPv4Addresses?: string[] }[] }[];
+  };
+  return task.Containers?.[0]?.Networks?.[0]?.IPv4Addresses?.[0];
+};
+
+const advertise = await ecsPrivateIp();
+const config = loadWorkerConfig({
+  ...process.env,
+  ...(advertise === undefined ? {} : { [ENV.workerAdvertiseHost]: advertise }),
+});
 const fleet = await startFleetWorker(config);
 fleet.deps.logger.info('inbox listening', { port: fleet.inbox.port });
 

@@ -12,7 +12,13 @@ import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserfleetApp, type BuildOptions, buildApp } from '../../cdk/build-app.js';
-import { CONFIG_ENV_KEYS, loadHttpConfig, loadSweeperConfig, loadWorkerConfig } from '../../shared/config.js';
+import {
+  CONFIG_ENV_KEYS,
+  loadHttpConfig,
+  loadSweeperConfig,
+  loadWorkerConfig,
+  loadWsConfig,
+} from '../../shared/config.js';
 import {
   ENV,
   HTTP_ROUTES,
@@ -20,8 +26,11 @@ import {
   LAMBDA_RUNNER,
   QUEUES,
   resourceName,
+  SESSIONS,
   STATE_TABLE,
   SWEEPER,
+  WEBSOCKET,
+  WS_ROUTES,
 } from '../../shared/contracts.js';
 
 /** Building both apps (esbuild bundles five functions for each) takes about 8 s here. */
@@ -304,17 +313,85 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
   };
 
+  it('WebSocket API: one route per WS_ROUTES entry, selected by $request.body.action', () => {
+    const sessions = Template.fromStack(dev.sessions);
+    sessions.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: WEBSOCKET.routeSelectionExpression,
+    });
+    const routeKeys = Object.values(sessions.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => (r as Resource).Properties.RouteKey,
+    );
+    expect(routeKeys.sort()).toEqual(WS_ROUTES.map((r) => r.routeKey).sort());
+  });
+
+  it('WebSocket functions run in the VPC (they call worker inboxes) with exactly their config keys', () => {
+    const sessions = Template.fromStack(dev.sessions);
+    for (const name of new Set(WS_ROUTES.map((r) => r.functionName))) {
+      const [fn] = Object.values(
+        sessions.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `browserfleet-dev-${name}` } }),
+      ) as Resource[];
+      expect(fn?.Properties.VpcConfig).toBeDefined();
+      const env = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const keys = Object.keys(env).filter((k) => k !== 'NODE_OPTIONS');
+      expect(keys.filter((k) => !(CONFIG_ENV_KEYS.ws as readonly string[]).includes(k))).toEqual([]);
+      expect(() => loadWsConfig(withDeployTimeStandIns(env))).not.toThrow();
+    }
+  });
+
+  it('session ticket secret reaches the worker through ECS secrets, never as plain text', () => {
+    const [container] = workerContainers();
+    expect(container?.Secrets?.map((s) => s.Name)).toEqual([ENV.sessionTicketSecret]);
+    expect(container?.Environment?.map((e) => e.Name)).not.toContain(ENV.sessionTicketSecret);
+    // Functions get a deploy-time dynamic reference, not a literal.
+    const env = functionEnvironment('http-create-session');
+    expect(JSON.stringify(env[ENV.sessionTicketSecret])).toContain('resolve:secretsmanager');
+  });
+
+  it('worker inbox port is open only to the session functions and other workers', () => {
+    const [container] = workerContainers();
+    expect(container?.PortMappings?.map((p) => p.ContainerPort)).toEqual([SESSIONS.inboxPort]);
+    const ingress = Object.values(fleet.findResources('AWS::EC2::SecurityGroupIngress')) as Resource[];
+    const toWorkers = ingress.filter((r) => r.Properties.FromPort === SESSIONS.inboxPort);
+    // Session functions, other workers (CDP routing) and the CDP load balancer; no CIDR.
+    expect(toWorkers.length).toBe(3);
+    for (const rule of toWorkers) {
+      expect(rule.Properties.CidrIp).toBeUndefined();
+      expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+    }
+  });
+
+  it('CDP goes to the workers through a load balancer, not API Gateway, held open an hour', () => {
+    fleet.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '3600' }]),
+    });
+    fleet.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: SESSIONS.inboxPort,
+      HealthCheckPath: '/health',
+      TargetType: 'ip',
+    });
+    const env = functionEnvironment('http-get-session');
+    expect(JSON.stringify(env[ENV.cdpPublicUrl])).toContain('ws://');
+  });
+
   const workerContainers = () => {
     const [taskDefinition] = Object.values(fleet.findResources('AWS::ECS::TaskDefinition')) as Resource[];
     return taskDefinition?.Properties.ContainerDefinitions as Array<{
       StopTimeout?: number;
       Environment?: Array<{ Name: string; Value: unknown }>;
+      Secrets?: Array<{ Name: string; ValueFrom: unknown }>;
+      PortMappings?: Array<{ ContainerPort: number }>;
     }>;
   };
 
   const workerEnvironment = (): Record<string, unknown> => {
     const [container] = workerContainers();
-    return Object.fromEntries((container?.Environment ?? []).map((e) => [e.Name, e.Value]));
+    // Secrets reach the container as env vars too, resolved by ECS at start.
+    return Object.fromEntries([
+      ...(container?.Environment ?? []).map((e) => [e.Name, e.Value]),
+      ...(container?.Secrets ?? []).map((e) => [e.Name, e.ValueFrom]),
+    ]);
   };
 
   /** Every IAM action granted to the role of the function serving `name`. */
@@ -347,11 +424,16 @@ const denyWithoutTls = () =>
  * CloudFormation resolves some values only at deploy time (a queue URL, a table name): a
  * value of each shape the configs accept stands in for them.
  */
+/** Stand-ins for values CloudFormation resolves at deploy time (refs, joins, secrets). */
 const withDeployTimeStandIns = (env: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(
     Object.entries(env).map(([name, value]) => [
       name,
-      typeof value === 'string' ? value : 'https://resolved-at-deploy-time.example/value',
+      typeof value === 'string' && !value.startsWith('{{resolve:')
+        ? value
+        : name === ENV.websocketPublicUrl || name === ENV.cdpPublicUrl
+          ? 'wss://resolved-at-deploy-time.example'
+          : 'https://resolved-at-deploy-time.example/value',
     ]),
   );
 

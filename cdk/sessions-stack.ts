@@ -1,0 +1,121 @@
+/**
+ * The WebSocket API of live sessions: one route per entry of `WS_ROUTES`, each served by
+ * its function from `functions/ws-*.ts`. The functions run in the fleet's VPC: they forward
+ * commands to the worker that hosts a session, at its private address (the per-worker inbox).
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import { ENV, WEBSOCKET, WS_ROUTES, type WsFunctionName } from '../shared/contracts.js';
+import { nodeFunction } from './node-function.js';
+import type { Stage } from './stage.js';
+import { grantPostToConnections, wireTable } from './wiring.js';
+
+/** The WebSocket stage's name (part of its URLs), unique per deployment: grants name it. */
+export const webSocketStageName = (stage: Stage): string => `browserfleet-${stage}`;
+
+/** Messages per second (and burst) for the whole WebSocket API: a ceiling on a runaway client. */
+const THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
+
+export interface SessionsStackProps extends StackProps {
+  readonly stage: Stage;
+  readonly table: ITable;
+  readonly vpc: IVpc;
+  readonly inboxCallers: ISecurityGroup;
+  /** The ticket secret's value, as a deploy-time reference. */
+  readonly ticketSecretValue: string;
+}
+
+export class SessionsStack extends Stack {
+  readonly webSocketApi: WebSocketApi;
+  readonly webSocketStage: WebSocketStage;
+  readonly functions: Readonly<Record<WsFunctionName, NodejsFunction>>;
+
+  constructor(scope: Construct, id: string, props: SessionsStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const removalPolicy = stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    const functions = {} as Record<WsFunctionName, NodejsFunction>;
+    for (const name of new Set(WS_ROUTES.map((r) => r.functionName))) {
+      const fn = nodeFunction(this, name, {
+        stage,
+        removalPolicy,
+        // An inbox call answers at once; the worker replies to the client itself.
+        timeout: Duration.seconds(10),
+        network: { vpc: props.vpc, securityGroup: props.inboxCallers },
+      });
+      fn.addEnvironment(ENV.stage, stage);
+      fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+      fn.addEnvironment(ENV.sessionTicketSecret, props.ticketSecretValue);
+      wireTable(fn, props.table, 'readWrite');
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    const integration = (route: (typeof WS_ROUTES)[number]) =>
+      new WebSocketLambdaIntegration(`Integration-${route.routeKey.replace('$', '')}`, functions[route.functionName]);
+    const routeOf = (key: string) => {
+      const route = WS_ROUTES.find((r) => r.routeKey === key);
+      if (route === undefined) throw new Error(`WS_ROUTES has no ${key} route.`);
+      return route;
+    };
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      apiName: `browserfleet-${stage}-sessions`,
+      routeSelectionExpression: WEBSOCKET.routeSelectionExpression,
+      connectRouteOptions: { integration: integration(routeOf('$connect')) },
+      disconnectRouteOptions: { integration: integration(routeOf('$disconnect')) },
+      defaultRouteOptions: { integration: integration(routeOf('$default')) },
+    });
+    for (const route of WS_ROUTES) {
+      if (route.routeKey.startsWith('$')) continue;
+      this.webSocketApi.addRoute(route.routeKey, { integration: integration(route) });
+    }
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy });
+    this.webSocketStage = new WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName: webSocketStageName(stage),
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            connectionId: '$context.connectionId',
+            routeKey: '$context.routeKey',
+            eventType: '$context.eventType',
+            status: '$context.status',
+            error: '$context.error.message',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const managementUrl = this.managementUrl();
+    for (const fn of Object.values(functions)) {
+      fn.addEnvironment(ENV.websocketManagementUrl, managementUrl);
+      grantPostToConnections(webSocketStageName(stage), fn);
+    }
+    Validations.of(this.webSocketApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'ws-connect authenticates the API key (or a live-view ticket) itself and refuses the handshake ' +
+        'with 401; later messages belong to an authenticated connection.',
+    });
+
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url });
+  }
+
+  /** `https://<api>.execute-api.<region>.amazonaws.com/<stage>`: PostToConnection's endpoint. */
+  managementUrl(): string {
+    return this.webSocketStage.callbackUrl;
+  }
+}
