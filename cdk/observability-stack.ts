@@ -146,6 +146,16 @@ export class ObservabilityStack extends Stack {
         left: [props.fleetService.metricCpuUtilization(), props.fleetService.metricMemoryUtilization()],
         right: [appMetric('TasksStarted'), appMetric('BrowserMs', 'Sum')],
       }),
+      new GraphWidget({
+        title: 'Live sessions: started, ended (by reason in Logs Insights), minutes',
+        left: (['SessionsCreated', 'SessionsLive', 'SessionsEnded'] as const).map((n) => appMetric(n)),
+        right: [appMetric('SessionMinutes', 'Sum')],
+      }),
+      new GraphWidget({
+        title: 'Session commands: count, latency (p50, p95), screencast frames',
+        left: [appMetric('SessionCommands'), appMetric('ScreencastFrames')],
+        right: [appMetric('SessionCommandMs', 'p50'), appMetric('SessionCommandMs', 'p95')],
+      }),
     );
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
   }
