@@ -4,6 +4,7 @@
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   HttpApi,
   HttpMethod,
@@ -14,6 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -21,8 +23,6 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import {
   ENV,
@@ -39,9 +39,9 @@ import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
 import {
   type BucketAccess,
+  grantPostToConnections,
   type QueueAccess,
   type TableAccess,
-  grantPostToConnections,
   wireBucket,
   wireQueue,
   wireTable,

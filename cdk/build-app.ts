@@ -10,8 +10,8 @@ import { ApiStack } from './api-stack.js';
 import { FleetStack } from './fleet-stack.js';
 import { NetworkStack } from './network-stack.js';
 import { ObservabilityStack } from './observability-stack.js';
-import { stageSchema } from './stage.js';
 import { SessionsStack } from './sessions-stack.js';
+import { stageSchema } from './stage.js';
 import { StateStack } from './state-stack.js';
 
 export const buildOptionsSchema = z.object({

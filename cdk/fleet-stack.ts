@@ -12,6 +12,7 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AdjustmentType, MetricAggregationType } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,18 +23,17 @@ import {
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
+  Secret as EcsSecret,
   FargateService,
   FargateTaskDefinition,
   LinuxParameters,
   LogDrivers,
   OperatingSystemFamily,
   Protocol,
-  Secret as EcsSecret,
 } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ApplicationProtocol } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, SESSIONS } from '../shared/contracts.js';
@@ -168,7 +168,7 @@ export class FleetStack extends Stack {
       id: 'AwsSolutions-ECS2',
       reason:
         'The environment holds resource names, a queue URL and tuning knobs; the one secret (the ' +
-        'session ticket key) comes from Secrets Manager through the task definition\'s secrets.',
+        "session ticket key) comes from Secrets Manager through the task definition's secrets.",
     });
 
     // Inbound only on the inbox port, only from the session functions and the CDP load balancer.
@@ -243,10 +243,15 @@ export class FleetStack extends Stack {
       description: 'browserfleet CDP load balancer',
       allowAllOutbound: false,
     });
-    albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), 'CDP clients (puppeteer.connect), ticket-checked');
+    albSecurityGroup.addIngressRule(
+      Peer.anyIpv4(),
+      Port.tcp(80),
+      'CDP clients (puppeteer.connect), ticket-checked',
+    );
     Validations.of(albSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'Public on purpose: CDP clients connect from anywhere; every connection needs a signed, expiring ticket.',
+      reason:
+        'Public on purpose: CDP clients connect from anywhere; every connection needs a signed, expiring ticket.',
     });
     const alb = new ApplicationLoadBalancer(this, 'CdpLoadBalancer', {
       vpc,

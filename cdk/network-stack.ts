@@ -70,11 +70,20 @@ export class NetworkStack extends Stack {
       privateDnsEnabled: true,
       open: false,
     });
-    executeApi.connections.allowFrom(this.inboxCallers, Port.tcp(443), 'PostToConnection from the session functions');
-    executeApi.connections.allowFrom(Peer.ipv4(this.vpc.vpcCidrBlock), Port.tcp(443), 'PostToConnection from workers');
+    executeApi.connections.allowFrom(
+      this.inboxCallers,
+      Port.tcp(443),
+      'PostToConnection from the session functions',
+    );
+    executeApi.connections.allowFrom(
+      Peer.ipv4(this.vpc.vpcCidrBlock),
+      Port.tcp(443),
+      'PostToConnection from workers',
+    );
     Validations.of(executeApi).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: "Inbound 443 from this VPC's own CIDR only; the rule can't read a CIDR that is resolved at deploy time.",
+      reason:
+        "Inbound 443 from this VPC's own CIDR only; the rule can't read a CIDR that is resolved at deploy time.",
     });
 
     this.ticketSecret = new Secret(this, 'SessionTicketSecret', {

@@ -82,7 +82,8 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
   if (props.network !== undefined) {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The AWS-managed policy Lambda needs to attach network interfaces in the VPC; it grants nothing else.',
+      reason:
+        'The AWS-managed policy Lambda needs to attach network interfaces in the VPC; it grants nothing else.',
     });
   }
   Validations.of(fn).acknowledge({

@@ -9,8 +9,8 @@ import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-li
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV, WEBSOCKET, WS_ROUTES, type WsFunctionName } from '../shared/contracts.js';
 import { nodeFunction } from './node-function.js';
@@ -60,7 +60,10 @@ export class SessionsStack extends Stack {
     this.functions = functions;
 
     const integration = (route: (typeof WS_ROUTES)[number]) =>
-      new WebSocketLambdaIntegration(`Integration-${route.routeKey.replace('$', '')}`, functions[route.functionName]);
+      new WebSocketLambdaIntegration(
+        `Integration-${route.routeKey.replace('$', '')}`,
+        functions[route.functionName],
+      );
     const routeOf = (key: string) => {
       const route = WS_ROUTES.find((r) => r.routeKey === key);
       if (route === undefined) throw new Error(`WS_ROUTES has no ${key} route.`);
@@ -77,7 +80,10 @@ export class SessionsStack extends Stack {
       if (route.routeKey.startsWith('$')) continue;
       this.webSocketApi.addRoute(route.routeKey, { integration: integration(route) });
     }
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
     this.webSocketStage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.webSocketApi,
       stageName: webSocketStageName(stage),

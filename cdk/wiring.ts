@@ -4,13 +4,14 @@
  * asked for, so a function can't learn a resource's name without the rights it needs, nor
  * hold rights to a resource it was never told about.
  */
-import type { IConstruct } from 'constructs';
+
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ContainerDefinition } from 'aws-cdk-lib/aws-ecs';
-import { Stack, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
 import { ENV } from '../shared/contracts.js';
 import { ARTIFACT_KEY_PATTERN } from './artifact-bucket.js';
 import { STATE_TABLE_INDEXES } from './state-stack.js';
@@ -138,14 +139,22 @@ const grant = (grantee: IGrantable, actions: string[], resourceArns: string[]): 
  */
 export const grantPostToConnections = (stageName: string, grantee: IGrantable): void => {
   const stack = Stack.of(grantee.grantPrincipal as unknown as IConstruct);
-  grant(grantee, ['execute-api:ManageConnections'], [
-    stack.formatArn({ service: 'execute-api', resource: '*', resourceName: `${stageName}/*/@connections/*` }),
-  ]);
+  grant(
+    grantee,
+    ['execute-api:ManageConnections'],
+    [
+      stack.formatArn({
+        service: 'execute-api',
+        resource: '*',
+        resourceName: `${stageName}/*/@connections/*`,
+      }),
+    ],
+  );
   const role = grantee.grantPrincipal as unknown as IConstruct;
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:*/${stageName}/*/@connections/*]`,
     reason:
-      'PostToConnection/DeleteConnection on this deployment\'s WebSocket stage: connection ids are only known ' +
+      "PostToConnection/DeleteConnection on this deployment's WebSocket stage: connection ids are only known " +
       'at run time.',
   });
 };

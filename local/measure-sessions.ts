@@ -96,7 +96,10 @@ try {
   const fps = frames / ((performance.now() - fpsStarted) / 1000);
   const avgFrameKb = frames === 0 ? 0 : frameBytes / frames / 1024;
   ws.close();
-  await fetch(`${cloud.url}/v1/sessions/${created.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+  await fetch(`${cloud.url}/v1/sessions/${created.id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${KEY}` },
+  });
 
   const pct = (xs: number[], p: number) => {
     const sorted = [...xs].sort((a, b) => a - b);

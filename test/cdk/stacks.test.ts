@@ -329,7 +329,9 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     const sessions = Template.fromStack(dev.sessions);
     for (const name of new Set(WS_ROUTES.map((r) => r.functionName))) {
       const [fn] = Object.values(
-        sessions.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `browserfleet-dev-${name}` } }),
+        sessions.findResources('AWS::Lambda::Function', {
+          Properties: { FunctionName: `browserfleet-dev-${name}` },
+        }),
       ) as Resource[];
       expect(fn?.Properties.VpcConfig).toBeDefined();
       const env = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;

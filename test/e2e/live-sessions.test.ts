@@ -248,6 +248,63 @@ describe('a live session over the WebSocket API', () => {
   });
 });
 
+describe('bad input over the WebSocket API', () => {
+  it('answers every malformed message with an error naming the problem, and keeps the connection', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    await untilStatus(api, s.id, 'live');
+    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    const errors = () => ws.messages.filter((m) => m.type === 'error');
+    const bad: (string | Buffer)[] = [
+      'not json',
+      '[]',
+      'null',
+      '42',
+      JSON.stringify({ action: 7 }),
+      JSON.stringify({ action: 'attach' }),
+      JSON.stringify({ action: 'attach', sessionId: 'x'.repeat(500) }),
+      JSON.stringify({ action: 'attach', sessionId: s.id, extra: true }),
+      JSON.stringify({
+        action: 'command',
+        id: 'n1',
+        method: 'navigate',
+        params: { url: 'https://example.com/' },
+      }),
+      JSON.stringify({ action: 'screencast', enabled: 'yes' }),
+      Buffer.from([0xff, 0x00, 0x12]),
+    ];
+    for (const m of bad) ws.socket.send(m);
+    await expect.poll(() => errors().length, { timeout: 10_000 }).toBe(bad.length);
+    const codes = errors().map((e) => e.error.code);
+    expect(new Set(codes)).toEqual(new Set(['MALFORMED_JSON', 'VALIDATION_FAILED', 'NOT_ATTACHED']));
+    expect(errors().find((e) => e.id === 'n1')?.error.code).toBe('NOT_ATTACHED');
+    expect(errors().some((e) => e.error.message.includes('extra: is not a recognized field'))).toBe(true);
+    // Attached now, the bad command params are named too.
+    ws.send({ action: 'attach', sessionId: s.id });
+    await ws.next((m) => m.type === 'attached');
+    for (const [method, params, field] of [
+      ['click', { selector: '' }, 'params'],
+      ['scroll', { deltaY: 'far' }, 'params.deltaY'],
+      ['setViewport', { width: 99_999, height: 10 }, 'params.width'],
+      ['evaluate', { expression: '1', args: 'nope' }, 'params.args'],
+    ] as const) {
+      const answer = await ws.commandError(method, params as Record<string, unknown>);
+      expect(answer.error.code, method).toBe('VALIDATION_FAILED');
+      expect(answer.error.message, method).toContain(field);
+    }
+    ws.send({ action: 'command', id: 'm1', method: 'fly', params: {} });
+    expect((await ws.next((m) => m.type === 'error' && m.id === 'm1')).error.message).toContain('method');
+    ws.send({ action: 'ping' });
+    await ws.next((m) => m.type === 'pong');
+    // Over API Gateway's 128 KB message limit: the connection is closed, as API Gateway does.
+    ws.socket.send('x'.repeat(129 * 1024));
+    expect((await ws.closed).code).toBe(1009);
+    // The session itself is untouched.
+    expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+});
+
 describe('CDP connect', () => {
   it('puppeteer.connect to cdpUrl drives the session; forged and expired tickets are refused', async () => {
     const api = apiClient(cloud.url, cloud.apiKey);
