@@ -55,7 +55,7 @@ export const createWorkerDeps = (
       executablePath: config.chromiumPath,
       proxy: async () => {
         const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
-        return { server: proxy.url, close: proxy.close };
+        return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
       },
     }),
     notifier,

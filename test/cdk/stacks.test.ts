@@ -334,7 +334,8 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
         }),
       ) as Resource[];
       expect(fn?.Properties.VpcConfig).toBeDefined();
-      const env = (fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+      const env =
+        (fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
       const keys = Object.keys(env).filter((k) => k !== 'NODE_OPTIONS');
       expect(keys.filter((k) => !(CONFIG_ENV_KEYS.ws as readonly string[]).includes(k))).toEqual([]);
       expect(() => loadWsConfig(withDeployTimeStandIns(env))).not.toThrow();

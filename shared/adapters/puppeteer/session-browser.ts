@@ -35,7 +35,11 @@ const CLOSE_DEADLINE_MS = 5_000;
 export interface SessionLauncherOptions {
   executablePath?: string | undefined;
   /** A per-session egress proxy (the same guard as tasks); `close` when the session ends. */
-  proxy: () => Promise<{ server: string; close(): Promise<unknown> }>;
+  proxy: () => Promise<{
+    server: string;
+    blocked(): { url: string; reason: string }[];
+    close(): Promise<unknown>;
+  }>;
 }
 
 type Params<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
@@ -141,7 +145,7 @@ class PuppeteerSessionBrowser implements SessionBrowser {
     page: Page,
     readonly cdpEndpoint: string,
     private readonly profileDir: string,
-    private readonly proxy: { close(): Promise<unknown> },
+    private readonly proxy: { blocked(): { url: string; reason: string }[]; close(): Promise<unknown> },
     private readonly events: SessionBrowserEvents,
   ) {
     this.page = page;
@@ -180,7 +184,28 @@ class PuppeteerSessionBrowser implements SessionBrowser {
       switch (method) {
         case 'navigate': {
           const p = params as Params<'navigate'>;
-          const response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
+          const seen = this.proxy.blocked().length;
+          const refusal = (url: string | undefined) => {
+            const refused = this.proxy
+              .blocked()
+              .slice(seen)
+              .find((b) => b.url === url || b.url === page.url() || b.url === p.url);
+            return refused === undefined
+              ? undefined
+              : new BrowserfleetError(
+                  ERROR_CODES.DESTINATION_BLOCKED,
+                  `Navigation to ${refused.url} was blocked by the egress guard (${refused.reason} address).`,
+                );
+          };
+          let response: Awaited<ReturnType<Page['goto']>>;
+          try {
+            response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
+          } catch (error) {
+            throw refusal(undefined) ?? error;
+          }
+          // The page itself (or a redirect on its way) was refused by the egress guard.
+          const blocked = refusal(response?.url());
+          if (blocked !== undefined) throw blocked;
           return { url: page.url(), status: response?.status() ?? null };
         }
         case 'click': {
