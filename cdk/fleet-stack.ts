@@ -14,7 +14,7 @@ import {
 } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AdjustmentType, MetricAggregationType } from 'aws-cdk-lib/aws-applicationautoscaling';
-import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecurityGroup, type IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -32,11 +32,12 @@ import {
   Protocol,
 } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ApplicationProtocol } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, SESSIONS } from '../shared/contracts.js';
+import { ENV, METRICS, SESSIONS } from '../shared/contracts.js';
 import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
@@ -101,7 +102,10 @@ export class FleetStack extends Stack {
 
     const { vpc } = props;
 
+    // Named, so grants on its tasks (scale-in protection) can say which cluster.
+    const clusterName = `browserfleet-${stage}`;
     const cluster = new Cluster(this, 'Cluster', {
+      clusterName,
       vpc,
       enableFargateCapacityProviders: true,
       containerInsightsV2: ContainerInsights.ENABLED,
@@ -153,6 +157,18 @@ export class FleetStack extends Stack {
     // WORKER_ADVERTISE_HOST is the task's private IP, read from the ECS metadata at start.
     worker.addEnvironment(ENV.websocketManagementUrl, props.webSocketStage.callbackUrl);
     grantPostToConnections(webSocketStageName(stage), taskDefinition.taskRole);
+    // ECS task scale-in protection while sessions are hosted (the agent calls it with this role).
+    taskDefinition.taskRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        resources: [this.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` })],
+      }),
+    );
+    Validations.of(taskDefinition.taskRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${clusterName}/*]`,
+      reason:
+        "Task ids exist only at run time; the grant covers this cluster's tasks and the protection actions only.",
+    });
     wireTable(worker, props.table, 'readWrite');
     wireQueue(worker, props.fleetQueue, 'run');
     wireQueue(worker, props.lambdaQueue, 'urlOnly', ENV.lambdaQueueUrl);
@@ -233,6 +249,24 @@ export class FleetStack extends Stack {
       // A new task needs a minute or two to pull the image and start Chromium.
       cooldown: Duration.minutes(2),
       evaluationPeriods: 3,
+    });
+    // Scale out on live-session slots too: sessions leave the queue once claimed, so the
+    // backlog doesn't see them. A worker hosting sessions protects itself from scale-in
+    // (ECS task protection, container/task-protection.ts), so scaling in never ends one.
+    scaling.scaleOnMetric('ScaleOnSessionSlots', {
+      metric: new Metric({
+        namespace: METRICS.namespace,
+        metricName: METRICS.sessionSlotsUsed,
+        statistic: 'Average',
+        period: Duration.minutes(1),
+      }),
+      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+      scalingSteps: [
+        { upper: WORKER_SESSION_SLOTS / 2, change: 0 },
+        { lower: (WORKER_SESSION_SLOTS * 3) / 4, change: +1 },
+      ],
+      cooldown: Duration.minutes(2),
+      evaluationPeriods: 2,
     });
 
     // The CDP router: CDP can't go through API Gateway (frame and message limits), so a load

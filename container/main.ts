@@ -6,6 +6,7 @@
  */
 import { loadWorkerConfig } from '../shared/config.js';
 import { ENV } from '../shared/contracts.js';
+import { ecsTaskProtection } from './task-protection.js';
 import { startFleetWorker } from './worker-deps.js';
 
 /**
@@ -26,7 +27,15 @@ const config = loadWorkerConfig({
   ...process.env,
   ...(advertise === undefined ? {} : { [ENV.workerAdvertiseHost]: advertise }),
 });
-const fleet = await startFleetWorker(config);
+// On ECS, a worker hosting live sessions is protected from scale-in (they can't move).
+const agentUri = process.env.ECS_AGENT_URI;
+let protection: ReturnType<typeof ecsTaskProtection> | undefined;
+const fleet = await startFleetWorker(config, {
+  ...(agentUri === undefined ? {} : { onSessionLoad: (n: number) => protection?.update(n) }),
+});
+if (agentUri !== undefined) {
+  protection = ecsTaskProtection(agentUri, (event, details) => fleet.deps.logger.info(event, details));
+}
 fleet.deps.logger.info('inbox listening', { port: fleet.inbox.port });
 
 let signals = 0;
@@ -34,7 +43,10 @@ const onSignal = (signal: NodeJS.Signals) => {
   fleet.deps.logger.info('signal received', { signal, inFlight: fleet.worker.inFlight() });
   // A second signal cuts the drain short: hand everything back now.
   if (++signals > 1) return fleet.worker.handBackNow();
-  void fleet.stop({ drainMs: config.drainMs }).then(() => process.exit(0));
+  void fleet.stop({ drainMs: config.drainMs }).then(() => {
+    protection?.stop();
+    process.exit(0);
+  });
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);

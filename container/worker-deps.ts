@@ -23,9 +23,16 @@ import { type RunningWorker, startWorker, type WorkerDeps } from './worker.js';
 /** Presigned URLs of session screenshots live this long. */
 const SESSION_ARTIFACT_URL_TTL_SECONDS = 3_600;
 
+export interface WorkerOverrides {
+  logger?: Logger;
+  pollWaitSeconds?: number;
+  /** Told the number of sessions hosted whenever it changes (ECS scale-in protection). */
+  onSessionLoad?: (sessions: number) => void;
+}
+
 export const createWorkerDeps = (
   config: WorkerConfig,
-  overrides: { logger?: Logger; pollWaitSeconds?: number } = {},
+  overrides: WorkerOverrides = {},
 ): WorkerDeps & {
   dispose: () => void;
   sessions: SessionHost;
@@ -70,6 +77,7 @@ export const createWorkerDeps = (
     heartbeatMs: config.heartbeatMs,
     slots: config.sessionSlots,
     log: (event, details) => logger.info(event, details),
+    ...(overrides.onSessionLoad === undefined ? {} : { onLoad: overrides.onSessionLoad }),
   });
   const queue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl, (body) =>
     logger.warn('malformed queue message left for the DLQ', { body }),
@@ -112,11 +120,18 @@ export interface FleetWorker {
 }
 
 /** A fleet worker with its inbox and CDP router listening: the container's whole runtime. */
+/** How often the worker reports its session slots in use (the fleet scales on it). */
+const SLOTS_REPORT_MS = 60_000;
+
 export const startFleetWorker = async (
   config: WorkerConfig,
-  overrides: { logger?: Logger; pollWaitSeconds?: number } = {},
+  overrides: WorkerOverrides = {},
 ): Promise<FleetWorker> => {
   const deps = createWorkerDeps(config, overrides);
+  const slotsReport = setInterval(
+    () => deps.metrics.count('SessionSlotsUsed', deps.sessions.count()),
+    SLOTS_REPORT_MS,
+  );
   const inbox = await startInboxServer(
     {
       host: deps.sessions,
@@ -135,6 +150,7 @@ export const startFleetWorker = async (
     deps,
     inbox,
     stop: async (options) => {
+      clearInterval(slotsReport);
       await worker.stop(options);
       await inbox.close();
       deps.dispose();

@@ -205,6 +205,8 @@ export const METRICS = {
   sessionCommands: 'SessionCommands',
   sessionCommandMs: 'SessionCommandMs',
   screencastFrames: 'ScreencastFrames',
+  /** Per worker, every minute: live sessions it hosts (the fleet scales out on the average). */
+  sessionSlotsUsed: 'SessionSlotsUsed',
 } as const;
 
 export type MetricName = Exclude<(typeof METRICS)[keyof typeof METRICS], typeof METRICS.namespace>;

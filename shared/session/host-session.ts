@@ -73,6 +73,8 @@ export interface SessionHostDeps {
   heartbeatMs: number;
   slots: number;
   log: (event: string, details: Record<string, unknown>) => void;
+  /** Told the number of sessions hosted (starting or live) whenever it changes. */
+  onLoad?: (sessions: number) => void;
 }
 
 /** How often idle timeouts are checked, at most. */
@@ -158,6 +160,7 @@ export class SessionHost {
       };
       this.hosted.set(h.session.id, h);
       this.starting--;
+      deps.onLoad?.(this.count());
       void this.bringUp(h);
       return 'started';
     } catch (error) {
@@ -430,6 +433,7 @@ export class SessionHost {
     );
     await h.browser?.close().catch(() => {});
     this.hosted.delete(h.session.id);
+    this.deps.onLoad?.(this.count());
     const minutes =
       h.session.liveAt === undefined ? 0 : (this.deps.clock.now() - Date.parse(h.session.liveAt)) / 60_000;
     this.deps.metrics.count('SessionsEnded', 1, { reason: reason.code });

@@ -3,6 +3,7 @@
  * the local gateway (a `ws` client), the worker's inbox, PostToConnection, real Chromium.
  */
 import { randomBytes } from 'node:crypto';
+import { chromium as playwright } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
@@ -251,6 +252,21 @@ describe('a live session over the WebSocket API', () => {
     second.close();
     await api.call('DELETE', `/v1/sessions/${s.id}`);
   });
+
+  it("Playwright's connectOverCDP drives the session too", async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await playwright.connectOverCDP(live.cdpUrl, { timeout: 10_000 });
+    const page = browser.contexts()[0]?.pages()[0];
+    expect(page).toBeDefined();
+    await page!.goto(`${fixtures.url}/two`);
+    expect(await page!.title()).toBe('Two');
+    // Closing Playwright's side of the connection leaves the session running.
+    await browser.close();
+    expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
 });
 
 describe('bad input over the WebSocket API', () => {
@@ -308,6 +324,21 @@ describe('bad input over the WebSocket API', () => {
     expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
     await api.call('DELETE', `/v1/sessions/${s.id}`);
   });
+
+  it("Playwright's connectOverCDP drives the session too", async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await playwright.connectOverCDP(live.cdpUrl, { timeout: 10_000 });
+    const page = browser.contexts()[0]?.pages()[0];
+    expect(page).toBeDefined();
+    await page!.goto(`${fixtures.url}/two`);
+    expect(await page!.title()).toBe('Two');
+    // Closing Playwright's side of the connection leaves the session running.
+    await browser.close();
+    expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
 });
 
 describe('CDP connect', () => {
@@ -355,6 +386,21 @@ describe('CDP connect', () => {
         puppeteer.connect({ browserWSEndpoint: `${base}?ticket=${ticket}`, protocolTimeout: 5_000 }),
       ).rejects.toThrow(/401/);
     }
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+
+  it("Playwright's connectOverCDP drives the session too", async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await playwright.connectOverCDP(live.cdpUrl, { timeout: 10_000 });
+    const page = browser.contexts()[0]?.pages()[0];
+    expect(page).toBeDefined();
+    await page!.goto(`${fixtures.url}/two`);
+    expect(await page!.title()).toBe('Two');
+    // Closing Playwright's side of the connection leaves the session running.
+    await browser.close();
+    expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
     await api.call('DELETE', `/v1/sessions/${s.id}`);
   });
 });
