@@ -24,10 +24,11 @@ export const buildHandler =
       deps.logger.info('ws connected', { connectionId: c.connectionId, tenantId: c.tenantId });
       return { statusCode: 200 };
     } catch (error) {
-      if (isBrowserfleetError(error) && error.code === 'UNAUTHORIZED') {
-        deps.metrics.count('AuthFailures', 1, { where: 'websocket' });
+      if (isBrowserfleetError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'RATE_LIMITED')) {
+        const limited = error.code === 'RATE_LIMITED';
+        deps.metrics.count(limited ? 'RateLimited' : 'AuthFailures', 1, { where: 'websocket' });
         return {
-          statusCode: 401,
+          statusCode: limited ? 429 : 401,
           body: JSON.stringify({ error: { code: error.code, message: error.message } }),
         };
       }

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayConnectionNotifier } from '../../shared/adapters/apigw-connection-notifier.js';
 import { createAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
+import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
@@ -36,6 +37,7 @@ export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps 
       }),
     metrics: config.metricsEnabled ? new EmfMetrics({ service: 'ws', stage: config.stage }) : noopMetrics,
     verifier: new StoredApiKeyVerifier(new DynamoDbTenantStore(clients.dynamo, config.stateTable)),
+    buckets: new DynamoDbRateBucketStore(clients.dynamo, config.stateTable),
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
     connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
     notifier,

@@ -8,6 +8,7 @@
 import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
 import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { consumeRequest, type RateBucketStore } from '../tenancy/rate-limit.js';
 import { parseOrThrow } from '../validation.js';
 import { requireSession } from './manage-sessions.js';
 import type { Connection, ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
@@ -23,6 +24,8 @@ import { verifyTicket } from './ticket.js';
 
 export interface WsDeps {
   verifier: ApiKeyVerifier;
+  /** A connect counts against the tenant's request rate, like an HTTP request. */
+  buckets: RateBucketStore;
   sessions: SessionStore;
   connections: ConnectionStore;
   notifier: ConnectionNotifier;
@@ -54,6 +57,14 @@ export const connectClient = async (
     };
   } else {
     const tenant = await authenticate(deps.verifier, input.authorization);
+    const decision = await consumeRequest(deps, tenant);
+    if (!decision.admitted) {
+      throw new BrowserfleetError(
+        ERROR_CODES.RATE_LIMITED,
+        `Rate limit exceeded: ${tenant.limits.requestsPerSecond} requests per second with bursts of ${tenant.limits.burst}. Retry after ${decision.retryAfterSeconds} s.`,
+        { details: { retryAfterSeconds: decision.retryAfterSeconds } },
+      );
+    }
     connection = { connectionId: input.connectionId, tenantId: tenant.tenantId, connectedAt };
   }
   await deps.connections.put(connection);

@@ -188,6 +188,16 @@ describe('a live session over the WebSocket API', () => {
     await expect(connectWs(cloud.wsUrl)).rejects.toMatchObject({ status: 401 });
     await expect(connectWs(cloud.wsUrl, { apiKey: 'bf_nope_nope' })).rejects.toMatchObject({ status: 401 });
     await expect(connectWs(`${cloud.wsUrl}?ticket=forged.ticket`)).rejects.toMatchObject({ status: 401 });
+    // A connect counts against the tenant's request rate.
+    const slow = await tenantWith('s-slow', { requestsPerSecond: 1, burst: 2 });
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4].map(() => connectWs(cloud.wsUrl, { apiKey: slow.key })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 429 });
+      else r.value.close();
+    }
   });
 
   it('enforces the live-session quota at create', async () => {
