@@ -38,6 +38,7 @@ const cloud = await startLocalCloud({
 });
 
 try {
+  const createdAt = performance.now();
   const created = await fetch(`${cloud.url}/v1/sessions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -65,6 +66,7 @@ try {
     live = resolve;
     ws.send(JSON.stringify({ action: 'attach', sessionId: created.id }));
   });
+  const startMs = performance.now() - createdAt;
   let ids = 0;
   const command = (method: string, params: Record<string, unknown>) =>
     new Promise<number>((resolve, reject) => {
@@ -109,6 +111,7 @@ try {
     `${name.padEnd(10)} n=${xs.length}  p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms  max ${Math.max(...xs).toFixed(1)} ms`;
   process.stdout.write(
     [
+      `session start (POST /v1/sessions → live, its own Chromium): ${startMs.toFixed(0)} ms`,
       'command round trip (ws send → result), one at a time:',
       `  ${row('evaluate', evaluate)}`,
       `  ${row('click', click)}`,
