@@ -1,7 +1,7 @@
 /**
  * The network: the VPC the fleet runs in, the security group of the functions that reach
- * a worker's inbox (the WebSocket functions and the session close), and the endpoints
- * those functions use from inside the VPC, plus the session ticket secret. Its own stack,
+ * a worker's inbox (the WebSocket functions and the session close; DynamoDB is reached
+ * through the VPC's gateway endpoint), and the session ticket secret. Its own stack,
  * so the sessions, fleet and API stacks can all build on it without depending on each other.
  */
 import { RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
@@ -9,9 +9,6 @@ import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
-  InterfaceVpcEndpointAwsService,
-  Peer,
-  Port,
   SecurityGroup,
   SubnetType,
   Vpc,
@@ -62,30 +59,6 @@ export class NetworkStack extends Stack {
       description: 'browserfleet functions that call a worker inbox',
       allowAllOutbound: true,
     });
-    // A Lambda function in a VPC has no public IP, so the WebSocket functions post to
-    // clients (@connections) through this endpoint; DynamoDB goes through the gateway one.
-    const executeApi = this.vpc.addInterfaceEndpoint('ExecuteApi', {
-      service: InterfaceVpcEndpointAwsService.APIGATEWAY,
-      subnets: { subnetType: SubnetType.PUBLIC },
-      privateDnsEnabled: true,
-      open: false,
-    });
-    executeApi.connections.allowFrom(
-      this.inboxCallers,
-      Port.tcp(443),
-      'PostToConnection from the session functions',
-    );
-    executeApi.connections.allowFrom(
-      Peer.ipv4(this.vpc.vpcCidrBlock),
-      Port.tcp(443),
-      'PostToConnection from workers',
-    );
-    Validations.of(executeApi).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason:
-        "Inbound 443 from this VPC's own CIDR only; the rule can't read a CIDR that is resolved at deploy time.",
-    });
-
     this.ticketSecret = new Secret(this, 'SessionTicketSecret', {
       description: 'browserfleet: HMAC key of session tickets and worker inbox calls',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },

@@ -2,6 +2,9 @@
  * The WebSocket API of live sessions: one route per entry of `WS_ROUTES`, each served by
  * its function from `functions/ws-*.ts`. The functions run in the fleet's VPC: they forward
  * commands to the worker that hosts a session, at its private address (the per-worker inbox).
+ * The VPC has no NAT and API Gateway's @connections API can't be reached through a VPC
+ * endpoint, so the functions answer through two-way route responses; the workers (public
+ * IPs) post results and events with PostToConnection.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -15,7 +18,7 @@ import type { Construct } from 'constructs';
 import { ENV, WEBSOCKET, WS_ROUTES, type WsFunctionName } from '../shared/contracts.js';
 import { nodeFunction } from './node-function.js';
 import type { Stage } from './stage.js';
-import { grantPostToConnections, wireTable } from './wiring.js';
+import { wireTable } from './wiring.js';
 
 /** The WebSocket stage's name (part of its URLs), unique per deployment: grants name it. */
 export const webSocketStageName = (stage: Stage): string => `browserfleet-${stage}`;
@@ -74,11 +77,12 @@ export class SessionsStack extends Stack {
       routeSelectionExpression: WEBSOCKET.routeSelectionExpression,
       connectRouteOptions: { integration: integration(routeOf('$connect')) },
       disconnectRouteOptions: { integration: integration(routeOf('$disconnect')) },
-      defaultRouteOptions: { integration: integration(routeOf('$default')) },
+      // Two-way: the function's answer is the reply (it has no way out to @connections).
+      defaultRouteOptions: { integration: integration(routeOf('$default')), returnResponse: true },
     });
     for (const route of WS_ROUTES) {
       if (route.routeKey.startsWith('$')) continue;
-      this.webSocketApi.addRoute(route.routeKey, { integration: integration(route) });
+      this.webSocketApi.addRoute(route.routeKey, { integration: integration(route), returnResponse: true });
     }
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.ONE_MONTH,
@@ -105,11 +109,6 @@ export class SessionsStack extends Stack {
       },
     });
 
-    const managementUrl = this.managementUrl();
-    for (const fn of Object.values(functions)) {
-      fn.addEnvironment(ENV.websocketManagementUrl, managementUrl);
-      grantPostToConnections(webSocketStageName(stage), fn);
-    }
     Validations.of(this.webSocketApi).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:

@@ -6,6 +6,9 @@ import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import { wsRoute } from './ws/ws-route.js';
 
 export const buildHandler = (deps: WsFunctionDeps) =>
-  wsRoute(deps, ({ connectionId, body }) => forwardToSession(deps, { connectionId, body }));
+  wsRoute(deps, async ({ connectionId, body }) => {
+    await forwardToSession(deps, { connectionId, body });
+    return undefined;
+  });
 
 export const handler = lazy(() => buildHandler(createWsDeps(loadWsConfig(process.env))));

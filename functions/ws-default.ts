@@ -8,12 +8,9 @@ import { wsRoute } from './ws/ws-route.js';
 const ACTIONS = 'attach, detach, command, screencast, ping';
 
 export const buildHandler = (deps: WsFunctionDeps) =>
-  wsRoute(deps, async ({ connectionId, body }) => {
+  wsRoute(deps, async ({ body }) => {
     const action = (body as { action?: unknown }).action;
-    if (action === 'ping') {
-      await deps.notifier.send(connectionId, { type: 'pong', at: deps.clock.now() });
-      return;
-    }
+    if (action === 'ping') return { type: 'pong', at: deps.clock.now() };
     throw new BrowserfleetError(
       ERROR_CODES.VALIDATION_FAILED,
       `action: ${action === undefined ? 'is required' : `unknown action ${JSON.stringify(action).slice(0, 64)}`}; expected one of ${ACTIONS}.`,

@@ -179,6 +179,11 @@ export const startWsGateway = async (options: {
         requestContext: { connectionId, routeKey, eventType: 'MESSAGE' },
         body: isBinary ? body.toString('base64') : body.toString('utf8'),
         isBase64Encoded: isBinary,
+      }).then((result) => {
+        // Two-way routes: the integration's answer goes back to the client (a route response).
+        if (typeof result.body === 'string' && ws.readyState === WebSocket.OPEN) {
+          sendFramed(ws, Buffer.from(result.body));
+        }
       });
     });
     ws.on('error', () => {});

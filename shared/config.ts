@@ -246,7 +246,7 @@ const wsSchema = z.object({
   ...awsSchema,
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
-  ...sessionApiSchema,
+  [ENV.sessionTicketSecret]: ticketSecret,
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
@@ -259,7 +259,6 @@ export const loadWsConfig = (env: Env) => {
     aws: awsFrom(e),
     stateTable: e[ENV.stateTable],
     sessionTicketSecret: e[ENV.sessionTicketSecret],
-    websocketManagementUrl: e[ENV.websocketManagementUrl],
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });

@@ -1,6 +1,5 @@
 /** Composition of the WebSocket functions' dependencies from their config. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ApiGatewayConnectionNotifier } from '../../shared/adapters/apigw-connection-notifier.js';
 import { createAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
@@ -10,7 +9,7 @@ import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { HttpSessionInbox } from '../../shared/adapters/http-session-inbox.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { systemClock } from '../../shared/clock.js';
-import { usesLocalEndpoints, type WsConfig } from '../../shared/config.js';
+import type { WsConfig } from '../../shared/config.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import type { WsDeps } from '../../shared/session/ws-clients.js';
 
@@ -22,11 +21,6 @@ export interface WsFunctionDeps extends WsDeps {
 
 export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps => {
   const clients = createAwsClients(config.aws);
-  const notifier = new ApiGatewayConnectionNotifier({
-    endpoint: config.websocketManagementUrl,
-    region: config.aws.region,
-    localCredentials: usesLocalEndpoints(config.aws),
-  });
   return {
     logger:
       logger ??
@@ -40,12 +34,10 @@ export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps 
     buckets: new DynamoDbRateBucketStore(clients.dynamo, config.stateTable),
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
     connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
-    notifier,
     inbox: new HttpSessionInbox(config.sessionTicketSecret),
     clock: systemClock,
     ticketSecret: config.sessionTicketSecret,
     dispose: () => {
-      notifier.destroy();
       clients.dynamo.destroy();
       clients.sqs.destroy();
       clients.s3.destroy();

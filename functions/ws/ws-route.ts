@@ -1,11 +1,13 @@
 /**
  * Builds a WebSocket API route handler (API Gateway WebSocket event shape). The body is
- * parsed once; any error becomes one `{"type":"error","id"?,"error":{code,message}}`
- * message to the connection (never internals), and the route answers 200 so API Gateway
- * keeps the connection. `$connect` is different: its status decides the handshake.
+ * parsed once; the handler's answer, or any error as `{"type":"error","id"?,"error":{code,
+ * message}}` (never internals), goes back as the route response (the routes are two-way),
+ * so these functions need no PostToConnection — they run in the VPC, which has no way out to
+ * API Gateway's management API. `$connect` is different: its status decides the handshake.
  */
 import type { Context } from 'aws-lambda';
 import { ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
+import type { ServerMessage } from '../../shared/session/ports.js';
 import type { WsFunctionDeps } from './deps.js';
 
 /** The parts of API Gateway's WebSocket event the handlers read. */
@@ -28,8 +30,6 @@ export interface WsResult {
 }
 export type WsHandler = (event: WsEvent, context?: Context) => Promise<WsResult>;
 
-const OK: WsResult = { statusCode: 200 };
-
 const parseBody = (event: WsEvent): unknown => {
   const raw =
     event.isBase64Encoded === true
@@ -42,10 +42,17 @@ const parseBody = (event: WsEvent): unknown => {
   }
 };
 
+const answer = (message: ServerMessage | undefined): WsResult =>
+  message === undefined ? { statusCode: 200 } : { statusCode: 200, body: JSON.stringify(message) };
+
 export const wsRoute =
   (
     deps: WsFunctionDeps,
-    handle: (input: { connectionId: string; body: unknown; event: WsEvent }) => Promise<void>,
+    handle: (input: {
+      connectionId: string;
+      body: unknown;
+      event: WsEvent;
+    }) => Promise<ServerMessage | undefined>,
   ): WsHandler =>
   async (event) => {
     const { connectionId } = event.requestContext;
@@ -54,31 +61,27 @@ export const wsRoute =
       typeof (body as { id?: unknown } | undefined)?.id === 'string'
         ? (body as { id: string }).id
         : undefined;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      return answer({
+        type: 'error',
+        error: {
+          code: ERROR_CODES.MALFORMED_JSON,
+          message: 'Each message must be a JSON object with an "action".',
+        },
+      });
+    }
     try {
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        await deps.notifier.send(connectionId, {
-          type: 'error',
-          error: {
-            code: ERROR_CODES.MALFORMED_JSON,
-            message: 'Each message must be a JSON object with an "action".',
-          },
-        });
-        return OK;
-      }
-      await handle({ connectionId, body, event });
+      return answer(await handle({ connectionId, body, event }));
     } catch (error) {
       const known = isBrowserfleetError(error) && error.code !== ERROR_CODES.INTERNAL;
       if (!known)
         deps.logger.error('ws route failed', { route: event.requestContext.routeKey, error: error as Error });
-      await deps.notifier
-        .send(connectionId, {
-          type: 'error',
-          ...(id === undefined ? {} : { id }),
-          error: known
-            ? { code: error.code, message: error.message }
-            : { code: ERROR_CODES.INTERNAL, message: 'Internal error. The message can be sent again.' },
-        })
-        .catch(() => {});
+      return answer({
+        type: 'error',
+        ...(id === undefined ? {} : { id }),
+        error: known
+          ? { code: error.code, message: error.message }
+          : { code: ERROR_CODES.INTERNAL, message: 'Internal error. The message can be sent again.' },
+      });
     }
-    return OK;
   };

@@ -4,6 +4,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { WEBSOCKET } from '../contracts.js';
 import type { ConnectionNotifier, ServerMessage } from '../session/ports.js';
 
@@ -20,6 +21,9 @@ export class ApiGatewayConnectionNotifier implements ConnectionNotifier {
     this.client = new ApiGatewayManagementApiClient({
       endpoint: options.endpoint,
       region: options.region,
+      // A post is small and API Gateway answers fast; one that can't connect (no route out of
+      // a VPC) must fail soon rather than hold a request until its Lambda times out.
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 }),
       ...(options.localCredentials === true
         ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
         : {}),

@@ -182,7 +182,8 @@ export const closeSession = async (
       .then(() => true)
       .catch(() => false);
   }
-  if (!told && closed.endReason !== undefined) await tellEnded(deps, closed);
+  // Best effort: where the management API can't be reached, clients learn at their next message.
+  if (!told && closed.endReason !== undefined) await tellEnded(deps, closed).catch(() => {});
   return closed;
 };
 

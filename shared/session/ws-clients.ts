@@ -3,7 +3,8 @@
  * a command or screencast setting to the worker's inbox, disconnect. Ownership is checked
  * here, once: a connection only ever reaches sessions of its own tenant (another tenant's
  * session answers `NOT_FOUND`, like a missing one), and a connection opened with a session
- * ticket only that session.
+ * ticket only that session. What a use case returns is the route's answer to the client (an
+ * API Gateway route response); what a worker says later arrives through PostToConnection.
  */
 import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
 import type { Clock } from '../clock.js';
@@ -11,7 +12,7 @@ import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { consumeRequest, type RateBucketStore } from '../tenancy/rate-limit.js';
 import { parseOrThrow } from '../validation.js';
 import { requireSession } from './manage-sessions.js';
-import type { Connection, ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
+import type { Connection, ConnectionStore, ServerMessage, SessionInbox, SessionStore } from './ports.js';
 import { isSessionFinal, type Session } from './session.js';
 import {
   attachMessageSchema,
@@ -28,7 +29,6 @@ export interface WsDeps {
   buckets: RateBucketStore;
   sessions: SessionStore;
   connections: ConnectionStore;
-  notifier: ConnectionNotifier;
   inbox: SessionInbox;
   clock: Clock;
   ticketSecret: string;
@@ -108,7 +108,7 @@ const notLive = (s: Session) =>
 export const attachClient = async (
   deps: WsDeps,
   input: { connectionId: string; body: unknown },
-): Promise<void> => {
+): Promise<ServerMessage | undefined> => {
   const { sessionId } = parseOrThrow(attachMessageSchema, input.body);
   const c = await requireConnection(deps, input.connectionId);
   const s = await ownSession(deps, c, sessionId);
@@ -116,16 +116,17 @@ export const attachClient = async (
   if (c.sessionId !== undefined && c.sessionId !== s.id) await detachFrom(deps, c);
   await deps.connections.attach(c, s);
   if (s.status === 'live' && s.endpoint !== undefined) {
+    // The worker answers `attached` itself, so it comes after nothing it could overtake.
     await deps.inbox.deliver(s.endpoint, s, { kind: 'attach', connectionId: c.connectionId });
-  } else {
-    await deps.notifier.send(c.connectionId, { type: 'attached', sessionId: s.id, status: s.status });
+    return undefined;
   }
+  return { type: 'attached', sessionId: s.id, status: s.status };
 };
 
 export const detachClient = async (
   deps: WsDeps,
   input: { connectionId: string; body: unknown },
-): Promise<void> => {
+): Promise<ServerMessage> => {
   parseOrThrow(detachMessageSchema, input.body);
   const c = await requireConnection(deps, input.connectionId);
   if (c.sessionId === undefined)
@@ -133,7 +134,7 @@ export const detachClient = async (
   const sessionId = c.sessionId;
   await detachFrom(deps, c);
   await deps.connections.attach(c, undefined);
-  await deps.notifier.send(c.connectionId, { type: 'detached', sessionId });
+  return { type: 'detached', sessionId };
 };
 
 const detachFrom = async (deps: WsDeps, c: Connection): Promise<void> => {

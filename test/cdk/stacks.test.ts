@@ -324,6 +324,15 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
       (r) => (r as Resource).Properties.RouteKey,
     );
     expect(routeKeys.sort()).toEqual(WS_ROUTES.map((r) => r.routeKey).sort());
+    // Message routes are two-way: the in-VPC functions answer through route responses.
+    const twoWay = Object.values(sessions.findResources('AWS::ApiGatewayV2::Route'))
+      .filter((r) => (r as Resource).Properties.RouteResponseSelectionExpression === '$default')
+      .map((r) => (r as Resource).Properties.RouteKey);
+    expect(twoWay.sort()).toEqual(
+      WS_ROUTES.map((r) => r.routeKey)
+        .filter((k) => k !== '$connect' && k !== '$disconnect')
+        .sort(),
+    );
   });
 
   it('WebSocket functions run in the VPC (they call worker inboxes) with exactly their config keys', () => {
