@@ -38,6 +38,7 @@ export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
       sessionQueue: fleetQueue,
       clock: systemClock,
       resendAfterMs: config.sweepResendAfterMs,
+      maxPendingMs: config.sessionPendingTimeoutMs,
     },
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
     queue: new TieredTaskDispatcher({
@@ -57,6 +58,7 @@ export const buildHandler =
     metrics.count('SweeperRequeued', report.requeued);
     metrics.count('SweeperResent', report.resent + sessions.resent);
     if (sessions.lost > 0) metrics.count('SessionsEnded', sessions.lost, { reason: 'WORKER_LOST' });
+    if (sessions.unplaced > 0) metrics.count('SessionsEnded', sessions.unplaced, { reason: 'NO_CAPACITY' });
     logger.info('sweep done', { ...report, sessions });
     return { ...report, sessions };
   };

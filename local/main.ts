@@ -17,6 +17,7 @@ const passThrough = [
   ENV.retryCapMs,
   ENV.sweepIntervalMs,
   ENV.sweepResendAfterMs,
+  ENV.sessionPendingTimeoutMs,
   ENV.idempotencyTtlSeconds,
   ENV.artifactUrlTtlSeconds,
   ENV.egressAllow,

@@ -72,6 +72,8 @@ const engineSchema = {
   [ENV.sweepIntervalMs]: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** A queued task whose message should have been taken this long ago gets a new one. */
   [ENV.sweepResendAfterMs]: z.coerce.number().int().min(100).max(86_400_000).default(120_000),
+  /** A live session no worker has taken this long after its creation ends `NO_CAPACITY`. */
+  [ENV.sessionPendingTimeoutMs]: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
 };
 
 const engineFrom = (e: z.output<z.ZodObject<typeof engineSchema>>) => {
@@ -83,6 +85,7 @@ const engineFrom = (e: z.output<z.ZodObject<typeof engineSchema>>) => {
     backoff: { baseMs: e[ENV.retryBaseMs], capMs: e[ENV.retryCapMs] },
     sweepIntervalMs: e[ENV.sweepIntervalMs],
     sweepResendAfterMs: e[ENV.sweepResendAfterMs],
+    sessionPendingTimeoutMs: e[ENV.sessionPendingTimeoutMs],
   };
 };
 /** The task engine's timings, shared by every runtime that runs or sweeps tasks. */

@@ -29,6 +29,7 @@ export const ENV = {
   retryCapMs: 'RETRY_CAP_MS',
   sweepIntervalMs: 'SWEEP_INTERVAL_MS',
   sweepResendAfterMs: 'SWEEP_RESEND_AFTER_MS',
+  sessionPendingTimeoutMs: 'SESSION_PENDING_TIMEOUT_MS',
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   fleetDlqUrl: 'FLEET_DLQ_URL',
   port: 'PORT',

@@ -76,7 +76,7 @@ export const liveViewPage = (input: { sessionId: string; websocketUrl: string; t
       case 'frame': size = m.metadata; screen.src = 'data:image/jpeg;base64,' + m.data; screen.dataset.frames = String(++frames); break;
       case 'attached': setStatus(m.status); send({ action: 'screencast', enabled: true, quality: 60, maxFps: 10 }); break;
       case 'status': setStatus(m.status, m.reason); break;
-      case 'closed': setStatus(m.reason && ['WORKER_LOST','BROWSER_CRASHED','START_FAILED'].includes(m.reason.code) ? 'failed' : 'closed', m.reason); line('warn', 'session ended: ' + m.reason.code + ' — ' + m.reason.message); break;
+      case 'closed': setStatus(m.reason && ['WORKER_LOST','BROWSER_CRASHED','START_FAILED','NO_CAPACITY'].includes(m.reason.code) ? 'failed' : 'closed', m.reason); line('warn', 'session ended: ' + m.reason.code + ' — ' + m.reason.message); break;
       case 'navigation': $('address').value = m.url; line('nav', '→ ' + m.url); break;
       case 'console': line(m.level, '[' + m.level + '] ' + m.text); break;
       case 'pageerror': line('error', 'page error: ' + m.message); break;

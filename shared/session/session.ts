@@ -28,6 +28,7 @@ export const CLOSE_REASONS = {
   WORKER_SHUTDOWN: 'The worker hosting the session shut down.',
   WORKER_LOST: 'The worker hosting the session stopped renewing its lease (it crashed or was stopped).',
   START_FAILED: 'The browser for the session could not be started.',
+  NO_CAPACITY: 'No worker had a free session slot in time; try again later.',
 } as const;
 export type CloseReasonCode = keyof typeof CLOSE_REASONS;
 
@@ -36,6 +37,7 @@ const FAILURE_REASONS: ReadonlySet<CloseReasonCode> = new Set([
   'BROWSER_CRASHED',
   'WORKER_LOST',
   'START_FAILED',
+  'NO_CAPACITY',
 ]);
 
 export interface CloseReason {
@@ -87,6 +89,8 @@ export type SessionEvent =
   | { kind: 'end'; leaseToken: number; reason: CloseReason }
   | { kind: 'close' }
   | { kind: 'expire' }
+  /** A pending session no worker took within `maxPendingMs` of its creation. */
+  | { kind: 'unplaced'; maxPendingMs: number }
   | { kind: 'enqueued' };
 
 export type SessionRefusal = 'already-final' | 'not-pending' | 'stale-token' | 'lease-live' | 'not-owned';
@@ -157,6 +161,10 @@ export const transitionSession = (s: Session, event: SessionEvent, now: number):
       if ((s.lease?.expiresAt ?? 0) > now) return { ok: false, reason: 'lease-live' };
       return next(ended(closeReason('WORKER_LOST')));
     }
+    case 'unplaced':
+      if (s.status !== 'pending') return { ok: false, reason: 'not-pending' };
+      if (Date.parse(s.createdAt) + event.maxPendingMs > now) return { ok: false, reason: 'lease-live' };
+      return next(ended(closeReason('NO_CAPACITY')));
     case 'enqueued':
       if (s.status !== 'pending') return { ok: false, reason: 'not-pending' };
       return next({ enqueuedAt: now });

@@ -11,6 +11,8 @@ export interface SweepSessionsDeps {
   clock: Clock;
   /** A pending session whose message should have been taken this long ago gets a new one. */
   resendAfterMs: number;
+  /** A session still pending this long after its creation ends `failed` (`NO_CAPACITY`). */
+  maxPendingMs: number;
   batchSize?: number;
 }
 
@@ -19,17 +21,20 @@ export interface SweepSessionsReport {
   lost: number;
   /** Pending sessions that got a fresh queue message. */
   resent: number;
+  /** Pending sessions no worker took in time. */
+  unplaced: number;
 }
 
 /**
  * The sessions' half of the sweeper. A session's browser dies with its worker, so an
  * expired lease ends the session (`failed`, `WORKER_LOST`) and its attached clients are
- * told why; a pending session whose message went missing gets a new one.
+ * told why; a pending session whose message went missing gets a new one, and one that no
+ * worker took within `maxPendingMs` ends `failed` with `NO_CAPACITY`.
  */
 export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessionsReport> => {
   const now = deps.clock.now();
   const limit = deps.batchSize ?? 100;
-  const report: SweepSessionsReport = { lost: 0, resent: 0 };
+  const report: SweepSessionsReport = { lost: 0, resent: 0, unplaced: 0 };
   for (const status of ['starting', 'live'] as const) {
     for (const s of await deps.sessions.listDue(status, now, limit)) {
       const out = await applySessionEvent(deps.sessions, s, { kind: 'expire' }, deps.clock.now);
@@ -39,6 +44,18 @@ export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessi
     }
   }
   for (const s of await deps.sessions.listDue('pending', now - deps.resendAfterMs, limit)) {
+    // Waited too long for a slot: end it with a reason rather than leave it pending forever.
+    const gaveUp = await applySessionEvent(
+      deps.sessions,
+      s,
+      { kind: 'unplaced', maxPendingMs: deps.maxPendingMs },
+      deps.clock.now,
+    );
+    if (gaveUp.ok) {
+      report.unplaced++;
+      await tellEnded(deps, gaveUp.session).catch(() => {});
+      continue;
+    }
     const out = await applySessionEvent(deps.sessions, s, { kind: 'enqueued' }, deps.clock.now);
     if (!out.ok) continue;
     await deps.sessionQueue.send({ sessionId: s.id, tenantId: s.tenantId });

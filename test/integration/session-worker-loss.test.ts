@@ -16,7 +16,11 @@ let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ worker: false, lambdaTier: false, extraEnv: { ...FAST_ENGINE_ENV } });
+  cloud = await startTestCloud({
+    worker: false,
+    lambdaTier: false,
+    extraEnv: { ...FAST_ENGINE_ENV, SESSION_PENDING_TIMEOUT_MS: '1000' },
+  });
 });
 afterAll(async () => {
   for (const w of workers) w.kill('SIGKILL');
@@ -37,7 +41,9 @@ const chromiumOf = (pid: number): number => {
   }
 };
 
-const liveSessionOn = async () => {
+/** Creates a session once `worker` polls (sessions here give up after 1 s pending), and attaches. */
+const liveSessionOn = async (worker: WorkerProcess) => {
+  await worker.waitForLog((l) => l.message === 'worker started');
   const api = apiClient(cloud.url, cloud.apiKey);
   const res = await api.call('POST', '/v1/sessions', {
     body: '{}',
@@ -53,10 +59,30 @@ const liveSessionOn = async () => {
 };
 
 describe('sessions and their worker', () => {
+  it('a session no worker takes in time ends failed with NO_CAPACITY, told to its attached client', async () => {
+    // No worker runs yet: the session stays pending until the sweeper gives up on it.
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const res = await api.call('POST', '/v1/sessions', {
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    ws.send({ action: 'attach', sessionId: res.body.id });
+    expect((await ws.next((m) => m.type === 'attached')).status).toBe('pending');
+    const closed = await ws.next((m) => m.type === 'closed', 20_000);
+    expect(closed.reason).toEqual({
+      code: 'NO_CAPACITY',
+      message: 'No worker had a free session slot in time; try again later.',
+    });
+    expect((await api.call('GET', `/v1/sessions/${res.body.id}`)).body).toMatchObject({ status: 'failed' });
+    expect((await api.call('GET', '/v1/limits')).body.usage.liveSessions).toBe(0);
+    ws.close();
+  });
+
   it('SIGKILL: the session ends failed with WORKER_LOST, the client is told, no Chromium survives', async () => {
     const w = spawnWorker(cloud.env, 'loss-1', FAST_ENGINE_ENV);
     workers.push(w);
-    const { api, ws, id } = await liveSessionOn();
+    const { api, ws, id } = await liveSessionOn(w);
     const pid = w.child.pid!;
     expect(chromiumOf(pid)).toBeGreaterThan(0);
 
@@ -78,7 +104,7 @@ describe('sessions and their worker', () => {
   it('SIGTERM: the session ends closed with WORKER_SHUTDOWN, said before the socket goes quiet', async () => {
     const w = spawnWorker(cloud.env, 'loss-2', { ...FAST_ENGINE_ENV, DRAIN_MS: '0' });
     workers.push(w);
-    const { api, ws, id } = await liveSessionOn();
+    const { api, ws, id } = await liveSessionOn(w);
     w.kill('SIGTERM');
     const closed = await ws.next((m) => m.type === 'closed', 20_000);
     expect(closed.reason.code).toBe('WORKER_SHUTDOWN');

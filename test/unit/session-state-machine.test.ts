@@ -120,6 +120,24 @@ describe('session state machine', () => {
     });
     expect(sessionSweepDueAt(pending())).toBe(T0);
   });
+
+  it('gives up on a session no worker took within maxPendingMs of its creation', () => {
+    expect(transitionSession(pending(), { kind: 'unplaced', maxPendingMs: 1_000 }, T0 + 999)).toEqual({
+      ok: false,
+      reason: 'lease-live',
+    });
+    expect(
+      ok(transitionSession(pending(), { kind: 'unplaced', maxPendingMs: 1_000 }, T0 + 1_000)),
+    ).toMatchObject({
+      status: 'failed',
+      endReason: { code: 'NO_CAPACITY' },
+    });
+    const claimed = ok(transitionSession(pending(), { kind: 'claim', owner: 'w1', leaseMs: 5_000 }, T0));
+    expect(transitionSession(claimed, { kind: 'unplaced', maxPendingMs: 0 }, T0 + 9_999)).toEqual({
+      ok: false,
+      reason: 'not-pending',
+    });
+  });
 });
 
 describe('session tickets', () => {
