@@ -16,11 +16,7 @@ let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  cloud = await startTestCloud({
-    worker: false,
-    lambdaTier: false,
-    extraEnv: { ...FAST_ENGINE_ENV, SESSION_PENDING_TIMEOUT_MS: '1000' },
-  });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, extraEnv: { ...FAST_ENGINE_ENV } });
 });
 afterAll(async () => {
   for (const w of workers) w.kill('SIGKILL');
@@ -41,7 +37,7 @@ const chromiumOf = (pid: number): number => {
   }
 };
 
-/** Creates a session once `worker` polls (sessions here give up after 1 s pending), and attaches. */
+/** Creates a session once `worker` polls, and attaches. */
 const liveSessionOn = async (worker: WorkerProcess) => {
   await worker.waitForLog((l) => l.message === 'worker started');
   const api = apiClient(cloud.url, cloud.apiKey);
@@ -59,23 +55,18 @@ const liveSessionOn = async (worker: WorkerProcess) => {
 };
 
 describe('sessions and their worker', () => {
-  it('a session no worker takes in time ends failed with NO_CAPACITY, told to its attached client', async () => {
-    // No worker runs yet: the session stays pending until the sweeper gives up on it.
-    const api = apiClient(cloud.url, cloud.apiKey);
-    const res = await api.call('POST', '/v1/sessions', {
-      body: '{}',
-      headers: { 'content-type': 'application/json' },
-    });
-    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
-    ws.send({ action: 'attach', sessionId: res.body.id });
-    expect((await ws.next((m) => m.type === 'attached')).status).toBe('pending');
+  it('SIGTERM: the session ends closed with WORKER_SHUTDOWN, said before the socket goes quiet', async () => {
+    const w = spawnWorker(cloud.env, 'loss-2', { ...FAST_ENGINE_ENV, DRAIN_MS: '0' });
+    workers.push(w);
+    const { api, ws, id } = await liveSessionOn(w);
+    w.kill('SIGTERM');
     const closed = await ws.next((m) => m.type === 'closed', 20_000);
-    expect(closed.reason).toEqual({
-      code: 'NO_CAPACITY',
-      message: 'No worker had a free session slot in time; try again later.',
+    expect(closed.reason.code).toBe('WORKER_SHUTDOWN');
+    expect((await w.exited).code).toBe(0);
+    expect((await api.call('GET', `/v1/sessions/${id}`)).body).toMatchObject({
+      status: 'closed',
+      endReason: { code: 'WORKER_SHUTDOWN' },
     });
-    expect((await api.call('GET', `/v1/sessions/${res.body.id}`)).body).toMatchObject({ status: 'failed' });
-    expect((await api.call('GET', '/v1/limits')).body.usage.liveSessions).toBe(0);
     ws.close();
   });
 
@@ -98,21 +89,6 @@ describe('sessions and their worker', () => {
     expect(row.body.cdpUrl).toBeUndefined();
     expect(chromiumOf(pid)).toBe(0);
     expect((await api.call('GET', '/v1/limits')).body.usage.liveSessions).toBe(0);
-    ws.close();
-  });
-
-  it('SIGTERM: the session ends closed with WORKER_SHUTDOWN, said before the socket goes quiet', async () => {
-    const w = spawnWorker(cloud.env, 'loss-2', { ...FAST_ENGINE_ENV, DRAIN_MS: '0' });
-    workers.push(w);
-    const { api, ws, id } = await liveSessionOn(w);
-    w.kill('SIGTERM');
-    const closed = await ws.next((m) => m.type === 'closed', 20_000);
-    expect(closed.reason.code).toBe('WORKER_SHUTDOWN');
-    expect((await w.exited).code).toBe(0);
-    expect((await api.call('GET', `/v1/sessions/${id}`)).body).toMatchObject({
-      status: 'closed',
-      endReason: { code: 'WORKER_SHUTDOWN' },
-    });
     ws.close();
   });
 });
