@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.js';
 import { SESSIONS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { isIdShaped, notFound } from '../ids.js';
 import type { SessionMessage } from '../task/ports.js';
 import { QUOTA_RETRY_AFTER_SECONDS } from '../task/quota-errors.js';
 import type { ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
@@ -126,9 +127,9 @@ export const requireSession = async (
   tenantId: string,
   sessionId: string,
 ): Promise<Session> => {
+  if (!isIdShaped(sessionId)) throw notFound('Session', sessionId);
   const found = await sessions.get(tenantId, sessionId);
-  if (found === undefined)
-    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Session ${sessionId} not found.`);
+  if (found === undefined) throw notFound('Session', sessionId);
   return found;
 };
 

@@ -9,6 +9,7 @@
 import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
 import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { notFound } from '../ids.js';
 import { consumeRequest, type RateBucketStore } from '../tenancy/rate-limit.js';
 import { parseOrThrow } from '../validation.js';
 import { requireSession } from './manage-sessions.js';
@@ -87,7 +88,7 @@ const ownSession = async (
   sessionId: string,
 ): Promise<Session> => {
   if (c.ticketSessionId !== undefined && c.ticketSessionId !== sessionId) {
-    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Session ${sessionId} not found.`);
+    throw notFound('Session', sessionId);
   }
   return requireSession(deps.sessions, c.tenantId, sessionId);
 };

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { isIdShaped, notFound } from '../ids.js';
 import { applyEvent } from './apply-event.js';
 import type { TaskStore } from './ports.js';
 import type { Task } from './task.js';
@@ -14,15 +15,15 @@ export const cancelTask = async (
   deps: { store: TaskStore; clock: Clock },
   input: { tenantId: string; taskId: string },
 ): Promise<Task> => {
+  if (!isIdShaped(input.taskId)) throw notFound('Task', input.taskId);
   const task = await deps.store.get(input.taskId);
   if (task === undefined || task.tenantId !== input.tenantId) {
-    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Task ${input.taskId} not found.`);
+    throw notFound('Task', input.taskId);
   }
   const out = await applyEvent(deps.store, task, { kind: 'cancel' }, () => deps.clock.now());
   if (out.ok) return out.task;
   const current = out.task;
-  if (current === undefined)
-    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Task ${input.taskId} not found.`);
+  if (current === undefined) throw notFound('Task', input.taskId);
   if (current.status === 'cancelled' || out.reason === 'cancel-requested') return current;
   throw new BrowserfleetError(
     ERROR_CODES.TASK_ALREADY_ENDED,

@@ -1,4 +1,4 @@
-import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { isIdShaped, notFound } from '../ids.js';
 import type { ArtifactStore, TaskStore } from './ports.js';
 import type { Task } from './task.js';
 import { type TaskView, toTaskView } from './task-view.js';
@@ -18,9 +18,10 @@ export const getTask = async (
   deps: GetTaskDeps,
   input: { tenantId: string; taskId: string; waitMs?: number; signal?: AbortSignal },
 ): Promise<TaskView> => {
+  if (!isIdShaped(input.taskId)) throw notFound('Task', input.taskId);
   const found: Task | undefined = await deps.store.get(input.taskId);
   if (found === undefined || found.tenantId !== input.tenantId) {
-    throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Task ${input.taskId} not found.`);
+    throw notFound('Task', input.taskId);
   }
   const task = input.waitMs ? await waitForTask(deps.store, found, input.waitMs, input.signal) : found;
   return presentTask(deps, task);

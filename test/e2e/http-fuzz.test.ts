@@ -88,9 +88,15 @@ const request = fc.record({
   ),
   path: fc.oneof(
     { arbitrary: fc.constant('/v1/tasks'), weight: 10 },
+    { arbitrary: fc.constant('/v1/sessions'), weight: 4 },
     fc.constantFrom('/v1/limits', '/health'),
     fc.string({ maxLength: 40 }).map((id) => `/v1/tasks/${encodeURIComponent(id) || 'x'}`),
+    fc
+      .string({ maxLength: 40 })
+      .map((id) => `/v1/sessions/${encodeURIComponent(id) || 'x'}${id.length % 2 === 0 ? '' : '/live'}`),
     fc.constantFrom('/v1/tasks/..%2F..%2Fetc', '/v1//tasks', '/v1/tasks/%00', '/V1/TASKS', '/'),
+    // Ids longer than DynamoDB allows in a key: still a 404, not a 500.
+    fc.constantFrom(`/v1/tasks/${'x'.repeat(1500)}`, `/v1/sessions/${'x'.repeat(1500)}`),
   ),
   query: fc.oneof(
     fc.constant(''),
@@ -102,6 +108,11 @@ const request = fc.record({
       '?wait=',
       '?x=1&wait=2',
       '?wait=0&wait=1',
+      '?limit=0',
+      '?limit=abc',
+      '?status=zombie',
+      '?ticket=',
+      '?ticket=a.b',
     ),
     fc.string({ maxLength: 20 }).map((q) => `?${encodeURIComponent(q)}=${encodeURIComponent(q)}`),
   ),
