@@ -1,46 +1,27 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { sessionQuotaError } from '../session/manage-sessions.js';
 import type { SessionSaveOutcome, SessionStore } from '../session/ports.js';
 import { holdsSlot, type Session, type SessionStatus, sessionSweepDueAt } from '../session/session.js';
+import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 
-type Item = Record<string, NativeAttributeValue>;
 const { sweepIndex } = STATE_TABLE;
 
 /** A live session carries the sweep index's keys; an ended one doesn't (sparse index). */
-const toItem = (s: Session): Item => {
-  const due = sessionSweepDueAt(s);
-  return {
-    pk: KEYS.sessionPk(s.tenantId),
-    sk: KEYS.sessionSk(s.id),
-    entity: 'session',
-    ...s,
-    ...(due === undefined
-      ? {}
-      : { [sweepIndex.partitionKey]: KEYS.sessionSweepPk(s.status), [sweepIndex.sortKey]: due }),
-  };
-};
+const toItem = (s: Session): Item =>
+  toRow({ pk: KEYS.sessionPk(s.tenantId), sk: KEYS.sessionSk(s.id) }, 'session', s, {
+    pk: KEYS.sessionSweepPk(s.status),
+    dueAt: sessionSweepDueAt(s),
+  });
 
-const fromItem = (item: Item): Session => {
-  const {
-    pk: _pk,
-    sk: _sk,
-    entity: _entity,
-    [sweepIndex.partitionKey]: _gpk,
-    [sweepIndex.sortKey]: _gsk,
-    ...session
-  } = item;
-  return session as Session;
-};
+const fromItem = (item: Item): Session => fromRow<Session>(item);
 
 /**
  * Session rows, in the tenant's partition (`SESSIONS#<tenant>` / `SESSION#<id>`), so a
@@ -123,41 +104,15 @@ export class DynamoDbSessionStore implements SessionStore {
     // Timeline: the caller read the row at `current.version` and decided `next` with the
     // pure state machine; it lands only if nobody wrote the row meanwhile. A claim bumps the
     // fencing token, so a worker whose lease ran out can't mark the session live or end it.
-    const put = {
-      TableName: this.tableName,
-      Item: toItem(next),
-      ConditionExpression: '#version = :version',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':version': current.version },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    };
-    try {
-      if (delta === 0) {
-        await this.client.send(new PutCommand(put));
-      } else {
-        await this.client.send(
-          new TransactWriteCommand({ TransactItems: [{ Put: put }, this.usageUpdate(next.tenantId, delta)] }),
-        );
-      }
-      return { saved: true };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return {
-          saved: false,
-          current: error.Item === undefined ? undefined : fromItem(unmarshall(error.Item)),
-        };
-      }
-      if (error instanceof TransactionCanceledException) {
-        const [row] = error.CancellationReasons ?? [];
-        if (row?.Code === 'ConditionalCheckFailed') {
-          return {
-            saved: false,
-            current: row.Item === undefined ? undefined : fromItem(unmarshall(row.Item)),
-          };
-        }
-      }
-      throw error;
-    }
+    const saved = await putOnVersion<Session>(
+      this.client,
+      this.tableName,
+      toItem(next),
+      current.version,
+      delta === 0 ? undefined : this.usageUpdate(next.tenantId, delta),
+    );
+    // Freeing a slot has no limit to refuse it; only a row that moved on can.
+    return 'refusedAlongside' in saved ? { saved: false, current: undefined } : saved;
   }
 
   async listDue(status: 'pending' | 'starting' | 'live', before: number, limit: number): Promise<Session[]> {

@@ -1,23 +1,16 @@
-import {
-  ConditionalCheckFailedException,
-  DescribeTableCommand,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Pingable, SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
 import { queuedQuotaError } from '../task/quota-errors.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
-
-type Item = Record<string, NativeAttributeValue>;
+import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 
 const { sweepIndex } = STATE_TABLE;
 
@@ -25,30 +18,13 @@ const { sweepIndex } = STATE_TABLE;
  * A live task carries the sweep index's keys (its status and when the sweeper should look
  * at it); an ended one doesn't, so the sparse index holds only work in progress.
  */
-const toItem = (task: Task): Item => {
-  const due = sweepDueAt(task);
-  return {
-    pk: KEYS.taskPk(task.id),
-    sk: KEYS.taskSk,
-    entity: 'task',
-    ...task,
-    ...(due === undefined
-      ? {}
-      : { [sweepIndex.partitionKey]: KEYS.taskSweepPk(task.status), [sweepIndex.sortKey]: due }),
-  };
-};
+const toItem = (task: Task): Item =>
+  toRow({ pk: KEYS.taskPk(task.id), sk: KEYS.taskSk }, 'task', task, {
+    pk: KEYS.taskSweepPk(task.status),
+    dueAt: sweepDueAt(task),
+  });
 
-const fromItem = (item: Item): Task => {
-  const {
-    pk: _pk,
-    sk: _sk,
-    entity: _entity,
-    [sweepIndex.partitionKey]: _gpk,
-    [sweepIndex.sortKey]: _gsk,
-    ...task
-  } = item;
-  return task as Task;
-};
+const fromItem = (item: Item): Task => fromRow<Task>(item);
 
 /** Task rows in the single state table. Every write is conditional. */
 export class DynamoDbTaskStore implements TaskStore, Pingable {
@@ -108,50 +84,18 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     // fencing token too, so two claims of one row can't both land, and a worker whose lease
     // was taken over can't end the task: the state machine refuses its token on the row it
     // gets back here (ALL_OLD), without a second read.
-    const put = {
-      TableName: this.tableName,
-      Item: toItem(next),
-      ConditionExpression: '#version = :version',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':version': current.version },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    };
-    try {
-      if (delta.queued === 0 && delta.running === 0) {
-        await this.client.send(new PutCommand(put));
-      } else {
-        // A change of status moves the tenant's counters in the same transaction, so the
-        // counts are exact and a quota check on them can't be raced.
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: put },
-              this.usageUpdate(next.tenantId, delta, { running: quota?.maxRunning }),
-            ],
-          }),
-        );
-      }
-      return { saved: true };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return {
-          saved: false,
-          current: error.Item === undefined ? undefined : fromItem(unmarshall(error.Item)),
-        };
-      }
-      if (error instanceof TransactionCanceledException) {
-        const [row, usage] = error.CancellationReasons ?? [];
-        if (row?.Code === 'ConditionalCheckFailed') {
-          return {
-            saved: false,
-            current: row.Item === undefined ? undefined : fromItem(unmarshall(row.Item)),
-          };
-        }
-        if (usage?.Code === 'ConditionalCheckFailed')
-          return { saved: false, quotaExceeded: 'maxRunningTasks' };
-      }
-      throw error;
-    }
+    const saved = await putOnVersion<Task>(
+      this.client,
+      this.tableName,
+      toItem(next),
+      current.version,
+      delta.queued === 0 && delta.running === 0
+        ? undefined
+        : // A change of status moves the tenant's counters in the same transaction, so the
+          // counts are exact and a quota check on them can't be raced.
+          this.usageUpdate(next.tenantId, delta, { running: quota?.maxRunning }),
+    );
+    return 'refusedAlongside' in saved ? { saved: false, quotaExceeded: 'maxRunningTasks' } : saved;
   }
 
   /** How many tasks are in `status` now, from the sparse sweep index (eventually consistent). */

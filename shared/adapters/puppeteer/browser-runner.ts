@@ -6,53 +6,15 @@
  * relaunched after a crash; Chromium never outlives the worker.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type Browser, TimeoutError } from 'puppeteer-core';
+import { type Browser, TimeoutError } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../errors.js';
 import { abortReasonToError } from '../../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
 import { capture } from './capture.js';
+import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
-
-/**
- * Chromium flags, chosen one by one. @sparticuz/chromium's own list is tuned for one page
- * per Lambda; several of its flags are wrong for a multi-tenant platform (see below).
- * Puppeteer adds its defaults (no first run, no sync, no background networking, muted
- * audio, hidden scrollbars) on top of these.
- */
-export const CHROMIUM_FLAGS = [
-  // Lambda and containers run us as root, where Chromium's setuid/namespace sandbox
-  // cannot start. Tenants are kept apart by browser contexts and site isolation instead.
-  '--no-sandbox',
-  '--disable-setuid-sandbox',
-  // Docker and Lambda give /dev/shm 64 MB or less; shared memory there crashes renderers.
-  '--disable-dev-shm-usage',
-  // Bounds what a task can leave in the temp dir's disk cache (32 MiB).
-  '--disk-cache-size=33554432',
-  // Same glyph metrics on every machine, so screenshots don't shift between hosts.
-  '--font-render-hinting=none',
-  // No calls home: the network is closed here and the tenant didn't ask for that traffic.
-  '--disable-domain-reliability',
-  '--no-pings',
-  '--disable-component-update',
-  '--no-default-browser-check',
-  '--disable-print-preview',
-  '--ash-no-nudges',
-  // WebRTC may not send UDP around the egress proxy (to a private address, say).
-  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
-  // Deliberately absent from the Sparticuz list: --single-process and --no-zygote (with
-  // them, createBrowserContext() kills the browser); --disable-web-security,
-  // --allow-running-insecure-content and --disable-site-isolation-trials (they switch off
-  // the same-origin policy between pages of different tenants).
-] as const;
-
-/** How long `browser.close()` may take before the process group is killed. */
-const CLOSE_DEADLINE_MS = 5_000;
-/** Per-worker profile dirs: `bf-chrome-<pid>-XXXXXX` under the temp dir. */
-export const PROFILE_PREFIX = 'bf-chrome-';
 
 export interface PoolPolicy {
   /** Relaunch after this many tasks: long-lived renderers fragment and grow. */
@@ -231,30 +193,13 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
 
   private async launch(): Promise<PooledBrowser> {
     const started = Date.now();
-    // The Sparticuz binary's bundled GL stack adds ~650 ms to the first screenshot and
-    // buys nothing for screenshots of ordinary pages.
-    chromium.setGraphicsMode = false;
-    const executablePath =
-      this.options.executablePath ?? (await chromium.executablePath(this.options.chromiumBinDir));
-    const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
-    const browser = await puppeteer.launch({
-      executablePath,
-      args: [...CHROMIUM_FLAGS],
-      // The Sparticuz binary is chrome-headless-shell; a full Chromium runs new headless.
-      headless: this.options.executablePath === undefined ? 'shell' : true,
-      userDataDir: profileDir,
-      // We close on our own terms (see close()); a signal from the terminal is the
-      // worker's to handle, not Puppeteer's.
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      // CDP over a pipe instead of a debugging port: if this process dies, even by SIGKILL,
-      // the pipe closes and Chromium exits with it, so a killed worker leaves no orphans.
-      pipe: true,
+    const { browser, pid, profileDir } = await launchChromium({
+      executablePath: this.options.executablePath,
+      chromiumBinDir: this.options.chromiumBinDir,
     });
     const pooled: PooledBrowser = {
       browser,
-      pid: browser.process()?.pid,
+      pid,
       profileDir,
       launchedAt: Date.now(),
       tasks: 0,
@@ -274,24 +219,12 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
     return pooled;
   }
 
-  /**
-   * Closes one browser. `browser.close()` can hang on a wedged renderer, so it gets a
-   * deadline; then the whole process group (renderers, GPU and network processes) is
-   * killed and the profile dir removed.
-   */
   private closeBrowser(pooled: PooledBrowser): Promise<void> {
-    pooled.closed ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), CLOSE_DEADLINE_MS);
+    if (pooled.closed === undefined) {
+      pooled.closed = closeChromium(pooled).then(() => {
+        this.all.delete(pooled);
       });
-      await Promise.race([pooled.browser.close().catch(() => {}), deadline]);
-      clearTimeout(timer);
-      // Renderers can linger a moment after the browser process exits.
-      if (pooled.pid !== undefined) killProcessGroup(pooled.pid);
-      rmSync(pooled.profileDir, { recursive: true, force: true });
-      this.all.delete(pooled);
-    })();
+    }
     return pooled.closed;
   }
 
@@ -346,15 +279,6 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
     return error;
   }
 }
-
-export const killProcessGroup = (pid: number): void => {
-  try {
-    // Puppeteer starts Chromium detached, as the leader of its own process group.
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-};
 
 /** Sum of VmRSS over every process in Chromium's process group, from /proc. */
 export const processGroupRss = (pgid: number): number => {

@@ -5,12 +5,9 @@
  * SIGKILL, the pipe closes and Chromium exits with it; CDP clients reach it on a loopback
  * DevTools port, only through the worker's CDP router (which checks the ticket).
  */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type Browser, type CDPSession, type Page, TimeoutError } from 'puppeteer-core';
+import { type Browser, type CDPSession, type Page, TimeoutError } from 'puppeteer-core';
 import type { z } from 'zod';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import type {
@@ -25,12 +22,10 @@ import {
   type CommandMethod,
   MAX_EVALUATE_RESULT_BYTES,
 } from '../../session/session-input.js';
-import { CHROMIUM_FLAGS, killProcessGroup, PROFILE_PREFIX } from './browser-runner.js';
+import { closeChromium, type LaunchedChromium, launchChromium } from './launch-chromium.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
 const DEVTOOLS_PORT_WAIT_MS = 5_000;
-/** How long `browser.close()` may take before the process group is killed. */
-const CLOSE_DEADLINE_MS = 5_000;
 
 export interface SessionLauncherOptions {
   executablePath?: string | undefined;
@@ -44,53 +39,18 @@ export interface SessionLauncherOptions {
 
 type Params<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
 
-/** util-linux's setpriv: sets the parent-death signal, then execs Chromium (same pid). */
-const SETPRIV = '/usr/bin/setpriv';
-
-/**
- * With a DevTools port open, Chromium no longer exits when its pipe closes, so a worker
- * killed by SIGKILL would leave the session's browser behind. Started through setpriv
- * with `--pdeathsig KILL`, the browser is killed by the kernel the moment the worker dies
- * (its renderers follow when the browser's IPC goes). Where setpriv is missing (macOS),
- * Chromium is started directly.
- */
-const launcherFor = (executablePath: string): string => {
-  if (!existsSync(SETPRIV)) return executablePath;
-  // Named like the profile dirs, so a dead worker's leftovers are swept the same way.
-  const script = join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-launch.sh`);
-  writeFileSync(
-    script,
-    `#!/bin/sh\nexec ${SETPRIV} --pdeathsig KILL -- '${executablePath.replace(/'/g, `'\\''`)}' "$@"\n`,
-  );
-  chmodSync(script, 0o700);
-  return script;
-};
-
 export class PuppeteerSessionLauncher implements SessionLauncher {
-  private launcher: string | undefined;
-
   constructor(private readonly options: SessionLauncherOptions) {}
 
   async launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser> {
-    chromium.setGraphicsMode = false;
-    const chromiumPath = this.options.executablePath ?? (await chromium.executablePath());
-    this.launcher ??= launcherFor(chromiumPath);
-    const executablePath = this.launcher;
-    const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
     const proxy = await this.options.proxy();
-    let browser: Browser | undefined;
+    let launched: LaunchedChromium | undefined;
     try {
-      browser = await puppeteer.launch({
-        executablePath,
-        headless: this.options.executablePath === undefined ? 'shell' : true,
-        userDataDir: profileDir,
-        handleSIGINT: false,
-        handleSIGTERM: false,
-        handleSIGHUP: false,
-        pipe: true,
+      launched = await launchChromium({
+        executablePath: this.options.executablePath,
+        dieWithParent: true,
         defaultViewport: null,
-        args: [
-          ...CHROMIUM_FLAGS,
+        extraArgs: [
           // The CDP endpoint for `puppeteer.connect`, on loopback only; port 0 = any free one.
           '--remote-debugging-port=0',
           '--remote-debugging-address=127.0.0.1',
@@ -101,18 +61,16 @@ export class PuppeteerSessionLauncher implements SessionLauncher {
           ...(session.options.locale === undefined ? [] : [`--lang=${session.options.locale}`]),
         ],
       });
+      const { browser, profileDir } = launched;
       const cdpEndpoint = await readDevToolsEndpoint(profileDir);
       const page = (await browser.pages())[0] ?? (await browser.newPage());
       await page.setViewport(session.options.viewport);
       if (session.options.userAgent !== undefined)
         await page.setUserAgent({ userAgent: session.options.userAgent });
       if (session.options.timezoneId !== undefined) await page.emulateTimezone(session.options.timezoneId);
-      return new PuppeteerSessionBrowser(browser, page, cdpEndpoint, profileDir, proxy, events);
+      return new PuppeteerSessionBrowser(launched, page, cdpEndpoint, proxy, events);
     } catch (error) {
-      await browser?.close().catch(() => {});
-      const pid = browser?.process()?.pid;
-      if (pid !== undefined) killProcessGroup(pid);
-      rmSync(profileDir, { recursive: true, force: true });
+      if (launched !== undefined) await closeChromium(launched);
       await proxy.close().catch(() => {});
       throw error;
     }
@@ -138,18 +96,18 @@ class PuppeteerSessionBrowser implements SessionBrowser {
   private page: Page;
   private screencastSession: CDPSession | undefined;
   private closing = false;
-  private readonly pid: number | undefined;
+  private readonly browser: Browser;
 
   constructor(
-    private readonly browser: Browser,
+    private readonly launched: LaunchedChromium,
     page: Page,
     readonly cdpEndpoint: string,
-    private readonly profileDir: string,
     private readonly proxy: { blocked(): { url: string; reason: string }[]; close(): Promise<unknown> },
     private readonly events: SessionBrowserEvents,
   ) {
     this.page = page;
-    this.pid = browser.process()?.pid;
+    const browser = launched.browser;
+    this.browser = browser;
     this.watch(page);
     browser.on('disconnected', () => {
       if (this.closing) return;
@@ -338,16 +296,7 @@ class PuppeteerSessionBrowser implements SessionBrowser {
 
   async close(): Promise<void> {
     this.closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.browser.close().catch(() => {}),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (this.pid !== undefined) killProcessGroup(this.pid);
-    rmSync(this.profileDir, { recursive: true, force: true });
+    await closeChromium(this.launched);
     await this.proxy.close().catch(() => {});
   }
 }
