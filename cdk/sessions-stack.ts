@@ -118,9 +118,4 @@ export class SessionsStack extends Stack {
 
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url });
   }
-
-  /** `https://<api>.execute-api.<region>.amazonaws.com/<stage>`: PostToConnection's endpoint. */
-  managementUrl(): string {
-    return this.webSocketStage.callbackUrl;
-  }
 }

@@ -1,6 +1,5 @@
 import {
   ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -41,14 +40,6 @@ export class ApiGatewayConnectionNotifier implements ConnectionNotifier {
     } catch (error) {
       if (error instanceof GoneException) return false;
       throw error;
-    }
-  }
-
-  async disconnect(connectionId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-    } catch (error) {
-      if (!(error instanceof GoneException)) throw error;
     }
   }
 

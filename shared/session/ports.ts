@@ -67,8 +67,6 @@ export type ServerMessage =
 export interface ConnectionNotifier {
   /** Sends one message; `false` when the connection is gone (API Gateway's 410). */
   send(connectionId: string, message: ServerMessage): Promise<boolean>;
-  /** Closes the connection from the server side. */
-  disconnect(connectionId: string): Promise<void>;
 }
 
 /** Delivers a client's message to the worker that hosts the session. */
