@@ -101,9 +101,10 @@ export const startInboxServer = async (
     const check = verifyTicket(deps.secret, url.searchParams.get('ticket') ?? '', {
       scope: 'cdp',
       nowSeconds: Math.floor(Date.now() / 1000),
+      sessionId,
     });
-    if (!check.ok || check.claims.sid !== sessionId) {
-      deps.log('cdp connect refused', { sessionId, reason: check.ok ? 'other-session' : check.reason });
+    if (!check.ok) {
+      deps.log('cdp connect refused', { sessionId, reason: check.reason });
       return refuse(401, 'Unauthorized');
     }
     void route(sessionId, check.claims.tid, url.searchParams.get('ticket') ?? '').then(

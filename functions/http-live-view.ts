@@ -21,11 +21,12 @@ export const buildHandler = (deps: HttpDeps) =>
     const check = verifyTicket(deps.ticketSecret, ticket, {
       scope: 'live',
       nowSeconds: Math.floor(deps.clock.now() / 1000),
+      sessionId,
     });
-    if (!check.ok || check.claims.sid !== sessionId) {
+    if (!check.ok) {
       throw new BrowserfleetError(
         ERROR_CODES.UNAUTHORIZED,
-        `Invalid live-view ticket (${check.ok ? 'for another session' : check.reason}); GET the session for a fresh liveViewUrl.`,
+        `Invalid live-view ticket (${check.reason}); GET the session for a fresh liveViewUrl.`,
       );
     }
     return {

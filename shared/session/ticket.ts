@@ -28,12 +28,13 @@ export const issueTicket = (secret: string, claims: TicketClaims): string => {
 
 export type TicketCheck =
   | { ok: true; claims: TicketClaims }
-  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-scope' };
+  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-scope' | 'other-session' };
 
 export const verifyTicket = (
   secret: string,
   ticket: string,
-  expected: { scope: TicketScope; nowSeconds: number },
+  /** `sessionId`: the session the ticket must be for (a URL's, say). */
+  expected: { scope: TicketScope; nowSeconds: number; sessionId?: string },
 ): TicketCheck => {
   const [payload, signature, extra] = ticket.split('.');
   if (payload === undefined || signature === undefined || extra !== undefined)
@@ -53,6 +54,9 @@ export const verifyTicket = (
   }
   if (claims.scope !== expected.scope) return { ok: false, reason: 'wrong-scope' };
   if (claims.exp <= expected.nowSeconds) return { ok: false, reason: 'expired' };
+  if (expected.sessionId !== undefined && claims.sid !== expected.sessionId) {
+    return { ok: false, reason: 'other-session' };
+  }
   return { ok: true, claims };
 };
 

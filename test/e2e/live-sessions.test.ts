@@ -361,7 +361,13 @@ describe('CDP connect', () => {
       scope: 'live',
       exp: Math.floor(Date.now() / 1000) + 60,
     });
-    for (const ticket of [forged, expired, liveScope, 'garbage']) {
+    const otherSession = issueTicket(secret, {
+      sid: 'another-session',
+      tid: 'local',
+      scope: 'cdp',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
+    for (const ticket of [forged, expired, liveScope, otherSession, 'garbage']) {
       await expect(
         puppeteer.connect({ browserWSEndpoint: `${base}?ticket=${ticket}`, protocolTimeout: 5_000 }),
       ).rejects.toThrow(/401/);

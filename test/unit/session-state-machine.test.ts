@@ -166,6 +166,12 @@ describe('session tickets', () => {
       ok: false,
       reason: 'wrong-scope',
     });
+    // A ticket for one session opens no other.
+    expect(verifyTicket(secret, ticket, { scope: 'cdp', nowSeconds: now, sessionId: 's2' })).toEqual({
+      ok: false,
+      reason: 'other-session',
+    });
+    expect(verifyTicket(secret, ticket, { scope: 'cdp', nowSeconds: now, sessionId: 's1' }).ok).toBe(true);
     for (const junk of ['', 'a', 'a.b.c', `${payload}.`, '.x']) {
       expect(verifyTicket(secret, junk, { scope: 'cdp', nowSeconds: now }).ok).toBe(false);
     }
