@@ -36,6 +36,10 @@ export interface SessionBrowser {
   execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown>;
   /** A screenshot's bytes (commands that produce files store them and answer a URL). */
   screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }>;
+  /**
+   * Frames from now on, the first one of the page as it is now (Chromium itself sends
+   * frames only when something repaints, so a viewer joining a still page would wait).
+   */
   startScreencast(
     options: Omit<ScreencastMessage, 'action' | 'enabled'>,
     onFrame: (f: ScreencastFrame) => void,
@@ -97,6 +101,12 @@ interface Hosted {
   heldTimer: NodeJS.Timeout | undefined;
   /** Commands run one at a time, in the order they arrive: there is one page. */
   commands: Promise<void>;
+  /**
+   * Screencast starts and stops, one at a time: a viewer that reloads sends its old
+   * connection's detach and its new one's `screencast` at once, and interleaved they could
+   * stop the stream the other just started.
+   */
+  screencastChanges: Promise<void>;
   screencast: Omit<ScreencastMessage, 'action' | 'enabled'> | undefined;
   timers: NodeJS.Timeout[];
   ending: Promise<void> | undefined;
@@ -154,6 +164,7 @@ export class SessionHost {
         heldFrame: undefined,
         heldTimer: undefined,
         commands: Promise.resolve(),
+        screencastChanges: Promise.resolve(),
         screencast: undefined,
         timers: [],
         ending: undefined,
@@ -254,7 +265,7 @@ export class SessionHost {
         h.attached.delete(message.connectionId);
         h.watching.delete(message.connectionId);
         h.lastActivity = this.deps.clock.now();
-        void this.syncScreencast(h);
+        this.syncScreencast(h);
         return true;
       case 'close':
         void this.end(h, 'CLOSED_BY_CLIENT');
@@ -268,7 +279,7 @@ export class SessionHost {
         } else {
           h.watching.delete(message.connectionId);
         }
-        void this.syncScreencast(h, true);
+        this.syncScreencast(h, true);
         return true;
       case 'command':
         h.attached.add(message.connectionId);
@@ -339,7 +350,11 @@ export class SessionHost {
     await this.send(h, connectionId, answer);
   }
 
-  private async syncScreencast(h: Hosted, restart = false): Promise<void> {
+  private syncScreencast(h: Hosted, restart = false): void {
+    h.screencastChanges = h.screencastChanges.then(() => this.applyScreencast(h, restart));
+  }
+
+  private async applyScreencast(h: Hosted, restart: boolean): Promise<void> {
     const browser = h.browser;
     if (browser === undefined) return;
     if (h.watching.size === 0 || h.screencast === undefined) {

@@ -91,15 +91,16 @@ describe('live view', () => {
     const typed = async () =>
       (await ws.command('evaluate', { expression: "document.getElementById('i').value" })).value;
     await expect.poll(typed, { timeout: 10_000 }).toBe('hi');
-    // The console line reached the panel beside the picture.
+    // A viewer that joins a page that isn't changing still gets its picture at once.
     await viewer.reload();
     await viewer.waitForFunction(() => document.getElementById('status')?.dataset.status === 'live');
+    await viewer.waitForFunction(
+      () => Number((document.getElementById('screen') as HTMLImageElement).dataset.frames) >= 1,
+    );
+    // The console line reached the panel beside the picture.
     await ws.command('reload');
     await viewer.waitForFunction(() =>
       document.getElementById('console')?.textContent?.includes('remote page ready'),
-    );
-    await viewer.waitForFunction(
-      () => Number((document.getElementById('screen') as HTMLImageElement).dataset.frames) >= 1,
     );
     mkdirSync('.data', { recursive: true });
     await viewer.screenshot({ path: '.data/live-view.png' });

@@ -26,6 +26,24 @@ import { closeChromium, type LaunchedChromium, launchChromium } from './launch-c
 
 /** How long Chromium may take to write its DevTools port file after launch. */
 const DEVTOOLS_PORT_WAIT_MS = 5_000;
+/** A keyframe waits for the page's next paint; mid-navigation that can take a moment, not more. */
+const KEYFRAME_TIMEOUT_MS = 3_000;
+
+/** A screenshot shaped like a screencast frame: JPEG, scaled down to the caps, CSS-pixel size. */
+const captureKeyframe = async (
+  session: CDPSession,
+  caps: { quality: number; maxWidth: number; maxHeight: number },
+): Promise<ScreencastFrame> => {
+  const { cssVisualViewport: v } = await session.send('Page.getLayoutMetrics');
+  const scale = Math.min(1, caps.maxWidth / v.clientWidth, caps.maxHeight / v.clientHeight);
+  const { data } = await session.send('Page.captureScreenshot', {
+    format: 'jpeg',
+    quality: caps.quality,
+    clip: { x: v.pageX, y: v.pageY, width: v.clientWidth, height: v.clientHeight, scale },
+    optimizeForSpeed: true,
+  });
+  return { data, width: v.clientWidth, height: v.clientHeight, timestamp: Date.now() / 1000 };
+};
 
 export interface SessionLauncherOptions {
   executablePath?: string | undefined;
@@ -284,6 +302,13 @@ class PuppeteerSessionBrowser implements SessionBrowser {
       maxHeight: options.maxHeight,
       everyNthFrame: 1,
     });
+    // The first frame: the page as it is now, in the screencast's own format and size caps.
+    const keyframe = await withTimeout(
+      captureKeyframe(session, options),
+      KEYFRAME_TIMEOUT_MS,
+      'keyframe',
+    ).catch(() => undefined);
+    if (keyframe !== undefined && this.screencastSession === session) onFrame(keyframe);
   }
 
   async stopScreencast(): Promise<void> {
