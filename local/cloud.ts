@@ -125,16 +125,32 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
+/**
+ * Test ports come from below Linux's ephemeral range (32768–60999): a port taken from the
+ * kernel with `listen(0)` is free again once closed, and any outgoing connection may be
+ * handed it before the emulator binds it. Below that range only another test's pick can
+ * collide, and `startLocalCloud` starts again on fresh ports if one does.
+ */
+const TEST_PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+
+const freePort = async (): Promise<number> => {
+  for (;;) {
+    const port =
+      TEST_PORT_RANGE.from + Math.floor(Math.random() * (TEST_PORT_RANGE.to - TEST_PORT_RANGE.from));
+    const free = await new Promise<boolean>((resolveFree) => {
+      const server = createServer();
+      server.once('error', () => resolveFree(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
     });
-  });
+    if (free) return port;
+  }
+};
+
+/** The port was taken between the pick and the bind (by Node's server or by DynamoDB Local's). */
+const isAddressInUse = (error: unknown): boolean =>
+  /EADDRINUSE|Address already in use/i.test(
+    error instanceof Error ? `${error.message} ${String(error.cause)}` : String(error),
+  );
 
 /**
  * Ports: the HTTP gateway on `port`, then 3001 DynamoDB, 3002 SQS, 3003 S3, 3004 the
@@ -146,14 +162,24 @@ const pickPorts = async (port: number) =>
     ? {
         gateway: 0,
         dynamodb: await freePort(),
-        sqs: await freePort(),
-        s3: await freePort(),
+        sqs: 0,
+        s3: 0,
         ws: await freePort(),
         inbox: await freePort(),
       }
     : { gateway: port, dynamodb: port + 1, sqs: port + 2, s3: port + 3, ws: port + 4, inbox: port + 5 };
 
 export const startLocalCloud = async (options: LocalCloudOptions): Promise<LocalCloud> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalCloudOnce(options);
+    } catch (error) {
+      if (options.port !== 0 || attempt >= 3 || !isAddressInUse(error)) throw error;
+    }
+  }
+};
+
+const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalCloud> => {
   const logger = new Logger({ serviceName: 'browserfleet-local', logLevel: options.logLevel });
   const ports = await pickPorts(options.port);
   const stops: (() => Promise<void>)[] = [];
