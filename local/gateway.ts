@@ -68,7 +68,12 @@ export const startHttpGateway = async (options: {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = URL.parse(req.url ?? '/', 'http://localhost');
+    if (url === null) {
+      req.resume();
+      send(res, 400, errorBody('VALIDATION_FAILED', 'The request target is not a valid path.'));
+      return;
+    }
     const method = req.method ?? 'GET';
     const matches = routes
       .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
@@ -83,6 +88,19 @@ export const startHttpGateway = async (options: {
         send(res, 404, errorBody('ROUTE_NOT_FOUND', `No route for ${method} ${url.pathname}.`));
       }
       return;
+    }
+
+    // API Gateway decodes path parameters; a broken escape (`%E0`) is the client's mistake.
+    const pathParameters: Record<string, string> = {};
+    for (const [i, name] of hit.route.params.entries()) {
+      const raw = hit.match[i + 1] ?? '';
+      try {
+        pathParameters[name] = decodeURIComponent(raw);
+      } catch {
+        req.resume();
+        send(res, 400, errorBody('VALIDATION_FAILED', `${name}: "${raw}" is not valid percent-encoding.`));
+        return;
+      }
     }
 
     const chunks: Buffer[] = [];
@@ -110,10 +128,6 @@ export const startHttpGateway = async (options: {
     }
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-    const pathParameters: Record<string, string> = {};
-    hit.route.params.forEach((name, i) => {
-      pathParameters[name] = decodeURIComponent(hit.match?.[i + 1] ?? '');
-    });
     const textual = /^(application\/(.+\+)?json|text\/|application\/x-www-form-urlencoded)/i.test(
       headers['content-type'] ?? '',
     );
