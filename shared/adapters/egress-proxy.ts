@@ -10,6 +10,7 @@ import { createServer, request as httpRequest, type IncomingMessage } from 'node
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type AllowEntry, checkDestination, type DnsResolver } from '../egress/egress-policy.js';
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 
 export interface BlockedRequest {
   url: string;
@@ -165,3 +166,13 @@ export const startEgressProxy = async (options: {
     },
   };
 };
+
+/**
+ * A page navigation (or a redirect on its way) the guard refused: the task or command fails
+ * with DESTINATION_BLOCKED, not as a network error to retry.
+ */
+export const blockedNavigationError = (refused: BlockedRequest): BrowserfleetError =>
+  new BrowserfleetError(
+    ERROR_CODES.DESTINATION_BLOCKED,
+    `Navigation to ${refused.url} was blocked by the egress guard (${refused.reason} address).`,
+  );

@@ -87,20 +87,30 @@ describe('egress guard', () => {
     expect(blocked).toContain(`/img.png`);
     expect(blocked).toContain(`localhost:${secretPort}/frame`);
     expect(blocked).toContain('/fetch');
-    expect(blocked).toMatch(/ws|127\.0\.0\.1:\d+$/m);
+    expect(blocked).toContain('/mapped');
+    // The WebSocket asks the proxy for a CONNECT tunnel, recorded as host:port.
+    expect(blocked.split('\n')).toContain(`127.0.0.1:${secretPort}`);
     expect(res.body.result.blockedRequests.every((b: { reason: string }) => b.reason === 'loopback')).toBe(
       true,
     );
     expect(secretHits).toBe(0);
   });
 
-  it('fails a task whose page redirects to a private address with DESTINATION_BLOCKED', async () => {
-    const to = encodeURIComponent(`http://127.0.0.1:${secretPort}/admin`);
-    const res = await submit(`${site.url}/redirect?to=${to}`);
-    expect(res.body).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'DESTINATION_BLOCKED' } });
-    expect(res.body.error.message).toContain(`127.0.0.1:${secretPort}/admin`);
-    expect(secretHits).toBe(0);
-  });
+  it.each(['http', 'https'])(
+    'fails a task whose page redirects to a private %s address with DESTINATION_BLOCKED, not retried',
+    async (scheme) => {
+      const to = encodeURIComponent(`${scheme}://127.0.0.1:${secretPort}/admin`);
+      // Three attempts allowed: a blocked destination is terminal, so only one runs.
+      const res = await submit(`${site.url}/redirect?to=${to}`, { maxAttempts: 3 });
+      expect(res.body).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: { code: 'DESTINATION_BLOCKED' },
+      });
+      expect(res.body.error.message).toContain(`127.0.0.1:${secretPort}`);
+      expect(secretHits).toBe(0);
+    },
+  );
 
   it('lets the EGRESS_ALLOWed fixture work', async () => {
     const res = await submit(`${site.url}/`);

@@ -12,6 +12,7 @@ import { type Browser, TimeoutError } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../errors.js';
 import { abortReasonToError } from '../../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
+import { blockedNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
 import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
@@ -94,15 +95,17 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
       const work = async () => {
         await setUpPage(page, job.url, job.options);
         const navStarted = performance.now();
-        const response = await page.goto(job.url, { waitUntil: job.options.waitUntil, timeout: 0 });
-        // The page itself (or a redirect on its way) was refused by the egress guard.
+        const response = await page
+          .goto(job.url, { waitUntil: job.options.waitUntil, timeout: 0 })
+          .catch((error: unknown) => {
+            // An https page (or a redirect to one) the guard refused fails the navigation
+            // itself: its CONNECT tunnel was refused, and nothing else loads before the page.
+            const refused = proxy?.blocked()[0];
+            throw refused === undefined ? error : blockedNavigationError(refused);
+          });
+        // An http page (or a redirect on its way) the guard refused is its 403 answer.
         const refused = proxy?.blocked().find((b) => b.url === response?.url() || b.url === page.url());
-        if (refused !== undefined) {
-          throw new BrowserfleetError(
-            ERROR_CODES.DESTINATION_BLOCKED,
-            `Navigation to ${refused.url} was blocked by the egress guard (${refused.reason} address).`,
-          );
-        }
+        if (refused !== undefined) throw blockedNavigationError(refused);
         await waitAfterNavigation(page, job.options);
         const captureStarted = performance.now();
         const captured = await capture(page, job);

@@ -22,6 +22,7 @@ import {
   type CommandMethod,
   MAX_EVALUATE_RESULT_BYTES,
 } from '../../session/session-input.js';
+import { blockedNavigationError } from '../egress-proxy.js';
 import { closeChromium, type LaunchedChromium, launchChromium } from './launch-chromium.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
@@ -166,18 +167,16 @@ class PuppeteerSessionBrowser implements SessionBrowser {
               .blocked()
               .slice(seen)
               .find((b) => b.url === url || b.url === page.url() || b.url === p.url);
-            return refused === undefined
-              ? undefined
-              : new BrowserfleetError(
-                  ERROR_CODES.DESTINATION_BLOCKED,
-                  `Navigation to ${refused.url} was blocked by the egress guard (${refused.reason} address).`,
-                );
+            return refused === undefined ? undefined : blockedNavigationError(refused);
           };
           let response: Awaited<ReturnType<Page['goto']>>;
           try {
             response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
           } catch (error) {
-            throw refusal(undefined) ?? error;
+            // An https page (or a redirect to one) the guard refused fails the navigation itself:
+            // its CONNECT tunnel (recorded as host:port) was refused while the page was loading.
+            const refused = this.proxy.blocked().slice(seen)[0];
+            throw refused === undefined ? error : blockedNavigationError(refused);
           }
           // The page itself (or a redirect on its way) was refused by the egress guard.
           const blocked = refusal(response?.url());
