@@ -14,6 +14,7 @@ import {
   type SessionMessage,
   type TaskQueue,
 } from '../shared/task/ports.js';
+import { postponeMessage } from '../shared/task/postpone-message.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
 
@@ -67,7 +68,8 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
               acked = true;
               await deps.queue.delete(receipt);
             });
-      if (outcome === 'no-slot') await deps.queue.defer(receipt, NO_SLOT_DEFER_SECONDS);
+      if (outcome === 'no-slot')
+        await postponeMessage(deps.queue, { message, receipt }, NO_SLOT_DEFER_SECONDS);
       else if (!acked) await deps.queue.delete(receipt);
       logger.info('session message handled', { sessionId: message.sessionId, outcome });
     } catch (error) {
@@ -98,7 +100,11 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
       });
       if (outcome.kind === 'quota-wait') {
         // The tenant runs its quota of tasks; try this one again shortly (jittered).
-        await deps.queue.defer(receipt, QUOTA_DEFER_SECONDS + Math.random() * QUOTA_DEFER_SECONDS);
+        await postponeMessage(
+          deps.queue,
+          { message, receipt },
+          QUOTA_DEFER_SECONDS + Math.random() * QUOTA_DEFER_SECONDS,
+        );
       } else if (!acked) {
         // Not claimed (settled, or held by a live owner): this message has nothing left to
         // do. A live owner's death is the sweeper's to handle, from the row.

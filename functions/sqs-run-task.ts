@@ -38,10 +38,11 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
   const clients = createAwsClients(config.aws);
   const log = logger ?? new Logger({ serviceName: 'browserfleet-lambda-runner', logLevel: config.logLevel });
   const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
+  const metrics = config.metricsEnabled ? new EmfMetrics({ service: 'lambda-runner' }) : noopMetrics;
   return {
     lambdaQueue,
     logger: log,
-    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'lambda-runner' }) : noopMetrics,
+    metrics,
     run: createRunTaskDeps({
       clients,
       engine: config,
@@ -54,6 +55,7 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
       chromiumPath: config.chromiumPath,
       chromiumBinDir: config.chromiumBinDir,
       onBrowserEvent: (event, details) => log.info(event, details ?? {}),
+      metrics,
     }),
   };
 };
@@ -82,8 +84,9 @@ export const buildHandler =
       deps.logger.info('task run ended', { taskId, outcome: outcome.kind });
       recordRunOutcome(deps.metrics, outcome, 'lambda');
       if (outcome.kind === 'quota-wait') {
-        await deps.lambdaQueue.defer(record.receiptHandle, QUOTA_DEFER_SECONDS);
-        throw new Error(`Tenant at its running quota; task ${taskId} retried in ${QUOTA_DEFER_SECONDS} s`);
+        // The tenant runs its quota of tasks: a fresh copy comes back shortly, and this record
+        // succeeds (the mapping deletes it), so waiting never counts towards the DLQ.
+        await deps.lambdaQueue.send({ taskId }, { delaySeconds: QUOTA_DEFER_SECONDS });
       }
     };
     return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });

@@ -11,7 +11,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { SqsTaskQueue } from '../../shared/adapters/sqs-task-queue.js';
 import { QUEUES } from '../../shared/contracts.js';
+import type { ReceivedMessage } from '../../shared/task/ports.js';
+import { postponeMessage } from '../../shared/task/postpone-message.js';
 import { startTestCloud } from '../support/local-cloud.js';
 
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
@@ -90,5 +93,20 @@ describe('dead letters', () => {
     const bodies = [(await receiveOne(fleetQueueUrl))?.Body, (await receiveOne(fleetQueueUrl))?.Body].sort();
     expect(bodies).toEqual(['{"taskId":"poison"}', '{"taskId":"t-2"}']);
     await expect(dlqCli('explode')).rejects.toMatchObject({ code: 2 });
+  });
+  it(`a message postponed ${QUEUES.maxReceiveCount * 2} times (a quota or slot wait) never reaches the DLQ`, async () => {
+    // Runs after the redrive test, which leaves the DLQ empty.
+    const { fleetQueueUrl, fleetDlqUrl } = cloud.names;
+    const queue = new SqsTaskQueue(clients.sqs, fleetQueueUrl);
+    await queue.send({ taskId: 'waiting' });
+    for (let i = 0; i < QUEUES.maxReceiveCount * 2; i++) {
+      const [received] = await queue.receive({ waitSeconds: 1 });
+      expect(received?.message).toEqual({ taskId: 'waiting' });
+      await postponeMessage(queue, received as ReceivedMessage, 0);
+    }
+    const [last] = await queue.receive({ waitSeconds: 1 });
+    expect(last?.message).toEqual({ taskId: 'waiting' });
+    await queue.delete(last?.receipt as string);
+    expect(await receiveOne(fleetDlqUrl)).toBeUndefined();
   });
 });
