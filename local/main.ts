@@ -21,6 +21,7 @@ const passThrough = [
   ENV.idempotencyTtlSeconds,
   ENV.artifactUrlTtlSeconds,
   ENV.egressAllow,
+  ENV.workerSessionSlots,
 ];
 const extraEnv = Object.fromEntries(
   passThrough.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
@@ -42,7 +43,8 @@ process.stdout.write(
 
 let stopping = false;
 const shutdown = (signal: NodeJS.Signals) => {
-  if (stopping) return;
+  // A second Ctrl-C doesn't wait: the emulators and Chromium die with this process anyway.
+  if (stopping) process.exit(130);
   stopping = true;
   process.stdout.write(`\n${signal}: stopping browserfleet…\n`);
   void cloud.stop().then(() => process.exit(0));
