@@ -10,6 +10,7 @@ import { type RunTaskDeps, runTask } from '../../shared/task/run-task.js';
 import { newTask, type Task } from '../../shared/task/task.js';
 import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
 import {
+  type Behaviour,
   deferred,
   FakeArtifacts,
   FakeBrowser,
@@ -64,6 +65,14 @@ const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {})
   return { store, queue, artifacts, task, deps, input, row, acks };
 };
 
+/** The browser work starts (and says so), then hangs until its signal aborts. */
+const hangOnceStarted =
+  (started: ReturnType<typeof deferred>): Behaviour =>
+  (job, signal) => {
+    started.resolve();
+    return hang(job, signal);
+  };
+
 describe('runTask', () => {
   it('claims, acks the message, stores the artifact under its token and succeeds', async () => {
     const s = await setup();
@@ -95,15 +104,21 @@ describe('runTask', () => {
     const s = await setup();
     const stalled = deferred();
     // Worker A never heartbeats (a paused process) and its lease runs out.
+    const claimedByA = deferred();
     const runA = runTask(
       s.deps(new FakeBrowser([succeedAfter(stalled.promise, 'stale')]), 'wa', {
         leaseMs: 50,
         heartbeatMs: 60_000,
       }),
-      s.input('wa'),
+      { ...s.input('wa'), onClaimed: () => claimedByA.resolve() },
     );
-    await new Promise((r) => setTimeout(r, 80));
-    const outcomeB = await runTask(s.deps(new FakeBrowser([succeedWith('fresh')]), 'wb'), s.input('wb'));
+    await claimedByA.promise;
+    // Worker B comes by after A's 50 ms lease ran out (its clock is a second on).
+    const later = { now: () => Date.now() + 1_000 };
+    const outcomeB = await runTask(
+      s.deps(new FakeBrowser([succeedWith('fresh')]), 'wb', { clock: later }),
+      s.input('wb'),
+    );
     expect(outcomeB.kind).toBe('succeeded');
     stalled.resolve();
     expect((await runA).kind).toBe('lease-lost');
@@ -159,8 +174,9 @@ describe('runTask', () => {
 
   it('stops the browser work of a running task cancelled by its tenant, within a heartbeat', async () => {
     const s = await setup();
-    const run = runTask(s.deps(new FakeBrowser([hang])), s.input());
-    await new Promise((r) => setTimeout(r, 30));
+    const working = deferred();
+    const run = runTask(s.deps(new FakeBrowser([hangOnceStarted(working)])), s.input());
+    await working.promise;
     const requested = await cancelTask(
       { store: s.store, clock: systemClock },
       { tenantId: 'ten', taskId: s.task.id },
@@ -176,8 +192,12 @@ describe('runTask', () => {
   it('hands a task back on shutdown without spending an attempt', async () => {
     const s = await setup({ maxAttempts: 1 });
     const shutdown = new AbortController();
-    const run = runTask(s.deps(new FakeBrowser([hang])), { ...s.input(), shutdown: shutdown.signal });
-    await new Promise((r) => setTimeout(r, 30));
+    const working = deferred();
+    const run = runTask(s.deps(new FakeBrowser([hangOnceStarted(working)])), {
+      ...s.input(),
+      shutdown: shutdown.signal,
+    });
+    await working.promise;
     shutdown.abort();
     expect((await run).kind).toBe('handed-back');
     expect(await s.row()).toMatchObject({ status: 'queued', attempts: 1 });
