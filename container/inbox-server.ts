@@ -7,13 +7,16 @@
  * - `GET /v1/sessions/{id}/cdp?ticket=…` (WebSocket upgrade): CDP for `puppeteer.connect`.
  *   The ticket is checked; a session hosted here is bridged to its browser's DevTools
  *   socket, one hosted elsewhere is proxied to the worker that owns it (so a load balancer
- *   may send a CDP client to any worker).
+ *   may send a CDP client to any worker). The few commands that would take the browser's
+ *   traffic off its egress proxy are answered here with a CDP error instead (see
+ *   shared/egress/cdp-command-guard.ts); everything else is piped through unchanged.
  * - `GET /health`.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { INBOX_SIGNATURE_HEADER } from '../shared/adapters/http-session-inbox.js';
+import { checkCdpCommand } from '../shared/egress/cdp-command-guard.js';
 import type { SessionHost } from '../shared/session/host-session.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import type { InboxMessage } from '../shared/session/session-input.js';
@@ -139,7 +142,10 @@ export const startInboxServer = async (
     return { url: forward.toString(), local: false, sessionId };
   };
 
-  /** Pipes CDP messages both ways, unchanged; either side closing closes the other. */
+  /**
+   * Pipes CDP messages both ways, unchanged, except client commands the egress guard
+   * refuses (answered here, never forwarded); either side closing closes the other.
+   */
   const bridge = (client: WebSocket, target: { url: string; local: boolean; sessionId: string }) => {
     sockets.add(client);
     const upstream = new WebSocket(target.url, { maxPayload: MAX_CDP_MESSAGE, perMessageDeflate: false });
@@ -152,6 +158,18 @@ export const startInboxServer = async (
       if (target.local) deps.host.cdpClient(target.sessionId, -1);
     };
     client.on('message', (data, binary) => {
+      // Chromium's DevTools socket takes text frames only (it drops the connection on a
+      // binary one), and a binary frame's bytes are not what the guard below reads.
+      if (binary) {
+        client.close(1003, 'CDP messages are text frames');
+        return;
+      }
+      const verdict = checkCdpCommand(data.toString());
+      if (!verdict.forward) {
+        deps.log('cdp command refused', { sessionId: target.sessionId, method: verdict.method });
+        client.send(verdict.reply);
+        return;
+      }
       if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
       else pending.push({ data, binary });
     });

@@ -375,6 +375,59 @@ describe('CDP connect', () => {
     await api.call('DELETE', `/v1/sessions/${s.id}`);
   });
 
+  it('refuses a browser context with its own proxy (it would skip the egress guard); a plain context stays behind the guard', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await puppeteer.connect({ browserWSEndpoint: live.cdpUrl, defaultViewport: null });
+    await expect(browser.createBrowserContext({ proxyServer: 'direct://' })).rejects.toThrow(/egress guard/);
+    await expect(
+      browser.createBrowserContext({ proxyServer: 'http://127.0.0.1:1', proxyBypassList: ['localhost'] }),
+    ).rejects.toThrow(/egress guard/);
+    expect(browser.browserContexts()).toHaveLength(1);
+
+    // The connection and the session's page carry on.
+    const [page] = await browser.pages();
+    await page!.goto(`${fixtures.url}/`);
+    expect(await page!.title()).toBe('Fixture session page');
+
+    // A plain context inherits the session's proxy: an allowed address loads, and the same
+    // fixture server as `localhost` (loopback, not in EGRESS_ALLOW) is refused by the guard.
+    // Were the context off the proxy, `localhost` would load the page.
+    const context = await browser.createBrowserContext();
+    const inContext = await context.newPage();
+    await inContext.goto(`${fixtures.url}/two`);
+    expect(await inContext.title()).toBe('Two');
+    const blocked = await inContext.goto(`${fixtures.url.replace('127.0.0.1', 'localhost')}/two`);
+    expect(blocked?.status()).toBe(403);
+    expect(await inContext.evaluate(() => document.body.innerText)).toMatch(/Blocked by the egress guard/);
+    await context.close();
+
+    expect(await page!.title()).toBe('Fixture session page');
+    await browser.disconnect();
+    expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+
+  it("refuses CDP commands that would read the worker's disk: a file: navigation, a file upload", async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await puppeteer.connect({ browserWSEndpoint: live.cdpUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    await expect(page!.goto('file:///etc/passwd')).rejects.toThrow(/disk/);
+    await page!.setContent('<input type="file" id="f">');
+    const input = await page!.$('#f');
+    await expect(input!.uploadFile('/etc/passwd' as never)).rejects.toThrow(/disk/);
+    expect(await page!.$eval('#f', (el) => (el as HTMLInputElement).files?.length)).toBe(0);
+    // New pages (about:blank) and web navigations still work.
+    const second = await browser.newPage();
+    await second.goto(`${fixtures.url}/two`);
+    expect(await second.title()).toBe('Two');
+    await browser.disconnect();
+    await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+
   it("Playwright's connectOverCDP drives the session too", async () => {
     const api = apiClient(cloud.url, cloud.apiKey);
     const s = await createSession(api);
