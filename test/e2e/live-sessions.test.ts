@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chromium as playwright } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { type ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
@@ -417,8 +417,8 @@ describe('CDP connect', () => {
     const [page] = await browser.pages();
     await expect(page!.goto('file:///etc/passwd')).rejects.toThrow(/disk/);
     await page!.setContent('<input type="file" id="f">');
-    const input = await page!.$('#f');
-    await expect(input!.uploadFile('/etc/passwd' as never)).rejects.toThrow(/disk/);
+    const input = (await page!.$('input#f')) as ElementHandle<HTMLInputElement> | null;
+    await expect(input!.uploadFile('/etc/passwd')).rejects.toThrow(/disk/);
     expect(await page!.$eval('#f', (el) => (el as HTMLInputElement).files?.length)).toBe(0);
     // New pages (about:blank) and web navigations still work.
     const second = await browser.newPage();
