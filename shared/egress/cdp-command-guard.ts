@@ -37,9 +37,13 @@ const OPENABLE_URL = /^(https?|about|data|blob):/i;
 /** What `Network.loadNetworkResource` may fetch. */
 const FETCHABLE_URL = /^https?:/i;
 
-/** Chromium trims leading spaces and control characters before it reads a URL's scheme. */
-const schemeOf = (url: unknown): string =>
-  typeof url === 'string' ? url.replace(/^[\s\u0000-\u001f]+/, '') : '';
+/** Chromium trims leading spaces and control characters (code points ≤ 0x20) before it reads a URL's scheme. */
+const schemeOf = (url: unknown): string => {
+  if (typeof url !== 'string') return '';
+  let start = 0;
+  while (start < url.length && url.charCodeAt(start) <= 0x20) start++;
+  return url.slice(start);
+};
 
 const DISK =
   "the session's browser runs on a worker shared with other sessions, so its disk is not the client's to read.";
