@@ -47,6 +47,19 @@ import {
   wireTable,
 } from './wiring.js';
 
+type PublicFunctionName = Extract<(typeof HTTP_ROUTES)[number], { auth: false }>['functionName'];
+
+/** Why each route without the API key is open (cdk-nag AwsSolutions-APIG4): each its own reason. */
+const PUBLIC_ROUTE_REASONS: Record<PublicFunctionName, string> = {
+  'http-health': 'Public on purpose: an unauthenticated health check for load balancers and uptime probes.',
+  'http-get-pressure':
+    'Public on purpose, like /health: queue depths and a count of running tasks, no tenant data, ' +
+    'for load balancers, autoscaling and humans.',
+  'http-live-view':
+    "A browser tab can't send the API key: the function checks the signed, expiring live-view " +
+    'ticket in the query string, valid for this one session only.',
+};
+
 /**
  * What each function may touch, and how long it may run. Keyed by the contracts' function
  * names, so a route added there without an entry here does not compile.
@@ -242,7 +255,7 @@ export class ApiStack extends Stack {
         reason: route.auth
           ? 'The function authenticates the API key itself (one place maps auth failures to 401 bodies); ' +
             'an API Gateway Lambda authorizer arrives with per-tenant keys.'
-          : 'Public on purpose: an unauthenticated health check for load balancers and uptime probes.',
+          : PUBLIC_ROUTE_REASONS[route.functionName],
       });
     }
     this.functions = functions;

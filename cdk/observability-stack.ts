@@ -33,6 +33,11 @@ export interface ObservabilityStackProps extends StackProps {
 const OLDEST_MESSAGE_ALARM_SECONDS = 300;
 /** Failed share of ended tasks (5-minute windows) that pages someone. */
 const ERROR_RATE_ALARM = 0.2;
+/**
+ * Minutes with no running fleet task before someone is paged: a crashed task's replacement
+ * pulls the image and starts Chromium in a minute or two, so a shorter gap is a restart.
+ */
+const FLEET_UNHEALTHY_MINUTES = 3;
 
 /** One of our EMF metrics, as its dimensionless total. */
 export const appMetric = (name: MetricName, statistic = 'Sum', period = Duration.minutes(1)): Metric =>
@@ -60,16 +65,21 @@ export class ObservabilityStack extends Stack {
       metric: IMetric,
       threshold: number,
       description: string,
-      operator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+      options: {
+        operator?: ComparisonOperator;
+        evaluationPeriods?: number;
+        /** Most of our metrics have no data point when nothing happens: that is not a breach. */
+        treatMissingData?: TreatMissingData;
+      } = {},
     ) => {
       const created = new Alarm(this, name, {
         alarmName: `browserfleet-${stage}-${name}`,
         alarmDescription: description,
         metric,
         threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: operator,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        comparisonOperator: options.operator ?? ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
       });
       this.alarms.push(created);
       return created;
@@ -100,12 +110,30 @@ export class ObservabilityStack extends Stack {
       ERROR_RATE_ALARM,
       'More than 20% of ended tasks failed in 5 minutes.',
     );
+    // Running tasks as Container Insights counts them (enabled on the fleet's cluster). The
+    // fleet never scales below one task, so fewer is an outage. With no task running there
+    // may be no data point at all (per-task metrics such as CPU have none), so missing data
+    // counts as breaching: otherwise the alarm would stay quiet in exactly its own case.
+    const runningTasks = new Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      dimensionsMap: {
+        ClusterName: props.fleetService.cluster.clusterName,
+        ServiceName: props.fleetService.serviceName,
+      },
+      statistic: 'Minimum',
+      period: Duration.minutes(1),
+    });
     alarm(
       'fleet-unhealthy',
-      props.fleetService.metric('CPUUtilization', { statistic: 'SampleCount', period: Duration.minutes(1) }),
+      runningTasks,
       1,
-      'The fleet service reports no running task.',
-      ComparisonOperator.LESS_THAN_THRESHOLD,
+      `The fleet service has had no running task for ${FLEET_UNHEALTHY_MINUTES} minutes.`,
+      {
+        operator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: FLEET_UNHEALTHY_MINUTES,
+        treatMissingData: TreatMissingData.BREACHING,
+      },
     );
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `browserfleet-${stage}` });
@@ -145,6 +173,11 @@ export class ObservabilityStack extends Stack {
         title: 'Fleet',
         left: [props.fleetService.metricCpuUtilization(), props.fleetService.metricMemoryUtilization()],
         right: [appMetric('TasksStarted'), appMetric('BrowserMs', 'Sum')],
+      }),
+      new GraphWidget({
+        title: 'Browser crashes (task pool and live sessions, by where in Logs Insights), running tasks',
+        left: [appMetric('BrowserCrashes')],
+        right: [runningTasks.with({ label: 'Running fleet tasks' })],
       }),
       new GraphWidget({
         title: 'Live sessions: started, ended (by reason in Logs Insights), minutes',

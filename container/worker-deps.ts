@@ -103,6 +103,7 @@ export const createWorkerDeps = (
       egressAllow: config.egressAllow,
       chromiumPath: config.chromiumPath,
       onBrowserEvent: (event, details) => logger.info(event, details ?? {}),
+      metrics,
     }),
     dispose: () => {
       notifier.destroy();

@@ -206,6 +206,11 @@ export const METRICS = {
   sessionCommands: 'SessionCommands',
   sessionCommandMs: 'SessionCommandMs',
   screencastFrames: 'ScreencastFrames',
+  /**
+   * A Chromium that went away on its own (not recycled, not shut down): a task pool's
+   * browser (`where: task`) or a live session's (`where: session`).
+   */
+  browserCrashes: 'BrowserCrashes',
   /** Per worker, every minute: live sessions it hosts (the fleet scales out on the average). */
   sessionSlotsUsed: 'SessionSlotsUsed',
 } as const;

@@ -6,6 +6,7 @@
 import { systemClock } from '../clock.js';
 import type { EngineConfig } from '../config.js';
 import type { AllowEntry } from '../egress/egress-policy.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RunTaskDeps } from '../task/run-task.js';
 import { cachedTenantLimits } from '../tenancy/tenant-limits-cache.js';
 import type { AwsClients } from './aws-clients.js';
@@ -28,6 +29,8 @@ export interface RunTaskWiring {
   chromiumPath?: string | undefined;
   chromiumBinDir?: string | undefined;
   onBrowserEvent: (event: string, details?: Record<string, unknown>) => void;
+  /** The browser pool counts its crashes here. */
+  metrics: Metrics;
 }
 
 export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
@@ -45,6 +48,7 @@ export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
         return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
       },
       onEvent: w.onBrowserEvent,
+      metrics: w.metrics,
     }),
     clock: systemClock,
     workerId: w.workerId,

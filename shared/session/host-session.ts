@@ -190,7 +190,10 @@ export class SessionHost {
           this.broadcast(h, { type: 'console', sessionId: id, level, text: text.slice(0, 8_192) }),
         onPageError: (message) =>
           this.broadcast(h, { type: 'pageerror', sessionId: id, message: message.slice(0, 8_192) }),
-        onGone: (why) => void this.end(h, why === 'crashed' ? 'BROWSER_CRASHED' : 'BROWSER_CLOSED'),
+        onGone: (why) => {
+          if (why === 'crashed') deps.metrics.count('BrowserCrashes', 1, { where: 'session' });
+          void this.end(h, why === 'crashed' ? 'BROWSER_CRASHED' : 'BROWSER_CLOSED');
+        },
       });
     } catch (error) {
       deps.log('session start failed', { sessionId: id, error: String(error) });

@@ -15,6 +15,7 @@ export const MAX_TIMEOUT_MS = 120_000;
 export const WAIT_UNTIL = ['load', 'domcontentloaded', 'networkidle0', 'networkidle2'] as const;
 export const SCREENSHOT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export const RESOURCE_TYPES = ['image', 'media', 'font', 'stylesheet'] as const;
+export const HTTP_STATUS_CLASSES = ['4xx', '5xx'] as const;
 export const PAPER_FORMATS = [
   'letter',
   'legal',
@@ -139,9 +140,26 @@ export const pageOptions = {
     .max(64)
     .refine(isTimeZone, 'must be an IANA time zone like "Europe/Berlin"')
     .optional(),
+  /**
+   * Page statuses that fail the task (`HTTP_STATUS_FAILED`, not retried) instead of
+   * capturing the error page: codes such as `404`, or whole classes, `"4xx"` and `"5xx"`.
+   */
+  failOnHttpStatus: z
+    .array(z.union([z.int().min(400).max(599), z.enum(HTTP_STATUS_CLASSES)]))
+    .min(1)
+    .max(50)
+    .optional(),
   /** The task's deadline, from claim to artifact. */
   timeoutMs: z.int().min(1_000).max(MAX_TIMEOUT_MS).default(30_000),
 };
+
+/** Whether `failOnHttpStatus` makes this page status a failure. */
+export const failsOnHttpStatus = (
+  status: number | undefined,
+  rules: readonly (number | (typeof HTTP_STATUS_CLASSES)[number])[] | undefined,
+): boolean =>
+  status !== undefined &&
+  (rules ?? []).some((rule) => (typeof rule === 'number' ? rule === status : rule[0] === String(status)[0]));
 
 const clipSchema = z.strictObject({
   x: z.number().min(0).max(100_000),

@@ -1,17 +1,28 @@
 /**
- * The dashboard and the alarms read only metrics the code emits, and every metric in the
- * registry is emitted somewhere (MetricName makes an unregistered name a type error).
+ * The dashboard and the alarms read only metrics the code emits, every metric in the
+ * registry is emitted somewhere and nothing outside it is, and the fleet alarm fires when
+ * no fleet task runs.
+ *
+ * "Emitted" is read from the runtime code (shared/, functions/, container/), never from the
+ * registry module: a metric name is a string where the type checker expects a MetricName —
+ * a count()/timing() argument, either branch of a ternary passed there, a value of a
+ * `Record<…, MetricName>` map.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
+import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/build-app.js';
 import { METRICS } from '../../shared/contracts.js';
 
-const registry = Object.entries(METRICS)
+const ROOT = resolve(import.meta.dirname, '../..');
+const REGISTRY_MODULE = join(ROOT, 'shared/contracts.ts');
+const RUNTIME_DIRS = ['shared', 'functions', 'container'];
+
+const registry: string[] = Object.entries(METRICS)
   .filter(([key]) => key !== 'namespace')
   .map(([, name]) => name);
 
@@ -21,20 +32,74 @@ const sources = (dir: string): string[] =>
     return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
   });
 
-/** Metric names passed to count()/timing() or mapped from refusals, in runtime code. */
-const emitted = new Set(
-  ['shared', 'functions', 'container'].flatMap(sources).flatMap((file) => {
-    const text = readFileSync(file, 'utf8');
-    return [...text.matchAll(/(?:count|timing)\(\s*'(\w+)'|:\s*'(\w+)',?\s*$/gm)]
-      .map((m) => m[1] ?? m[2] ?? '')
-      .filter((name) => (registry as string[]).includes(name));
-  }),
-);
+/** Each metric name the runtime code emits, with the places (`file:line`) it is emitted from. */
+const emittedMetricNames = (): Map<string, string[]> => {
+  const files = RUNTIME_DIRS.flatMap((dir) => sources(join(ROOT, dir)));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
+  if (config === undefined) throw new Error('tsconfig.json could not be read');
+  const program = ts.createProgram(files, config.options);
+  const checker = program.getTypeChecker();
+  const contracts = program.getSourceFile(REGISTRY_MODULE);
+  const alias = contracts?.statements.find(
+    (s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'MetricName',
+  );
+  if (alias === undefined) throw new Error(`${REGISTRY_MODULE} no longer declares the MetricName type`);
+  const metricName = checker.getTypeAtLocation(alias.name);
 
+  /** `'X' as never`, `('X')`, `'X'!`: the expression inside, so a cast can't hide a name. */
+  const unwrap = (node: ts.Expression): ts.Expression =>
+    ts.isAsExpression(node) ||
+    ts.isTypeAssertionExpression(node) ||
+    ts.isSatisfiesExpression(node) ||
+    ts.isParenthesizedExpression(node) ||
+    ts.isNonNullExpression(node)
+      ? unwrap(node.expression)
+      : node;
+
+  const found = new Map<string, string[]>();
+  for (const file of files) {
+    if (file === REGISTRY_MODULE) continue;
+    const source = program.getSourceFile(file);
+    if (source === undefined) throw new Error(`${file} is not in the program`);
+    const visit = (node: ts.Node): void => {
+      const expected = ts.isExpression(node) ? checker.getContextualType(node) : undefined;
+      if (expected !== undefined && checker.getNonNullableType(expected) === metricName) {
+        // One literal where a MetricName goes: 'TasksFailed', METRICS.tasksFailed, a const.
+        // (A variable typed MetricName is not one: its values are found where it is set.)
+        const inner = unwrap(node as ts.Expression);
+        const type = checker.getTypeAtLocation(inner);
+        if (type.isStringLiteral()) {
+          const line = source.getLineAndCharacterOfPosition(inner.getStart()).line + 1;
+          const places = found.get(type.value) ?? [];
+          const place = `${relative(ROOT, file)}:${line}`;
+          if (!places.includes(place)) found.set(type.value, [...places, place]);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+};
+
+let emitted: Map<string, string[]>;
 let template: Template;
+let fleet: Template;
 beforeAll(() => {
+  emitted = emittedMetricNames();
   const app = new App({ context: { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false } });
-  template = Template.fromStack(buildApp({ stage: 'dev' }, app).observability);
+  const built = buildApp({ stage: 'dev' }, app);
+  template = Template.fromStack(built.observability);
+  fleet = Template.fromStack(built.fleet);
 }, 60_000);
 
 const ourMetricNames = (node: unknown, out: string[] = []): string[] => {
@@ -48,15 +113,30 @@ const ourMetricNames = (node: unknown, out: string[] = []): string[] => {
   return out;
 };
 
+const notEmitted = (names: string[]): string[] => [...new Set(names)].filter((name) => !emitted.has(name));
+
 describe('observability', () => {
+  it('a browser crash is counted where the task pool and the session host detect it', () => {
+    expect(emitted.get('BrowserCrashes')?.sort()).toEqual([
+      expect.stringMatching(/^shared\/adapters\/puppeteer\/browser-runner\.ts:\d+$/),
+      expect.stringMatching(/^shared\/session\/host-session\.ts:\d+$/),
+    ]);
+  });
+
   it('every registered metric is emitted by the runtime code', () => {
-    expect(registry.filter((name) => !emitted.has(name))).toEqual([]);
+    expect(notEmitted(registry)).toEqual([]);
+  });
+
+  it('every metric the runtime code emits is registered', () => {
+    const unregistered = [...emitted].filter(([name]) => !registry.includes(name));
+    expect(unregistered).toEqual([]);
   });
 
   it('every alarm refers to a metric the code emits (or an AWS service metric)', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     expect(Object.keys(alarms).length).toBeGreaterThanOrEqual(5);
-    for (const name of ourMetricNames(alarms)) expect(emitted).toContain(name);
+    expect(ourMetricNames(alarms).length).toBeGreaterThan(0);
+    expect(notEmitted(ourMetricNames(alarms))).toEqual([]);
   });
 
   it('every dashboard widget refers to metrics the code emits', () => {
@@ -64,7 +144,8 @@ describe('observability', () => {
     const body = JSON.stringify(Object.values(dashboards).map((d) => d.Properties.DashboardBody));
     const names = [...body.matchAll(/\\"(Browserfleet)\\",\\"(\w+)\\"/g)].map((m) => m[2] ?? '');
     expect(names.length).toBeGreaterThan(10);
-    for (const name of names) expect(emitted).toContain(name);
+    expect(names).toContain('BrowserCrashes');
+    expect(notEmitted(names)).toEqual([]);
   });
 
   it('alarms on a non-empty DLQ for both tiers, the oldest message age and the error rate', () => {
@@ -77,5 +158,25 @@ describe('observability', () => {
     ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `browserfleet-dev-${name}` });
     }
+  });
+
+  it('fleet-unhealthy fires when no fleet task runs: Container Insights RunningTaskCount below 1, missing data breaching', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'browserfleet-dev-fleet-unhealthy',
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+      Dimensions: Match.arrayWith([
+        Match.objectLike({ Name: 'ClusterName' }),
+        Match.objectLike({ Name: 'ServiceName' }),
+      ]),
+      Statistic: 'Minimum',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    // The metric exists only where the cluster has Container Insights on.
+    fleet.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: Match.arrayWith([{ Name: 'containerInsights', Value: 'enabled' }]),
+    });
   });
 });

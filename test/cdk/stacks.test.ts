@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserfleetApp, type BuildOptions, buildApp } from '../../cdk/build-app.js';
 import {
@@ -36,6 +37,9 @@ import {
 
 /** Building both apps (esbuild bundles five functions for each) takes about 8 s here. */
 const SYNTH_TIMEOUT_MS = 60_000;
+
+/** A reason shorter than this is not a reason ("ok", "n/a", "TODO"). */
+const MIN_ACKNOWLEDGEMENT_REASON = 10;
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 
@@ -284,14 +288,39 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     );
   });
 
-  it('cdk-nag (AwsSolutions) reports no unacknowledged errors', () => {
+  it('cdk-nag (AwsSolutions) reports no unacknowledged finding, error or warning', () => {
     for (const built of [dev, prod]) {
       const report = new AwsSolutionsChecks().validateScope(built.app);
-      const errors = report.violations
-        .filter((v) => v.severity === 'error')
-        .map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
-      expect(errors).toEqual([]);
+      const findings = report.violations.map(
+        (v) =>
+          `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
+      expect(findings).toEqual([]);
+      // Nothing else warns either (CDK's own annotations, which `cdk synth --strict` fails on).
+      for (const stack of built.app.node.children.filter(Stack.isStack)) {
+        const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+        expect(warnings.map((w) => `${w.id}: ${String(w.entry.data)}`)).toEqual([]);
+      }
     }
+  });
+
+  it('every acknowledged finding says why, in words (at least 10 characters)', () => {
+    const acknowledgements: { path: string; id: string; reason: unknown }[] = [];
+    const walk = (construct: IConstruct): void => {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          acknowledgements.push({ path: construct.node.path, id, reason });
+        }
+      }
+      for (const child of construct.node.children) walk(child);
+    };
+    for (const built of [dev, prod]) walk(built.app);
+    expect(acknowledgements.length).toBeGreaterThan(10);
+    const unexplained = acknowledgements.filter(
+      (a) => typeof a.reason !== 'string' || a.reason.trim().length < MIN_ACKNOWLEDGEMENT_REASON,
+    );
+    expect(unexplained).toEqual([]);
   });
 
   it('an unknown stage fails synth instead of deploying something unnamed', () => {

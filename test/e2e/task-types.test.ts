@@ -1,4 +1,5 @@
 /** Every task type and the shared page options, end to end on fixture pages. */
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
@@ -23,16 +24,21 @@ let site: FixtureServer;
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let api: ReturnType<typeof apiClient>;
 const seenHeaders: Record<string, string | undefined>[] = [];
+const seenPaths: string[] = [];
 
 beforeAll(async () => {
   site = await startFixtureServer(
     {
       '/': ARTICLE,
       '/probe': PROBE,
+      '/pictures': '<h1>pictures</h1><img src="/pixel.png?from=pictures">',
+      '/transparent':
+        '<html style="background:transparent"><body style="margin:0"><div style="width:10px;height:10px;background:#00f"></div></body></html>',
       '/late':
         '<div id="x"></div><script>setTimeout(() => { const s = document.createElement("span"); s.id = "late"; s.textContent = "arrived"; document.body.append(s); }, 300)</script>',
     },
     (req) => {
+      seenPaths.push(req.url ?? '');
       seenHeaders.push({
         'x-tenant-trace': req.headers['x-tenant-trace'] as string | undefined,
         'accept-language': req.headers['accept-language'],
@@ -56,6 +62,11 @@ const run = async (task: Record<string, unknown>) => {
   return res.body;
 };
 const download = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+const submit = (task: Record<string, unknown>) =>
+  api.call('POST', '/v1/tasks?wait=25', {
+    body: JSON.stringify(task),
+    headers: { 'content-type': 'application/json' },
+  });
 
 describe('task types', () => {
   it('screenshot of one element, of a clip, and with a device preset', async () => {
@@ -161,6 +172,55 @@ describe('task types', () => {
     expect(task.result.data).toEqual({ text: 'Glass and steel', n: 42, node: 'undefined' });
   });
 
+  it('screenshot with omitBackground keeps a transparent page transparent', async () => {
+    const [plain, transparent] = await Promise.all(
+      [false, true].map((omitBackground) =>
+        run({
+          type: 'screenshot',
+          url: `${site.url}/transparent`,
+          options: { omitBackground, viewport: { width: 40, height: 30 } },
+        }),
+      ),
+    );
+    const alphaAt = async (task: { result: { artifacts: { url: string }[] } }, x: number, y: number) => {
+      const png = PNG.sync.read(Buffer.from(await download(task.result.artifacts[0]?.url ?? '')));
+      return png.data[(y * png.width + x) * 4 + 3];
+    };
+    // Inside the blue box both are opaque; outside it only omitBackground lets the page show through.
+    expect(await alphaAt(transparent, 5, 5)).toBe(255);
+    expect(await alphaAt(transparent, 30, 20)).toBe(0);
+    expect(await alphaAt(plain, 30, 20)).toBe(255);
+  });
+
+  it('pdf with margins, a header and a footer', async () => {
+    const task = await run({
+      type: 'pdf',
+      url: `${site.url}/`,
+      options: {
+        margin: { top: '2cm', bottom: '2cm', left: 40, right: 40 },
+        displayHeaderFooter: true,
+        headerTemplate: '<div style="font-size:10px">HEADER-MARK</div>',
+        footerTemplate: '<div style="font-size:10px">FOOTER-MARK <span class="pageNumber"></span></div>',
+      },
+    });
+    const pdf = Buffer.from(await download(task.result.artifacts[0].url)).toString('latin1');
+    expect(pdf.startsWith('%PDF-')).toBe(true);
+    // The templates are drawn as text on the page: their glyph runs are in the content stream
+    // (compressed), so compare with the same page printed without them.
+    const bare = await run({ type: 'pdf', url: `${site.url}/` });
+    const bareSize = (await download(bare.result.artifacts[0].url)).length;
+    expect(task.result.artifacts[0].size).toBeGreaterThan(bareSize);
+  });
+
+  it('evaluate with a result over the size limit fails with RESULT_TOO_LARGE', async () => {
+    const res = await submit({
+      type: 'evaluate',
+      url: `${site.url}/`,
+      options: { script: "() => 'x'.repeat(300 * 1024)" },
+    });
+    expect(res.body).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'RESULT_TOO_LARGE' } });
+  });
+
   it('evaluate that throws fails with SCRIPT_ERROR at once (no retry)', async () => {
     const res = await api.call('POST', '/v1/tasks?wait=25', {
       body: JSON.stringify({
@@ -200,6 +260,72 @@ describe('page options', () => {
       cookie: 'session=xyz',
     });
     expect(seenHeaders).toContainEqual({ 'x-tenant-trace': 'abc123', 'accept-language': 'de-DE' });
+  });
+
+  it('gives each task a fresh context: cookies and storage of one task are not in the next', async () => {
+    const write = await run({
+      type: 'evaluate',
+      url: `${site.url}/`,
+      options: {
+        script:
+          "() => { document.cookie = 'left=behind; max-age=3600'; localStorage.setItem('left', 'behind'); return document.cookie; }",
+      },
+    });
+    expect(write.result.data).toBe('left=behind');
+    const read = await run({
+      type: 'evaluate',
+      url: `${site.url}/`,
+      options: { script: "() => ({ cookie: document.cookie, stored: localStorage.getItem('left') })" },
+    });
+    expect(read.result.data).toEqual({ cookie: '', stored: null });
+  });
+
+  it('failOnHttpStatus fails a page answering a listed status, without retries; otherwise the page is captured', async () => {
+    const captured = await run({ type: 'content', url: `${site.url}/missing` });
+    expect(captured.result.httpStatus).toBe(404);
+    const other = await run({
+      type: 'content',
+      url: `${site.url}/missing`,
+      options: { failOnHttpStatus: [500] },
+    });
+    expect(other.result.httpStatus).toBe(404);
+    const failed = await submit({
+      type: 'content',
+      url: `${site.url}/missing`,
+      maxAttempts: 3,
+      options: { failOnHttpStatus: ['4xx'] },
+    });
+    expect(failed.body).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'HTTP_STATUS_FAILED' },
+    });
+    expect(failed.body.error.message).toContain('404');
+  });
+
+  it('answers a basic-auth challenge with authenticate', async () => {
+    const task = await run({
+      type: 'scrape',
+      url: `${site.url}/basic-auth`,
+      options: {
+        authenticate: { username: 'bf', password: 'secret' },
+        elements: [{ name: 'who', selector: '#who' }],
+      },
+    });
+    expect(task.result.data.who).toBe('welcome, bf');
+    expect(task.result.httpStatus).toBe(200);
+  });
+
+  it('rejectResourceTypes keeps the page from loading images', async () => {
+    await run({ type: 'content', url: `${site.url}/pictures`, options: { rejectResourceTypes: ['image'] } });
+    expect(seenPaths).not.toContain('/pixel.png?from=pictures');
+    await run({ type: 'content', url: `${site.url}/pictures` });
+    expect(seenPaths).toContain('/pixel.png?from=pictures');
+  });
+
+  it('waitForTimeout waits after the page loaded', async () => {
+    const task = await run({ type: 'content', url: `${site.url}/late`, options: { waitForTimeout: 1500 } });
+    expect(task.result.data).toContain('arrived');
   });
 
   it('javaScriptEnabled false runs no page script', async () => {

@@ -9,7 +9,8 @@ export interface FixtureServer {
 
 /**
  * Serves the given pages (path → HTML) on an ephemeral loopback port. `/slow?ms=N` answers
- * after N ms, for tasks that must still be running when a test acts on them.
+ * after N ms, for tasks that must still be running when a test acts on them; `/basic-auth`
+ * wants user `bf`, password `secret`; any other unknown path is a 404.
  */
 export const startFixtureServer = async (
   pages: Record<string, string>,
@@ -22,6 +23,18 @@ export const startFixtureServer = async (
     if (url.pathname === '/redirect') {
       res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
       res.end();
+      return;
+    }
+    if (url.pathname === '/basic-auth') {
+      // HTTP basic auth as a server asks for it: a 401 challenge, then the page for bf:secret.
+      const expected = `Basic ${Buffer.from('bf:secret').toString('base64')}`;
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="fixture"', 'content-type': 'text/plain' });
+        res.end('who are you?');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<h1 id="who">welcome, bf</h1>');
       return;
     }
     if (url.pathname === '/slow') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BrowserfleetError } from '../../shared/errors.js';
-import { createTaskInputSchema, MAX_URL_LENGTH } from '../../shared/task/task-input.js';
+import { createTaskInputSchema, failsOnHttpStatus, MAX_URL_LENGTH } from '../../shared/task/task-input.js';
 import { parseOrThrow } from '../../shared/validation.js';
 
 const parse = (input: unknown) => parseOrThrow(createTaskInputSchema, input);
@@ -58,6 +58,18 @@ describe('task input', () => {
     [{ type: 'evaluate', url: 'https://a.test/', options: {} }, 'options.script'],
     [{ type: 'evaluate', url: 'https://a.test/', options: { script: 'x'.repeat(70_000) } }, 'options.script'],
     [{ type: 'screenshot', url: 'https://a.test/', options: { device: 'Nokia 3310' } }, 'options.device'],
+    [
+      { type: 'content', url: 'https://a.test/', options: { failOnHttpStatus: [200] } },
+      'options.failOnHttpStatus.0',
+    ],
+    [
+      { type: 'content', url: 'https://a.test/', options: { failOnHttpStatus: ['3xx'] } },
+      'options.failOnHttpStatus.0',
+    ],
+    [
+      { type: 'content', url: 'https://a.test/', options: { failOnHttpStatus: [] } },
+      'options.failOnHttpStatus',
+    ],
     [
       { type: 'screenshot', url: 'https://a.test/', options: { timezoneId: 'Mars/Olympus' } },
       'options.timezoneId',
@@ -127,5 +139,20 @@ describe('task input', () => {
     expect(
       parse({ type: 'screenshot', url: 'http://a.test/', options: { format: 'webp', quality: 80 } }).options,
     ).toMatchObject({ format: 'webp', quality: 80 });
+  });
+});
+
+describe('failOnHttpStatus', () => {
+  it.each([
+    [404, [404], true],
+    [404, ['4xx'], true],
+    [503, ['4xx', 500], false],
+    [500, ['4xx', 500], true],
+    [599, ['5xx'], true],
+    [200, ['4xx', '5xx'], false],
+    [404, undefined, false],
+    [undefined, ['4xx'], false],
+  ] as const)('status %s with %j fails: %s', (status, rules, fails) => {
+    expect(failsOnHttpStatus(status, rules)).toBe(fails);
   });
 });

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, TimeoutError } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../errors.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import { abortReasonToError } from '../../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
+import { failsOnHttpStatus } from '../../task/task-input.js';
 import { blockedNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
 import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
@@ -45,6 +47,8 @@ export interface PuppeteerRunnerOptions {
     close(): Promise<{ url: string; reason: string }[]>;
   }>;
   onEvent?: (event: string, details?: Record<string, unknown>) => void;
+  /** Where `BrowserCrashes` goes (`where: task`); nowhere by default. */
+  metrics?: Metrics;
 }
 
 interface PooledBrowser {
@@ -106,6 +110,12 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
         // An http page (or a redirect on its way) the guard refused is its 403 answer.
         const refused = proxy?.blocked().find((b) => b.url === response?.url() || b.url === page.url());
         if (refused !== undefined) throw blockedNavigationError(refused);
+        if (failsOnHttpStatus(response?.status(), job.options.failOnHttpStatus)) {
+          throw new BrowserfleetError(
+            ERROR_CODES.HTTP_STATUS_FAILED,
+            `The page answered HTTP ${response?.status()}, which failOnHttpStatus makes a failure.`,
+          );
+        }
         await waitAfterNavigation(page, job.options);
         const captureStarted = performance.now();
         const captured = await capture(page, job);
@@ -214,6 +224,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
       // A disconnect we didn't ask for (not a recycle, not shutdown) is a crash.
       if (!pooled.retiring && !this.shutDown) {
         this.options.onEvent?.('browser-disconnected', { pid: pooled.pid });
+        this.options.metrics?.count('BrowserCrashes', 1, { where: 'task' });
         this.retire(pooled, 'crashed');
         if (pooled.inFlight === 0) void this.closeBrowser(pooled);
       }
