@@ -5,7 +5,12 @@ import { isFinal, type Task } from './task.js';
 export const MAX_WAIT_SECONDS = 25;
 
 const FIRST_POLL_MS = 20;
-const MAX_POLL_MS = 500;
+/**
+ * A held answer lags the task's end by up to one interval: 100 ms keeps that lag small next
+ * to a screenshot's few hundred ms, for at most ten reads a second per waiting request
+ * (a few cents per million waits; cheap next to the browser work it waits for).
+ */
+const MAX_POLL_MS = 100;
 
 /**
  * Holds until the task ends or `waitMs` passes, reading the row with a growing interval

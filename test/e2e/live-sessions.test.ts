@@ -142,8 +142,12 @@ describe('a live session over the WebSocket API', () => {
     const bad = await ws.commandError('navigate', { url: 'file:///etc/passwd' });
     expect(bad.error.code).toBe('VALIDATION_FAILED');
     expect(bad.error.message).toContain('params.url');
-    // The egress guard holds for sessions too: the metadata endpoint, a private address.
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/']) {
+    // The egress guard holds for sessions too: the metadata endpoint (http and https), a private address.
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'https://169.254.169.254/',
+      'http://10.0.0.1/',
+    ]) {
       const blocked = await ws.commandError('navigate', { url });
       expect(blocked.error.code, url).toBe('DESTINATION_BLOCKED');
     }
