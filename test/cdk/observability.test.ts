@@ -100,7 +100,9 @@ beforeAll(() => {
   const built = buildApp({ stage: 'dev' }, app);
   template = Template.fromStack(built.observability);
   fleet = Template.fromStack(built.fleet);
-}, 60_000);
+  // This app bundles every function with the local esbuild, as `cdk synth` does: the one
+  // place in the tests that proves they all bundle.
+}, 120_000);
 
 const ourMetricNames = (node: unknown, out: string[] = []): string[] => {
   if (Array.isArray(node)) for (const n of node) ourMetricNames(n, out);

@@ -2,7 +2,12 @@
  * End to end through the HTTP API on the local cloud: real DynamoDB Local, SQS and S3
  * emulators, the real handlers behind the local gateway, the fleet worker and Chromium.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { systemClock } from '../../shared/clock.js';
+import { createApiKey, upsertTenant } from '../../shared/tenancy/manage-tenants.js';
 import {
   type ApiResponse,
   apiClient,
@@ -128,6 +133,30 @@ describe('authentication', () => {
     const body = await res.json();
     expect(body.error.code).toBe('UNAUTHORIZED');
     expect(typeof body.error.message).toBe('string');
+  });
+
+  it("answers another tenant's finished task with 404, so its artifact URLs never reach them", async () => {
+    const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+    const admin = {
+      tenants: new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable),
+      clock: systemClock,
+      random: randomBytes,
+    };
+    await upsertTenant(admin, { tenantId: 'other-tenant' });
+    const { key } = await createApiKey(admin, { tenantId: 'other-tenant' });
+    destroyAwsClients(clients);
+    const done = await api.call('POST', '/v1/tasks?wait=25', {
+      body: JSON.stringify({ type: 'screenshot', url: `${site.url}/` }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(done.body.status).toBe('succeeded');
+    const other = apiClient(cloud.url, key);
+    for (const path of [`/v1/tasks/${done.body.id}`, `/v1/tasks/${done.body.id}?wait=1`]) {
+      const res = await other.call('GET', path);
+      expect(res.status).toBe(404);
+      expect(JSON.stringify(res.body)).not.toContain('X-Amz-Signature');
+    }
+    expect((await other.call('DELETE', `/v1/tasks/${done.body.id}`)).status).toBe(404);
   });
 
   it('guards reads too', async () => {

@@ -5,10 +5,12 @@ import { httpRoute } from '../../functions/http/http-route.js';
 import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { systemClock } from '../../shared/clock.js';
 import { METRICS } from '../../shared/contracts.js';
+import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { RecordingMetrics } from '../../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../../shared/task/run-metrics.js';
 import { newTask } from '../../shared/task/task.js';
 import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
+import { DEFAULT_LIMITS } from '../../shared/tenancy/tenant.js';
 
 describe('EMF metrics', () => {
   it('writes one valid EMF object per data point, with defaults and dimensions', () => {
@@ -104,5 +106,59 @@ describe('what gets counted', () => {
     const res = await handler(event, { getRemainingTimeInMillis: () => 10_000 } as Context);
     expect(res.statusCode).toBe(401);
     expect(metrics.total('AuthFailures')).toBe(1);
+  });
+
+  describe('refusals at the HTTP edge', () => {
+    const tenant = { tenantId: 'ten', limits: DEFAULT_LIMITS, keyPrefix: 'bf_test' };
+    const route = (
+      metrics: RecordingMetrics,
+      admitted: boolean,
+      handler: () => Promise<{ statusCode: number; body: unknown }>,
+    ) =>
+      httpRoute(
+        {
+          logger: new Logger({ logLevel: 'SILENT' }),
+          metrics,
+          auth: {
+            verifier: { verify: async () => tenant },
+            buckets: { take: async () => ({ admitted, tat: Date.now() + 60_000 }) },
+            clock: systemClock,
+          },
+        },
+        handler,
+      );
+    const call = (handler: ReturnType<typeof route>) =>
+      handler(
+        {
+          headers: { authorization: 'Bearer bf_test_secret' },
+          requestContext: { http: { method: 'GET' } },
+        } as unknown as APIGatewayProxyEventV2,
+        { getRemainingTimeInMillis: () => 10_000 } as Context,
+      );
+    const ok = async () => ({ statusCode: 200, body: {} });
+
+    it('counts RateLimited when the bucket refuses', async () => {
+      const metrics = new RecordingMetrics();
+      expect((await call(route(metrics, false, ok))).statusCode).toBe(429);
+      expect(metrics.total('RateLimited')).toBe(1);
+      expect(metrics.total('QuotaExceeded')).toBe(0);
+    });
+
+    it('counts QuotaExceeded, and a destination blocked at submit with its reason', async () => {
+      const metrics = new RecordingMetrics();
+      const quota = route(metrics, true, async () => {
+        throw new BrowserfleetError(ERROR_CODES.QUOTA_EXCEEDED, 'maxQueuedTasks reached');
+      });
+      expect((await call(quota)).statusCode).toBe(429);
+      const blocked = route(metrics, true, async () => {
+        throw new BrowserfleetError(ERROR_CODES.DESTINATION_BLOCKED, 'private', {
+          details: { reason: 'private' },
+        });
+      });
+      expect((await call(blocked)).statusCode).toBe(400);
+      expect(metrics.total('QuotaExceeded')).toBe(1);
+      expect(metrics.total('DestinationsBlocked', { where: 'submit', reason: 'private' })).toBe(1);
+      expect(metrics.total('RateLimited')).toBe(0);
+    });
   });
 });
