@@ -43,6 +43,16 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Tasks a worker has claimed and not finished, as its log tells. */
+const inFlight = (w: WorkerProcess): number => {
+  const claimed = new Set<unknown>();
+  for (const line of w.logs) {
+    if (line.message === 'task claimed') claimed.add(line.taskId);
+    else if (line.message === 'task run ended') claimed.delete(line.taskId);
+  }
+  return claimed.size;
+};
+
 describe('chaos', () => {
   it(
     `${TASKS} tasks, ${WORKERS} worker processes, ${KILLS} SIGKILLs: every task ends exactly once`,
@@ -95,14 +105,17 @@ describe('chaos', () => {
       let nextKillAt = Date.now() + 1_000 + Math.random() * 2_000;
       while (pending.size > 0 && Date.now() - started < DEADLINE_MS) {
         if (kills < KILLS && Date.now() >= nextKillAt) {
-          const victim = live[Math.floor(Math.random() * live.length)];
+          // A random worker among those with a task claimed and not yet ended (by their
+          // logs), so each kill lands mid-task; none busy just now: try again shortly.
+          const busy = live.filter((w) => inFlight(w) > 0);
+          const victim = busy[Math.floor(Math.random() * busy.length)];
           if (victim !== undefined) {
             victim.kill('SIGKILL');
             await victim.exited;
             kills++;
             live = [...live.filter((w) => w !== victim), spawn()];
+            nextKillAt = Date.now() + 1_000 + Math.random() * 2_000;
           }
-          nextKillAt = Date.now() + 1_000 + Math.random() * 2_000;
         }
         await poll();
         await new Promise((r) => setTimeout(r, 100));
@@ -141,7 +154,7 @@ describe('chaos', () => {
 
       expect(pending.size).toBe(0);
       expect(kills).toBe(KILLS);
-      // The kills landed mid-task: some tasks were taken over from a dead worker's lease.
+      // The kills landed mid-task: tasks were taken over from dead workers' leases.
       expect(takenOver.length).toBeGreaterThan(0);
       expect(duplicated).toEqual([]);
       expect(wrongToken).toEqual([]);
