@@ -1,0 +1,109 @@
+/**
+ * The egress proxy on its own: it connects to exactly the address its check resolved (so a
+ * DNS answer that changes between the check and the connection, rebinding, has nothing to
+ * rebind), for plain requests and CONNECT tunnels alike, and refuses and records a host
+ * whose answer is private. The resolver is a fake: `*.test` names exist only in it, so a
+ * proxy that looked a name up again would fail to connect.
+ */
+import { createServer, request, type Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EgressProxy, startEgressProxy } from '../../shared/adapters/egress-proxy.js';
+import { parseEgressAllowList } from '../../shared/egress/egress-policy.js';
+
+let target: Server;
+let port: number;
+let hits = 0;
+let proxy: EgressProxy;
+const lookups: string[] = [];
+
+beforeAll(async () => {
+  target = createServer((_req, res) => {
+    hits++;
+    res.end('reached the target');
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  port = (target.address() as AddressInfo).port;
+  const answers: Record<string, string[]> = { 'pinned.test': ['127.0.0.1'], 'inside.test': ['127.0.0.1'] };
+  proxy = await startEgressProxy({
+    allow: parseEgressAllowList(`pinned.test:${port}`),
+    resolve: async (host) => {
+      lookups.push(host);
+      return answers[host] ?? [];
+    },
+  });
+});
+afterAll(async () => {
+  await proxy?.close();
+  target?.closeAllConnections();
+  await new Promise((r) => target?.close(r));
+});
+
+const proxyPort = () => Number(new URL(proxy.url).port);
+
+/** A plain-HTTP request through the proxy, in absolute form as a browser sends it. */
+const viaProxy = (url: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port: proxyPort(),
+      path: url,
+      headers: { host: new URL(url).host },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+/** A CONNECT tunnel through the proxy, then a GET inside it; answers the first bytes back. */
+const tunnel = (authority: string) =>
+  new Promise<string>((resolve, reject) => {
+    const socket = connect(proxyPort(), '127.0.0.1');
+    let seen = '';
+    socket.on('data', (c: Buffer) => {
+      seen += c.toString();
+      if (seen.startsWith('HTTP/1.1 200') && seen.includes('\r\n\r\n') && !seen.includes('GET sent')) {
+        seen += 'GET sent\n';
+        socket.write(`GET / HTTP/1.1\r\nhost: ${authority}\r\nconnection: close\r\n\r\n`);
+      }
+    });
+    socket.on('end', () => resolve(seen));
+    socket.on('error', reject);
+    socket.write(`CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n\r\n`);
+  });
+
+describe('egress proxy', () => {
+  it('reaches an allowed name at the address its check resolved (one lookup, no second)', async () => {
+    lookups.length = 0;
+    const res = await viaProxy(`http://pinned.test:${port}/`);
+    expect(res).toEqual({ status: 200, body: 'reached the target' });
+    expect(lookups).toEqual(['pinned.test']);
+  });
+
+  it('tunnels CONNECT to the checked address too', async () => {
+    lookups.length = 0;
+    const seen = await tunnel(`pinned.test:${port}`);
+    expect(seen).toMatch(/^HTTP\/1\.1 200 Connection Established/);
+    expect(seen).toContain('reached the target');
+    expect(lookups).toEqual(['pinned.test']);
+  });
+
+  it('refuses and records a name that resolves to a private address, plain and tunnelled', async () => {
+    const before = hits;
+    const res = await viaProxy(`http://inside.test:${port}/admin`);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatch(/Blocked by the egress guard/);
+    expect(await tunnel(`inside.test:${port}`)).toMatch(/^HTTP\/1\.1 403/);
+    expect(hits).toBe(before);
+    expect(proxy.blocked()).toEqual([
+      { url: `http://inside.test:${port}/admin`, reason: 'loopback' },
+      { url: `inside.test:${port}`, reason: 'loopback' },
+    ]);
+  });
+});
