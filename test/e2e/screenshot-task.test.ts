@@ -2,12 +2,7 @@
  * End to end through the HTTP API on the local cloud: real DynamoDB Local, SQS and S3
  * emulators, the real handlers behind the local gateway, the fleet worker and Chromium.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
-import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
-import { systemClock } from '../../shared/clock.js';
-import { createApiKey, upsertTenant } from '../../shared/tenancy/manage-tenants.js';
 import {
   type ApiResponse,
   apiClient,
@@ -15,7 +10,7 @@ import {
   pngSize,
   startFixtureServer,
 } from '../support/fixtures.js';
-import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
+import { createTestTenant, startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
 
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let site: FixtureServer;
@@ -136,15 +131,7 @@ describe('authentication', () => {
   });
 
   it("answers another tenant's finished task with 404, so its artifact URLs never reach them", async () => {
-    const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
-    const admin = {
-      tenants: new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable),
-      clock: systemClock,
-      random: randomBytes,
-    };
-    await upsertTenant(admin, { tenantId: 'other-tenant' });
-    const { key } = await createApiKey(admin, { tenantId: 'other-tenant' });
-    destroyAwsClients(clients);
+    const { key } = await createTestTenant(cloud, 'other-tenant');
     const done = await api.call('POST', '/v1/tasks?wait=25', {
       body: JSON.stringify({ type: 'screenshot', url: `${site.url}/` }),
       headers: { 'content-type': 'application/json' },

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ENGINE_ENV } from '../support/engine-env.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
-import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
+import { createTestTenant, startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
 
 let site: FixtureServer;
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
@@ -99,6 +99,39 @@ describe('cancellation', () => {
 
   it('answers cancelling an unknown task with 404', async () => {
     expect((await api.call('DELETE', '/v1/tasks/nope')).status).toBe(404);
+  });
+});
+
+describe('running quota', () => {
+  it('runs no more than maxRunningTasks of a tenant at once; the others wait their turn and succeed', async () => {
+    const { key } = await createTestTenant(cloud, 'one-at-a-time', { maxRunningTasks: 1 });
+    const tenant = apiClient(cloud.url, key);
+    // Three slow pages at once on the fleet, whose worker has two slots: one runs, the
+    // others are put back until it ends.
+    const ids = await Promise.all(
+      [0, 1, 2].map(
+        async (i) =>
+          (await tenant.submit({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=700&n=${i}` }))
+            .body.id as string,
+      ),
+    );
+    const ended = await Promise.all(
+      ids.map(async (id) => {
+        for (;;) {
+          const res = await tenant.call('GET', `/v1/tasks/${id}?wait=25`);
+          if (res.body.status !== 'queued' && res.body.status !== 'running') return res.body;
+        }
+      }),
+    );
+    expect(ended.map((t) => t.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const spans = ended
+      .map((t) => [Date.parse(t.startedAt), Date.parse(t.endedAt)] as const)
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) {
+      expect(spans[i]?.[0], 'a task started before the previous one ended').toBeGreaterThanOrEqual(
+        spans[i - 1]?.[1] ?? Number.POSITIVE_INFINITY,
+      );
+    }
   });
 });
 

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud.js';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { systemClock } from '../../shared/clock.js';
 import { loadLocalConfig } from '../../shared/config.js';
+import { createApiKey, upsertTenant } from '../../shared/tenancy/manage-tenants.js';
+import type { TenantLimits } from '../../shared/tenancy/tenant.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 
@@ -35,4 +40,25 @@ export const startTestCloud = async (
       if (overrides.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+};
+
+/** A tenant of its own in a test cloud, with one API key (and these limits over roomy defaults). */
+export const createTestTenant = async (
+  cloud: LocalCloud,
+  tenantId: string,
+  limits: Partial<TenantLimits> = {},
+): Promise<{ key: string; prefix: string }> => {
+  const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+  try {
+    const admin = {
+      tenants: new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable),
+      clock: systemClock,
+      random: randomBytes,
+    };
+    await upsertTenant(admin, { tenantId, limits: { requestsPerSecond: 1000, burst: 1000, ...limits } });
+    const { key, record } = await createApiKey(admin, { tenantId });
+    return { key, prefix: record.prefix };
+  } finally {
+    destroyAwsClients(clients);
+  }
 };
