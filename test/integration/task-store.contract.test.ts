@@ -1,13 +1,16 @@
 /**
- * The task store contract, run against the in-memory twin and against DynamoDB Local
- * through the real adapter, so the fake the unit tests lean on can't drift.
+ * The task store and idempotency store contracts, run against the in-memory twins and
+ * against DynamoDB Local through the real adapters, so the fakes the unit tests lean on
+ * can't drift.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
+import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
-import type { TaskStore } from '../../shared/task/ports.js';
+import type { IdempotencyStore, TaskStore } from '../../shared/task/ports.js';
 import { newTask, type Task, transition } from '../../shared/task/task.js';
 import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
 import { startTestCloud } from '../support/local-cloud.js';
@@ -144,5 +147,47 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     const winner = claims.find((_, i) => outcomes[i]?.saved) as Task;
     await store.save(apply(winner, { kind: 'succeed', leaseToken: 1, result: { artifacts: [] } }), winner);
     expect(await store.usage(tenantId)).toEqual({ queuedTasks: 1, runningTasks: 1 });
+  });
+});
+
+const idempotencySuites: [string, () => IdempotencyStore][] = [
+  ['memory', () => new MemoryIdempotencyStore()],
+  ['dynamodb', () => new DynamoDbIdempotencyStore(clients.dynamo, cloud.names.stateTable)],
+];
+
+describe.each(idempotencySuites)('idempotency store contract (%s)', (_name, makeStore) => {
+  const NOW = 1_800_000_000;
+  const record = (key: string, taskId: string, tenantId = 'ten') => ({
+    tenantId,
+    key,
+    requestHash: `hash-of-${taskId}`,
+    taskId,
+    expiresAt: NOW + 100,
+  });
+
+  it('claims a key once; until it expires, a second claim answers the first record', async () => {
+    const store = makeStore();
+    const key = randomUUID();
+    expect(await store.claim(record(key, 'first'), NOW)).toEqual({ claimed: true });
+    expect(await store.claim(record(key, 'second'), NOW + 99)).toEqual({
+      claimed: false,
+      existing: record(key, 'first'),
+    });
+  });
+
+  it('counts an expired key as absent (TTL deletion may lag by days)', async () => {
+    const store = makeStore();
+    const key = randomUUID();
+    await store.claim(record(key, 'first'), NOW);
+    const later = { ...record(key, 'second'), expiresAt: NOW + 500 };
+    expect(await store.claim(later, NOW + 100)).toEqual({ claimed: true });
+    expect(await store.claim(record(key, 'third'), NOW + 101)).toEqual({ claimed: false, existing: later });
+  });
+
+  it("keeps one tenant's keys apart from another's", async () => {
+    const store = makeStore();
+    const key = randomUUID();
+    await store.claim(record(key, 'alpha-task', 'alpha'), NOW);
+    expect(await store.claim(record(key, 'beta-task', 'beta'), NOW)).toEqual({ claimed: true });
   });
 });
