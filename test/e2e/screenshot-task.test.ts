@@ -2,7 +2,12 @@
  * End to end through the HTTP API on the local cloud: real DynamoDB Local, SQS and S3
  * emulators, the real handlers behind the local gateway, the fleet worker and Chromium.
  */
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpDeps } from '../../functions/http/deps.js';
+import { buildHandler as healthHandler } from '../../functions/http-health.js';
+import { destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { loadHttpConfig } from '../../shared/config.js';
 import {
   type ApiResponse,
   apiClient,
@@ -45,6 +50,24 @@ describe('screenshot task, end to end', () => {
       status: 'ok',
       dependencies: { dynamodb: { status: 'up' }, sqs: { status: 'up' }, s3: { status: 'up' } },
     });
+  });
+
+  it('answers 503 naming the dependency that does not answer', async () => {
+    // The real handler and adapters, with S3 pointed at a port nothing listens on.
+    const deps = createHttpDeps(loadHttpConfig({ ...cloud.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' }));
+    try {
+      const res = await healthHandler(deps)(
+        { headers: {}, requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2,
+        { getRemainingTimeInMillis: () => 10_000 } as Context,
+      );
+      expect(res.statusCode).toBe(503);
+      expect(JSON.parse(String(res.body))).toMatchObject({
+        status: 'unavailable',
+        dependencies: { dynamodb: { status: 'up' }, sqs: { status: 'up' }, s3: { status: 'down' } },
+      });
+    } finally {
+      destroyAwsClients(deps.clients);
+    }
   });
 
   it('accepts a task with 202, runs it in Chromium and serves a PNG of the requested viewport', async () => {
