@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PuppeteerBrowserRunner, processGroupRss } from '../../shared/adapters/puppeteer/browser-runner.js';
+import { RecordingMetrics } from '../../shared/metrics/metrics.js';
 import type { BrowserJob } from '../../shared/task/ports.js';
 import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
 import { type FixtureServer, startFixtureServer } from '../support/fixtures.js';
@@ -43,14 +44,14 @@ const dirBytes = (dir: string): number => {
   walk(dir);
   return total;
 };
-/** Live (not zombie) processes in Chromium's process group, from /proc. */
-const chromiumProcesses = (pgid: number): number =>
+/** Processes in Chromium's process group, from /proc: live ones, or zombies too. */
+const chromiumProcesses = (pgid: number, { zombies = false } = {}): number =>
   readdirSync('/proc').filter((entry) => {
     if (!/^\d+$/.test(entry)) return false;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return Number(pgrp) === pgid && state !== 'Z';
+      return Number(pgrp) === pgid && (zombies || state !== 'Z');
     } catch {
       return false;
     }
@@ -110,6 +111,42 @@ describe('browser pool', () => {
     const pids = runner.browserPids();
     await runner.close();
     for (const pid of pids) expect(chromiumProcesses(pid)).toBe(0);
+    // Nor a zombie: the browser is our child and reaped at once; its zygotes, orphaned when
+    // it exits, go to PID 1, which reaps them (on ECS that is the init process the task
+    // definition enables, as Node would not).
+    for (const pid of pids) {
+      await expect.poll(() => chromiumProcesses(pid, { zombies: true }), { timeout: 10_000 }).toBe(0);
+    }
     expect(profileDirs()).toEqual([]);
   }, 180_000);
+
+  it('counts a browser that dies under it as a crash (BrowserCrashes), and the next task gets a new one', async () => {
+    const metrics = new RecordingMetrics();
+    let disconnected!: () => void;
+    const gone = new Promise<void>((resolve) => {
+      disconnected = resolve;
+    });
+    const runner = new PuppeteerBrowserRunner({
+      metrics,
+      onEvent: (event) => {
+        if (event === 'browser-disconnected') disconnected();
+      },
+    });
+    const job: BrowserJob = {
+      type: 'screenshot',
+      url: `${site.url}/`,
+      options: screenshotOptionsSchema.parse({ viewport: { width: 320, height: 240 } }),
+    };
+    await runner.run(job, AbortSignal.timeout(30_000));
+    const [first] = runner.browserPids();
+    process.kill(first as number, 'SIGKILL');
+    await gone;
+    expect(metrics.total('BrowserCrashes', { where: 'task' })).toBe(1);
+    const again = await runner.run(job, AbortSignal.timeout(30_000));
+    expect(again.artifacts[0]?.body.byteLength).toBeGreaterThan(100);
+    expect(runner.browserPids()).not.toContain(first);
+    await runner.close();
+    // A recycle or a close is not a crash.
+    expect(metrics.total('BrowserCrashes')).toBe(1);
+  }, 60_000);
 });
