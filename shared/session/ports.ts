@@ -62,7 +62,9 @@ export type ServerMessage =
       metadata: { width: number; height: number; timestamp: number };
     }
   | { type: 'closed'; sessionId: string; reason: CloseReason }
-  | { type: 'pong'; at: number };
+  | { type: 'pong'; at: number }
+  /** A fresh live-view ticket for the connection's session, to reconnect with. */
+  | { type: 'ticket'; sessionId: string; ticket: string; expiresAt: string };
 
 export interface ConnectionNotifier {
   /** Sends one message; `false` when the connection is gone (API Gateway's 410). */

@@ -8,6 +8,7 @@
  */
 import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
 import type { Clock } from '../clock.js';
+import { SESSIONS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { notFound } from '../ids.js';
 import { consumeRequest, type RateBucketStore } from '../tenancy/rate-limit.js';
@@ -22,7 +23,7 @@ import {
   type InboxMessage,
   screencastMessageSchema,
 } from './session-input.js';
-import { verifyTicket } from './ticket.js';
+import { issueTicket, verifyTicket } from './ticket.js';
 
 export interface WsDeps {
   verifier: ApiKeyVerifier;
@@ -174,6 +175,34 @@ export const forwardToSession = async (
   const s = await ownSession(deps, c, c.sessionId);
   if (s.status !== 'live' || s.endpoint === undefined) throw notLive(s);
   await deps.inbox.deliver(s.endpoint, s, message);
+};
+
+/**
+ * `ticket`: a fresh live-view ticket for the session this connection follows (the one its
+ * own ticket names, or the one it attached to), so a client can reconnect after API
+ * Gateway's 2-hour limit or a dropped network, long after the ticket it came with expired.
+ */
+export const renewTicket = async (
+  deps: WsDeps,
+  input: { connectionId: string },
+): Promise<Extract<ServerMessage, { type: 'ticket' }>> => {
+  const c = await requireConnection(deps, input.connectionId);
+  const sessionId = c.ticketSessionId ?? c.sessionId;
+  if (sessionId === undefined) {
+    throw new BrowserfleetError(
+      ERROR_CODES.NOT_ATTACHED,
+      'Attach to a session first: a ticket is for one session.',
+    );
+  }
+  const s = await ownSession(deps, c, sessionId);
+  if (isSessionFinal(s.status)) throw notLive(s);
+  const exp = Math.floor(deps.clock.now() / 1000) + SESSIONS.ticketTtlSeconds;
+  return {
+    type: 'ticket',
+    sessionId: s.id,
+    ticket: issueTicket(deps.ticketSecret, { sid: s.id, tid: s.tenantId, scope: 'live', exp }),
+    expiresAt: new Date(exp * 1000).toISOString(),
+  };
 };
 
 /** `$disconnect`: the worker stops sending there; the connection's rows go. */

@@ -261,6 +261,16 @@ describe('a live session over the WebSocket API', () => {
     expect((await second.command('evaluate', { expression: 'document.title' })).value).toBe('Two');
     second.send({ action: 'ping' });
     expect((await second.next((m) => m.type === 'pong')).at).toBeGreaterThan(0);
+    // A fresh live-view ticket, good for a connection of its own (a viewer reconnecting
+    // after the one it was opened with expired).
+    second.send({ action: 'ticket' });
+    const renewed = await second.next((m) => m.type === 'ticket');
+    expect(renewed).toMatchObject({ sessionId: s.id, ticket: expect.any(String) });
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.now() + 5 * 60_000);
+    const viaTicket = await connectWs(`${cloud.wsUrl}?ticket=${encodeURIComponent(renewed.ticket)}`);
+    viaTicket.send({ action: 'attach', sessionId: s.id });
+    expect((await viaTicket.next((m) => m.type === 'attached')).status).toBe('live');
+    viaTicket.close();
     second.send({ action: 'detach' });
     expect(await second.next((m) => m.type === 'detached')).toMatchObject({ sessionId: s.id });
     second.close();

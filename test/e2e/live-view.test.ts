@@ -3,9 +3,15 @@
  * click and typing made in the viewer change the remote page.
  */
 import { mkdirSync } from 'node:fs';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud } from '../support/local-cloud.js';
 import { connectWs } from '../support/ws-client.js';
@@ -36,6 +42,19 @@ afterAll(async () => {
   await cloud?.dispose();
   await fixtures?.close();
 });
+
+/** The connections attached to a session, from the state table. */
+const attachedConnections = async (sessionId: string): Promise<string[]> => {
+  const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+  try {
+    return await new DynamoDbConnectionStore(clients.dynamo, cloud.names.stateTable).attached(
+      'local',
+      sessionId,
+    );
+  } finally {
+    destroyAwsClients(clients);
+  }
+};
 
 describe('live view', () => {
   it('shows the screencast, and a click and typing in the viewer drive the remote page', async () => {
@@ -110,6 +129,68 @@ describe('live view', () => {
       liveViewUrl.replace(/ticket=(.)/, (_: string, c: string) => `ticket=${c === 'a' ? 'b' : 'a'}`),
     );
     expect(tampered.status).toBe(401);
+    await viewer.close();
+    ws.close();
+    await api.call('DELETE', `/v1/sessions/${id}`);
+  });
+
+  it('reconnects on its own when API Gateway drops its connection, and the person keeps control', async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const created = await api.call('POST', '/v1/sessions', {
+      body: JSON.stringify({ viewport: { width: 800, height: 600 } }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const id = created.body.id as string;
+    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+    ws.send({ action: 'attach', sessionId: id });
+    await ws.next((m) => m.type === 'status' && m.status === 'live');
+    await ws.command('navigate', { url: `${fixtures.url}/` });
+    // Only the viewer stays attached, so the state table names its connection.
+    ws.send({ action: 'detach' });
+    await ws.next((m) => m.type === 'detached');
+
+    const { liveViewUrl } = (await api.call('GET', `/v1/sessions/${id}`)).body;
+    const viewer = await viewerBrowser.newPage();
+    await viewer.setViewport({ width: 1280, height: 800 });
+    await viewer.goto(liveViewUrl);
+    await viewer.waitForFunction(
+      () => Number((document.getElementById('screen') as HTMLImageElement).dataset.frames) >= 1,
+    );
+    const [dropped] = await attachedConnections(id);
+    expect(dropped).toBeDefined();
+
+    // The management API closes the viewer's connection, as API Gateway does after 2 hours.
+    const management = new ApiGatewayManagementApiClient({
+      endpoint: cloud.env.WEBSOCKET_MANAGEMENT_URL,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const framesBefore = await viewer.$eval('#screen', (img) =>
+      Number((img as HTMLImageElement).dataset.frames),
+    );
+    await management.send(new DeleteConnectionCommand({ ConnectionId: dropped }));
+    management.destroy();
+    // Back on a new connection, attached, with a new picture.
+    await expect
+      .poll(async () => (await attachedConnections(id)).filter((c) => c !== dropped).length)
+      .toBe(1);
+    await viewer.waitForFunction(
+      (before) =>
+        document.getElementById('status')?.dataset.status === 'live' &&
+        Number((document.getElementById('screen') as HTMLImageElement).dataset.frames) > before,
+      {},
+      framesBefore,
+    );
+    const rect = await viewer.$eval('#screen', (img) => {
+      const r = img.getBoundingClientRect();
+      return { x: r.left, y: r.top, width: r.width, height: r.height };
+    });
+    await viewer.mouse.click(rect.x + (250 / 800) * rect.width, rect.y + (260 / 600) * rect.height);
+    ws.send({ action: 'attach', sessionId: id });
+    await ws.next((m) => m.type === 'attached' && m.sessionId === id);
+    const heading = async () =>
+      (await ws.command('evaluate', { expression: "document.getElementById('h').textContent" })).value;
+    await expect.poll(heading, { timeout: 10_000 }).toBe('clicked from the viewer');
     await viewer.close();
     ws.close();
     await api.call('DELETE', `/v1/sessions/${id}`);
