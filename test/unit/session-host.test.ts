@@ -1,0 +1,198 @@
+/**
+ * The worker's session host with fakes (no AWS, no Chromium): what it counts as a session
+ * goes live, runs commands, streams frames and ends; and a session's browser going away on
+ * its own — a crash ends the session `failed` with BROWSER_CRASHED and counts one
+ * BrowserCrashes (`where: session`); a browser closed over CDP ends it too, but is no crash.
+ */
+import { describe, expect, it } from 'vitest';
+import { RecordingMetrics } from '../../shared/metrics/metrics.js';
+import { type SessionBrowserEvents, SessionHost } from '../../shared/session/host-session.js';
+import type { ServerMessage, SessionSaveOutcome, SessionStore } from '../../shared/session/ports.js';
+import { newSession, type Session } from '../../shared/session/session.js';
+import { deferred, FakeArtifacts } from '../support/fakes.js';
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const options = {
+  timeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  viewport: { width: 800, height: 600, deviceScaleFactor: 1 },
+};
+
+/** One session row, written only at the version it was read at (as the DynamoDB store does). */
+class OneSessionStore implements SessionStore {
+  constructor(public row: Session) {}
+  async create(): Promise<void> {
+    throw new Error('not used by the host');
+  }
+  async list(): Promise<Session[]> {
+    throw new Error('not used by the host');
+  }
+  async listDue(): Promise<Session[]> {
+    throw new Error('not used by the host');
+  }
+  async liveCount(): Promise<number> {
+    throw new Error('not used by the host');
+  }
+  async get(): Promise<Session | undefined> {
+    return this.row;
+  }
+  async save(next: Session, current: Session): Promise<SessionSaveOutcome> {
+    if (current.version !== this.row.version) return { saved: false, current: this.row };
+    this.row = next;
+    return { saved: true };
+  }
+}
+
+const hostOneSession = async () => {
+  const store = new OneSessionStore(newSession({ id: 's1', tenantId: 't1', options, now: T0 }));
+  const metrics = new RecordingMetrics();
+  let now = T0;
+  const sent: { connectionId: string; message: ServerMessage }[] = [];
+  const answered = new Map<string, () => void>();
+  const live = deferred();
+  const ended = deferred();
+  let events: SessionBrowserEvents | undefined;
+  const host = new SessionHost({
+    sessions: store,
+    launcher: {
+      launch: async (_session, e) => {
+        events = e;
+        return {
+          cdpEndpoint: 'ws://127.0.0.1:9/devtools/browser/fake',
+          execute: async () => null,
+          screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
+          startScreencast: async (_options, onFrame) => {
+            onFrame({ data: 'AAAA', width: 800, height: 600, timestamp: now / 1000 });
+          },
+          stopScreencast: async () => {},
+          close: async () => {},
+        };
+      },
+    },
+    notifier: {
+      send: async (connectionId, message) => {
+        sent.push({ connectionId, message });
+        answered.get(message.type)?.();
+        return true;
+      },
+    },
+    connections: { attached: async () => [] },
+    artifacts: new FakeArtifacts(),
+    artifactUrlTtlSeconds: 60,
+    clock: { now: () => now },
+    metrics,
+    workerId: 'w1',
+    endpoint: () => 'http://127.0.0.1:8090',
+    leaseMs: 30_000,
+    heartbeatMs: 10_000,
+    slots: 1,
+    log: (event) => {
+      if (event === 'session live') live.resolve();
+      if (event === 'session ended') ended.resolve();
+    },
+  });
+  expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('started');
+  await live.promise;
+  /** The first message of this type sent to a client from now on. */
+  const nextSent = (type: string) =>
+    new Promise<void>((resolve) => {
+      answered.set(type, resolve);
+    });
+  return {
+    host,
+    store,
+    metrics,
+    sent,
+    nextSent,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    ended: ended.promise,
+    gone: (why: 'closed' | 'crashed') => events?.onGone(why),
+  };
+};
+
+describe('a live session whose browser goes away', () => {
+  it('crashed: the session fails with BROWSER_CRASHED and one BrowserCrashes is counted, where: session', async () => {
+    const { store, metrics, ended, gone } = await hostOneSession();
+    gone('crashed');
+    await ended;
+    expect(store.row).toMatchObject({ status: 'failed', endReason: { code: 'BROWSER_CRASHED' } });
+    expect(metrics.total('BrowserCrashes')).toBe(1);
+    expect(metrics.total('BrowserCrashes', { where: 'session' })).toBe(1);
+  });
+
+  it('closed over CDP (browser.close()): the session closes and no crash is counted', async () => {
+    const { store, metrics, ended, gone } = await hostOneSession();
+    gone('closed');
+    await ended;
+    expect(store.row).toMatchObject({ status: 'closed', endReason: { code: 'BROWSER_CLOSED' } });
+    expect(metrics.total('BrowserCrashes')).toBe(0);
+  });
+});
+
+describe('session metrics', () => {
+  it('counts a session going live, its commands and their latency, screencast frames, and its end with its minutes', async () => {
+    const { host, metrics, sent, nextSent, advance, ended } = await hostOneSession();
+    expect(metrics.total('SessionsLive')).toBe(1);
+
+    const result = nextSent('result');
+    host.deliver('s1', 't1', {
+      kind: 'command',
+      connectionId: 'c1',
+      command: {
+        action: 'command',
+        id: '1',
+        method: 'evaluate',
+        params: { expression: '1' },
+        timeoutMs: 5_000,
+      },
+    });
+    await result;
+    const error = nextSent('error');
+    host.deliver('s1', 't1', {
+      kind: 'command',
+      connectionId: 'c1',
+      command: {
+        action: 'command',
+        id: '2',
+        method: 'navigate',
+        params: { url: 'file:///x' },
+        timeoutMs: 5_000,
+      },
+    });
+    await error;
+    expect(metrics.total('SessionCommands', { method: 'evaluate', outcome: 'ok' })).toBe(1);
+    expect(metrics.total('SessionCommands', { method: 'navigate', outcome: 'error' })).toBe(1);
+    expect(metrics.calls.filter((c) => c.name === 'SessionCommandMs')).toHaveLength(1);
+
+    const frame = nextSent('frame');
+    host.deliver('s1', 't1', {
+      kind: 'screencast',
+      connectionId: 'c1',
+      screencast: {
+        action: 'screencast',
+        enabled: true,
+        quality: 60,
+        maxFps: 5,
+        maxWidth: 1024,
+        maxHeight: 768,
+      },
+    });
+    await frame;
+    expect(metrics.total('ScreencastFrames')).toBe(1);
+    expect(sent.find((s) => s.message.type === 'frame')?.connectionId).toBe('c1');
+
+    advance(90_000);
+    host.deliver('s1', 't1', { kind: 'close' });
+    await ended;
+    expect(metrics.total('SessionsEnded', { reason: 'CLOSED_BY_CLIENT' })).toBe(1);
+    expect(metrics.total('SessionMinutes')).toBeCloseTo(1.5, 2);
+  });
+
+  it("answers nothing for another tenant's session", async () => {
+    const { host } = await hostOneSession();
+    expect(host.deliver('s1', 'someone-else', { kind: 'close' })).toBe(false);
+    expect(host.deliver('s1', 't1', { kind: 'detach', connectionId: 'c1' })).toBe(true);
+  });
+});
