@@ -178,8 +178,6 @@ export interface ApiStackProps extends StackProps {
 
 /** Functions that call a worker's inbox run in the fleet's VPC. */
 const CALLS_INBOX: ReadonlySet<HttpFunctionName> = new Set(['http-close-session']);
-/** Functions that post to WebSocket clients (a session's end, when its worker can't). */
-const POSTS_TO_CLIENTS: ReadonlySet<HttpFunctionName> = new Set(['http-close-session']);
 
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
@@ -228,10 +226,8 @@ export class ApiStack extends Stack {
       fn.addEnvironment(ENV.stage, stage);
       // Sessions: tickets are signed here (cdpUrl, liveViewUrl) and checked by the workers.
       fn.addEnvironment(ENV.sessionTicketSecret, props.ticketSecretValue);
-      fn.addEnvironment(ENV.websocketManagementUrl, props.webSocketStage.callbackUrl);
       fn.addEnvironment(ENV.websocketPublicUrl, props.webSocketStage.url);
       fn.addEnvironment(ENV.cdpPublicUrl, props.cdpPublicUrl);
-      if (POSTS_TO_CLIENTS.has(route.functionName)) grantPostToConnections(webSocketStageName(stage), fn);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       wireTable(fn, props.table, access.table);
       wireQueue(fn, props.fleetQueue, access.queue);

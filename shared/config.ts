@@ -103,7 +103,9 @@ const httpSchema = z.object({
   [ENV.egressAllow]: egressAllow,
   /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
   [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
-  ...sessionApiSchema,
+  // No management API: these run in the fleet's VPC, where it can't be reached; workers
+  // and the sweeper post to WebSocket clients.
+  [ENV.sessionTicketSecret]: ticketSecret,
   [ENV.websocketPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
   [ENV.cdpPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
   ...engineSchema,
@@ -124,7 +126,6 @@ export const loadHttpConfig = (env: Env) => {
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
     egressAllow: e[ENV.egressAllow],
     sessionTicketSecret: e[ENV.sessionTicketSecret],
-    websocketManagementUrl: e[ENV.websocketManagementUrl],
     websocketPublicUrl: e[ENV.websocketPublicUrl].replace(/\/$/, ''),
     cdpPublicUrl: e[ENV.cdpPublicUrl].replace(/\/$/, ''),
     ...engineFrom(e),

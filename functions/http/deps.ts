@@ -4,10 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ApiGatewayConnectionNotifier } from '../../shared/adapters/apigw-connection-notifier.js';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
 import { systemDnsResolver } from '../../shared/adapters/dns-resolver.js';
-import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
@@ -19,7 +17,7 @@ import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../../shared/adapters/sqs-task-queue.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
-import { type HttpConfig, usesLocalEndpoints } from '../../shared/config.js';
+import type { HttpConfig } from '../../shared/config.js';
 import { checkDestination, type Destination } from '../../shared/egress/egress-policy.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import type { SessionApiDeps } from '../../shared/session/manage-sessions.js';
@@ -54,13 +52,7 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
   const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
   return {
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
-    connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
     inbox: new HttpSessionInbox(config.sessionTicketSecret),
-    notifier: new ApiGatewayConnectionNotifier({
-      endpoint: config.websocketManagementUrl,
-      region: config.aws.region,
-      localCredentials: usesLocalEndpoints(config.aws),
-    }),
     sessionQueue: fleetQueue,
     ticketSecret: config.sessionTicketSecret,
     cdpPublicUrl: config.cdpPublicUrl,

@@ -9,9 +9,15 @@ import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ArtifactStore } from '../task/ports.js';
-import { applySessionEvent } from './manage-sessions.js';
+import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type { ConnectionNotifier, ConnectionStore, ServerMessage, SessionStore } from './ports.js';
-import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';
+import {
+  type CloseReason,
+  type CloseReasonCode,
+  closeReason,
+  isSessionFinal,
+  type Session,
+} from './session.js';
 import {
   type CommandMessage,
   type CommandMethod,
@@ -139,8 +145,16 @@ export class SessionHost {
     ack: () => Promise<void>,
   ): Promise<StartOutcome> {
     const { deps } = this;
-    if (this.count() >= deps.slots) return 'no-slot';
     const found = await deps.sessions.get(message.tenantId, message.sessionId);
+    if (found !== undefined && isSessionFinal(found.status) && found.liveAt === undefined) {
+      // Closed while it waited for a worker: nobody has told its attached clients (the close
+      // ran in the VPC, where API Gateway's management API can't be reached; a worker can).
+      await tellEnded(deps, found).catch((error: unknown) =>
+        deps.log('post to connection failed', { sessionId: found.id, error: String(error) }),
+      );
+      return 'not-claimable';
+    }
+    if (this.count() >= deps.slots) return 'no-slot';
     if (found?.status !== 'pending') return 'not-claimable';
     this.starting++;
     try {
@@ -442,6 +456,12 @@ export class SessionHost {
   private async finish(h: Hosted, reason: CloseReason, row: Session): Promise<void> {
     for (const t of h.timers) clearTimeout(t);
     clearTimeout(h.heldTimer);
+    // Ended before it went live (closed while starting, or its browser never came up):
+    // clients that attached meanwhile are known to the connection store only.
+    if (h.session.liveAt === undefined) {
+      for (const c of await this.deps.connections.attached(h.session.tenantId, h.session.id).catch(() => []))
+        h.attached.add(c);
+    }
     const status = row.status === 'failed' ? 'failed' : 'closed';
     await Promise.all(
       [...h.attached].map(async (c) => {

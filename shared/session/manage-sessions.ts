@@ -30,8 +30,6 @@ export interface SessionApiDeps {
   /** `ws://…` / `wss://…` URL of the WebSocket API. */
   websocketPublicUrl: string;
   inbox: SessionInbox;
-  connections: ConnectionStore;
-  notifier: ConnectionNotifier;
 }
 
 /** A session as its tenant sees it: no lease, no worker address. */
@@ -164,33 +162,31 @@ export const applySessionEvent = async (
 };
 
 /**
- * Closes a session: at once on the row; the owning worker is told through its inbox so the
- * browser goes now (else it notices at its next heartbeat), and it tells attached clients.
- * If the worker can't be reached, attached clients are told from here.
+ * Closes a session: at once on the row. Attached clients are told by a worker, never from
+ * here: this runs in the fleet's VPC (to reach the inboxes), where API Gateway's management
+ * API can't be reached. A live session's worker is told through its inbox, so the browser
+ * goes now (else it notices at its next heartbeat); a starting session's worker finds the
+ * row closed when it would mark it live; a pending one is told by the worker that receives
+ * its start message.
  */
 export const closeSession = async (
-  deps: Pick<SessionApiDeps, 'sessions' | 'clock' | 'inbox' | 'connections' | 'notifier'>,
+  deps: Pick<SessionApiDeps, 'sessions' | 'clock' | 'inbox'>,
   input: { tenantId: string; sessionId: string },
 ): Promise<Session> => {
   const found = await requireSession(deps.sessions, input.tenantId, input.sessionId);
   const out = await applySessionEvent(deps.sessions, found, { kind: 'close' }, deps.clock.now);
   if (!out.ok) return out.session ?? found;
   const closed = out.session;
-  let told = false;
   if (found.endpoint !== undefined && found.status === 'live') {
-    told = await deps.inbox
-      .deliver(found.endpoint, closed, { kind: 'close' })
-      .then(() => true)
-      .catch(() => false);
+    // Unreachable (its worker died): its clients learn at their next message (SESSION_NOT_LIVE).
+    await deps.inbox.deliver(found.endpoint, closed, { kind: 'close' }).catch(() => {});
   }
-  // Best effort: where the management API can't be reached, clients learn at their next message.
-  if (!told && closed.endReason !== undefined) await tellEnded(deps, closed).catch(() => {});
   return closed;
 };
 
 /** Tells every connection attached to an ended session why it ended. */
 export const tellEnded = async (
-  deps: Pick<SessionApiDeps, 'connections' | 'notifier'>,
+  deps: { connections: Pick<ConnectionStore, 'attached'>; notifier: ConnectionNotifier },
   s: Session,
 ): Promise<void> => {
   if (s.endReason === undefined) return;

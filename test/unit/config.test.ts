@@ -19,9 +19,8 @@ describe('config', () => {
     expect(error).toBeInstanceOf(BrowserfleetError);
     const message = (error as BrowserfleetError).message;
     expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
-    expect(message).toMatch(/9 problems/);
+    expect(message).toMatch(/8 problems/);
     expect(message).toContain('SESSION_TICKET_SECRET: is required');
-    expect(message).toContain('WEBSOCKET_MANAGEMENT_URL: is required');
     expect(message).toContain('LAMBDA_QUEUE_URL: is required');
     expect(message).toContain('ARTIFACT_URL_TTL_SECONDS');
     expect(message).toContain('STATE_TABLE_NAME: is required');

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RecordingMetrics } from '../../shared/metrics/metrics.js';
 import { type SessionBrowserEvents, SessionHost } from '../../shared/session/host-session.js';
 import type { ServerMessage, SessionSaveOutcome, SessionStore } from '../../shared/session/ports.js';
-import { newSession, type Session } from '../../shared/session/session.js';
+import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
 import { deferred, FakeArtifacts } from '../support/fakes.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -194,5 +194,90 @@ describe('session metrics', () => {
     const { host } = await hostOneSession();
     expect(host.deliver('s1', 'someone-else', { kind: 'close' })).toBe(false);
     expect(host.deliver('s1', 't1', { kind: 'detach', connectionId: 'c1' })).toBe(true);
+  });
+});
+
+describe('a session closed before it went live', () => {
+  const hostWith = (store: OneSessionStore, launch: () => Promise<void>, slots = 0) => {
+    const sent: { connectionId: string; type: string; code?: string }[] = [];
+    const done = deferred();
+    const host = new SessionHost({
+      sessions: store,
+      launcher: {
+        launch: async () => {
+          await launch();
+          return {
+            cdpEndpoint: 'ws://127.0.0.1:9/devtools/browser/fake',
+            execute: async () => null,
+            screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
+            startScreencast: async () => {},
+            stopScreencast: async () => {},
+            close: async () => {},
+          };
+        },
+      },
+      notifier: {
+        send: async (connectionId, message) => {
+          sent.push({
+            connectionId,
+            type: message.type,
+            ...(message.type === 'closed' ? { code: message.reason.code } : {}),
+          });
+          if (message.type === 'closed') done.resolve();
+          return true;
+        },
+      },
+      // The client attached while the session waited: only the connection store knows.
+      connections: { attached: async () => ['c9'] },
+      artifacts: new FakeArtifacts(),
+      artifactUrlTtlSeconds: 60,
+      clock: { now: () => T0 },
+      metrics: new RecordingMetrics(),
+      workerId: 'w1',
+      endpoint: () => 'http://127.0.0.1:8090',
+      leaseMs: 30_000,
+      heartbeatMs: 10_000,
+      slots,
+      log: () => {},
+    });
+    return { host, sent, told: done.promise };
+  };
+
+  it('while pending: the worker that receives its start message tells the attached client, even with no free slot', async () => {
+    const pending = newSession({ id: 's1', tenantId: 't1', options, now: T0 });
+    const out = transitionSession(pending, { kind: 'close' }, T0 + 1);
+    if (!out.ok) throw new Error(out.reason);
+    const store = new OneSessionStore(out.session);
+    const { host, sent, told } = hostWith(store, async () => {});
+    expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('not-claimable');
+    await told;
+    expect(sent).toEqual([
+      { connectionId: 'c9', type: 'status' },
+      { connectionId: 'c9', type: 'closed', code: 'CLOSED_BY_CLIENT' },
+    ]);
+  });
+
+  it('while starting: the worker finds the row closed when it would mark it live, and tells the attached client', async () => {
+    const store = new OneSessionStore(newSession({ id: 's1', tenantId: 't1', options, now: T0 }));
+    const launching = deferred();
+    const release = deferred();
+    const { host, sent, told } = hostWith(
+      store,
+      async () => {
+        launching.resolve();
+        await release.promise;
+      },
+      1,
+    );
+    expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('started');
+    await launching.promise;
+    // The client closes it while its browser starts.
+    const out = transitionSession(store.row, { kind: 'close' }, T0 + 1);
+    if (!out.ok) throw new Error(out.reason);
+    store.row = { ...out.session, version: store.row.version + 1 };
+    release.resolve();
+    await told;
+    expect(sent).toContainEqual({ connectionId: 'c9', type: 'closed', code: 'CLOSED_BY_CLIENT' });
+    expect(store.row.status).toBe('closed');
   });
 });
