@@ -14,7 +14,7 @@ import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-c
 import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud } from '../support/local-cloud.js';
-import { connectWs } from '../support/ws-client.js';
+import { connectWs, isLive } from '../support/ws-client.js';
 
 const REMOTE = `<!doctype html><title>Remote</title><body style="margin:0;background:#f6f0e0">
 <h1 id="h" style="margin:20px">not clicked</h1>
@@ -67,7 +67,7 @@ describe('live view', () => {
     // A program drives the session to a page first; the person watches and takes over.
     const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
     ws.send({ action: 'attach', sessionId: id });
-    await ws.next((m) => m.type === 'status' && m.status === 'live');
+    await ws.next(isLive);
     await ws.command('navigate', { url: `${fixtures.url}/` });
 
     const { liveViewUrl } = (await api.call('GET', `/v1/sessions/${id}`)).body;
@@ -143,7 +143,7 @@ describe('live view', () => {
     const id = created.body.id as string;
     const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
     ws.send({ action: 'attach', sessionId: id });
-    await ws.next((m) => m.type === 'status' && m.status === 'live');
+    await ws.next(isLive);
     await ws.command('navigate', { url: `${fixtures.url}/` });
     // Only the viewer stays attached, so the state table names its connection.
     ws.send({ action: 'detach' });
@@ -186,8 +186,9 @@ describe('live view', () => {
       return { x: r.left, y: r.top, width: r.width, height: r.height };
     });
     await viewer.mouse.click(rect.x + (250 / 800) * rect.width, rect.y + (260 / 600) * rect.height);
+    const before = ws.messages.length;
     ws.send({ action: 'attach', sessionId: id });
-    await ws.next((m) => m.type === 'attached' && m.sessionId === id);
+    await ws.next((m) => m.type === 'attached' && ws.messages.indexOf(m) >= before);
     const heading = async () =>
       (await ws.command('evaluate', { expression: "document.getElementById('h').textContent" })).value;
     await expect.poll(heading, { timeout: 10_000 }).toBe('clicked from the viewer');

@@ -10,7 +10,7 @@ import { FAST_ENGINE_ENV } from '../support/engine-env.js';
 import { apiClient } from '../support/fixtures.js';
 import { startTestCloud } from '../support/local-cloud.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
-import { connectWs } from '../support/ws-client.js';
+import { connectWs, isLive } from '../support/ws-client.js';
 
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 const workers: WorkerProcess[] = [];
@@ -48,10 +48,9 @@ const liveSessionOn = async (worker: WorkerProcess) => {
   expect(res.status).toBe(201);
   const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
   ws.send({ action: 'attach', sessionId: res.body.id });
-  // Attached while pending: the worker picks the attachment up when the session goes live.
-  await ws.next((m) => m.type === 'attached');
-  // Generous: on a loaded machine a fresh Chromium can take a while to start.
-  await ws.next((m) => m.type === 'status' && m.status === 'live', 45_000);
+  // Attached while pending (the worker picks the attachment up when the session goes live)
+  // or already live. Generous: on a loaded machine a fresh Chromium can take a while to start.
+  await ws.next(isLive, 45_000);
   return { api, ws, id: res.body.id as string };
 };
 

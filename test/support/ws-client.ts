@@ -100,3 +100,10 @@ export const connectWs = (
     );
     socket.once('error', reject);
   });
+
+/**
+ * The session is live: `attached` says so when it went live before the attach, a `status`
+ * event when it goes live after. Wait on this, not on one of the two.
+ */
+export const isLive = (m: WsMessage): boolean =>
+  (m.type === 'attached' || m.type === 'status') && m.status === 'live';
