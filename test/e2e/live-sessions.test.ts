@@ -193,7 +193,8 @@ describe('a live session over the WebSocket API', () => {
     await expect(connectWs(cloud.wsUrl, { apiKey: 'bf_nope_nope' })).rejects.toMatchObject({ status: 401 });
     await expect(connectWs(`${cloud.wsUrl}?ticket=forged.ticket`)).rejects.toMatchObject({ status: 401 });
     // A connect counts against the tenant's request rate.
-    const slow = await tenantWith('s-slow', { requestsPerSecond: 1, burst: 2 });
+    // One token per 100 s: however slowly the four arrive, none refills in between.
+    const slow = await tenantWith('s-slow', { requestsPerSecond: 0.01, burst: 2 });
     const results = await Promise.allSettled(
       [1, 2, 3, 4].map(() => connectWs(cloud.wsUrl, { apiKey: slow.key })),
     );
