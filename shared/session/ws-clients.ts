@@ -117,12 +117,16 @@ export const attachClient = async (
   if (isSessionFinal(s.status)) throw notLive(s);
   if (c.sessionId !== undefined && c.sessionId !== s.id) await detachFrom(deps, c);
   await deps.connections.attach(c, s);
-  if (s.status === 'live' && s.endpoint !== undefined) {
+  // Timeline: a worker marks the session live, then reads the attached connections. Read
+  // as not live before our row was written, it may have gone live (and been read) since:
+  // read it again after the write, so one of the two always sees the other.
+  const now = s.status === 'live' ? s : ((await deps.sessions.get(c.tenantId, s.id)) ?? s);
+  if (now.status === 'live' && now.endpoint !== undefined) {
     // The worker answers `attached` itself, so it comes after nothing it could overtake.
-    await deps.inbox.deliver(s.endpoint, s, { kind: 'attach', connectionId: c.connectionId });
+    await deps.inbox.deliver(now.endpoint, now, { kind: 'attach', connectionId: c.connectionId });
     return undefined;
   }
-  return { type: 'attached', sessionId: s.id, status: s.status };
+  return { type: 'attached', sessionId: now.id, status: now.status };
 };
 
 export const detachClient = async (
