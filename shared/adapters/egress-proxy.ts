@@ -35,7 +35,10 @@ export const startEgressProxy = async (options: {
   allow: AllowEntry[];
   resolve: DnsResolver;
   onBlocked?: (blocked: BlockedRequest) => void;
+  /** How long connecting to an upstream may take (10 s). */
+  connectTimeoutMs?: number;
 }): Promise<EgressProxy> => {
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const blocked: BlockedRequest[] = [];
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex) => {
@@ -53,7 +56,7 @@ export const startEgressProxy = async (options: {
 
   const openUpstream = (address: string, port: number): Promise<Socket> =>
     new Promise((resolve, reject) => {
-      const upstream = connect({ host: address, port, timeout: CONNECT_TIMEOUT_MS });
+      const upstream = connect({ host: address, port, timeout: connectTimeoutMs });
       track(upstream);
       upstream.once('connect', () => {
         upstream.setTimeout(0);
@@ -85,13 +88,18 @@ export const startEgressProxy = async (options: {
       path: `${url.pathname}${url.search}`,
       headers,
       setHost: false,
-      timeout: CONNECT_TIMEOUT_MS,
+    });
+    // Only connecting is bounded here: a server may take its time to answer (the task's
+    // deadline, which closes this proxy, bounds that), but not to accept the connection.
+    upstream.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      socket.setTimeout(connectTimeoutMs, () => upstream.destroy(new Error('upstream connect timeout')));
+      socket.once('connect', () => socket.setTimeout(0));
     });
     upstream.on('response', (response) => {
       res.writeHead(response.statusCode ?? 502, response.headers);
       response.pipe(res);
     });
-    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
     // An unreachable upstream closes the connection, so the browser sees a network error
     // (as without a proxy), not a page with a 502 status.
     upstream.on('error', () => res.socket?.destroy());

@@ -18,14 +18,17 @@ let proxy: EgressProxy;
 const lookups: string[] = [];
 
 beforeAll(async () => {
-  target = createServer((_req, res) => {
+  target = createServer((req, res) => {
     hits++;
-    res.end('reached the target');
+    // `/late`: an answer slower than the proxy's connect timeout, which must not cut it off.
+    if (req.url === '/late') setTimeout(() => res.end('late but whole'), 1_000);
+    else res.end('reached the target');
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   port = (target.address() as AddressInfo).port;
   const answers: Record<string, string[]> = { 'pinned.test': ['127.0.0.1'], 'inside.test': ['127.0.0.1'] };
   proxy = await startEgressProxy({
+    connectTimeoutMs: 300,
     allow: parseEgressAllowList(`pinned.test:${port}`),
     resolve: async (host) => {
       lookups.push(host);
@@ -84,6 +87,13 @@ describe('egress proxy', () => {
     const res = await viaProxy(`http://pinned.test:${port}/`);
     expect(res).toEqual({ status: 200, body: 'reached the target' });
     expect(lookups).toEqual(['pinned.test']);
+  });
+
+  it('bounds connecting only: a server slower to answer than the connect timeout is waited for', async () => {
+    expect(await viaProxy(`http://pinned.test:${port}/late`)).toEqual({
+      status: 200,
+      body: 'late but whole',
+    });
   });
 
   it('tunnels CONNECT to the checked address too', async () => {
