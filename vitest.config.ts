@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // Integration and end-to-end files start Java, Chromium and servers of their own.
     pool: 'forks',
     maxWorkers: 2,

@@ -51,11 +51,9 @@ afterAll(async () => {
   await new Promise((r) => secret?.close(r));
 });
 
+/** Submits a screenshot and answers it once it has ended (or the refusal at submit). */
 const submit = (url: string, extra: Record<string, unknown> = {}) =>
-  api.call('POST', '/v1/tasks?wait=20', {
-    body: JSON.stringify({ type: 'screenshot', url, maxAttempts: 1, ...extra }),
-    headers: { 'content-type': 'application/json' },
-  });
+  api.run({ type: 'screenshot', url, maxAttempts: 1, ...extra });
 
 describe('egress guard', () => {
   it.each([

@@ -42,9 +42,11 @@ afterAll(async () => {
 
 describe('fonts', () => {
   it.each(['fleet', 'lambda'])('CJK and emoji have ink on the %s tier', async (tier) => {
-    const res = await apiClient(cloud.url, TEST_API_KEY).call('POST', '/v1/tasks?wait=25', {
-      body: JSON.stringify({ type: 'evaluate', tier, url: `${site.url}/`, options: { script: PROBE } }),
-      headers: { 'content-type': 'application/json' },
+    const res = await apiClient(cloud.url, TEST_API_KEY).run({
+      type: 'evaluate',
+      tier,
+      url: `${site.url}/`,
+      options: { script: PROBE },
     });
     expect(res.body.status, JSON.stringify(res.body.error)).toBe('succeeded');
     const { cjk, kana, tofu, emoji } = res.body.result.data;

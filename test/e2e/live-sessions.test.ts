@@ -14,7 +14,7 @@ import { createApiKey, upsertTenant } from '../../shared/tenancy/manage-tenants.
 import type { TenantLimits } from '../../shared/tenancy/tenant.js';
 import { apiClient, type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud } from '../support/local-cloud.js';
-import { connectWs } from '../support/ws-client.js';
+import { connectWs, isLive } from '../support/ws-client.js';
 
 const PAGE = `<!doctype html><html><head><title>Fixture session page</title></head><body>
 <h1 id="h">before</h1>
@@ -66,7 +66,8 @@ const untilStatus = async (
   api: ReturnType<typeof apiClient>,
   id: string,
   status: string,
-  timeoutMs = 20_000,
+  // Each session starts a Chromium of its own: generous for a loaded machine.
+  timeoutMs = 45_000,
 ) => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -236,7 +237,8 @@ describe('a live session over the WebSocket API', () => {
     const timed = await createSession(api, { timeoutMs: 3_000, idleTimeoutMs: 1_000 });
     const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
     ws.send({ action: 'attach', sessionId: timed.id });
-    await ws.next((m) => m.type === 'attached');
+    // The timeout runs from when it went live (its own Chromium may take a while to start).
+    await ws.next(isLive, 45_000);
     // Attached, so not idle: it runs to its absolute timeout and the client is told why.
     const closed = await ws.next((m) => m.type === 'closed', 15_000);
     expect(closed.reason.code).toBe('SESSION_TIMEOUT');
@@ -447,7 +449,7 @@ describe('CDP connect', () => {
     const api = apiClient(cloud.url, cloud.apiKey);
     const s = await createSession(api);
     const live = await untilStatus(api, s.id, 'live');
-    const browser = await playwright.connectOverCDP(live.cdpUrl, { timeout: 10_000 });
+    const browser = await playwright.connectOverCDP(live.cdpUrl, { timeout: 30_000 });
     const page = browser.contexts()[0]?.pages()[0];
     expect(page).toBeDefined();
     await page!.goto(`${fixtures.url}/two`);

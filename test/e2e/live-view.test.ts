@@ -67,7 +67,7 @@ describe('live view', () => {
     // A program drives the session to a page first; the person watches and takes over.
     const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
     ws.send({ action: 'attach', sessionId: id });
-    await ws.next(isLive);
+    await ws.next(isLive, 45_000);
     await ws.command('navigate', { url: `${fixtures.url}/` });
 
     const { liveViewUrl } = (await api.call('GET', `/v1/sessions/${id}`)).body;
@@ -143,7 +143,7 @@ describe('live view', () => {
     const id = created.body.id as string;
     const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
     ws.send({ action: 'attach', sessionId: id });
-    await ws.next(isLive);
+    await ws.next(isLive, 45_000);
     await ws.command('navigate', { url: `${fixtures.url}/` });
     // Only the viewer stays attached, so the state table names its connection.
     ws.send({ action: 'detach' });
@@ -172,7 +172,9 @@ describe('live view', () => {
     management.destroy();
     // Back on a new connection, attached, with a new picture.
     await expect
-      .poll(async () => (await attachedConnections(id)).filter((c) => c !== dropped).length)
+      .poll(async () => (await attachedConnections(id)).filter((c) => c !== dropped).length, {
+        timeout: 20_000,
+      })
       .toBe(1);
     await viewer.waitForFunction(
       (before) =>

@@ -113,13 +113,10 @@ describe('npm start', () => {
     const first = await start(port);
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const api = apiClient(base, KEY);
-    const done = await api.call('POST', '/v1/tasks?wait=25', {
-      body: JSON.stringify({
-        type: 'screenshot',
-        url: `${site.url}/`,
-        options: { viewport: { width: 640, height: 360 } },
-      }),
-      headers: { 'content-type': 'application/json' },
+    const done = await api.run({
+      type: 'screenshot',
+      url: `${site.url}/`,
+      options: { viewport: { width: 640, height: 360 } },
     });
     expect(done.body.status).toBe('succeeded');
     const png = new Uint8Array(await (await fetch(done.body.result.artifacts[0].url)).arrayBuffer());
@@ -137,8 +134,10 @@ describe('npm start', () => {
     await expect.poll(() => processesMentioning(dataDir), { timeout: 10_000 }).toEqual([]);
     await expect.poll(() => started.filter(alive), { timeout: 10_000 }).toEqual([]);
 
-    const second = await start(port);
-    const again = await apiClient(base, KEY).get(done.body.id);
+    // New ports (the old ones may be taken meanwhile); the data dir is what carries over.
+    const port2 = await freeBase();
+    const second = await start(port2);
+    const again = await apiClient(`http://127.0.0.1:${port2}`, KEY).get(done.body.id);
     expect(again.body).toMatchObject({ id: done.body.id, status: 'succeeded' });
     const kept = new Uint8Array(await (await fetch(again.body.result.artifacts[0].url)).arrayBuffer());
     expect(Buffer.from(kept).equals(Buffer.from(png))).toBe(true);

@@ -155,10 +155,7 @@ describe('authentication', () => {
 
   it("answers another tenant's finished task with 404, so its artifact URLs never reach them", async () => {
     const { key } = await createTestTenant(cloud, 'other-tenant');
-    const done = await api.call('POST', '/v1/tasks?wait=25', {
-      body: JSON.stringify({ type: 'screenshot', url: `${site.url}/` }),
-      headers: { 'content-type': 'application/json' },
-    });
+    const done = await api.run({ type: 'screenshot', url: `${site.url}/` });
     expect(done.body.status).toBe('succeeded');
     const other = apiClient(cloud.url, key);
     for (const path of [`/v1/tasks/${done.body.id}`, `/v1/tasks/${done.body.id}?wait=1`]) {

@@ -24,12 +24,17 @@ const post = (body: unknown, { query = '', key }: { query?: string; key?: string
     headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
   });
 
+/** Waits for the task to be claimed (the long poll answers only final states); fails loudly. */
+const untilRunning = async (id: string) => {
+  await expect
+    .poll(async () => (await api.get(id)).body.status, { timeout: 30_000, interval: 50 })
+    .toBe('running');
+};
+
 describe('pressure', () => {
   it('GET /v1/pressure (no key) reports running tasks and queue depth per tier, and that it accepts work', async () => {
-    const slow = await post({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=3000` });
-    for (let i = 0; i < 100 && (await api.get(slow.body.id)).body.status !== 'running'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const slow = await post({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=10000` });
+    await untilRunning(slow.body.id);
     const res = await fetch(`${cloud.url}/v1/pressure`);
     expect(res.status).toBe(200);
     const body = await res.json();
@@ -39,12 +44,13 @@ describe('pressure', () => {
       inFlight: { fleet: expect.any(Number), lambda: expect.any(Number) },
     });
     expect(body.running).toBeGreaterThanOrEqual(1);
+    await api.call('DELETE', `/v1/tasks/${slow.body.id}`);
   });
 });
 
 describe('sync wait', () => {
   it('POST ?wait=N answers 200 with the finished task when it ends in time', async () => {
-    const res = await post({ type: 'screenshot', url: `${site.url}/` }, { query: '?wait=20' });
+    const res = await post({ type: 'screenshot', url: `${site.url}/` }, { query: '?wait=25' });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('succeeded');
     expect(res.body.result.artifacts[0].url).toMatch(/^http/);
@@ -52,13 +58,14 @@ describe('sync wait', () => {
 
   it('POST ?wait=N answers 202 with the task as it stands when N passes first', async () => {
     const started = Date.now();
-    const res = await post({ type: 'screenshot', url: `${site.url}/slow?ms=5000` }, { query: '?wait=1' });
+    const res = await post({ type: 'screenshot', url: `${site.url}/slow?ms=30000` }, { query: '?wait=1' });
     expect(res.status).toBe(202);
     expect(['queued', 'running']).toContain(res.body.status);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
-    expect(Date.now() - started).toBeLessThan(4_000);
-    const done = await api.call('GET', `/v1/tasks/${res.body.id}?wait=20`);
-    expect(done.body.status).toBe('succeeded');
+    // Answered when the wait ran out, long before the page would have loaded.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    // Nothing more to see: let the worker go.
+    expect((await api.call('DELETE', `/v1/tasks/${res.body.id}`)).status).toBeLessThan(300);
   });
 
   it.each(['?wait=26', '?wait=-1', '?wait=soon', '?colour=red'])(
@@ -75,23 +82,23 @@ describe('sync wait', () => {
 describe('cancellation', () => {
   it('stops a running task: 202 with cancelRequested, then cancelled within a heartbeat or two', async () => {
     const submitted = await post({ type: 'screenshot', url: `${site.url}/slow?ms=20000` });
-    // Wait until it is running (the long poll returns on a final state only, so poll briefly).
-    for (let i = 0; i < 100 && (await api.get(submitted.body.id)).body.status !== 'running'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilRunning(submitted.body.id);
     const cancel = await api.call('DELETE', `/v1/tasks/${submitted.body.id}`);
     expect(cancel.status).toBe(202);
     expect(cancel.body).toMatchObject({ status: 'running', cancelRequested: true });
     const started = Date.now();
     const done = await api.call('GET', `/v1/tasks/${submitted.body.id}?wait=10`);
     expect(done.body.status).toBe('cancelled');
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Well before the page's 20 s: the worker noticed at a heartbeat and stopped.
+    expect(Date.now() - started).toBeLessThan(10_000);
     // A second cancel is a no-op.
     expect((await api.call('DELETE', `/v1/tasks/${submitted.body.id}`)).status).toBe(200);
   });
 
   it('refuses to cancel a task that already succeeded with 409 TASK_ALREADY_ENDED', async () => {
-    const done = await post({ type: 'screenshot', url: `${site.url}/` }, { query: '?wait=20' });
+    const submitted = await post({ type: 'screenshot', url: `${site.url}/` });
+    const done = await api.waitForEnd(submitted.body.id);
+    expect(done.body.status).toBe('succeeded');
     const res = await api.call('DELETE', `/v1/tasks/${done.body.id}`);
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('TASK_ALREADY_ENDED');
@@ -144,7 +151,7 @@ describe('idempotency', () => {
     const replayed = [a, b].map((r) => r.headers.get('idempotent-replayed'));
     expect(replayed.filter((h) => h === 'true')).toHaveLength(1);
     expect(replayed.filter((h) => h === null)).toHaveLength(1);
-    const done = await api.call('GET', `/v1/tasks/${a.body.id}?wait=20`);
+    const done = await api.waitForEnd(a.body.id);
     expect(done.body).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 

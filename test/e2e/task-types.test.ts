@@ -54,19 +54,13 @@ afterAll(async () => {
 });
 
 const run = async (task: Record<string, unknown>) => {
-  const res = await api.call('POST', '/v1/tasks?wait=25', {
-    body: JSON.stringify(task),
-    headers: { 'content-type': 'application/json' },
-  });
+  const res = await api.run(task);
   expect(res.body.status, JSON.stringify(res.body.error ?? res.body)).toBe('succeeded');
   return res.body;
 };
 const download = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
-const submit = (task: Record<string, unknown>) =>
-  api.call('POST', '/v1/tasks?wait=25', {
-    body: JSON.stringify(task),
-    headers: { 'content-type': 'application/json' },
-  });
+/** Submits a task and answers it once it has ended, whatever its outcome. */
+const submit = (task: Record<string, unknown>) => api.run(task);
 
 describe('task types', () => {
   it('screenshot of one element, of a clip, and with a device preset', async () => {
@@ -222,13 +216,10 @@ describe('task types', () => {
   });
 
   it('evaluate that throws fails with SCRIPT_ERROR at once (no retry)', async () => {
-    const res = await api.call('POST', '/v1/tasks?wait=25', {
-      body: JSON.stringify({
-        type: 'evaluate',
-        url: `${site.url}/`,
-        options: { script: '() => { throw new Error("boom") }' },
-      }),
-      headers: { 'content-type': 'application/json' },
+    const res = await submit({
+      type: 'evaluate',
+      url: `${site.url}/`,
+      options: { script: '() => { throw new Error("boom") }' },
     });
     expect(res.body).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'SCRIPT_ERROR' } });
     expect(res.body.error.message).toContain('boom');

@@ -14,7 +14,7 @@ beforeAll(async () => {
   cloud = await startTestCloud({
     worker: false,
     lambdaTier: false,
-    extraEnv: { ...FAST_ENGINE_ENV, SESSION_PENDING_TIMEOUT_MS: '1000' },
+    extraEnv: { ...FAST_ENGINE_ENV, SESSION_PENDING_TIMEOUT_MS: '6000' },
   });
 });
 afterAll(async () => {

@@ -31,9 +31,9 @@ describe('ECS task protection', () => {
     protection.update(1);
     protection.update(2);
     protection.update(1);
-    await expect.poll(() => calls.length).toBe(1);
+    await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(1);
     protection.update(0);
-    await expect.poll(() => calls.length).toBe(2);
+    await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(2);
     protection.stop();
     expect(calls).toEqual([
       {

@@ -12,9 +12,16 @@ let site: FixtureServer;
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let api: ReturnType<typeof apiClient>;
 const workers: WorkerProcess[] = [];
+/** Every request the fixture server has seen, with its query (so a test knows a page is loading). */
+const requested: string[] = [];
+const whenRequested = async (path: string): Promise<void> => {
+  await expect.poll(() => requested.includes(path), { timeout: 30_000, interval: 20 }).toBe(true);
+};
 
 beforeAll(async () => {
-  site = await startFixtureServer({ '/': '<h1>fast</h1>' });
+  site = await startFixtureServer({ '/': '<h1>fast</h1>' }, (req) => {
+    requested.push(req.url ?? '');
+  });
   cloud = await startTestCloud({ worker: false, lambdaTier: false, extraEnv: { ...FAST_ENGINE_ENV } });
   api = apiClient(cloud.url, TEST_API_KEY);
 });
@@ -76,20 +83,26 @@ describe('worker processes', () => {
   });
 
   it('SIGTERM drains: finishes what it can, hands the rest back at once, exits 0 before the deadline', async () => {
-    const w1 = worker('w1', { DRAIN_MS: '1500', WORKER_CONCURRENCY: '2' });
+    // A drain long enough for the quick page on a loaded machine, far shorter than the long one.
+    const DRAIN_MS = 5_000;
+    const w1 = worker('w1', { DRAIN_MS: String(DRAIN_MS), WORKER_CONCURRENCY: '2' });
     const quick = (await api.submit({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=600` }))
       .body;
     const long = (
       await api.submit({ type: 'screenshot', tier: 'fleet', url: `${site.url}/slow?ms=30000&once=drain` })
     ).body;
     await Promise.all([claimedBy(w1, quick.id), claimedBy(w1, long.id)]);
+    // Both pages are loading (Chromium is up): SIGTERM lands mid-task for each.
+    await whenRequested('/slow?ms=600');
+    await whenRequested('/slow?ms=30000&once=drain');
 
     const signalled = Date.now();
     w1.kill('SIGTERM');
     const exit = await w1.exited;
     const stopMs = Date.now() - signalled;
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(stopMs).toBeLessThan(1500 + 5_000);
+    // The drain, then the browser's close (its own 5 s deadline).
+    expect(stopMs).toBeLessThan(DRAIN_MS + 5_000);
 
     expect((await api.get(quick.id)).body).toMatchObject({
       status: 'succeeded',

@@ -106,24 +106,30 @@ export const apiClient = (baseUrl: string, apiKey: string) => {
     } catch {}
     return { status: res.status, headers: res.headers, body } as ApiResponse;
   };
+  const submit = (task: unknown) =>
+    call('POST', '/v1/tasks', {
+      body: JSON.stringify(task),
+      headers: { 'content-type': 'application/json' },
+    });
+  /** Holds on the API's own long-poll (`?wait=`) until the task ends, however long that takes. */
+  const waitForEnd = async (id: string, timeoutMs = 90_000): Promise<ApiResponse> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await call('GET', `/v1/tasks/${encodeURIComponent(id)}?wait=25`);
+      if (['succeeded', 'failed', 'cancelled'].includes(res.body?.status)) return res;
+      if (res.status !== 200 || Date.now() > deadline)
+        throw new Error(`task ${id} still ${res.body?.status ?? res.status} after ${timeoutMs} ms`);
+    }
+  };
   return {
     call,
-    submit: (task: unknown) =>
-      call('POST', '/v1/tasks', {
-        body: JSON.stringify(task),
-        headers: { 'content-type': 'application/json' },
-      }),
+    submit,
     get: (id: string) => call('GET', `/v1/tasks/${encodeURIComponent(id)}`),
-    /** Polls until the task ends; the API's own long-poll (?wait=) comes with the task engine. */
-    waitForEnd: async (id: string, timeoutMs = 45_000): Promise<ApiResponse> => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const res = await call('GET', `/v1/tasks/${encodeURIComponent(id)}`);
-        if (['succeeded', 'failed', 'cancelled'].includes(res.body?.status)) return res;
-        if (Date.now() > deadline)
-          throw new Error(`task ${id} still ${res.body?.status} after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    waitForEnd,
+    /** Submits a task and answers it once it has ended (or the refusal, if it wasn't accepted). */
+    run: async (task: unknown): Promise<ApiResponse> => {
+      const submitted = await submit(task);
+      return submitted.status === 202 ? waitForEnd(submitted.body.id) : submitted;
     },
   };
 };
