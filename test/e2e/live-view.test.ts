@@ -56,19 +56,25 @@ const attachedConnections = async (sessionId: string): Promise<string[]> => {
   }
 };
 
+/** A live 800×600 session on the remote fixture page, with a program's client attached. */
+const sessionOnTheRemotePage = async () => {
+  const api = apiClient(cloud.url, cloud.apiKey);
+  const created = await api.call('POST', '/v1/sessions', {
+    body: JSON.stringify({ viewport: { width: 800, height: 600 } }),
+    headers: { 'content-type': 'application/json' },
+  });
+  const id = created.body.id as string;
+  const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+  ws.send({ action: 'attach', sessionId: id });
+  await ws.next(isLive, 45_000);
+  await ws.command('navigate', { url: `${fixtures.url}/` });
+  return { api, id, ws };
+};
+
 describe('live view', () => {
   it('shows the screencast, and a click and typing in the viewer drive the remote page', async () => {
-    const api = apiClient(cloud.url, cloud.apiKey);
-    const created = await api.call('POST', '/v1/sessions', {
-      body: JSON.stringify({ viewport: { width: 800, height: 600 } }),
-      headers: { 'content-type': 'application/json' },
-    });
-    const id = created.body.id as string;
     // A program drives the session to a page first; the person watches and takes over.
-    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
-    ws.send({ action: 'attach', sessionId: id });
-    await ws.next(isLive, 45_000);
-    await ws.command('navigate', { url: `${fixtures.url}/` });
+    const { api, id, ws } = await sessionOnTheRemotePage();
 
     const { liveViewUrl } = (await api.call('GET', `/v1/sessions/${id}`)).body;
     expect(liveViewUrl).toMatch(new RegExp(`^${cloud.url}/v1/sessions/${id}/live\\?ticket=`));
@@ -135,16 +141,7 @@ describe('live view', () => {
   });
 
   it('reconnects on its own when API Gateway drops its connection, and the person keeps control', async () => {
-    const api = apiClient(cloud.url, cloud.apiKey);
-    const created = await api.call('POST', '/v1/sessions', {
-      body: JSON.stringify({ viewport: { width: 800, height: 600 } }),
-      headers: { 'content-type': 'application/json' },
-    });
-    const id = created.body.id as string;
-    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
-    ws.send({ action: 'attach', sessionId: id });
-    await ws.next(isLive, 45_000);
-    await ws.command('navigate', { url: `${fixtures.url}/` });
+    const { api, id, ws } = await sessionOnTheRemotePage();
     // Only the viewer stays attached, so the state table names its connection.
     ws.send({ action: 'detach' });
     await ws.next((m) => m.type === 'detached');

@@ -6,9 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RecordingMetrics } from '../../shared/metrics/metrics.js';
-import { type SessionBrowserEvents, SessionHost } from '../../shared/session/host-session.js';
+import {
+  type SessionBrowser,
+  type SessionBrowserEvents,
+  SessionHost,
+} from '../../shared/session/host-session.js';
 import type { ServerMessage, SessionSaveOutcome, SessionStore } from '../../shared/session/ports.js';
 import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
+import type { CommandMethod, InboxMessage } from '../../shared/session/session-input.js';
 import { deferred, FakeArtifacts } from '../support/fakes.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -17,6 +22,18 @@ const options = {
   idleTimeoutMs: 60_000,
   viewport: { width: 800, height: 600, deviceScaleFactor: 1 },
 };
+
+/** A session browser that answers every command with `null` and sends one frame per start. */
+const fakeBrowser = (now: () => number): SessionBrowser => ({
+  cdpEndpoint: 'ws://127.0.0.1:9/devtools/browser/fake',
+  execute: async () => null,
+  screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
+  startScreencast: async (_options, onFrame) => {
+    onFrame({ data: 'AAAA', width: 800, height: 600, timestamp: now() / 1000 });
+  },
+  stopScreencast: async () => {},
+  close: async () => {},
+});
 
 /** One session row, written only at the version it was read at (as the DynamoDB store does). */
 class OneSessionStore implements SessionStore {
@@ -57,16 +74,7 @@ const hostOneSession = async () => {
     launcher: {
       launch: async (_session, e) => {
         events = e;
-        return {
-          cdpEndpoint: 'ws://127.0.0.1:9/devtools/browser/fake',
-          execute: async () => null,
-          screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
-          startScreencast: async (_options, onFrame) => {
-            onFrame({ data: 'AAAA', width: 800, height: 600, timestamp: now / 1000 });
-          },
-          stopScreencast: async () => {},
-          close: async () => {},
-        };
+        return fakeBrowser(() => now);
       },
     },
     notifier: {
@@ -131,36 +139,23 @@ describe('a live session whose browser goes away', () => {
   });
 });
 
+/** A client's command, as the inbox hands it to the host. */
+const command = (id: string, method: CommandMethod, params: Record<string, unknown>): InboxMessage => ({
+  kind: 'command',
+  connectionId: 'c1',
+  command: { action: 'command', id, method, params, timeoutMs: 5_000 },
+});
+
 describe('session metrics', () => {
   it('counts a session going live, its commands and their latency, screencast frames, and its end with its minutes', async () => {
     const { host, metrics, sent, nextSent, advance, ended } = await hostOneSession();
     expect(metrics.total('SessionsLive')).toBe(1);
 
     const result = nextSent('result');
-    host.deliver('s1', 't1', {
-      kind: 'command',
-      connectionId: 'c1',
-      command: {
-        action: 'command',
-        id: '1',
-        method: 'evaluate',
-        params: { expression: '1' },
-        timeoutMs: 5_000,
-      },
-    });
+    host.deliver('s1', 't1', command('1', 'evaluate', { expression: '1' }));
     await result;
     const error = nextSent('error');
-    host.deliver('s1', 't1', {
-      kind: 'command',
-      connectionId: 'c1',
-      command: {
-        action: 'command',
-        id: '2',
-        method: 'navigate',
-        params: { url: 'file:///x' },
-        timeoutMs: 5_000,
-      },
-    });
+    host.deliver('s1', 't1', command('2', 'navigate', { url: 'file:///x' }));
     await error;
     expect(metrics.total('SessionCommands', { method: 'evaluate', outcome: 'ok' })).toBe(1);
     expect(metrics.total('SessionCommands', { method: 'navigate', outcome: 'error' })).toBe(1);
@@ -206,14 +201,7 @@ describe('a session closed before it went live', () => {
       launcher: {
         launch: async () => {
           await launch();
-          return {
-            cdpEndpoint: 'ws://127.0.0.1:9/devtools/browser/fake',
-            execute: async () => null,
-            screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
-            startScreencast: async () => {},
-            stopScreencast: async () => {},
-            close: async () => {},
-          };
+          return fakeBrowser(() => T0);
         },
       },
       notifier: {
