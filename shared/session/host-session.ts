@@ -11,13 +11,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ArtifactStore } from '../task/ports.js';
 import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type { ConnectionNotifier, ConnectionStore, ServerMessage, SessionStore } from './ports.js';
-import {
-  type CloseReason,
-  type CloseReasonCode,
-  closeReason,
-  isSessionFinal,
-  type Session,
-} from './session.js';
+import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';
 import {
   type CommandMessage,
   type CommandMethod,
@@ -146,9 +140,10 @@ export class SessionHost {
   ): Promise<StartOutcome> {
     const { deps } = this;
     const found = await deps.sessions.get(message.tenantId, message.sessionId);
-    if (found !== undefined && isSessionFinal(found.status) && found.liveAt === undefined) {
+    if (found?.liveAt === undefined && found?.endReason?.code === 'CLOSED_BY_CLIENT') {
       // Closed while it waited for a worker: nobody has told its attached clients (the close
       // ran in the VPC, where API Gateway's management API can't be reached; a worker can).
+      // Other endings before live were told by whoever ended it (the sweeper's NO_CAPACITY).
       await tellEnded(deps, found).catch((error: unknown) =>
         deps.log('post to connection failed', { sessionId: found.id, error: String(error) }),
       );
