@@ -90,8 +90,13 @@ export const startEgressProxy = async (options: {
       setHost: false,
     });
     // Only connecting is bounded here: a server may take its time to answer (the task's
-    // deadline, which closes this proxy, bounds that), but not to accept the connection.
+    // deadline, which closes this proxy and so every socket it tracks, bounds that), but not
+    // to accept the connection. The browser giving up on the request ends it upstream too.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     upstream.on('socket', (socket) => {
+      track(socket);
       if (!socket.connecting) return;
       socket.setTimeout(connectTimeoutMs, () => upstream.destroy(new Error('upstream connect timeout')));
       socket.once('connect', () => socket.setTimeout(0));

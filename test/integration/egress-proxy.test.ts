@@ -16,10 +16,18 @@ let port: number;
 let hits = 0;
 let proxy: EgressProxy;
 const lookups: string[] = [];
+let neverArrived: () => void = () => {};
+let neverReleased: () => void = () => {};
 
 beforeAll(async () => {
   target = createServer((req, res) => {
     hits++;
+    // `/never`: accepted, never answered; says when the proxy lets go of it.
+    if (req.url === '/never') {
+      neverArrived();
+      req.socket.once('close', neverReleased);
+      return;
+    }
     // `/late`: an answer slower than the proxy's connect timeout, which must not cut it off.
     if (req.url === '/late') setTimeout(() => res.end('late but whole'), 1_000);
     else res.end('reached the target');
@@ -94,6 +102,27 @@ describe('egress proxy', () => {
       status: 200,
       body: 'late but whole',
     });
+  });
+
+  it('lets go of the upstream when the browser gives up on a request that is never answered', async () => {
+    const arrived = new Promise<void>((r) => {
+      neverArrived = r;
+    });
+    const released = new Promise<void>((r) => {
+      neverReleased = r;
+    });
+    const req = request({
+      host: '127.0.0.1',
+      port: proxyPort(),
+      path: `http://pinned.test:${port}/never`,
+      headers: { host: `pinned.test:${port}` },
+    });
+    req.on('error', () => {});
+    req.end();
+    await arrived;
+    req.destroy();
+    // The target's side of the upstream connection closes: nothing is left hanging.
+    await released;
   });
 
   it('tunnels CONNECT to the checked address too', async () => {
