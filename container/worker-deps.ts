@@ -62,7 +62,12 @@ export const createWorkerDeps = (
       executablePath: config.chromiumPath,
       proxy: async () => {
         const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
-        return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
+        return {
+          server: proxy.url,
+          blocked: proxy.blocked,
+          blockedTotal: proxy.blockedTotal,
+          close: proxy.close,
+        };
       },
     }),
     notifier,

@@ -20,7 +20,10 @@ export interface BlockedRequest {
 export interface EgressProxy {
   /** `http://127.0.0.1:<port>`, for Chromium's `proxyServer`. */
   url: string;
+  /** The newest refused requests (at most 200). */
   blocked(): BlockedRequest[];
+  /** How many requests it has refused in all (a long-lived session's proxy keeps counting). */
+  blockedTotal(): number;
   close(): Promise<BlockedRequest[]>;
 }
 
@@ -40,6 +43,7 @@ export const startEgressProxy = async (options: {
 }): Promise<EgressProxy> => {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const blocked: BlockedRequest[] = [];
+  let total = 0;
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex) => {
     sockets.add(socket);
@@ -48,7 +52,10 @@ export const startEgressProxy = async (options: {
   };
   const record = (url: string, reason: string) => {
     const entry = { url, reason };
-    if (blocked.length < MAX_RECORDED) blocked.push(entry);
+    total++;
+    // The newest are kept: what a navigation just now ran into is what its caller looks for.
+    if (blocked.length >= MAX_RECORDED) blocked.shift();
+    blocked.push(entry);
     options.onBlocked?.(entry);
   };
   const check = (target: string) =>
@@ -170,6 +177,7 @@ export const startEgressProxy = async (options: {
   return {
     url: `http://127.0.0.1:${port}`,
     blocked: () => [...blocked],
+    blockedTotal: () => total,
     close: () => {
       closing ??= new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -189,3 +197,18 @@ export const blockedNavigationError = (refused: BlockedRequest): BrowserfleetErr
     ERROR_CODES.DESTINATION_BLOCKED,
     `Navigation to ${refused.url} was blocked by the egress guard (${refused.reason} address).`,
   );
+
+/**
+ * The guard's refusal behind a page navigation that failed, if there is one. An https page,
+ * or a redirect to one, whose CONNECT tunnel the guard refused fails the navigation itself
+ * with ERR_TUNNEL_CONNECTION_FAILED; its refusal is the newest of `recent`. A host that
+ * didn't resolve is not a refusal to report: that stays a network error, and is retried.
+ */
+export const refusalBehindNavigationError = (
+  error: unknown,
+  recent: readonly BlockedRequest[],
+): BlockedRequest | undefined => {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.includes('ERR_TUNNEL_CONNECTION_FAILED')) return undefined;
+  return [...recent].reverse().find((b) => b.reason !== 'unresolvable');
+};

@@ -8,7 +8,11 @@
 import { createServer, request, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EgressProxy, startEgressProxy } from '../../shared/adapters/egress-proxy.js';
+import {
+  type EgressProxy,
+  refusalBehindNavigationError,
+  startEgressProxy,
+} from '../../shared/adapters/egress-proxy.js';
 import { parseEgressAllowList } from '../../shared/egress/egress-policy.js';
 
 let target: Server;
@@ -144,5 +148,25 @@ describe('egress proxy', () => {
       { url: `http://inside.test:${port}/admin`, reason: 'loopback' },
       { url: `inside.test:${port}`, reason: 'loopback' },
     ]);
+  });
+});
+
+describe('which refusal a failed navigation is put down to', () => {
+  const tunnelRefused = new Error('net::ERR_TUNNEL_CONNECTION_FAILED at https://10.0.0.1/');
+  const loopback = { url: '127.0.0.1:8443', reason: 'loopback' };
+  const metadata = { url: '169.254.169.254:443', reason: 'metadata' };
+  const unresolvable = { url: 'gone.test:443', reason: 'unresolvable' };
+
+  it('the newest refusal, when the guard refused the tunnel', () => {
+    expect(refusalBehindNavigationError(tunnelRefused, [loopback, metadata])).toEqual(metadata);
+  });
+
+  it('none for a host that did not resolve (a network error, retried) or for any other failure', () => {
+    expect(refusalBehindNavigationError(tunnelRefused, [unresolvable])).toBeUndefined();
+    expect(refusalBehindNavigationError(tunnelRefused, [loopback, unresolvable])).toEqual(loopback);
+    expect(
+      refusalBehindNavigationError(new Error('net::ERR_CONNECTION_RESET at https://a.test/'), [loopback]),
+    ).toBeUndefined();
+    expect(refusalBehindNavigationError(tunnelRefused, [])).toBeUndefined();
   });
 });

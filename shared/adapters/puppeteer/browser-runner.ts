@@ -14,7 +14,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import { abortReasonToError } from '../../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
 import { failsOnHttpStatus } from '../../task/task-input.js';
-import { blockedNavigationError } from '../egress-proxy.js';
+import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
 import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
@@ -102,9 +102,9 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
         const response = await page
           .goto(job.url, { waitUntil: job.options.waitUntil, timeout: 0 })
           .catch((error: unknown) => {
-            // An https page (or a redirect to one) the guard refused fails the navigation
-            // itself: its CONNECT tunnel was refused, and nothing else loads before the page.
-            const refused = proxy?.blocked()[0];
+            // Nothing else loads before a fresh context's first page: what the proxy refused
+            // so far was on the page's way.
+            const refused = refusalBehindNavigationError(error, proxy?.blocked() ?? []);
             throw refused === undefined ? error : blockedNavigationError(refused);
           });
         // An http page (or a redirect on its way) the guard refused is its 403 answer.

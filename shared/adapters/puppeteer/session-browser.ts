@@ -22,7 +22,7 @@ import {
   type CommandMethod,
   MAX_EVALUATE_RESULT_BYTES,
 } from '../../session/session-input.js';
-import { blockedNavigationError } from '../egress-proxy.js';
+import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { closeChromium, type LaunchedChromium, launchChromium } from './launch-chromium.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
@@ -52,6 +52,7 @@ export interface SessionLauncherOptions {
   proxy: () => Promise<{
     server: string;
     blocked(): { url: string; reason: string }[];
+    blockedTotal(): number;
     close(): Promise<unknown>;
   }>;
 }
@@ -121,7 +122,11 @@ class PuppeteerSessionBrowser implements SessionBrowser {
     private readonly launched: LaunchedChromium,
     page: Page,
     readonly cdpEndpoint: string,
-    private readonly proxy: { blocked(): { url: string; reason: string }[]; close(): Promise<unknown> },
+    private readonly proxy: {
+      blocked(): { url: string; reason: string }[];
+      blockedTotal(): number;
+      close(): Promise<unknown>;
+    },
     private readonly events: SessionBrowserEvents,
   ) {
     this.page = page;
@@ -161,21 +166,21 @@ class PuppeteerSessionBrowser implements SessionBrowser {
       switch (method) {
         case 'navigate': {
           const p = params as Params<'navigate'>;
-          const seen = this.proxy.blocked().length;
+          const before = this.proxy.blockedTotal();
+          /** What the proxy refused since this navigation began (the session's proxy lives on). */
+          const since = () => {
+            const fresh = Math.min(this.proxy.blockedTotal() - before, 200);
+            return fresh === 0 ? [] : this.proxy.blocked().slice(-fresh);
+          };
           const refusal = (url: string | undefined) => {
-            const refused = this.proxy
-              .blocked()
-              .slice(seen)
-              .find((b) => b.url === url || b.url === page.url() || b.url === p.url);
+            const refused = since().find((b) => b.url === url || b.url === page.url() || b.url === p.url);
             return refused === undefined ? undefined : blockedNavigationError(refused);
           };
           let response: Awaited<ReturnType<Page['goto']>>;
           try {
             response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
           } catch (error) {
-            // An https page (or a redirect to one) the guard refused fails the navigation itself:
-            // its CONNECT tunnel (recorded as host:port) was refused while the page was loading.
-            const refused = this.proxy.blocked().slice(seen)[0];
+            const refused = refusalBehindNavigationError(error, since());
             throw refused === undefined ? error : blockedNavigationError(refused);
           }
           // The page itself (or a redirect on its way) was refused by the egress guard.
