@@ -140,15 +140,7 @@ export class SessionHost {
   ): Promise<StartOutcome> {
     const { deps } = this;
     const found = await deps.sessions.get(message.tenantId, message.sessionId);
-    if (found?.liveAt === undefined && found?.endReason?.code === 'CLOSED_BY_CLIENT') {
-      // Closed while it waited for a worker: nobody has told its attached clients (the close
-      // ran in the VPC, where API Gateway's management API can't be reached; a worker can).
-      // Other endings before live were told by whoever ended it (the sweeper's NO_CAPACITY).
-      await tellEnded(deps, found).catch((error: unknown) =>
-        deps.log('post to connection failed', { sessionId: found.id, error: String(error) }),
-      );
-      return 'not-claimable';
-    }
+    if (await this.tellIfClosedWhilePending(found)) return 'not-claimable';
     if (this.count() >= deps.slots) return 'no-slot';
     if (found?.status !== 'pending') return 'not-claimable';
     this.starting++;
@@ -159,7 +151,11 @@ export class SessionHost {
         { kind: 'claim', owner: deps.workerId, leaseMs: deps.leaseMs },
         deps.clock.now,
       );
-      if (!claimed.ok) return 'not-claimable';
+      if (!claimed.ok) {
+        // Closed between our read and our claim: it's ours to tell, as above.
+        await this.tellIfClosedWhilePending(claimed.session);
+        return 'not-claimable';
+      }
       await ack();
       const h: Hosted = {
         session: claimed.session,
@@ -187,6 +183,20 @@ export class SessionHost {
       this.starting--;
       throw error;
     }
+  }
+
+  /**
+   * A session its client closed while it waited for a worker: nobody has told its attached
+   * clients (the close ran in the VPC, where API Gateway's management API can't be reached;
+   * a worker can). Other endings before live were told by whoever ended it (the sweeper's
+   * NO_CAPACITY). `true` when `s` was such a session.
+   */
+  private async tellIfClosedWhilePending(s: Session | undefined): Promise<boolean> {
+    if (s?.liveAt !== undefined || s?.endReason?.code !== 'CLOSED_BY_CLIENT') return false;
+    await tellEnded(this.deps, s).catch((error: unknown) =>
+      this.deps.log('post to connection failed', { sessionId: s.id, error: String(error) }),
+    );
+    return true;
   }
 
   private async bringUp(h: Hosted): Promise<void> {

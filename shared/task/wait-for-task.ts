@@ -7,8 +7,9 @@ export const MAX_WAIT_SECONDS = 25;
 const FIRST_POLL_MS = 20;
 /**
  * A held answer lags the task's end by up to one interval: 100 ms keeps that lag small next
- * to a screenshot's few hundred ms, for at most ten reads a second per waiting request
- * (a few cents per million waits; cheap next to the browser work it waits for).
+ * to a screenshot's few hundred ms. The price is reads: at most ten a second per waiting
+ * request, some 250 strongly consistent reads for a full 25 s wait (about $30 per million
+ * such waits on demand; a wait for a task that ends in a second costs a tenth of that).
  */
 const MAX_POLL_MS = 100;
 
