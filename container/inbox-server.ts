@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { INBOX_SIGNATURE_HEADER } from '../shared/adapters/http-session-inbox.js';
-import { checkCdpCommand } from '../shared/egress/cdp-command-guard.js';
+import { type CdpVerdict, checkCdpCommand } from '../shared/egress/cdp-command-guard.js';
 import type { SessionHost } from '../shared/session/host-session.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import type { InboxMessage } from '../shared/session/session-input.js';
@@ -124,14 +124,14 @@ export const startInboxServer = async (
     sessionId: string,
     tenantId: string,
     ticket: string,
-  ): Promise<{ url: string; local: boolean; sessionId: string } | undefined> => {
+  ): Promise<{ url: string; local: boolean; sessionId: string; downloadDir?: string } | undefined> => {
     if (deps.host.isHosted(sessionId)) {
-      const endpoint = deps.host.cdpClient(sessionId, 1);
-      if (endpoint === undefined) {
+      const browser = deps.host.cdpClient(sessionId, 1);
+      if (browser === undefined) {
         deps.host.cdpClient(sessionId, -1);
         return undefined;
       }
-      return { url: endpoint, local: true, sessionId };
+      return { url: browser.cdpEndpoint, local: true, sessionId, downloadDir: browser.downloadDir };
     }
     const session = await deps.sessions.get(tenantId, sessionId);
     if (session?.status !== 'live' || session.endpoint === undefined || session.endpoint === deps.self()) {
@@ -146,7 +146,10 @@ export const startInboxServer = async (
    * Pipes CDP messages both ways, unchanged, except client commands the egress guard
    * refuses (answered here, never forwarded); either side closing closes the other.
    */
-  const bridge = (client: WebSocket, target: { url: string; local: boolean; sessionId: string }) => {
+  const bridge = (
+    client: WebSocket,
+    target: { url: string; local: boolean; sessionId: string; downloadDir?: string },
+  ) => {
     sockets.add(client);
     const upstream = new WebSocket(target.url, { maxPayload: MAX_CDP_MESSAGE, perMessageDeflate: false });
     sockets.add(upstream);
@@ -164,14 +167,22 @@ export const startInboxServer = async (
         client.close(1003, 'CDP messages are text frames');
         return;
       }
-      const verdict = checkCdpCommand(data.toString());
+      // A bridge to another worker passes messages on as they are: that worker's router, the
+      // one in front of the browser, judges them (and knows the session's downloads dir).
+      const verdict: CdpVerdict = target.local
+        ? checkCdpCommand(
+            data.toString(),
+            target.downloadDir === undefined ? {} : { downloadDir: target.downloadDir },
+          )
+        : { forward: true };
       if (!verdict.forward) {
         deps.log('cdp command refused', { sessionId: target.sessionId, method: verdict.method });
         client.send(verdict.reply);
         return;
       }
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
-      else pending.push({ data, binary });
+      const out: RawData = verdict.text === undefined ? data : Buffer.from(verdict.text);
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(out, { binary });
+      else pending.push({ data: out, binary });
     });
     upstream.on('open', () => {
       for (const m of pending.splice(0)) upstream.send(m.data, { binary: m.binary });

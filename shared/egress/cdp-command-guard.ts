@@ -22,6 +22,11 @@
  * - `Network.loadNetworkResource` of anything but `http:`/`https:` (it reads `file:` URLs).
  * - `DOM.setFileInputFiles` and `Input.dispatchDragEvent` with `files`: they hand the page
  *   files by their path on the worker.
+ *
+ * And one it rewrites: `Browser.setDownloadBehavior` (and the older `Page.` one) would have
+ * downloads written to any path on the worker (another session's profile, say). Unless it
+ * denies downloads, its `downloadPath` becomes the session's own downloads dir, which goes
+ * with the session. Playwright's `connectOverCDP` sends it, so it can't simply be refused.
  */
 
 /**
@@ -30,7 +35,7 @@
  * Chromium decodes too). A message with neither is forwarded unparsed.
  */
 const NEEDS_A_LOOK =
-  /\\|createBrowserContext|exposeDevToolsProtocol|setRemoteLocations|sendMessageToTarget|navigate|createTarget|loadNetworkResource|setFileInputFiles|dispatchDragEvent/;
+  /\\|createBrowserContext|exposeDevToolsProtocol|setRemoteLocations|sendMessageToTarget|navigate|createTarget|loadNetworkResource|setFileInputFiles|dispatchDragEvent|setDownloadBehavior/;
 
 /** What a CDP client may open: the web, and documents that carry their own content. */
 const OPENABLE_URL = /^(https?|about|data|blob):/i;
@@ -54,7 +59,8 @@ export const CDP_REFUSED_CODE = -32000;
 const PARSE_ERROR_CODE = -32700;
 
 export type CdpVerdict =
-  | { forward: true }
+  /** `text`: what to forward instead of the client's message (a rewritten one). */
+  | { forward: true; text?: string }
   /** `reply`: the CDP error response to send the client instead (JSON text). */
   | { forward: false; method: string | undefined; reply: string };
 
@@ -104,14 +110,23 @@ const reasonToRefuse = (method: string, params: unknown): string | undefined => 
       return isObject(p.data) && 'files' in p.data
         ? `Input.dispatchDragEvent with files is refused: ${DISK}`
         : undefined;
-    case 'Target.sendMessageToTarget':
-      return typeof p.message === 'string' ? judge(p.message)?.message : undefined;
+    case 'Target.sendMessageToTarget': {
+      // Judged like a command of its own, with no rewriting inside the string.
+      const inner = typeof p.message === 'string' ? judge(p.message) : undefined;
+      return inner !== undefined && 'message' in inner ? inner.message : undefined;
+    }
     default:
       return undefined;
   }
 };
 
-const judge = (text: string): Refusal | undefined => {
+const DOWNLOAD_METHODS: ReadonlySet<string> = new Set([
+  'Browser.setDownloadBehavior',
+  'Page.setDownloadBehavior',
+]);
+
+/** `downloadDir`: the session's own; without one, download settings are refused. */
+const judge = (text: string, downloadDir?: string): Refusal | { rewrite: string } | undefined => {
   if (!NEEDS_A_LOOK.test(text)) return undefined;
   let command: unknown;
   try {
@@ -127,17 +142,30 @@ const judge = (text: string): Refusal | undefined => {
   }
   // Not an object, or no string method: Chromium answers it with an error of its own.
   if (!isObject(command) || typeof command.method !== 'string') return undefined;
+  if (DOWNLOAD_METHODS.has(command.method)) {
+    const params = isObject(command.params) ? command.params : {};
+    if (params.behavior === 'deny') return undefined;
+    if (downloadDir === undefined) {
+      return {
+        command,
+        code: CDP_REFUSED_CODE,
+        message: `${command.method} is refused here (send it on the connection itself): ${DISK}`,
+      };
+    }
+    return { rewrite: JSON.stringify({ ...command, params: { ...params, downloadPath: downloadDir } }) };
+  }
   const reason = reasonToRefuse(command.method, command.params);
   return reason === undefined ? undefined : { command, code: CDP_REFUSED_CODE, message: reason };
 };
 
 /**
  * Decides whether one client→browser CDP message (the text of a WebSocket text frame) may
- * be forwarded to the browser; if not, what to answer the client.
+ * be forwarded to the browser, and as what; if not, what to answer the client.
  */
-export const checkCdpCommand = (text: string): CdpVerdict => {
-  const refusal = judge(text);
+export const checkCdpCommand = (text: string, options: { downloadDir?: string } = {}): CdpVerdict => {
+  const refusal = judge(text, options.downloadDir);
   if (refusal === undefined) return { forward: true };
+  if ('rewrite' in refusal) return { forward: true, text: refusal.rewrite };
   const { command, code, message } = refusal;
   return {
     forward: false,

@@ -33,6 +33,8 @@ export interface ScreencastFrame {
 export interface SessionBrowser {
   /** The browser's own DevTools WebSocket URL (loopback), for the CDP router. */
   readonly cdpEndpoint: string;
+  /** Where this session's downloads go (its own, removed with it), for the CDP router. */
+  readonly downloadDir: string;
   execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown>;
   /** A screenshot's bytes (commands that produce files store them and answer a URL). */
   screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }>;
@@ -310,13 +312,18 @@ export class SessionHost {
     }
   }
 
-  /** A CDP client connected (`+1`) or left (`-1`): it counts as attached for the idle timeout. */
-  cdpClient(sessionId: string, delta: 1 | -1): string | undefined {
+  /**
+   * A CDP client connected (`+1`) or left (`-1`): it counts as attached for the idle timeout.
+   * Answers where the router bridges it, once the browser is up.
+   */
+  cdpClient(sessionId: string, delta: 1 | -1): { cdpEndpoint: string; downloadDir: string } | undefined {
     const h = this.hosted.get(sessionId);
     if (h === undefined) return undefined;
     h.cdpClients += delta;
     h.lastActivity = this.deps.clock.now();
-    return h.browser?.cdpEndpoint;
+    return h.browser === undefined
+      ? undefined
+      : { cdpEndpoint: h.browser.cdpEndpoint, downloadDir: h.browser.downloadDir };
   }
 
   private async runCommand(h: Hosted, connectionId: string, command: CommandMessage): Promise<void> {

@@ -3,6 +3,9 @@
  * the local gateway (a `ws` client), the worker's inbox, PostToConnection, real Chromium.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium as playwright } from 'playwright-core';
 import puppeteer, { type ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -424,6 +427,43 @@ describe('CDP connect', () => {
     await browser.disconnect();
     expect((await api.call('GET', `/v1/sessions/${s.id}`)).body.status).toBe('live');
     await api.call('DELETE', `/v1/sessions/${s.id}`);
+  });
+
+  it("sends a CDP client's downloads to the session's own dir, not the path it names", async () => {
+    const api = apiClient(cloud.url, cloud.apiKey);
+    const s = await createSession(api);
+    const live = await untilStatus(api, s.id, 'live');
+    const browser = await puppeteer.connect({ browserWSEndpoint: live.cdpUrl, defaultViewport: null });
+    const planted = mkdtempSync(join(tmpdir(), 'bf-planted-'));
+    try {
+      const cdp = await browser.target().createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', {
+        behavior: 'allow',
+        downloadPath: planted,
+        eventsEnabled: true,
+      });
+      const completed = new Promise<void>((resolve) => {
+        cdp.on('Browser.downloadProgress', (e) => {
+          if (e.state === 'completed') resolve();
+        });
+      });
+      const [page] = await browser.pages();
+      await page!.goto(`${fixtures.url}/`);
+      await page!.evaluate(() => {
+        const a = document.createElement('a');
+        a.href = 'data:text/plain,planted?';
+        a.download = 'planted.txt';
+        document.body.append(a);
+        a.click();
+      });
+      await completed;
+      // Written, but not where the client asked: the path it named stays empty.
+      expect(readdirSync(planted)).toEqual([]);
+      await browser.disconnect();
+    } finally {
+      rmSync(planted, { recursive: true, force: true });
+      await api.call('DELETE', `/v1/sessions/${s.id}`);
+    }
   });
 
   it("refuses CDP commands that would read the worker's disk: a file: navigation, a file upload", async () => {

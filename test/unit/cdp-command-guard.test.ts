@@ -147,3 +147,47 @@ describe("CDP command guard: the worker's disk is not the client's", () => {
     ).toMatch(/disk/);
   });
 });
+
+describe("CDP command guard: downloads go to the session's own dir", () => {
+  const downloadDir = '/tmp/bf-chrome-1-abc/Downloads';
+  const forwarded = (text: string, options: { downloadDir?: string } = { downloadDir }) => {
+    const verdict = checkCdpCommand(text, options);
+    if (!verdict.forward) throw new Error(`refused: ${verdict.reply}`);
+    return verdict.text === undefined ? undefined : JSON.parse(verdict.text);
+  };
+
+  it.each(['Browser.setDownloadBehavior', 'Page.setDownloadBehavior'])(
+    'rewrites %s to the session dir, whatever path the client named',
+    (method) => {
+      expect(
+        forwarded(
+          command(method, { behavior: 'allow', downloadPath: '/tmp/bf-chrome-2-other' }, { sessionId: 'S' }),
+        ),
+      ).toEqual({ id: 7, method, sessionId: 'S', params: { behavior: 'allow', downloadPath: downloadDir } });
+    },
+  );
+
+  it('adds the session dir where the client named none (Chromium would use the worker home)', () => {
+    expect(
+      forwarded(command('Browser.setDownloadBehavior', { behavior: 'allowAndName', eventsEnabled: true })),
+    ).toMatchObject({ params: { behavior: 'allowAndName', eventsEnabled: true, downloadPath: downloadDir } });
+  });
+
+  it('forwards a deny as it is', () => {
+    expect(forwarded(command('Browser.setDownloadBehavior', { behavior: 'deny' }))).toBeUndefined();
+  });
+
+  it('refuses download settings where it knows no session dir, and inside sendMessageToTarget', () => {
+    expect(
+      reply(command('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: '/x' })).error.message,
+    ).toMatch(/disk/);
+    const inner = command('Page.setDownloadBehavior', { behavior: 'allow', downloadPath: '/x' });
+    const verdict = checkCdpCommand(
+      command('Target.sendMessageToTarget', { message: inner, targetId: 'T' }),
+      {
+        downloadDir,
+      },
+    );
+    expect(verdict.forward).toBe(false);
+  });
+});

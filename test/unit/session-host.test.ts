@@ -26,6 +26,7 @@ const options = {
 /** A session browser that answers every command with `null` and sends one frame per start. */
 const fakeBrowser = (now: () => number): SessionBrowser => ({
   cdpEndpoint: 'ws://127.0.0.1:9/devtools/browser/fake',
+  downloadDir: '/nonexistent/downloads',
   execute: async () => null,
   screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
   startScreencast: async (_options, onFrame) => {

@@ -113,6 +113,8 @@ const readDevToolsEndpoint = async (profileDir: string): Promise<string> => {
 };
 
 class PuppeteerSessionBrowser implements SessionBrowser {
+  /** Inside the session's own profile dir, which goes when the session does. */
+  readonly downloadDir: string;
   private page: Page;
   private screencastSession: CDPSession | undefined;
   private closing = false;
@@ -130,6 +132,7 @@ class PuppeteerSessionBrowser implements SessionBrowser {
     private readonly events: SessionBrowserEvents,
   ) {
     this.page = page;
+    this.downloadDir = join(launched.profileDir, 'Downloads');
     const browser = launched.browser;
     this.browser = browser;
     this.watch(page);
