@@ -200,12 +200,16 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       // LocalStack (or any AWS-compatible endpoint): nothing to start here.
       endpoints = { dynamodb: options.awsEndpoint, sqs: options.awsEndpoint, s3: options.awsEndpoint };
     } else {
-      const emulators: Emulator[] = await Promise.all([
+      const started = await Promise.allSettled([
         startDynamoDbLocal({ port: ports.dynamodb, dataDir: join(options.dataDir, 'dynamodb') }),
         startSqs({ port: ports.sqs }),
         startS3({ port: ports.s3, dataDir: join(options.dataDir, 's3') }),
       ]);
-      for (const emulator of emulators) stops.push(() => emulator.stop());
+      // Those that did start are stopped with the rest if one didn't (then the start fails).
+      for (const r of started) if (r.status === 'fulfilled') stops.push(() => r.value.stop());
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const emulators = started.map((r) => (r as PromiseFulfilledResult<Emulator>).value);
       const [dynamodb, sqs, s3] = emulators.map((e) => e.endpoint) as [string, string, string];
       endpoints = { dynamodb, sqs, s3 };
     }

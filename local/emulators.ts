@@ -78,6 +78,8 @@ export const startDynamoDbLocal = async (options: { port: number; dataDir: strin
       }
       try {
         await dynamo.send(new ListTablesCommand({ Limit: 1 }));
+        // Answered, but by ours? Another test's DynamoDB Local may hold the port ours lost.
+        if (child.exitCode !== null) continue;
         break;
       } catch (error) {
         if (Date.now() > deadline) throw new Error('DynamoDB Local did not start in time', { cause: error });
