@@ -7,8 +7,9 @@
  * - `GET /v1/sessions/{id}/cdp?ticket=…` (WebSocket upgrade): CDP for `puppeteer.connect`.
  *   The ticket is checked; a session hosted here is bridged to its browser's DevTools
  *   socket, one hosted elsewhere is proxied to the worker that owns it (so a load balancer
- *   may send a CDP client to any worker). The few commands that would take the browser's
- *   traffic off its egress proxy are answered here with a CDP error instead (see
+ *   may send a CDP client to any worker). The router in front of the browser answers the
+ *   few commands that would take its traffic off the egress proxy or reach the worker's
+ *   disk with a CDP error, and points download settings at the session's own dir (see
  *   shared/egress/cdp-command-guard.ts); everything else is piped through unchanged.
  * - `GET /health`.
  */
@@ -143,8 +144,8 @@ export const startInboxServer = async (
   };
 
   /**
-   * Pipes CDP messages both ways, unchanged, except client commands the egress guard
-   * refuses (answered here, never forwarded); either side closing closes the other.
+   * Pipes CDP messages both ways, unchanged, except client commands the guard refuses
+   * (answered here, never forwarded) or rewrites; either side closing closes the other.
    */
   const bridge = (
     client: WebSocket,

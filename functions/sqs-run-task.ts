@@ -86,7 +86,7 @@ export const buildHandler =
       if (outcome.kind === 'quota-wait') {
         // The tenant runs its quota of tasks: a fresh copy comes back shortly, and this record
         // succeeds (the mapping deletes it), so waiting never counts towards the DLQ.
-        await deps.lambdaQueue.send({ taskId }, { delaySeconds: QUOTA_DEFER_SECONDS });
+        await deps.lambdaQueue.send({ taskId, tier: 'lambda' }, { delaySeconds: QUOTA_DEFER_SECONDS });
       }
     };
     return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });

@@ -4,7 +4,6 @@
  * gateway and runs one fleet worker, each built by the same composition code AWS runs.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startFleetWorker } from '../container/worker-deps.js';
@@ -53,6 +52,7 @@ import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
 import { startLambdaTier } from './lambda-tier.js';
+import { freePorts } from './ports.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
 import { startWsGateway } from './ws-gateway.js';
 
@@ -125,27 +125,6 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
-/**
- * Test ports come from below Linux's ephemeral range (32768–60999): a port taken from the
- * kernel with `listen(0)` is free again once closed, and any outgoing connection may be
- * handed it before the emulator binds it. Below that range only another test's pick can
- * collide, and `startLocalCloud` starts again on fresh ports if one does.
- */
-const TEST_PORT_RANGE = { from: 20_000, to: 32_000 } as const;
-
-const freePort = async (): Promise<number> => {
-  for (;;) {
-    const port =
-      TEST_PORT_RANGE.from + Math.floor(Math.random() * (TEST_PORT_RANGE.to - TEST_PORT_RANGE.from));
-    const free = await new Promise<boolean>((resolveFree) => {
-      const server = createServer();
-      server.once('error', () => resolveFree(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
-    });
-    if (free) return port;
-  }
-};
-
 /** The port was taken between the pick and the bind (by Node's server or by DynamoDB Local's). */
 const isAddressInUse = (error: unknown): boolean =>
   /EADDRINUSE|Address already in use/i.test(
@@ -161,11 +140,11 @@ const pickPorts = async (port: number) =>
   port === 0
     ? {
         gateway: 0,
-        dynamodb: await freePort(),
+        dynamodb: await freePorts(),
         sqs: 0,
         s3: 0,
-        ws: await freePort(),
-        inbox: await freePort(),
+        ws: await freePorts(),
+        inbox: await freePorts(),
       }
     : { gateway: port, dynamodb: port + 1, sqs: port + 2, s3: port + 3, ws: port + 4, inbox: port + 5 };
 

@@ -10,18 +10,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts, PORTS_PER_CLOUD } from './ports.js';
 
 const TASKS = Number(process.argv[2] ?? 30);
 const KEY = 'measure-key-0123456789';
 const POLL_MS = 10;
-
-const freePort = async (): Promise<number> => {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-};
 
 const page = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/html' });
@@ -30,7 +23,8 @@ const page = createServer((_req, res) => {
 await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
 const pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
 
-const port = await freePort();
+// npm start takes PORT and the five after it.
+const port = await freePorts(PORTS_PER_CLOUD);
 const dataDir = mkdtempSync(join(tmpdir(), 'bf-measure-'));
 const started = performance.now();
 const child = spawn(join('node_modules', '.bin', 'tsx'), ['local/main.ts'], {

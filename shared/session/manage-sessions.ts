@@ -3,7 +3,6 @@
  * sees only its own sessions: another tenant's id answers `NOT_FOUND`, like a missing one.
  */
 import type { Clock } from '../clock.js';
-import { SESSIONS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { isIdShaped, notFound } from '../ids.js';
 import type { SessionMessage } from '../task/ports.js';
@@ -17,7 +16,7 @@ import {
   transitionSession,
 } from './session.js';
 import type { CreateSessionInput } from './session-input.js';
-import { issueTicket } from './ticket.js';
+import { issueSessionTicket } from './ticket.js';
 
 export interface SessionApiDeps {
   sessions: SessionStore;
@@ -62,9 +61,9 @@ export const presentSession = (
 ): SessionView => {
   const { options } = s;
   const open = s.status === 'live' || s.status === 'starting' || s.status === 'pending';
-  const exp = Math.floor(deps.clock.now() / 1000) + SESSIONS.ticketTtlSeconds;
-  const ticket = (scope: 'cdp' | 'live') =>
-    issueTicket(deps.ticketSecret, { sid: s.id, tid: s.tenantId, scope, exp });
+  const now = deps.clock.now();
+  const cdp = issueSessionTicket(deps.ticketSecret, s, 'cdp', now);
+  const live = issueSessionTicket(deps.ticketSecret, s, 'live', now);
   return {
     id: s.id,
     status: s.status,
@@ -82,9 +81,9 @@ export const presentSession = (
     websocketUrl: deps.websocketPublicUrl,
     ...(open
       ? {
-          cdpUrl: `${deps.cdpPublicUrl}/v1/sessions/${s.id}/cdp?ticket=${ticket('cdp')}`,
-          liveViewUrl: `${httpBaseUrl}/v1/sessions/${s.id}/live?ticket=${ticket('live')}`,
-          ticketExpiresAt: new Date(exp * 1000).toISOString(),
+          cdpUrl: `${deps.cdpPublicUrl}/v1/sessions/${s.id}/cdp?ticket=${cdp.ticket}`,
+          liveViewUrl: `${httpBaseUrl}/v1/sessions/${s.id}/live?ticket=${live.ticket}`,
+          ticketExpiresAt: new Date(cdp.exp * 1000).toISOString(),
         }
       : {}),
   };

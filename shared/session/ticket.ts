@@ -5,6 +5,7 @@
  * the payload with the deployment's ticket secret. Verified in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SESSIONS } from '../contracts.js';
 
 export type TicketScope = 'cdp' | 'live';
 
@@ -24,6 +25,20 @@ const sign = (secret: string, data: string): string =>
 export const issueTicket = (secret: string, claims: TicketClaims): string => {
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `${payload}.${sign(secret, payload)}`;
+};
+
+/**
+ * A session's ticket for `scope`, valid for SESSIONS.ticketTtlSeconds from `nowMs`, and when
+ * it expires (epoch seconds).
+ */
+export const issueSessionTicket = (
+  secret: string,
+  session: { id: string; tenantId: string },
+  scope: TicketScope,
+  nowMs: number,
+): { ticket: string; exp: number } => {
+  const exp = Math.floor(nowMs / 1000) + SESSIONS.ticketTtlSeconds;
+  return { ticket: issueTicket(secret, { sid: session.id, tid: session.tenantId, scope, exp }), exp };
 };
 
 export type TicketCheck =

@@ -8,7 +8,6 @@
  */
 import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
 import type { Clock } from '../clock.js';
-import { SESSIONS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { notFound } from '../ids.js';
 import { consumeRequest, type RateBucketStore } from '../tenancy/rate-limit.js';
@@ -23,7 +22,7 @@ import {
   type InboxMessage,
   screencastMessageSchema,
 } from './session-input.js';
-import { issueTicket, verifyTicket } from './ticket.js';
+import { issueSessionTicket, verifyTicket } from './ticket.js';
 
 export interface WsDeps {
   verifier: ApiKeyVerifier;
@@ -200,13 +199,8 @@ export const renewTicket = async (
   }
   const s = await ownSession(deps, c, sessionId);
   if (isSessionFinal(s.status)) throw notLive(s);
-  const exp = Math.floor(deps.clock.now() / 1000) + SESSIONS.ticketTtlSeconds;
-  return {
-    type: 'ticket',
-    sessionId: s.id,
-    ticket: issueTicket(deps.ticketSecret, { sid: s.id, tid: s.tenantId, scope: 'live', exp }),
-    expiresAt: new Date(exp * 1000).toISOString(),
-  };
+  const { ticket, exp } = issueSessionTicket(deps.ticketSecret, s, 'live', deps.clock.now());
+  return { type: 'ticket', sessionId: s.id, ticket, expiresAt: new Date(exp * 1000).toISOString() };
 };
 
 /** `$disconnect`: the worker stops sending there; the connection's rows go. */

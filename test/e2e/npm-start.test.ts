@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts, PORTS_PER_CLOUD } from '../../local/ports.js';
 import { apiClient, type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
 
 const KEY = 'npm-start-key-0123456789';
@@ -27,21 +27,6 @@ afterAll(async () => {
   await site?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-/** `npm start` takes PORT and the five after it; below the ephemeral range, all free. */
-const freeBase = async (): Promise<number> => {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-};
 
 /** Starts `npm start`'s entrypoint and resolves once it prints that it is up. */
 const start = async (port: number) => {
@@ -108,7 +93,7 @@ const alive = (pid: number): boolean => {
 
 describe('npm start', () => {
   it('comes up, runs a screenshot, stops cleanly on SIGTERM, and keeps its work across a restart', async () => {
-    const port = await freeBase();
+    const port = await freePorts(PORTS_PER_CLOUD);
     const base = `http://127.0.0.1:${port}`;
     const first = await start(port);
     expect((await fetch(`${base}/health`)).status).toBe(200);
@@ -135,7 +120,7 @@ describe('npm start', () => {
     await expect.poll(() => started.filter(alive), { timeout: 10_000 }).toEqual([]);
 
     // New ports (the old ones may be taken meanwhile); the data dir is what carries over.
-    const port2 = await freeBase();
+    const port2 = await freePorts(PORTS_PER_CLOUD);
     const second = await start(port2);
     const again = await apiClient(`http://127.0.0.1:${port2}`, KEY).get(done.body.id);
     expect(again.body).toMatchObject({ id: done.body.id, status: 'succeeded' });

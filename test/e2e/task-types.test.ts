@@ -187,23 +187,27 @@ describe('task types', () => {
   });
 
   it('pdf with margins, a header and a footer', async () => {
-    const task = await run({
-      type: 'pdf',
-      url: `${site.url}/`,
-      options: {
-        margin: { top: '2cm', bottom: '2cm', left: 40, right: 40 },
-        displayHeaderFooter: true,
-        headerTemplate: '<div style="font-size:10px">HEADER-MARK</div>',
-        footerTemplate: '<div style="font-size:10px">FOOTER-MARK <span class="pageNumber"></span></div>',
-      },
+    const pdfOf = async (options: Record<string, unknown>) => {
+      const task = await run({ type: 'pdf', url: `${site.url}/`, options });
+      const bytes = await download(task.result.artifacts[0].url);
+      const text = Buffer.from(bytes).toString('latin1');
+      expect(text.startsWith('%PDF-')).toBe(true);
+      return { size: bytes.length, pages: text.match(/\/Type\s*\/Page\b(?!s)/g)?.length ?? 0 };
+    };
+    const bare = await pdfOf({});
+    expect(bare.pages).toBe(1);
+    // Margins leave the article a strip of A4 too short for it: it runs onto more pages.
+    const squeezed = await pdfOf({ margin: { top: '20cm', bottom: '6cm', left: 40, right: 40 } });
+    expect(squeezed.pages).toBeGreaterThan(1);
+    // The templates are drawn as text on the page (in compressed content streams): the same
+    // page printed with them carries more than without.
+    const framed = await pdfOf({
+      displayHeaderFooter: true,
+      headerTemplate: '<div style="font-size:10px">HEADER-MARK</div>',
+      footerTemplate: '<div style="font-size:10px">FOOTER-MARK <span class="pageNumber"></span></div>',
     });
-    const pdf = Buffer.from(await download(task.result.artifacts[0].url)).toString('latin1');
-    expect(pdf.startsWith('%PDF-')).toBe(true);
-    // The templates are drawn as text on the page: their glyph runs are in the content stream
-    // (compressed), so compare with the same page printed without them.
-    const bare = await run({ type: 'pdf', url: `${site.url}/` });
-    const bareSize = (await download(bare.result.artifacts[0].url)).length;
-    expect(task.result.artifacts[0].size).toBeGreaterThan(bareSize);
+    expect(framed.pages).toBe(1);
+    expect(framed.size).toBeGreaterThan(bare.size);
   });
 
   it('evaluate with a result over the size limit fails with RESULT_TOO_LARGE', async () => {
@@ -254,8 +258,10 @@ describe('page options', () => {
   });
 
   it('gives each task a fresh context: cookies and storage of one task are not in the next', async () => {
+    // Both on the fleet, whose one worker runs both in one browser.
     const write = await run({
       type: 'evaluate',
+      tier: 'fleet',
       url: `${site.url}/`,
       options: {
         script:
@@ -265,6 +271,7 @@ describe('page options', () => {
     expect(write.result.data).toBe('left=behind');
     const read = await run({
       type: 'evaluate',
+      tier: 'fleet',
       url: `${site.url}/`,
       options: { script: "() => ({ cookie: document.cookie, stored: localStorage.getItem('left') })" },
     });

@@ -23,17 +23,23 @@ afterAll(async () => {
   await cloud?.dispose();
 });
 
+/** A new session, still pending, with a client attached to it. */
+const pendingSessionWithClient = async () => {
+  const api = apiClient(cloud.url, cloud.apiKey);
+  const res = await api.call('POST', '/v1/sessions', {
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
+  const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
+  ws.send({ action: 'attach', sessionId: res.body.id });
+  expect((await ws.next((m) => m.type === 'attached')).status).toBe('pending');
+  return { api, res, ws };
+};
+
 describe('sessions without capacity', () => {
   it('a session no worker takes in time ends failed with NO_CAPACITY, told to its attached client', async () => {
     // No worker has a slot: the session stays pending until the sweeper gives up on it.
-    const api = apiClient(cloud.url, cloud.apiKey);
-    const res = await api.call('POST', '/v1/sessions', {
-      body: '{}',
-      headers: { 'content-type': 'application/json' },
-    });
-    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
-    ws.send({ action: 'attach', sessionId: res.body.id });
-    expect((await ws.next((m) => m.type === 'attached')).status).toBe('pending');
+    const { api, res, ws } = await pendingSessionWithClient();
     const closed = await ws.next((m) => m.type === 'closed', 20_000);
     expect(closed.reason).toEqual({
       code: 'NO_CAPACITY',
@@ -45,14 +51,7 @@ describe('sessions without capacity', () => {
   });
 
   it('a session closed while it waits is told to its attached client by the worker that receives its start message', async () => {
-    const api = apiClient(cloud.url, cloud.apiKey);
-    const res = await api.call('POST', '/v1/sessions', {
-      body: '{}',
-      headers: { 'content-type': 'application/json' },
-    });
-    const ws = await connectWs(cloud.wsUrl, { apiKey: cloud.apiKey });
-    ws.send({ action: 'attach', sessionId: res.body.id });
-    expect((await ws.next((m) => m.type === 'attached')).status).toBe('pending');
+    const { api, res, ws } = await pendingSessionWithClient();
     const closedByClient = await api.call('DELETE', `/v1/sessions/${res.body.id}`);
     expect(closedByClient.body).toMatchObject({ status: 'closed', endReason: { code: 'CLOSED_BY_CLIENT' } });
     const told = await ws.next((m) => m.type === 'closed', 20_000);
