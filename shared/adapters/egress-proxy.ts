@@ -6,7 +6,7 @@
  * has nothing to rebind. One proxy per task, on an ephemeral loopback port, so the blocked
  * requests it records are that task's.
  */
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type AllowEntry, checkDestination, type DnsResolver } from '../egress/egress-policy.js';
@@ -33,6 +33,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_RECORDED = 200;
 
 const HOP_BY_HOP = new Set(['proxy-connection', 'proxy-authorization', 'connection', 'keep-alive']);
+/** Methods whose request, sent without a body, may be sent twice (RFC 9110 §9.2.2). */
+const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const startEgressProxy = async (options: {
   allow: AllowEntry[];
@@ -45,6 +47,10 @@ export const startEgressProxy = async (options: {
   const blocked: BlockedRequest[] = [];
   let total = 0;
   const sockets = new Set<Duplex>();
+  // The proxy's own pool of upstream connections. Node's global agent would share keep-alive
+  // sockets across every task's proxy, and one proxy's close() would destroy sockets another
+  // task's proxy was using at that moment.
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const track = (socket: Duplex) => {
     sockets.add(socket);
     socket.on('error', () => {});
@@ -88,34 +94,63 @@ export const startEgressProxy = async (options: {
     }
     const url = new URL(target);
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP_BY_HOP.has(k)));
-    const upstream = httpRequest({
-      host: verdict.addresses[0],
-      port: verdict.port,
-      method: req.method,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      setHost: false,
-    });
-    // Only connecting is bounded here: a server may take its time to answer (the task's
-    // deadline, which closes this proxy and so every socket it tracks, bounds that), but not
-    // to accept the connection. The browser giving up on the request ends it upstream too.
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    upstream.on('socket', (socket) => {
-      track(socket);
-      if (!socket.connecting) return;
-      socket.setTimeout(connectTimeoutMs, () => upstream.destroy(new Error('upstream connect timeout')));
-      socket.once('connect', () => socket.setTimeout(0));
-    });
-    upstream.on('response', (response) => {
-      res.writeHead(response.statusCode ?? 502, response.headers);
-      response.pipe(res);
-    });
-    // An unreachable upstream closes the connection, so the browser sees a network error
-    // (as without a proxy), not a page with a 502 status.
-    upstream.on('error', () => res.socket?.destroy());
-    req.pipe(upstream);
+    // A request without a body can be sent again as it was: what a browser does itself when a
+    // reused keep-alive connection fails before any byte of the answer came back (the server
+    // closed it while it sat idle in the pool). Without this the proxy would be less
+    // forgiving than no proxy, and a healthy page would fail ERR_EMPTY_RESPONSE.
+    const replayable =
+      REPLAYABLE_METHODS.has(req.method ?? 'GET') &&
+      req.headers['transfer-encoding'] === undefined &&
+      Number(req.headers['content-length'] ?? 0) === 0;
+    const forward = (attempt: number) => {
+      const upstream = httpRequest({
+        host: verdict.addresses[0],
+        port: verdict.port,
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        setHost: false,
+        agent,
+      });
+      let answered = false;
+      // Only connecting is bounded here: a server may take its time to answer (the task's
+      // deadline, which closes this proxy and so every socket it tracks, bounds that), but
+      // not to accept the connection. The browser giving up on the request ends it upstream.
+      const onBrowserGone = () => {
+        if (!res.writableFinished) upstream.destroy();
+      };
+      res.once('close', onBrowserGone);
+      upstream.on('socket', (socket) => {
+        track(socket);
+        if (!socket.connecting) return;
+        socket.setTimeout(connectTimeoutMs, () => upstream.destroy(new Error('upstream connect timeout')));
+        socket.once('connect', () => socket.setTimeout(0));
+      });
+      upstream.on('response', (response) => {
+        answered = true;
+        const answerHeaders = Object.fromEntries(
+          Object.entries(response.headers).filter(([k]) => !HOP_BY_HOP.has(k)),
+        );
+        res.writeHead(response.statusCode ?? 502, answerHeaders);
+        response.pipe(res);
+        // An answer cut off mid-body ends the browser's connection too, so it sees a
+        // truncated response rather than waiting for bytes that never come.
+        response.once('aborted', () => res.destroy());
+      });
+      upstream.on('error', () => {
+        res.off('close', onBrowserGone);
+        if (!answered && upstream.reusedSocket && replayable && attempt === 0 && !res.destroyed) {
+          forward(1);
+          return;
+        }
+        // An unreachable upstream closes the connection, so the browser sees a network error
+        // (as without a proxy), not a page with a 502 status.
+        res.socket?.destroy();
+      });
+      if (attempt === 0) req.pipe(upstream);
+      else upstream.end();
+    };
+    forward(0);
   });
 
   // HTTPS and WebSockets (ws:// and wss://) arrive as CONNECT tunnels.
@@ -181,6 +216,7 @@ export const startEgressProxy = async (options: {
     close: () => {
       closing ??= new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
+        agent.destroy();
         server.close(() => resolve([...blocked]));
       });
       return closing;

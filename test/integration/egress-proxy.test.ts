@@ -151,6 +151,102 @@ describe('egress proxy', () => {
   });
 });
 
+describe('egress proxy on a web that drops connections', () => {
+  let flaky: Server;
+  let flakyPort: number;
+  let served = 0;
+  let dropped = 0;
+  const proxies: EgressProxy[] = [];
+  const start = async () => {
+    const p = await startEgressProxy({
+      allow: parseEgressAllowList('127.0.0.1'),
+      resolve: async () => [],
+    });
+    proxies.push(p);
+    return p;
+  };
+  const get = (p: EgressProxy, url: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: Number(new URL(p.url).port), path: url });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  beforeAll(async () => {
+    // Every connection's second request finds it closed before any byte of an answer: the
+    // race of a keep-alive socket the server timed out just as the client reused it.
+    flaky = createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { requests?: number };
+      socket.requests = (socket.requests ?? 0) + 1;
+      if (socket.requests > 1) {
+        dropped++;
+        socket.destroy();
+        return;
+      }
+      served++;
+      res.end('fresh connection');
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    flakyPort = (flaky.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+    flaky?.closeAllConnections();
+    await new Promise((r) => flaky?.close(r));
+  });
+
+  it('sends a bodiless request again when a reused connection closes before answering', async () => {
+    const p = await start();
+    for (let i = 0; i < 10; i++) {
+      expect(await get(p, `http://127.0.0.1:${flakyPort}/page-${i}`)).toEqual({
+        status: 200,
+        body: 'fresh connection',
+      });
+    }
+    // Every request after the first met a dropped pooled connection and was sent again.
+    expect(dropped).toBeGreaterThanOrEqual(9);
+    expect(served).toBe(10);
+  });
+
+  it("one task's proxy closing doesn't cut another's request on a pooled connection", async () => {
+    // A server of its own, so the only pooled connection to it is the one `a` leaves behind.
+    let lateArrived: () => void = () => {};
+    const arrived = new Promise<void>((r) => {
+      lateArrived = r;
+    });
+    const own = createServer((req, res) => {
+      if (req.url !== '/late') return void res.end('first');
+      lateArrived();
+      setTimeout(() => res.end('late but whole'), 300);
+    });
+    await new Promise<void>((r) => own.listen(0, '127.0.0.1', r));
+    const ownPort = (own.address() as AddressInfo).port;
+    const connections: unknown[] = [];
+    own.on('connection', (c) => connections.push(c));
+    const a = await start();
+    const b = await start();
+    expect((await get(a, `http://127.0.0.1:${ownPort}/`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20)); // the answered connection goes back to a pool
+    const late = get(b, `http://127.0.0.1:${ownPort}/late`);
+    await arrived;
+    await a.close();
+    const answer = await late.catch((error: Error) => ({ status: 0, body: error.message }));
+    own.closeAllConnections();
+    await new Promise((r) => own.close(r));
+    expect(answer).toEqual({ status: 200, body: 'late but whole' });
+    // Each proxy kept its own connection.
+    expect(connections).toHaveLength(2);
+  });
+});
+
 describe('which refusal a failed navigation is put down to', () => {
   const tunnelRefused = new Error('net::ERR_TUNNEL_CONNECTION_FAILED at https://10.0.0.1/');
   const loopback = { url: '127.0.0.1:8443', reason: 'loopback' };
