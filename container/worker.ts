@@ -145,9 +145,7 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
   logger.info('worker started', { workerId: deps.run.workerId, concurrency: deps.concurrency });
 
   const handBack = () =>
-    shutdown.abort(
-      new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The worker is shutting down.', { retryable: true }),
-    );
+    shutdown.abort(new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The worker is shutting down.'));
 
   let stopping: Promise<void> | undefined;
   return {

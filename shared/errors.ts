@@ -43,7 +43,11 @@ export const ERROR_CODES = {
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 export interface BrowserfleetErrorOptions {
-  /** Whether trying the same work again may succeed. */
+  /**
+   * Overrides the code's default retryability (the one table, `shared/task/retry-policy.ts`).
+   * Only an adapter that knows more than the code says sets it: a navigation that failed on a
+   * bad certificate is a NAVIGATION_FAILED that the same input would hit again.
+   */
   retryable?: boolean;
   cause?: unknown;
   /** Extra machine-readable facts (the field that failed validation, …). */
@@ -53,14 +57,15 @@ export interface BrowserfleetErrorOptions {
 /** Base of every error the platform raises on purpose. */
 export class BrowserfleetError extends Error {
   readonly code: ErrorCode;
-  readonly retryable: boolean;
+  /** The override of the code's default, if the raiser knew better; read only by `classifyError`. */
+  readonly retryable: boolean | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: BrowserfleetErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BrowserfleetError';
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable;
     this.details = options.details;
   }
 }

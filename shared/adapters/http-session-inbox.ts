@@ -38,10 +38,7 @@ export class HttpSessionInbox implements SessionInbox {
       throw new BrowserfleetError(
         ERROR_CODES.SESSION_UNREACHABLE,
         'The worker hosting the session did not answer.',
-        {
-          retryable: true,
-          cause: error,
-        },
+        { cause: error },
       );
     }
     await res.body?.cancel();
@@ -52,7 +49,6 @@ export class HttpSessionInbox implements SessionInbox {
       throw new BrowserfleetError(
         ERROR_CODES.SESSION_UNREACHABLE,
         `The worker hosting the session refused the message (${res.status}).`,
-        { retryable: true },
       );
     }
   }

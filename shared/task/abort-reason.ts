@@ -8,11 +8,7 @@ export const abortReasonToError = (signal: AbortSignal): BrowserfleetError => {
   const reason: unknown = signal.reason;
   if (isBrowserfleetError(reason)) return reason;
   if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-    return new BrowserfleetError(ERROR_CODES.TIMEOUT, 'The task ran past its timeoutMs deadline.', {
-      retryable: true,
-    });
+    return new BrowserfleetError(ERROR_CODES.TIMEOUT, 'The task ran past its timeoutMs deadline.');
   }
-  return new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The worker stopped the task.', {
-    retryable: true,
-  });
+  return new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The worker stopped the task.');
 };

@@ -26,7 +26,9 @@ const RETRYABLE = {
   IDEMPOTENCY_KEY_REUSED: false,
   INVALID_TRANSITION: false,
   LEASE_LOST: false,
-  NAVIGATION_FAILED: false,
+  // Transient network trouble (reset, refused, empty answer, a lookup that failed this
+  // time); the Puppeteer translator overrides this for the net errors a retry can't mend.
+  NAVIGATION_FAILED: true,
   TIMEOUT: true,
   BROWSER_CRASHED: true,
   WORKER_SHUTDOWN: true,
@@ -50,10 +52,14 @@ export interface ClassifiedError extends TaskError {
   retryable: boolean;
 }
 
-/** The task-facing form of any error a run can throw. Unknown errors are internal, retryable. */
+/**
+ * The task-facing form of any error a run can throw, and the one reader of retryability.
+ * Unknown errors are internal, retryable.
+ */
 export const classifyError = (error: unknown): ClassifiedError => {
   if (isBrowserfleetError(error)) {
-    return { code: error.code, message: error.message, retryable: RETRYABLE[error.code] };
+    // The raiser's override, where it knew more than the code says; else the code's default.
+    return { code: error.code, message: error.message, retryable: error.retryable ?? RETRYABLE[error.code] };
   }
   const name = (error as { name?: unknown } | undefined)?.name;
   if (

@@ -57,10 +57,9 @@ const MAX_BLOCKED_LISTED = 50;
 const inlineData = (data: unknown): { data: unknown } | Record<string, never> =>
   Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8') <= MAX_INLINE_DATA_BYTES ? { data } : {};
 
-const leaseLost = () =>
-  new BrowserfleetError(ERROR_CODES.LEASE_LOST, 'Another worker took over the task.', { retryable: false });
+const leaseLost = () => new BrowserfleetError(ERROR_CODES.LEASE_LOST, 'Another worker took over the task.');
 const cancelledByClient = () =>
-  new BrowserfleetError(ERROR_CODES.TASK_ALREADY_ENDED, 'The task was cancelled.', { retryable: false });
+  new BrowserfleetError(ERROR_CODES.TASK_ALREADY_ENDED, 'The task was cancelled.');
 
 /**
  * Runs one task: claim the lease (conditional write), ack the message, heartbeat while the

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { translatePuppeteerError } from '../../shared/adapters/puppeteer/puppeteer-errors.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { backoffDelayMs, classifyError } from '../../shared/task/retry-policy.js';
 
@@ -55,7 +56,9 @@ describe('error classification', () => {
     ['TIMEOUT', true],
     ['WORKER_SHUTDOWN', true],
     ['THROTTLED', true],
-    ['NAVIGATION_FAILED', false],
+    ['NAVIGATION_FAILED', true],
+    ['SCRIPT_ERROR', false],
+    ['RESULT_TOO_LARGE', false],
     ['VALIDATION_FAILED', false],
   ] as const)('%s is retryable: %s', (code, retryable) => {
     expect(classifyError(new BrowserfleetError(ERROR_CODES[code], 'x'))).toMatchObject({ code, retryable });
@@ -69,5 +72,65 @@ describe('error classification', () => {
     const unknown = classifyError(new TypeError('secret internals'));
     expect(unknown).toMatchObject({ code: 'INTERNAL', retryable: true });
     expect(unknown.message).not.toContain('secret');
+  });
+});
+
+describe('one retry rule: the code decides, unless the adapter that raised it knew more', () => {
+  it("an override on the error wins over the code's default, both ways", () => {
+    const permanent = new BrowserfleetError(ERROR_CODES.NAVIGATION_FAILED, 'x', { retryable: false });
+    expect(classifyError(permanent).retryable).toBe(false);
+    const conflict = new BrowserfleetError(ERROR_CODES.CONFLICT, 'x', { retryable: true });
+    expect(classifyError(conflict).retryable).toBe(true);
+    expect(new BrowserfleetError(ERROR_CODES.CONFLICT, 'x').retryable).toBeUndefined();
+  });
+
+  const navigation = (netError: string) =>
+    classifyError(
+      translatePuppeteerError(new Error(`net::${netError} at http://a.test/`), { browserConnected: true }),
+    );
+
+  it.each([
+    'ERR_EMPTY_RESPONSE',
+    'ERR_CONNECTION_RESET',
+    'ERR_CONNECTION_REFUSED',
+    'ERR_CONNECTION_CLOSED',
+    'ERR_NAME_NOT_RESOLVED',
+    'ERR_TIMED_OUT',
+    'ERR_INCOMPLETE_CHUNKED_ENCODING',
+  ])('a navigation that failed with %s is retried (transient network trouble)', (netError) => {
+    expect(navigation(netError)).toMatchObject({ code: 'NAVIGATION_FAILED', retryable: true });
+  });
+
+  it.each([
+    'ERR_CERT_AUTHORITY_INVALID',
+    'ERR_SSL_PROTOCOL_ERROR',
+    'ERR_TOO_MANY_REDIRECTS',
+    'ERR_UNSAFE_PORT',
+    'ERR_INVALID_CHUNKED_ENCODING',
+    'ERR_ABORTED',
+  ])('a navigation that failed with %s ends the task at once (the same URL fails again)', (netError) => {
+    expect(navigation(netError)).toMatchObject({ code: 'NAVIGATION_FAILED', retryable: false });
+  });
+
+  it("Chromium refusing the task's options is bad input, not a crash, and not retried", () => {
+    const refused = translatePuppeteerError(
+      new Error('Protocol error (Network.setExtraHTTPHeaders): Invalid header value'),
+      { browserConnected: true },
+    );
+    expect(classifyError(refused)).toMatchObject({ code: 'VALIDATION_FAILED', retryable: false });
+    const selector = translatePuppeteerError(
+      new Error(
+        "SyntaxError: Failed to execute 'querySelector' on 'Document': 'a[' is not a valid selector.",
+      ),
+      { browserConnected: true },
+    );
+    expect(classifyError(selector)).toMatchObject({ code: 'VALIDATION_FAILED', retryable: false });
+  });
+
+  it('a disconnected browser is a crash (retried) whatever the message', () => {
+    const crashed = translatePuppeteerError(new Error('Protocol error: Target closed'), {
+      browserConnected: false,
+    });
+    expect(classifyError(crashed)).toMatchObject({ code: 'BROWSER_CRASHED', retryable: true });
   });
 });

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, TimeoutError } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { abortReasonToError } from '../../task/abort-reason.js';
@@ -18,6 +18,7 @@ import { blockedNavigationError, refusalBehindNavigationError } from '../egress-
 import { capture } from './capture.js';
 import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
+import { translatePuppeteerError } from './puppeteer-errors.js';
 
 export interface PoolPolicy {
   /** Relaunch after this many tasks: long-lived renderers fragment and grow. */
@@ -150,9 +151,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
   /** The warm browser, or a new one if there is none, it is retiring, or it crashed. */
   private async acquire(): Promise<{ pooled: PooledBrowser; launched: boolean }> {
     if (this.shutDown) {
-      throw new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The browser runner is shut down.', {
-        retryable: true,
-      });
+      throw new BrowserfleetError(ERROR_CODES.WORKER_SHUTDOWN, 'The browser runner is shut down.');
     }
     let launched = false;
     if (this.current === undefined) {
@@ -256,41 +255,8 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
 
   private translate(error: unknown, browser: Browser, signal: AbortSignal): unknown {
     if (isBrowserfleetError(error)) return error;
-    if (!browser.connected) {
-      return new BrowserfleetError(
-        ERROR_CODES.BROWSER_CRASHED,
-        'The browser crashed while running the task.',
-        {
-          retryable: true,
-          cause: error,
-        },
-      );
-    }
-    if (signal.aborted) return abortError(signal);
-    if (error instanceof TimeoutError) {
-      return new BrowserfleetError(
-        ERROR_CODES.TIMEOUT,
-        `The page did not finish loading in time: ${error.message}`,
-        {
-          retryable: true,
-          cause: error,
-        },
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    if (/net::ERR_|NS_ERROR_|Navigation/i.test(message)) {
-      return new BrowserfleetError(ERROR_CODES.NAVIGATION_FAILED, `Navigation failed: ${message}`, {
-        retryable: true,
-        cause: error,
-      });
-    }
-    if (/Target closed|Session closed|Protocol error|detached/i.test(message)) {
-      return new BrowserfleetError(ERROR_CODES.BROWSER_CRASHED, `The page crashed: ${message}`, {
-        retryable: true,
-        cause: error,
-      });
-    }
-    return error;
+    if (browser.connected && signal.aborted) return abortError(signal);
+    return translatePuppeteerError(error, { browserConnected: browser.connected });
   }
 }
 
