@@ -257,6 +257,18 @@ export const transition = (task: Task, event: TaskEvent, now: number): Transitio
     case 'handBack': {
       const refused = ownsLease(event.leaseToken);
       if (refused !== undefined) return { ok: false, reason: refused };
+      // A cancel asked for while this execution ran ends the task here: a queued row that
+      // kept `cancelRequested` could never be claimed again, and would circulate for ever.
+      if (task.cancelRequested === true) {
+        return next(
+          {
+            status: 'cancelled',
+            endedAt: at,
+            history: record(task, at, 'cancelled', event.kind === 'retry' ? event.error : undefined),
+          },
+          withoutLease(task),
+        );
+      }
       return next(
         {
           status: 'queued',
@@ -296,6 +308,11 @@ export const transition = (task: Task, event: TaskEvent, now: number): Transitio
       return next({ cancelRequested: true });
     }
     case 'expire': {
+      // A queued row that carries a cancel request (written before cancels ended such rows
+      // on a retry or hand-back) can't be claimed: it ends as the client asked.
+      if (task.status === 'queued' && task.cancelRequested === true) {
+        return next({ status: 'cancelled', endedAt: at });
+      }
       if (task.status !== 'running') return { ok: false, reason: 'not-running' };
       if (!leaseExpired(task, now)) return { ok: false, reason: 'lease-live' };
       const history = record(task, at, 'lease-expired', LEASE_EXPIRED_ERROR);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { systemClock } from '../../shared/clock.js';
+import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { cancelTask } from '../../shared/task/cancel-task.js';
 import { type RunTaskDeps, runTask } from '../../shared/task/run-task.js';
 import { newTask, type Task } from '../../shared/task/task.js';
@@ -149,12 +150,12 @@ describe('runTask', () => {
 
   it('fails a terminal error at once, without a retry', async () => {
     const s = await setup();
-    const outcome = await runTask(s.deps(new FakeBrowser([throwCode('NAVIGATION_FAILED')])), s.input());
+    const outcome = await runTask(s.deps(new FakeBrowser([throwCode('DESTINATION_BLOCKED')])), s.input());
     expect(outcome.kind).toBe('failed');
     expect(await s.row()).toMatchObject({
       status: 'failed',
       attempts: 1,
-      error: { code: 'NAVIGATION_FAILED' },
+      error: { code: 'DESTINATION_BLOCKED' },
     });
     expect(s.queue.sent).toEqual([]);
   });
@@ -187,6 +188,27 @@ describe('runTask', () => {
     expect(Date.now() - started).toBeLessThan(500);
     expect(await s.row()).toMatchObject({ status: 'cancelled' });
     expect(s.artifacts.objects.size).toBe(0);
+  });
+
+  it('a cancel that lands just before a retryable failure ends the task cancelled, not queued', async () => {
+    const s = await setup();
+    const cancelThenFail: Behaviour = async () => {
+      await cancelTask({ store: s.store, clock: systemClock }, { tenantId: 'ten', taskId: s.task.id });
+      throw new BrowserfleetError(ERROR_CODES.TIMEOUT, 'slow page');
+    };
+    const outcome = await runTask(s.deps(new FakeBrowser([cancelThenFail])), s.input());
+    expect(outcome.kind).toBe('cancelled');
+    expect(await s.row()).toMatchObject({ status: 'cancelled' });
+    // No message was sent back for a row that could never be claimed again.
+    expect(s.queue.sent).toHaveLength(0);
+  });
+
+  it('a queued row that still carries a cancel request ends cancelled when a worker meets it', async () => {
+    const s = await setup();
+    await s.store.save({ ...(await s.row()), cancelRequested: true, version: 2 }, await s.row());
+    const outcome = await runTask(s.deps(new FakeBrowser([succeedWith('never')])), s.input());
+    expect(outcome).toEqual({ kind: 'settled', reason: 'expired' });
+    expect(await s.row()).toMatchObject({ status: 'cancelled' });
   });
 
   it('hands a task back on shutdown without spending an attempt', async () => {

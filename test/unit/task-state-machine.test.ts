@@ -121,6 +121,22 @@ describe('task state machine', () => {
     expect(ended.ok && ended.task.history.at(-1)).toMatchObject({ outcome: 'cancelled', worker: 'w1' });
   });
 
+  it.each(['retry', 'handBack'] as const)(
+    'a %s of a task whose cancel was requested ends it cancelled (a queued row could never be claimed)',
+    (kind) => {
+      const requested = transition(claimed('w1', 5_000), { kind: 'cancel' }, T0 + 1);
+      if (!requested.ok) throw new Error(requested.reason);
+      const event =
+        kind === 'retry'
+          ? ({ kind, leaseToken: 1, delayMs: 1_000, error: { code: 'TIMEOUT', message: 'slow' } } as const)
+          : ({ kind, leaseToken: 1 } as const);
+      const out = transition(requested.task, event, T0 + 2);
+      expect(out.ok && out.task).toMatchObject({ status: 'cancelled' });
+      expect(out.ok && out.task.lease).toBeUndefined();
+      expect(out.ok && out.task.history.at(-1)).toMatchObject({ outcome: 'cancelled' });
+    },
+  );
+
   it('cancels a running task whose owner is gone without waiting for it', () => {
     const out = transition(claimed('w1', 5_000), { kind: 'cancel' }, T0 + 5_000);
     expect(out.ok && out.task).toMatchObject({ status: 'cancelled' });
