@@ -7,11 +7,12 @@
  * IPs) post results and events with PostToConnection.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -34,6 +35,33 @@ export interface SessionsStackProps extends StackProps {
   /** The ticket secret's value, as a deploy-time reference. */
   readonly ticketSecretValue: string;
 }
+
+/**
+ * API Gateway's account-level CloudWatch Logs role (one per account and region), which
+ * WebSocket (and REST) stages need before they can have access logs; HTTP APIs don't.
+ * A fresh account has none, and CreateStage then fails. The role is retained: another
+ * stage in the same account and region uses the same setting, so tearing this one down
+ * must not take the role from under it (each stage's stack sets the setting to its own
+ * retained role, and either one works).
+ */
+const apiGatewayCloudWatchRole = (scope: Construct): CfnAccount => {
+  const role = new Role(scope, 'ApiGatewayCloudWatchRole', {
+    assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+    managedPolicies: [
+      ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+    ],
+  });
+  role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    reason:
+      "The AWS-managed policy API Gateway's account setting is documented with: it lets API Gateway " +
+      'write access and execution logs to CloudWatch Logs, which only this service principal can use.',
+  });
+  const account = new CfnAccount(scope, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+  account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  return account;
+};
 
 export class SessionsStack extends Stack {
   readonly webSocketApi: WebSocketApi;
@@ -88,6 +116,7 @@ export class SessionsStack extends Stack {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy,
     });
+    const account = apiGatewayCloudWatchRole(this);
     this.webSocketStage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.webSocketApi,
       stageName: webSocketStageName(stage),
@@ -108,6 +137,9 @@ export class SessionsStack extends Stack {
         ),
       },
     });
+
+    // CreateStage with access logs fails until the account has its CloudWatch role.
+    this.webSocketStage.node.addDependency(account);
 
     Validations.of(this.webSocketApi).acknowledge({
       id: 'AwsSolutions-APIG4',

@@ -13,7 +13,7 @@ import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../cdk/node-function.js';
-import { allows, functionRoleId, type Resource, roleStatements } from './iam-policies.js';
+import { allows, functionRoleId, type Resource, referencedId, roleStatements } from './iam-policies.js';
 
 const SYNTH_TIMEOUT_MS = 120_000;
 
@@ -61,4 +61,53 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     // The WebSocket functions and the session close, in each stage.
     expect(vpcFunctions).toBeGreaterThanOrEqual(2 * 5);
   });
+
+  it("every WebSocket stage with access logs has the account's API Gateway CloudWatch role set before it", () => {
+    let logged = 0;
+    for (const { stack, template } of templates) {
+      const resources = template.toJSON().Resources as Record<string, Resource>;
+      for (const [id, stage] of resourcesOf(template, 'AWS::ApiGatewayV2::Stage')) {
+        const api = resources[referencedId(stage.Properties.ApiId) ?? ''];
+        // HTTP APIs log through a service-linked role; WebSocket (and REST) stages need the account's.
+        if (
+          api?.Properties.ProtocolType !== 'WEBSOCKET' ||
+          stage.Properties.AccessLogSettings === undefined
+        ) {
+          continue;
+        }
+        logged += 1;
+        const accounts = resourcesOf(template, 'AWS::ApiGateway::Account');
+        expect(accounts, `${stack}/${id}`).toHaveLength(1);
+        const [accountId, account] = accounts[0] ?? ['', undefined];
+        expect(dependsOn(resources, id, accountId), `${stack}/${id} waits for ${accountId}`).toBe(true);
+        const roleId = referencedId(account?.Properties.CloudWatchRoleArn) ?? '';
+        const role = resources[roleId];
+        expect(JSON.stringify(role?.Properties.AssumeRolePolicyDocument)).toContain(
+          'apigateway.amazonaws.com',
+        );
+        expect(allows(roleStatements(template, roleId), 'logs:PutLogEvents', '*')).toBe(true);
+        // Another stage in the account may rely on it: it outlives this stack.
+        expect((role as { DeletionPolicy?: string } | undefined)?.DeletionPolicy).toBe('Retain');
+      }
+    }
+    expect(logged).toBe(2);
+  });
 });
+
+/** Whether `from` waits for `to` at deploy time, through DependsOn or references, transitively. */
+const dependsOn = (resources: Record<string, Resource>, from: string, to: string): boolean => {
+  const seen = new Set<string>();
+  const visit = (id: string): boolean => {
+    if (id === to) return true;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    const resource = resources[id];
+    if (resource === undefined) return false;
+    const explicit = resource.DependsOn === undefined ? [] : [resource.DependsOn].flat();
+    const referenced = [
+      ...JSON.stringify(resource.Properties ?? {}).matchAll(/"(?:Ref|Fn::GetAtt)":\[?"([^"]+)"/g),
+    ].map((m) => m[1] ?? '');
+    return [...explicit, ...referenced].some(visit);
+  };
+  return visit(from);
+};
