@@ -39,8 +39,9 @@ const clientConfig = (region: string, endpoint: string | undefined) =>
 
 export const createAwsClients = ({ region, endpoints }: AwsClientsConfig): AwsClients => ({
   dynamo: DynamoDBDocumentClient.from(
-    // Status changes update a tenant's usage row in a transaction; concurrent ones on one
-    // tenant conflict and are retried (TransactionConflict), so allow more attempts.
+    // Every status change writes the tenant's one usage row: a busy tenant is where DynamoDB
+    // throttles, so allow more attempts than the default 3. (The SDK doesn't retry a
+    // transaction cancelled for a conflict; `transactWrite` does.)
     new DynamoDBClient({ ...clientConfig(region, endpoints.dynamodb), maxAttempts: 10 }),
     {
       marshallOptions: { removeUndefinedValues: true },

@@ -4,10 +4,10 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE, WEBSOCKET } from '../contracts.js';
 import type { Connection, ConnectionStore } from '../session/ports.js';
+import { type TransactItems, transactWrite } from './dynamodb-transactions.js';
 
 /** API Gateway ends every connection within 2 h; rows outlive that a little, then TTL. */
 const ROW_TTL_SECONDS = Math.ceil(WEBSOCKET.maxConnectionMs / 1000) + 3_600;
@@ -64,7 +64,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   }
 
   async attach(c: Connection, session: { tenantId: string; id: string } | undefined): Promise<void> {
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    const items: TransactItems = [];
     if (c.sessionId !== undefined && c.sessionId !== session?.id) {
       items.push({
         Delete: {
@@ -101,7 +101,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
         },
       },
     });
-    await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    await transactWrite(this.client, items);
   }
 
   async attached(tenantId: string, sessionId: string): Promise<string[]> {

@@ -1,15 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { sessionQuotaError } from '../session/manage-sessions.js';
 import type { SessionSaveOutcome, SessionStore } from '../session/ports.js';
 import { holdsSlot, type Session, type SessionStatus, sessionSweepDueAt } from '../session/session.js';
+import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 
 const { sweepIndex } = STATE_TABLE;
@@ -37,20 +33,16 @@ export class DynamoDbSessionStore implements SessionStore {
 
   async create(session: Session, quota: { maxLive: number }): Promise<void> {
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(session),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            this.usageUpdate(session.tenantId, 1, quota.maxLive),
-          ],
-        }),
-      );
+      await transactWrite(this.client, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: toItem(session),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.usageUpdate(session.tenantId, 1, quota.maxLive),
+      ]);
     } catch (error) {
       const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons : undefined;
       if (reasons?.[0]?.Code === 'ConditionalCheckFailed') {

@@ -1,15 +1,11 @@
 import { DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Pingable, SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
 import { queuedQuotaError } from '../task/quota-errors.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
+import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 
 const { sweepIndex } = STATE_TABLE;
@@ -35,23 +31,19 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
 
   async create(task: Task, quota?: { maxQueued: number }): Promise<void> {
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(task),
-                // A new id never overwrites a row: ids are random, a clash is a bug worth seeing.
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            this.usageUpdate(task.tenantId, usageDelta(undefined, task.status), {
-              queued: quota?.maxQueued,
-            }),
-          ],
+      await transactWrite(this.client, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: toItem(task),
+            // A new id never overwrites a row: ids are random, a clash is a bug worth seeing.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.usageUpdate(task.tenantId, usageDelta(undefined, task.status), {
+          queued: quota?.maxQueued,
         }),
-      );
+      ]);
     } catch (error) {
       const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons : undefined;
       if (reasons?.[0]?.Code === 'ConditionalCheckFailed') {

@@ -1,13 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { KEYS } from '../contracts.js';
 import type { ApiKeyRecord, Tenant, TenantStore } from '../tenancy/tenant.js';
+import { transactWrite } from './dynamodb-transactions.js';
 
 const keyFields = (r: ApiKeyRecord) => ({
   entity: 'apiKey',
@@ -65,30 +60,26 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async putKey(record: ApiKeyRecord): Promise<void> {
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: KEYS.apiKeyPk(record.hash), sk: KEYS.apiKeySk, ...keyFields(record) },
-                // A hash is stored once; seeding the same key again changes nothing.
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await transactWrite(this.client, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: KEYS.apiKeyPk(record.hash), sk: KEYS.apiKeySk, ...keyFields(record) },
+            // A hash is stored once; seeding the same key again changes nothing.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              pk: KEYS.tenantPk(record.tenantId),
+              sk: KEYS.tenantKeySk(record.prefix),
+              ...keyFields(record),
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: KEYS.tenantPk(record.tenantId),
-                  sk: KEYS.tenantKeySk(record.prefix),
-                  ...keyFields(record),
-                },
-              },
-            },
-          ],
-        }),
-      );
+          },
+        },
+      ]);
     } catch (error) {
       if (
         error instanceof TransactionCanceledException &&
@@ -128,14 +119,10 @@ export class DynamoDbTenantStore implements TenantStore {
         ExpressionAttributeValues: { ':at': at },
       },
     });
-    await this.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          revoke(KEYS.apiKeyPk(record.hash), KEYS.apiKeySk),
-          revoke(KEYS.tenantPk(tenantId), KEYS.tenantKeySk(prefix)),
-        ],
-      }),
-    );
+    await transactWrite(this.client, [
+      revoke(KEYS.apiKeyPk(record.hash), KEYS.apiKeySk),
+      revoke(KEYS.tenantPk(tenantId), KEYS.tenantKeySk(prefix)),
+    ]);
     return true;
   }
 }

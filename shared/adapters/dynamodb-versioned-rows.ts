@@ -4,9 +4,10 @@
  * or in one transaction with a usage-counter update.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATE_TABLE } from '../contracts.js';
+import { type TransactItems, transactWrite } from './dynamodb-transactions.js';
 
 export type Item = Record<string, NativeAttributeValue>;
 
@@ -50,17 +51,15 @@ export type VersionedWrite<T> =
 /**
  * Puts `item` only if the stored row is still at `version`; with `alongside`, in one
  * transaction with that update (a tenant's usage counters), so both land or neither does.
+ * A transaction DynamoDB cancels for a conflicting write is sent again (`transactWrite`);
+ * after a few it raises `THROTTLED`.
  */
 export const putOnVersion = async <T>(
   client: DynamoDBDocumentClient,
   tableName: string,
   item: Item,
   version: number,
-  alongside?: {
-    Update: NonNullable<
-      ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
-    >[number]['Update'];
-  },
+  alongside?: { Update: TransactItems[number]['Update'] },
 ): Promise<VersionedWrite<T>> => {
   const put = {
     TableName: tableName,
@@ -72,7 +71,7 @@ export const putOnVersion = async <T>(
   };
   try {
     if (alongside === undefined) await client.send(new PutCommand(put));
-    else await client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, alongside] }));
+    else await transactWrite(client, [{ Put: put }, alongside]);
     return { saved: true };
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
