@@ -100,9 +100,10 @@ const FUNCTIONS: Record<
     bucket: 'nameOnly',
     timeout: Duration.seconds(10),
   },
-  // Queue attributes of both tiers and a count on the sweep index; public like /health.
+  // Queue attributes of both tiers and a count on the sweep index; public like /health,
+  // and `accepting` is the health check (DescribeTable, GetQueueAttributes, HeadBucket).
   'http-get-pressure': {
-    table: 'read',
+    table: 'readAndDescribe',
     queue: 'attributes',
     lambdaQueue: 'attributes',
     bucket: 'head',

@@ -31,8 +31,9 @@ export const containerConsumer = (container: ContainerDefinition, taskRole: IRol
  * - `readWrite`: rows are created and moved through their states (conditional writes).
  * - `read`: rows are only read.
  * - `describe`: only `DescribeTable`, the health check's ping.
+ * - `readAndDescribe`: rows are read, and the health check pings the table (`/v1/pressure`).
  */
-export type TableAccess = 'readWrite' | 'read' | 'describe';
+export type TableAccess = 'readWrite' | 'read' | 'describe' | 'readAndDescribe';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
@@ -44,8 +45,12 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
     'dynamodb:ConditionCheckItem',
   ],
   read: READ_ACTIONS,
-  describe: ['dynamodb:DescribeTable'],
+  describe: [],
+  readAndDescribe: READ_ACTIONS,
 };
+
+/** Accesses that include the health check's ping, `DescribeTable` (on the table only). */
+const DESCRIBES: ReadonlySet<TableAccess> = new Set(['describe', 'readAndDescribe']);
 
 /**
  * Grants name the table and each of its indexes (`STATE_TABLE_INDEXES`) by ARN, not
@@ -54,11 +59,9 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
 export const wireTable = (consumer: Consumer, table: ITable, access: TableAccess): void => {
   consumer.addEnvironment(ENV.stateTable, table.tableName);
   const indexes = STATE_TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index.name}`);
-  grant(
-    consumer,
-    TABLE_ACTIONS[access],
-    access === 'describe' ? [table.tableArn] : [table.tableArn, ...indexes],
-  );
+  const rowActions = TABLE_ACTIONS[access];
+  if (rowActions.length > 0) grant(consumer, rowActions, [table.tableArn, ...indexes]);
+  if (DESCRIBES.has(access)) grant(consumer, ['dynamodb:DescribeTable'], [table.tableArn]);
 };
 
 /**

@@ -4,30 +4,42 @@
  * enforces. One test per rule, named after it. Grants are evaluated as IAM would
  * (test/cdk/iam-policies.ts), not looked up by action name.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactBucketName } from '../../cdk/artifact-bucket.js';
 import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../cdk/node-function.js';
-import { allows, functionRoleId, type Resource, referencedId, roleStatements } from './iam-policies.js';
+import type { Stage } from '../../cdk/stage.js';
+import {
+  ACCOUNT,
+  allows,
+  functionRoleId,
+  REGION,
+  type Resource,
+  referencedId,
+  resolve,
+  roleStatements,
+} from './iam-policies.js';
 
 const SYNTH_TIMEOUT_MS = 120_000;
+const ROOT = resolvePath(import.meta.dirname, '../..');
 
 const outdirs: string[] = [];
 /** The app as `cdk synth` builds it, without bundling the functions (same templates, faster). */
-const build = (stage: 'dev' | 'prod'): BrowserfleetApp => {
+const build = (stage: Stage): BrowserfleetApp & { stage: Stage } => {
   const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-deploy-test-'));
   outdirs.push(outdir);
   const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
-  return buildApp({ stage }, new App({ outdir, context }));
+  return { ...buildApp({ stage }, new App({ outdir, context })), stage };
 };
 
 describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
-  let apps: BrowserfleetApp[];
+  let apps: (BrowserfleetApp & { stage: Stage })[];
   /** Every stack of every stage's app, as templates. */
   let templates: { stack: string; template: Template }[];
 
@@ -91,6 +103,38 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       }
     }
     expect(logged).toBe(2);
+  });
+
+  it('every function that runs the health check may make each of its pings (DescribeTable, GetQueueAttributes, HeadBucket)', () => {
+    // The functions whose entry calls checkHealth, read from the code rather than listed here.
+    const pinging = readdirSync(join(ROOT, 'functions'))
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => readFileSync(join(ROOT, 'functions', file), 'utf8').includes('checkHealth('))
+      .map((file) => file.replace(/\.ts$/, ''));
+    expect(pinging.sort()).toEqual(['http-get-pressure', 'http-health']);
+    for (const built of apps) {
+      const template = Template.fromStack(built.api);
+      const arnOf = (token: string) => resolve(built.api.resolve(token));
+      const tableArn = arnOf(built.state.table.tableArn);
+      const queueArn = arnOf(built.state.fleetQueue.queueArn);
+      const bucketArn = `arn:aws:s3:::${artifactBucketName(built.stage, ACCOUNT, REGION)}`;
+      for (const name of pinging) {
+        const [fn] = Object.values(
+          template.findResources('AWS::Lambda::Function', {
+            Properties: { FunctionName: `browserfleet-${built.stage}-${name}` },
+          }),
+        ) as Resource[];
+        expect(fn, name).toBeDefined();
+        const statements = roleStatements(template, functionRoleId(fn as Resource));
+        const refused = [
+          ['dynamodb:DescribeTable', tableArn],
+          ['sqs:GetQueueAttributes', queueArn],
+          // HeadBucket is authorised as ListBucket.
+          ['s3:ListBucket', bucketArn],
+        ].filter(([action, arn]) => !allows(statements, action ?? '', arn ?? ''));
+        expect({ name, refused }).toEqual({ name, refused: [] });
+      }
+    }
   });
 });
 
