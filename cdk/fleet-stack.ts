@@ -19,6 +19,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecurityGroup, type IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
+  CfnClusterCapacityProviderAssociations,
   Cluster,
   ContainerImage,
   ContainerInsights,
@@ -74,6 +75,9 @@ const IMAGE_CONTEXT_EXCLUDE = [
   '!container',
 ];
 
+/** The Fargate capacity providers the service's strategy spreads its tasks over. */
+const FLEET_CAPACITY_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'] as const;
+
 /** ECS gives a stopping container this long between SIGTERM and SIGKILL; 120 s is Fargate's maximum and a Spot reclaim's notice. */
 const STOP_TIMEOUT = Duration.seconds(120);
 
@@ -107,8 +111,17 @@ export class FleetStack extends Stack {
     const cluster = new Cluster(this, 'Cluster', {
       clusterName,
       vpc,
-      enableFargateCapacityProviders: true,
       containerInsightsV2: ContainerInsights.ENABLED,
+    });
+    // The capacity providers the service's strategy names, associated here rather than with
+    // `enableFargateCapacityProviders`, whose association CDK adds in an aspect during
+    // synthesis, where nothing can depend on it. The service must: else CloudFormation may
+    // create it before the association (refused: provider not associated), and `cdk destroy`
+    // removes the association while the service still runs on it (refused: in use).
+    const capacityProviders = new CfnClusterCapacityProviderAssociations(this, 'CapacityProviders', {
+      cluster: cluster.clusterName,
+      capacityProviders: [...FLEET_CAPACITY_PROVIDERS],
+      defaultCapacityProviderStrategy: [],
     });
 
     const taskDefinition = new FargateTaskDefinition(this, 'WorkerTask', {
@@ -214,6 +227,7 @@ export class FleetStack extends Stack {
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
     });
+    this.service.node.addDependency(capacityProviders);
 
     // Scale on the backlog: messages waiting plus messages being worked on. Out when it is
     // more than two workers' worth of slots; in, one task at a time, only when it is empty,

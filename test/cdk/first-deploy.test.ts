@@ -136,6 +136,24 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       }
     }
   });
+
+  it('the fleet service waits for its capacity providers to be associated (and goes before them)', () => {
+    for (const built of apps) {
+      const template = Template.fromStack(built.fleet);
+      const resources = template.toJSON().Resources as Record<string, Resource>;
+      const [[serviceId, service] = ['', undefined]] = resourcesOf(template, 'AWS::ECS::Service');
+      const strategy = (service?.Properties.CapacityProviderStrategy ?? []) as { CapacityProvider: string }[];
+      const named = strategy.map((s) => s.CapacityProvider);
+      expect(named.length).toBeGreaterThan(0);
+      const associations = resourcesOf(template, 'AWS::ECS::ClusterCapacityProviderAssociations').filter(
+        ([, a]) => JSON.stringify(a.Properties.Cluster) === JSON.stringify(service?.Properties.Cluster),
+      );
+      expect(associations).toHaveLength(1);
+      const [[associationId, association] = ['', undefined]] = associations;
+      expect(association?.Properties.CapacityProviders).toEqual(expect.arrayContaining(named));
+      expect(dependsOn(resources, serviceId, associationId)).toBe(true);
+    }
+  });
 });
 
 /** Whether `from` waits for `to` at deploy time, through DependsOn or references, transitively. */
