@@ -1,0 +1,330 @@
+/**
+ * Faults on the AWS side of the local cloud, on purpose. An HTTP front between the
+ * platform's SDK clients and one emulator that, at a configured rate and seed, answers the
+ * way AWS does under pressure, in AWS's own wire shapes, so the SDK raises the very
+ * exceptions (and makes the very retry decisions) it would on AWS. The emulators stay
+ * unmodified: this is the only place that knows.
+ *
+ * A fault is decided before anything is forwarded, so the platform's invariants can be held
+ * to account: a refused request never reaches the emulator (nothing was applied, exactly as
+ * when AWS refuses), and a slow one is held, then forwarded whole. There is deliberately no
+ * "applied, then the answer was lost" kind.
+ *
+ * Knows nothing of the product: it reads only the protocol (the `X-Amz-Target` operation,
+ * the number of items in a transaction).
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
+
+export type FaultService = 'dynamodb' | 'sqs' | 's3';
+
+/** What each service can be made to answer, and where AWS answers it. */
+export const FAULT_KINDS = {
+  /**
+   * - transaction-conflict: a TransactWriteItems cancelled because another write touched one
+   *   of its items (400 TransactionCanceledException, CancellationReasons [..TransactionConflict..]).
+   * - throughput-exceeded: 400 ProvisionedThroughputExceededException (a hot partition).
+   * - throttling: 400 ThrottlingException.
+   * - internal-error: 500 InternalServerError.
+   */
+  dynamodb: [
+    'transaction-conflict',
+    'throughput-exceeded',
+    'throttling',
+    'internal-error',
+    'connection-reset',
+    'slow',
+  ],
+  /** SQS's JSON protocol: RequestThrottled (403) and InternalFailure (500), query-compatible. */
+  sqs: ['throttling', 'internal-error', 'connection-reset', 'slow'],
+  /** S3's REST XML: 503 SlowDown and 500 InternalError. */
+  s3: ['slow-down', 'internal-error', 'connection-reset', 'slow'],
+} as const satisfies Record<FaultService, readonly string[]>;
+
+export type FaultKind = (typeof FAULT_KINDS)[FaultService][number];
+
+export const ALL_FAULT_KINDS: ReadonlySet<string> = new Set(Object.values(FAULT_KINDS).flat());
+
+export interface FaultPlan {
+  /** Share of requests answered with a fault, 0..1 (0: the front only forwards). */
+  rate: number;
+  /** Seeds the PRNG: the same seed and the same request order give the same faults. */
+  seed: number;
+  /** The longest a `slow` answer is held before it is forwarded, ms. */
+  slowMs: number;
+  /** Only these kinds (default: every kind of the service). */
+  kinds?: readonly string[] | undefined;
+}
+
+export interface FaultFront {
+  /** Where the SDK clients should send this service's calls. */
+  endpoint: string;
+  /** Requests seen, and faults injected by `service.kind`. */
+  counts(): { requests: number; faults: Record<string, number> };
+  stop(): Promise<void>;
+}
+
+/** mulberry32: a small, fast, seedable PRNG; [0, 1). */
+export const seededRandom = (seed: number): (() => number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+};
+
+/** Each service draws from its own sequence, so adding S3 traffic doesn't move DynamoDB's faults. */
+const SERVICE_SALT: Record<FaultService, number> = { dynamodb: 0x9e3779b9, sqs: 0x85ebca6b, s3: 0xc2b2ae35 };
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const json = (
+  contentType: string,
+  status: number,
+  body: object,
+  extra: Record<string, string> = {},
+): Answer => ({
+  status,
+  headers: { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), ...extra },
+  body: JSON.stringify(body),
+});
+
+const AWS_JSON_1_0 = 'application/x-amz-json-1.0';
+const dynamoError = (status: number, type: string, message: string, more: object = {}) =>
+  json(AWS_JSON_1_0, status, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message, ...more });
+
+/** `[None, TransactionConflict, None]`: one item of the transaction conflicted, as DynamoDB tells it. */
+const transactionCancelled = (items: number, conflicting: number): Answer => {
+  const reasons = Array.from({ length: Math.max(items, 1) }, (_, i) =>
+    i === conflicting
+      ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
+      : { Code: 'None' },
+  );
+  return json(AWS_JSON_1_0, 400, {
+    __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+    Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+    CancellationReasons: reasons,
+  });
+};
+
+/** SQS's JSON protocol is query-compatible: the old error code rides in `x-amzn-query-error`. */
+const sqsError = (status: number, type: string, queryCode: string, message: string) =>
+  json(
+    AWS_JSON_1_0,
+    status,
+    { __type: `com.amazonaws.sqs#${type}`, message },
+    { 'x-amzn-query-error': queryCode },
+  );
+
+const s3Error = (status: number, code: string, message: string): Answer => {
+  const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+  return {
+    status,
+    headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+    body:
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId>` +
+      `<HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`,
+  };
+};
+
+/** The answer of a refusing kind (`slow` and `connection-reset` have none). */
+const refusal = (service: FaultService, kind: string, body: Buffer, random: () => number): Answer => {
+  if (service === 'dynamodb') {
+    switch (kind) {
+      case 'transaction-conflict': {
+        const items = transactItemCount(body);
+        return transactionCancelled(items, Math.floor(random() * items));
+      }
+      case 'throughput-exceeded':
+        return dynamoError(
+          400,
+          'ProvisionedThroughputExceededException',
+          'The level of configured provisioned throughput for the table was exceeded. ' +
+            'Consider increasing your provisioning level with the UpdateTable API.',
+        );
+      case 'throttling':
+        return dynamoError(400, 'ThrottlingException', 'Rate of requests exceeds the allowed throughput.');
+      default:
+        return dynamoError(500, 'InternalServerError', 'Internal server error');
+    }
+  }
+  if (service === 'sqs') {
+    return kind === 'throttling'
+      ? sqsError(403, 'RequestThrottled', 'RequestThrottled;Sender', 'Rate exceeded')
+      : sqsError(
+          500,
+          'InternalFailure',
+          'InternalFailure;Receiver',
+          'We encountered an internal error. Please try again.',
+        );
+  }
+  return kind === 'slow-down'
+    ? s3Error(503, 'SlowDown', 'Please reduce your request rate.')
+    : s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
+};
+
+const transactItemCount = (body: Buffer): number => {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { TransactItems?: unknown[] };
+    return Array.isArray(parsed.TransactItems) ? parsed.TransactItems.length : 1;
+  } catch {
+    return 1;
+  }
+};
+
+/** The operation a request names: `TransactWriteItems`, `ReceiveMessage`, or the S3 method. */
+const operationOf = (req: IncomingMessage): string => {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  return req.method ?? 'GET';
+};
+
+const applicable = (service: FaultService, operation: string, kinds: readonly string[]): string[] =>
+  kinds.filter(
+    (k) => k !== 'transaction-conflict' || (service === 'dynamodb' && operation === 'TransactWriteItems'),
+  );
+
+const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+/**
+ * Starts a front for `service` on a free loopback port, forwarding to `target` (the
+ * emulator's endpoint).
+ */
+export const startFaultFront = async (options: {
+  service: FaultService;
+  target: string;
+  plan: FaultPlan;
+}): Promise<FaultFront> => {
+  const { service, plan } = options;
+  const serviceKinds: readonly string[] = FAULT_KINDS[service];
+  const kinds = plan.kinds === undefined ? serviceKinds : serviceKinds.filter((k) => plan.kinds?.includes(k));
+  const target = new URL(options.target);
+  const random = seededRandom((plan.seed ^ SERVICE_SALT[service]) >>> 0);
+  const agent = new Agent({ keepAlive: true });
+  let requests = 0;
+  const faults: Record<string, number> = {};
+  const count = (kind: string) => {
+    const key = `${service}.${kind}`;
+    faults[key] = (faults[key] ?? 0) + 1;
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    // The body was read whole, so the emulator needn't be asked to continue.
+    const { expect: _expect, ...headers } = req.headers;
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        // The host header stays the client's: the request was signed for it.
+        headers: { ...headers, 'content-length': String(body.byteLength) },
+        agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    // The emulator went away (stopping): the client sees a reset, as a dropped connection.
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    upstream.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    requests++;
+    void readBody(req)
+      .then(async (body) => {
+        // Two draws per request whatever the outcome, so one request's fate doesn't shift the next's.
+        const roll = random();
+        const pick = random();
+        const candidates = roll < plan.rate ? applicable(service, operationOf(req), kinds) : [];
+        const kind = candidates[Math.floor(pick * candidates.length)];
+        if (kind === undefined) return forward(req, res, body);
+        count(kind);
+        if (kind === 'slow') {
+          await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * plan.slowMs)));
+          if (!res.destroyed) forward(req, res, body);
+          return;
+        }
+        // A connection dropped before the request got anywhere (a network blip, an LB reset).
+        if (kind === 'connection-reset') return void req.socket.destroy();
+        const answer = refusal(service, kind, body, random);
+        res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+        res.end(req.method === 'HEAD' ? undefined : answer.body);
+      })
+      .catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    counts: () => ({ requests, faults: { ...faults } }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+        agent.destroy();
+      }),
+  };
+};
+
+export type ServiceEndpoints = Record<FaultService, string>;
+
+export interface FaultFronts {
+  /** The fronts' endpoints, to give the platform instead of the emulators'. */
+  endpoints: ServiceEndpoints;
+  /** Requests seen per service and faults injected by `service.kind`, over all three. */
+  counts(): { requests: Record<FaultService, number>; faults: Record<string, number> };
+  stop(): Promise<void>;
+}
+
+/** One front per emulator, each with its own sequence drawn from the one seed. */
+export const startFaultFronts = async (targets: ServiceEndpoints, plan: FaultPlan): Promise<FaultFronts> => {
+  const unknown = (plan.kinds ?? []).filter((k) => !ALL_FAULT_KINDS.has(k));
+  if (unknown.length > 0 || !(plan.rate >= 0 && plan.rate <= 1)) {
+    throw new BrowserfleetError(
+      ERROR_CODES.CONFIG_INVALID,
+      `Fault plan: ${unknown.length > 0 ? `unknown kinds ${unknown.join(', ')} (known: ${[...ALL_FAULT_KINDS].join(', ')})` : `rate ${plan.rate} is not within 0..1`}.`,
+    );
+  }
+  const services = Object.keys(targets) as FaultService[];
+  const fronts = await Promise.all(
+    services.map((service) => startFaultFront({ service, target: targets[service], plan })),
+  );
+  return {
+    endpoints: Object.fromEntries(services.map((s, i) => [s, fronts[i]?.endpoint])) as ServiceEndpoints,
+    counts: () => {
+      const all = fronts.map((f) => f.counts());
+      return {
+        requests: Object.fromEntries(services.map((s, i) => [s, all[i]?.requests ?? 0])) as Record<
+          FaultService,
+          number
+        >,
+        faults: Object.assign({}, ...all.map((c) => c.faults)),
+      };
+    },
+    stop: async () => {
+      await Promise.all(fronts.map((f) => f.stop()));
+    },
+  };
+};
