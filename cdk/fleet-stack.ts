@@ -32,13 +32,18 @@ import {
   OperatingSystemFamily,
   Protocol,
 } from 'aws-cdk-lib/aws-ecs';
-import { ApplicationLoadBalancer, ApplicationProtocol } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import {
+  ApplicationLoadBalancer,
+  ApplicationProtocol,
+  ListenerAction,
+  ListenerCondition,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, METRICS, SESSIONS } from '../shared/contracts.js';
+import { CDP_ROUTE, ENV, METRICS, SESSIONS } from '../shared/contracts.js';
 import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
@@ -308,8 +313,21 @@ export class FleetStack extends Stack {
       idleTimeout: CDP_IDLE_TIMEOUT,
       dropInvalidHeaderFields: true,
     });
-    const listener = alb.addListener('Cdp', { port: 80, protocol: ApplicationProtocol.HTTP, open: false });
+    // The workers serve their inbox and health check on the CDP port too: the listener
+    // forwards only the CDP path and answers anything else 404 itself. (The target group's
+    // health checks go to the targets directly, not through the listener.)
+    const listener = alb.addListener('Cdp', {
+      port: 80,
+      protocol: ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: ListenerAction.fixedResponse(404, {
+        contentType: 'text/plain',
+        messageBody: 'Not Found',
+      }),
+    });
     listener.addTargets('Workers', {
+      priority: 1,
+      conditions: [ListenerCondition.pathPatterns([CDP_ROUTE.loadBalancerPathPattern])],
       port: SESSIONS.inboxPort,
       protocol: ApplicationProtocol.HTTP,
       targets: [this.service],

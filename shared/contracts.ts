@@ -168,6 +168,17 @@ export const SESSIONS = {
   inboxPort: 8090,
 } as const;
 
+/**
+ * The CDP router's public path (`cdpUrl` is `<CDP_PUBLIC_URL><path>?ticket=…`): the only
+ * path the public load balancer forwards to the workers; their inbox and health check
+ * are not reachable from outside.
+ */
+export const CDP_ROUTE = {
+  path: (sessionId: string) => `/v1/sessions/${sessionId}/cdp`,
+  /** The same path as a load balancer path pattern (`*` matches any characters). */
+  loadBalancerPathPattern: '/v1/sessions/*/cdp',
+} as const;
+
 /** The Lambda tier's SQS-triggered runner. */
 export const LAMBDA_RUNNER = {
   functionName: 'sqs-run-task',
@@ -211,6 +222,8 @@ export const METRICS = {
    * browser (`where: task`) or a live session's (`where: session`).
    */
   browserCrashes: 'BrowserCrashes',
+  /** An unhandled rejection or uncaught exception caught by the process guard (`kind`). */
+  processFaults: 'ProcessFaults',
   /** Per worker, every minute: live sessions it hosts (the fleet scales out on the average). */
   sessionSlotsUsed: 'SessionSlotsUsed',
 } as const;

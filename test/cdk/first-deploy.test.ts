@@ -15,6 +15,8 @@ import { artifactBucketName } from '../../cdk/artifact-bucket.js';
 import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../cdk/node-function.js';
 import type { Stage } from '../../cdk/stage.js';
+import { presentSession } from '../../shared/session/manage-sessions.js';
+import { newSession } from '../../shared/session/session.js';
 import {
   ACCOUNT,
   allows,
@@ -154,6 +156,65 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       expect(dependsOn(resources, serviceId, associationId)).toBe(true);
     }
   });
+
+  it('the public load balancer forwards only the CDP path: inbox and health answer 404', () => {
+    // The path a client is given, as the sessions API builds it.
+    const session = newSession({
+      id: 'sess-1',
+      tenantId: 't',
+      options: {
+        timeoutMs: 60_000,
+        idleTimeoutMs: 60_000,
+        viewport: { width: 800, height: 600, deviceScaleFactor: 1 },
+      },
+      now: 0,
+    });
+    const { cdpUrl } = presentSession(
+      {
+        ticketSecret: 'x'.repeat(32),
+        cdpPublicUrl: 'ws://lb.example',
+        websocketPublicUrl: 'wss://ws.example',
+        clock: { now: () => 0 } as never,
+      },
+      session,
+      'https://api.example',
+    );
+    const cdpPath = new URL(cdpUrl ?? '').pathname;
+    for (const built of apps) {
+      const template = Template.fromStack(built.fleet);
+      const [[listenerId, listener] = ['', undefined]] = resourcesOf(
+        template,
+        'AWS::ElasticLoadBalancingV2::Listener',
+      );
+      expect(listener?.Properties.DefaultActions).toEqual([
+        expect.objectContaining({
+          Type: 'fixed-response',
+          FixedResponseConfig: expect.objectContaining({ StatusCode: '404' }),
+        }),
+      ]);
+      const rules = resourcesOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule').filter(
+        ([, r]) => referencedId(r.Properties.ListenerArn) === listenerId,
+      );
+      const forwarded = (path: string) =>
+        rules.some(([, rule]) =>
+          (rule.Properties.Conditions as { Field: string; PathPatternConfig?: { Values: string[] } }[]).every(
+            (c) =>
+              c.Field === 'path-pattern' &&
+              (c.PathPatternConfig?.Values ?? []).some((v) => albPathMatch(v, path)),
+          ),
+        );
+      expect(forwarded(cdpPath)).toBe(true);
+      for (const path of [
+        '/health',
+        '/inbox/sessions/sess-1',
+        '/',
+        '/v1/sessions/sess-1',
+        '/v1/sessions/sess-1/cdpx',
+      ]) {
+        expect({ path, forwarded: forwarded(path) }).toEqual({ path, forwarded: false });
+      }
+    }
+  });
 });
 
 /** Whether `from` waits for `to` at deploy time, through DependsOn or references, transitively. */
@@ -173,3 +234,12 @@ const dependsOn = (resources: Record<string, Resource>, from: string, to: string
   };
   return visit(from);
 };
+
+/** An ALB path pattern (case-sensitive; `*` any characters, `?` one) against a path. */
+const albPathMatch = (pattern: string, path: string): boolean =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(path);
