@@ -4,6 +4,7 @@
  * tasks in flight get `DRAIN_MS` to finish, the rest are handed back at once, live sessions
  * end with `WORKER_SHUTDOWN`, exit 0.
  */
+import { installProcessGuard } from '../shared/adapters/process-guard.js';
 import { loadWorkerConfig } from '../shared/config.js';
 import { ENV } from '../shared/contracts.js';
 import { ecsTaskProtection } from './task-protection.js';
@@ -37,6 +38,13 @@ if (agentUri !== undefined) {
   protection = ecsTaskProtection(agentUri, (event, details) => fleet.deps.logger.info(event, details));
 }
 fleet.deps.logger.info('inbox listening', { port: fleet.inbox.port });
+
+// One tenant's bad luck must not drop every tenant's work: see the guard's comment.
+installProcessGuard({
+  log: (event, details) => fleet.deps.logger.error(event, details),
+  count: (kind) => fleet.deps.metrics.count('ProcessFaults', 1, { kind }),
+  drain: () => fleet.stop({ drainMs: config.drainMs }),
+});
 
 let signals = 0;
 const onSignal = (signal: NodeJS.Signals) => {

@@ -11,6 +11,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
+import { installProcessGuard } from '../shared/adapters/process-guard.js';
 import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
@@ -32,6 +33,8 @@ export interface LambdaRunnerDeps {
   lambdaQueue: SqsTaskQueue;
   logger: Logger;
   metrics: Metrics;
+  /** Aborted when the environment must stop (the process guard): tasks in flight are handed back. */
+  stopping?: AbortSignal;
 }
 
 export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logger): LambdaRunnerDeps => {
@@ -63,9 +66,10 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
 export const buildHandler =
   (deps: LambdaRunnerDeps) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const shutdown = AbortSignal.timeout(
+    const deadline = AbortSignal.timeout(
       Math.max(1_000, context.getRemainingTimeInMillis() - HAND_BACK_MARGIN_MS),
     );
+    const shutdown = deps.stopping === undefined ? deadline : AbortSignal.any([deadline, deps.stopping]);
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       const parsed = bodySchema.safeParse(safeJson(record.body));
       if (!parsed.success) {
@@ -100,4 +104,24 @@ const safeJson = (body: string): unknown => {
   }
 };
 
-export const handler = lazy(() => buildHandler(createLambdaRunnerDeps(loadLambdaRunnerConfig(process.env))));
+export const handler = lazy(() => {
+  const deps = createLambdaRunnerDeps(loadLambdaRunnerConfig(process.env));
+  const stopping = new AbortController();
+  const handle = buildHandler({ ...deps, stopping: stopping.signal });
+  let inFlight: Promise<unknown> = Promise.resolve();
+  // An uncaught exception hands the task in flight back (no attempt spent) before the
+  // environment exits and Lambda starts a fresh one.
+  installProcessGuard({
+    log: (event, details) => deps.logger.error(event, details),
+    count: (kind) => deps.metrics.count('ProcessFaults', 1, { kind }),
+    drain: async () => {
+      stopping.abort();
+      await inFlight.catch(() => {});
+    },
+  });
+  return (event: SQSEvent, context: Context) => {
+    const answer = handle(event, context);
+    inFlight = answer;
+    return answer;
+  };
+});

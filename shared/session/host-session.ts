@@ -179,7 +179,12 @@ export class SessionHost {
       this.hosted.set(h.session.id, h);
       this.starting--;
       deps.onLoad?.(this.count());
-      void this.bringUp(h);
+      // Not awaited (the message is done with), so nothing it throws may escape: a rejection
+      // here would be unhandled and take down every tenant's work on this worker.
+      void this.bringUp(h).catch((error: unknown) => {
+        deps.log('session start failed', { sessionId: h.session.id, error: String(error) });
+        return this.end(h, 'START_FAILED', 'The session could not be brought up; try again.');
+      });
       return 'started';
     } catch (error) {
       this.starting--;
@@ -226,12 +231,21 @@ export class SessionHost {
       return;
     }
     if (h.ending !== undefined) return;
-    const live = await applySessionEvent(
-      deps.sessions,
-      h.session,
-      { kind: 'live', leaseToken: h.session.leaseToken, endpoint: deps.endpoint(), leaseMs: deps.leaseMs },
-      deps.clock.now,
-    );
+    // A failed write (throttled, a network blip) ends the session with a reason its client
+    // can act on; its browser is closed with it.
+    let live: Awaited<ReturnType<typeof applySessionEvent>>;
+    try {
+      live = await applySessionEvent(
+        deps.sessions,
+        h.session,
+        { kind: 'live', leaseToken: h.session.leaseToken, endpoint: deps.endpoint(), leaseMs: deps.leaseMs },
+        deps.clock.now,
+      );
+    } catch (error) {
+      deps.log('session live write failed', { sessionId: id, error: String(error) });
+      await this.end(h, 'START_FAILED', 'The session could not be recorded as live; try again.');
+      return;
+    }
     if (!live.ok) {
       // Closed by its client while starting (or taken from us): nothing to run.
       await this.teardown(h, live.session?.endReason ?? closeReason('CLOSED_BY_CLIENT'));
@@ -265,8 +279,17 @@ export class SessionHost {
       h.session,
       { kind: 'heartbeat', leaseToken: h.session.leaseToken, leaseMs: this.deps.leaseMs },
       this.deps.clock.now,
-    ).catch(() => undefined);
-    if (out === undefined) return; // A failed write: the next beat tries again.
+    ).catch((error: unknown) => {
+      this.deps.log('session heartbeat failed', { sessionId: h.session.id, error: String(error) });
+      return undefined;
+    });
+    if (out === undefined) {
+      // A failed write: the next beat tries again, while the lease we hold lasts. Past it the
+      // sweeper may end the row and another worker could claim nothing of ours: stop here.
+      const expiresAt = h.session.lease?.expiresAt ?? 0;
+      if (expiresAt <= this.deps.clock.now()) await this.teardown(h, closeReason('WORKER_LOST'));
+      return;
+    }
     if (out.ok) {
       h.session = out.session;
       return;

@@ -38,6 +38,8 @@ const fakeBrowser = (now: () => number): SessionBrowser => ({
 
 /** One session row, written only at the version it was read at (as the DynamoDB store does). */
 class OneSessionStore implements SessionStore {
+  /** A write this answers `true` for fails as DynamoDB does when throttled past the SDK's retries. */
+  failWhen: (next: Session) => boolean = () => false;
   constructor(public row: Session) {}
   async create(): Promise<void> {
     throw new Error('not used by the host');
@@ -55,14 +57,22 @@ class OneSessionStore implements SessionStore {
     return this.row;
   }
   async save(next: Session, current: Session): Promise<SessionSaveOutcome> {
+    if (this.failWhen(next)) {
+      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+        name: 'ThrottlingException',
+      });
+    }
     if (current.version !== this.row.version) return { saved: false, current: this.row };
     this.row = next;
     return { saved: true };
   }
 }
 
-const hostOneSession = async () => {
+const hostOneSession = async (
+  setup: { failWhen?: (next: Session) => boolean; heartbeatMs?: number; awaitLive?: boolean } = {},
+) => {
   const store = new OneSessionStore(newSession({ id: 's1', tenantId: 't1', options, now: T0 }));
+  if (setup.failWhen !== undefined) store.failWhen = setup.failWhen;
   const metrics = new RecordingMetrics();
   let now = T0;
   const sent: { connectionId: string; message: ServerMessage }[] = [];
@@ -85,7 +95,7 @@ const hostOneSession = async () => {
         return true;
       },
     },
-    connections: { attached: async () => [] },
+    connections: { attached: async () => ['c1'] },
     artifacts: new FakeArtifacts(),
     artifactUrlTtlSeconds: 60,
     clock: { now: () => now },
@@ -93,7 +103,7 @@ const hostOneSession = async () => {
     workerId: 'w1',
     endpoint: () => 'http://127.0.0.1:8090',
     leaseMs: 30_000,
-    heartbeatMs: 10_000,
+    heartbeatMs: setup.heartbeatMs ?? 10_000,
     slots: 1,
     log: (event) => {
       if (event === 'session live') live.resolve();
@@ -101,7 +111,7 @@ const hostOneSession = async () => {
     },
   });
   expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('started');
-  await live.promise;
+  if (setup.awaitLive !== false) await live.promise;
   /** The first message of this type sent to a client from now on. */
   const nextSent = (type: string) =>
     new Promise<void>((resolve) => {
@@ -120,6 +130,36 @@ const hostOneSession = async () => {
     gone: (why: 'closed' | 'crashed') => events?.onGone(why),
   };
 };
+
+describe('a session whose DynamoDB writes fail', () => {
+  it('the live write throttled: the session ends START_FAILED, its client is told, nothing escapes', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { store, sent, ended } = await hostOneSession({
+        failWhen: (next) => next.status === 'live',
+        awaitLive: false,
+      });
+      await ended;
+      expect(store.row).toMatchObject({ status: 'failed', endReason: { code: 'START_FAILED' } });
+      expect(sent.filter((m) => m.message.type === 'closed').map((m) => m.connectionId)).toEqual(['c1']);
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('heartbeats failing past the lease: the host stops the session rather than run it unowned', async () => {
+    let failing = false;
+    const { ended, advance, host } = await hostOneSession({ failWhen: () => failing, heartbeatMs: 20 });
+    failing = true;
+    advance(30_001); // the lease we hold (30 s) has run out by our own clock
+    await ended;
+    expect(host.isHosted('s1')).toBe(false);
+  });
+});
 
 describe('a live session whose browser goes away', () => {
   it('crashed: the session fails with BROWSER_CRASHED and one BrowserCrashes is counted, where: session', async () => {
