@@ -50,6 +50,7 @@ import { sweepSessions } from '../shared/session/sweep-sessions.js';
 import { sweepTasks } from '../shared/task/sweep-tasks.js';
 import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
+import { type FaultFronts, startFaultFronts } from './fault-front.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
 import { startLambdaTier } from './lambda-tier.js';
 import { freePorts } from './ports.js';
@@ -118,7 +119,12 @@ export interface LocalCloud {
   /** The fleet worker's CDP router (`ws://…`), when this cloud runs a worker. */
   cdpUrl: string;
   apiKey: string;
+  /** Where the platform's SDK clients send their calls: the fault front's, when it runs. */
   endpoints: { dynamodb: string; sqs: string; s3: string };
+  /** The emulators (or LocalStack) themselves, past any fault front: the ground truth. */
+  emulatorEndpoints: { dynamodb: string; sqs: string; s3: string };
+  /** The fault front, when `faults.rate` > 0: its counts of requests and injected faults. */
+  faults: Pick<FaultFronts, 'counts'> | undefined;
   names: ProvisionedNames;
   /** Environment for a worker or function process pointed at this cloud. */
   env: Record<string, string>;
@@ -192,7 +198,15 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       const [dynamodb, sqs, s3] = emulators.map((e) => e.endpoint) as [string, string, string];
       endpoints = { dynamodb, sqs, s3 };
     }
-    const { dynamodb, sqs, s3 } = endpoints;
+    // The platform's parts reach AWS through the fault front when one is asked for; the
+    // local cloud's own set-up and plumbing (tables, the SQS event source) go direct.
+    let faults: FaultFronts | undefined;
+    if (options.faults.rate > 0) {
+      const fronts = await startFaultFronts(endpoints, options.faults);
+      stops.push(() => fronts.stop());
+      faults = fronts;
+    }
+    const { dynamodb, sqs, s3 } = faults?.endpoints ?? endpoints;
     const stage = options.stage ?? LOCAL_STAGE;
 
     const adminClients = createAwsClients({ region: REGION, endpoints });
@@ -319,7 +333,9 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       wsUrl: wsGateway.url,
       cdpUrl: `ws://127.0.0.1:${ports.inbox}`,
       apiKey: options.apiKey,
-      endpoints,
+      endpoints: { dynamodb, sqs, s3 },
+      emulatorEndpoints: endpoints,
+      faults: faults === undefined ? undefined : { counts: () => faults.counts() },
       names,
       env,
       stop: stopAll,

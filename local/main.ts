@@ -36,7 +36,13 @@ process.stdout.write(
     `  health:    curl ${cloud.url}/health`,
     `  sessions:  WebSocket API ${cloud.wsUrl}, CDP router ${cloud.cdpUrl}`,
     `  data:      ${config.dataDir}`,
-    `  emulators: DynamoDB ${cloud.endpoints.dynamodb}, SQS ${cloud.endpoints.sqs}, S3 ${cloud.endpoints.s3}`,
+    `  emulators: DynamoDB ${cloud.emulatorEndpoints.dynamodb}, SQS ${cloud.emulatorEndpoints.sqs}, S3 ${cloud.emulatorEndpoints.s3}`,
+    ...(cloud.faults === undefined
+      ? []
+      : [
+          `  faults:    ${config.faults.rate} of AWS calls, seed ${config.faults.seed} ` +
+            `(LOCAL_FAULT_SEED=${config.faults.seed} repeats them), kinds ${config.faults.kinds?.join(',') ?? 'all'}`,
+        ]),
     '',
   ].join('\n'),
 );
@@ -47,6 +53,9 @@ const shutdown = (signal: NodeJS.Signals) => {
   if (stopping) process.exit(130);
   stopping = true;
   process.stdout.write(`\n${signal}: stopping browserfleet…\n`);
+  if (cloud.faults !== undefined) {
+    process.stdout.write(`faults injected: ${JSON.stringify(cloud.faults.counts())}\n`);
+  }
   void cloud.stop().then(() => process.exit(0));
 };
 process.on('SIGINT', shutdown);

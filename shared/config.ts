@@ -282,6 +282,20 @@ const localSchema = z.object({
   [ENV.lambdaConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
   /** Unset: a random one per start (tickets from an earlier run stop working, as they should). */
   [ENV.sessionTicketSecret]: ticketSecret.optional(),
+  // The fault front (local/fault-front.ts): off unless a rate is set; kinds are checked there.
+  [ENV.localFaultRate]: z.coerce.number().min(0).max(1).default(0),
+  [ENV.localFaultSeed]: z.coerce.number().int().min(0).max(0xffff_ffff).optional(),
+  [ENV.localFaultKinds]: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    ),
+  /** Well under a lease (30 s by default), so a slow answer is slow, not a lost lease. */
+  [ENV.localFaultSlowMs]: z.coerce.number().int().min(0).max(30_000).default(400),
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
@@ -296,6 +310,13 @@ export const loadLocalConfig = (env: Env) => {
     workerConcurrency: e[ENV.workerConcurrency],
     lambdaConcurrency: e[ENV.lambdaConcurrency],
     sessionTicketSecret: e[ENV.sessionTicketSecret] ?? randomBytes(32).toString('hex'),
+    faults: Object.freeze({
+      rate: e[ENV.localFaultRate],
+      // Unset: a fresh one per start, printed, so a run that found something can be repeated.
+      seed: e[ENV.localFaultSeed] ?? randomBytes(4).readUInt32BE(0),
+      kinds: e[ENV.localFaultKinds],
+      slowMs: e[ENV.localFaultSlowMs],
+    }),
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });

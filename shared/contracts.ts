@@ -34,6 +34,14 @@ export const ENV = {
   fleetDlqUrl: 'FLEET_DLQ_URL',
   port: 'PORT',
   localDataDir: 'LOCAL_DATA_DIR',
+  /** Share of the local cloud's AWS calls its fault front answers with a fault (0: off). */
+  localFaultRate: 'LOCAL_FAULT_RATE',
+  /** Seed of the fault front's PRNG: the same seed repeats the same faults. */
+  localFaultSeed: 'LOCAL_FAULT_SEED',
+  /** Comma-separated fault kinds to inject (default: all), e.g. `transaction-conflict,slow`. */
+  localFaultKinds: 'LOCAL_FAULT_KINDS',
+  /** The longest a `slow` fault holds a call, ms. */
+  localFaultSlowMs: 'LOCAL_FAULT_SLOW_MS',
   logLevel: 'LOG_LEVEL',
   /** HMAC key that signs session tickets (CDP URLs, live-view links) and inbox calls. */
   sessionTicketSecret: 'SESSION_TICKET_SECRET',

@@ -34,6 +34,20 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("keeps the local cloud's fault front off unless a rate is set, and reads its plan", () => {
+    expect(loadLocalConfig({}).faults.rate).toBe(0);
+    const { faults } = loadLocalConfig({
+      LOCAL_FAULT_RATE: '0.05',
+      LOCAL_FAULT_SEED: '1234',
+      LOCAL_FAULT_KINDS: 'transaction-conflict, slow',
+      LOCAL_FAULT_SLOW_MS: '250',
+    });
+    expect(faults).toEqual({ rate: 0.05, seed: 1234, kinds: ['transaction-conflict', 'slow'], slowMs: 250 });
+    expect(() => loadLocalConfig({ LOCAL_FAULT_RATE: '5', LOCAL_FAULT_SEED: '-1' })).toThrow(
+      /LOCAL_FAULT_RATE[\s\S]*LOCAL_FAULT_SEED/,
+    );
+  });
+
   it('lets per-service endpoints override AWS_ENDPOINT_URL', () => {
     const config = loadWorkerConfig({
       STATE_TABLE_NAME: 't',
