@@ -43,9 +43,6 @@ export interface RunningWorker {
   inFlight(): number;
 }
 
-/** How long a task over its tenant's running quota waits before it is tried again. */
-const QUOTA_DEFER_SECONDS = 2;
-
 /** A session message this worker has no slot for comes back for another worker this soon. */
 const NO_SLOT_DEFER_SECONDS = 1;
 
@@ -98,13 +95,8 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         onError: (error) =>
           logger.warn('task attempt error', { taskId: message.taskId, error: error as Error }),
       });
-      if (outcome.kind === 'quota-wait') {
-        // The tenant runs its quota of tasks; try this one again shortly (jittered).
-        await postponeMessage(
-          deps.queue,
-          { message, receipt },
-          QUOTA_DEFER_SECONDS + Math.random() * QUOTA_DEFER_SECONDS,
-        );
+      if (outcome.kind === 'wait') {
+        await postponeMessage(deps.queue, { message, receipt }, outcome.delaySeconds);
       } else if (!acked) {
         // Not claimed (settled, or held by a live owner): this message has nothing left to
         // do. A live owner's death is the sweeper's to handle, from the row.

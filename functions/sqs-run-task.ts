@@ -22,8 +22,6 @@ import { lazy } from './http/deps.js';
 
 /** Time kept back before the Lambda deadline to hand a task back and answer. */
 export const HAND_BACK_MARGIN_MS = 8_000;
-/** A task over its tenant's running quota is tried again after this long. */
-const QUOTA_DEFER_SECONDS = 5;
 
 const bodySchema = z.object({ taskId: z.string().min(1) });
 
@@ -87,10 +85,10 @@ export const buildHandler =
       });
       deps.logger.info('task run ended', { taskId, outcome: outcome.kind });
       recordRunOutcome(deps.metrics, outcome, 'lambda');
-      if (outcome.kind === 'quota-wait') {
-        // The tenant runs its quota of tasks: a fresh copy comes back shortly, and this record
-        // succeeds (the mapping deletes it), so waiting never counts towards the DLQ.
-        await deps.lambdaQueue.send({ taskId, tier: 'lambda' }, { delaySeconds: QUOTA_DEFER_SECONDS });
+      if (outcome.kind === 'wait') {
+        // A fresh copy comes back after the wait, and this record succeeds (the mapping
+        // deletes it), so waiting never counts towards the DLQ.
+        await deps.lambdaQueue.send({ taskId, tier: 'lambda' }, { delaySeconds: outcome.delaySeconds });
       }
     };
     return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });

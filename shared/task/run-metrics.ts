@@ -35,7 +35,7 @@ export const recordRunOutcome = (metrics: Metrics, outcome: RunOutcome, tier: st
       return;
     case 'settled':
     case 'lease-held':
-    case 'quota-wait':
+    case 'wait':
       return;
   }
 };

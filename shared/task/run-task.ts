@@ -34,8 +34,12 @@ export type RunOutcome =
   | { kind: 'settled'; reason: 'missing' | 'already-final' | 'expired' }
   /** Another worker holds a live lease; it (or the sweeper, if it dies) settles the task. */
   | { kind: 'lease-held' }
-  /** The tenant already runs its quota of tasks: the message should come back a bit later. */
-  | { kind: 'quota-wait' }
+  /**
+   * Not now: the tenant already runs its quota of tasks, or the task's retry backoff hasn't
+   * passed. The message should come back after `delaySeconds` (a fresh copy, so waiting never
+   * counts as a receive towards the DLQ).
+   */
+  | { kind: 'wait'; reason: 'quota' | 'backoff'; delaySeconds: number }
   /** Our lease was taken over while we worked; nothing of ours became visible. */
   | { kind: 'lease-lost' };
 
@@ -56,6 +60,17 @@ const MAX_BLOCKED_LISTED = 50;
 
 const inlineData = (data: unknown): { data: unknown } | Record<string, never> =>
   Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8') <= MAX_INLINE_DATA_BYTES ? { data } : {};
+
+/**
+ * A task waiting for its tenant's running quota comes back after this many seconds, plus as
+ * many again of jitter (so a tenant's waiting tasks don't come back as one burst).
+ */
+export const QUOTA_WAIT_SECONDS = 3;
+/**
+ * How stale a waiting task's `enqueuedAt` may grow before a wait refreshes it: well inside
+ * the sweeper's resend window (minutes), at one write per waiting task per this long.
+ */
+const ENQUEUED_REFRESH_MS = 30_000;
 
 const leaseLost = () => new BrowserfleetError(ERROR_CODES.LEASE_LOST, 'Another worker took over the task.');
 const cancelledByClient = () =>
@@ -83,8 +98,28 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
     switch (claim.reason) {
       case 'lease-held':
         return { kind: 'lease-held' };
-      case 'quota-exceeded':
-        return { kind: 'quota-wait' };
+      case 'quota-exceeded': {
+        // The row is the sweeper's record of a message in flight: a waiting task whose copies
+        // circulate must say so, or every sweep adds one more copy of it.
+        if (claim.task !== undefined && now() - claim.task.enqueuedAt >= ENQUEUED_REFRESH_MS) {
+          await applyEvent(deps.store, claim.task, { kind: 'enqueued' }, now).catch((error: unknown) =>
+            input.onError?.(error),
+          );
+        }
+        return {
+          kind: 'wait',
+          reason: 'quota',
+          delaySeconds: QUOTA_WAIT_SECONDS + Math.round(deps.random() * QUOTA_WAIT_SECONDS),
+        };
+      }
+      case 'not-yet-available': {
+        const waitMs = (claim.task?.availableAt ?? now()) - now();
+        return {
+          kind: 'wait',
+          reason: 'backoff',
+          delaySeconds: Math.min(900, Math.max(1, Math.ceil(waitMs / 1000))),
+        };
+      }
       case 'attempts-exhausted':
       case 'cancel-requested': {
         // The owner died holding a task that is out of attempts or was cancelled: end it.

@@ -133,7 +133,9 @@ export type TransitionRefusal =
   | 'stale-token'
   | 'cancel-requested'
   | 'no-cancel-request'
-  | 'attempts-exhausted';
+  | 'attempts-exhausted'
+  /** Queued, but its retry backoff hasn't passed: a duplicate message arrived early. */
+  | 'not-yet-available';
 
 export type TransitionOutcome = { ok: true; task: Task } | { ok: false; reason: TransitionRefusal };
 
@@ -209,6 +211,9 @@ export const transition = (task: Task, event: TaskEvent, now: number): Transitio
     case 'claim': {
       if (!isClaimable(task, now)) return { ok: false, reason: 'lease-held' };
       if (task.cancelRequested === true) return { ok: false, reason: 'cancel-requested' };
+      // A duplicate (or early) delivery must not skip the backoff its retry was given.
+      if (task.status === 'queued' && task.availableAt > now)
+        return { ok: false, reason: 'not-yet-available' };
       const history =
         task.status === 'running' ? record(task, at, 'lease-expired', LEASE_EXPIRED_ERROR) : task.history;
       if (task.status === 'running' && failedAttempts({ ...task, history }) >= task.maxAttempts) {

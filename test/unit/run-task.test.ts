@@ -66,6 +66,9 @@ const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {})
   return { store, queue, artifacts, task, deps, input, row, acks };
 };
 
+/** The system clock a minute on: any retry backoff of these tests (≤ 60 s) has passed. */
+const afterBackoff = { now: () => Date.now() + 60_000 };
+
 /** The browser work starts (and says so), then hangs until its signal aborts. */
 const hangOnceStarted =
   (started: ReturnType<typeof deferred>): Behaviour =>
@@ -141,7 +144,9 @@ describe('runTask', () => {
     expect(first).toMatchObject({ kind: 'retry-scheduled', delayMs: 500 });
     expect(await s.row()).toMatchObject({ status: 'queued', attempts: 1 });
     expect(s.queue.sent).toEqual([{ message: { taskId: s.task.id, tier: 'fleet' }, delaySeconds: 0.5 }]);
-    const second = await runTask(s.deps(browser), s.input());
+    // Delivered before its backoff passed, the copy waits out the rest and claims nothing.
+    expect(await runTask(s.deps(browser), s.input())).toMatchObject({ kind: 'wait', reason: 'backoff' });
+    const second = await runTask(s.deps(browser, 'w1', { clock: afterBackoff }), s.input());
     expect(second.kind).toBe('succeeded');
     const row = await s.row();
     expect(row.history.map((h) => h.outcome)).toEqual(['retried', 'succeeded']);
@@ -164,7 +169,7 @@ describe('runTask', () => {
     const s = await setup({ maxAttempts: 2 });
     const browser = new FakeBrowser([throwCode('TIMEOUT'), throwCode('BROWSER_CRASHED')]);
     expect((await runTask(s.deps(browser), s.input())).kind).toBe('retry-scheduled');
-    expect((await runTask(s.deps(browser), s.input())).kind).toBe('failed');
+    expect((await runTask(s.deps(browser, 'w1', { clock: afterBackoff }), s.input())).kind).toBe('failed');
     const row = await s.row();
     expect(row).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'BROWSER_CRASHED' } });
     expect(row.history.map((h) => `${h.outcome}:${h.error?.code}`)).toEqual([

@@ -3,9 +3,10 @@ import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import type { Clock } from '../../shared/clock.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
+import { runTask } from '../../shared/task/run-task.js';
 import { submitTask } from '../../shared/task/submit-task.js';
 import { sweepTasks } from '../../shared/task/sweep-tasks.js';
-import { FakeQueue } from '../support/fakes.js';
+import { FakeArtifacts, FakeBrowser, FakeQueue, succeedWith } from '../support/fakes.js';
 
 const fixedClock = (start: number) => {
   let now = start;
@@ -136,6 +137,51 @@ describe('idempotency', () => {
     ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
       message: expect.stringContaining('Idempotency-Key'),
+    });
+  });
+});
+
+describe("a task waiting for its tenant's quota, and duplicates of a retried task", () => {
+  const runDeps = (w: ReturnType<typeof world>, maxRunning: number) => ({
+    store: w.store,
+    queue: w.queue,
+    artifacts: new FakeArtifacts(),
+    browser: new FakeBrowser([succeedWith('x')]),
+    clock: w.clock,
+    workerId: 'w1',
+    leaseMs: 10_000,
+    heartbeatMs: 1_000,
+    backoff: { baseMs: 1_000, capMs: 60_000 },
+    random: () => 0.5,
+    maxRunningTasks: async () => maxRunning,
+  });
+
+  it('its circulating copy keeps the row fresh, so the sweeper adds no copy of its own', async () => {
+    const w = world();
+    const { task } = await submitTask(w.submitDeps, { tenantId: 'ten', body });
+    w.queue.sent.length = 0;
+    // Ten minutes of waits, a receive every 5 s: the copy is alive all along.
+    for (let t = 0; t < 120; t++) {
+      w.advance(5_000);
+      const outcome = await runTask(runDeps(w, 0), { taskId: task.id, ack: async () => {} });
+      expect(outcome).toMatchObject({ kind: 'wait', reason: 'quota' });
+      expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 0 });
+    }
+    expect(w.queue.sent).toEqual([]);
+  });
+
+  it('a duplicate delivered inside its retry backoff waits out the rest of it and claims nothing', async () => {
+    const w = world();
+    const { task } = await submitTask(w.submitDeps, { tenantId: 'ten', body });
+    const row = await w.store.get(task.id);
+    if (row === undefined) throw new Error('no row');
+    await w.store.save({ ...row, availableAt: T0 + 30_000, version: row.version + 1 }, row);
+    const outcome = await runTask(runDeps(w, 10), { taskId: task.id, ack: async () => {} });
+    expect(outcome).toEqual({ kind: 'wait', reason: 'backoff', delaySeconds: 30 });
+    expect(await w.store.get(task.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    w.advance(30_000);
+    expect(await runTask(runDeps(w, 10), { taskId: task.id, ack: async () => {} })).toMatchObject({
+      kind: 'succeeded',
     });
   });
 });
