@@ -32,7 +32,7 @@ import {
   QUEUES,
   SWEEPER,
 } from '../shared/contracts.js';
-import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
+import { importArtifactBucket } from './artifact-bucket.js';
 import { CHROMIUM_LAYER_BIN_DIR, chromiumLayer } from './chromium-layer.js';
 import { nodeFunction } from './node-function.js';
 import { webSocketStageName } from './sessions-stack.js';
@@ -78,20 +78,20 @@ const FUNCTIONS: Record<
   'http-create-task': {
     table: 'readWrite',
     queue: 'send',
-    bucket: 'presignArtifacts',
+    bucket: ['taskReader'],
     timeout: Duration.seconds(29),
   },
   // Every authenticated route writes the tenant's rate-limit bucket.
   'http-get-task': {
     table: 'readWrite',
     queue: 'urlOnly',
-    bucket: 'presignArtifacts',
+    bucket: ['taskReader'],
     timeout: Duration.seconds(29),
   },
   'http-cancel-task': {
     table: 'readWrite',
     queue: 'urlOnly',
-    bucket: 'presignArtifacts',
+    bucket: ['taskReader'],
     timeout: Duration.seconds(10),
   },
   'http-get-limits': {
@@ -212,7 +212,6 @@ export class ApiStack extends Stack {
     });
 
     const artifactBucket = importArtifactBucket(this, stage);
-    acknowledgeArtifactObjectGrants(this, stage);
     const functions = {} as Record<HttpFunctionName, NodejsFunction>;
     for (const route of HTTP_ROUTES) {
       const access = FUNCTIONS[route.functionName];
@@ -294,7 +293,7 @@ export class ApiStack extends Stack {
     wireTable(this.runner, props.table, 'readWrite');
     wireQueue(this.runner, props.lambdaQueue, 'defer', ENV.lambdaQueueUrl);
     wireQueue(this.runner, props.fleetQueue, 'urlOnly');
-    wireBucket(this.runner, artifactBucket, 'putArtifacts');
+    wireBucket(this.runner, artifactBucket, ['taskRunner']);
     this.runner.addEventSource(
       new SqsEventSource(props.lambdaQueue, {
         batchSize: LAMBDA_RUNNER.batchSize,

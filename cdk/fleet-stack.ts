@@ -44,7 +44,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CDP_ROUTE, ENV, METRICS, SESSIONS } from '../shared/contracts.js';
-import { acknowledgeArtifactObjectGrants, importArtifactBucket } from './artifact-bucket.js';
+import { importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
@@ -190,8 +190,8 @@ export class FleetStack extends Stack {
     wireTable(worker, props.table, 'readWrite');
     wireQueue(worker, props.fleetQueue, 'run');
     wireQueue(worker, props.lambdaQueue, 'urlOnly', ENV.lambdaQueueUrl);
-    wireBucket(worker, importArtifactBucket(this, stage), 'putArtifacts');
-    acknowledgeArtifactObjectGrants(this, stage);
+    // Task artifacts, and the screenshots of the live sessions it hosts (put, then presigned).
+    wireBucket(worker, importArtifactBucket(this, stage), ['taskRunner', 'sessionHost']);
     Validations.of(taskDefinition.obtainExecutionRole()).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

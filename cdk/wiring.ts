@@ -9,11 +9,14 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ContainerDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { ENV } from '../shared/contracts.js';
-import { ARTIFACT_KEY_PATTERN } from './artifact-bucket.js';
+import { ARTIFACT_KEYS, type ArtifactAccessor, type ArtifactKeyLayout, ENV } from '../shared/contracts.js';
+import {
+  type ArtifactBucketRef,
+  acknowledgeArtifactObjectGrant,
+  artifactKeyPattern,
+} from './artifact-bucket.js';
 import { STATE_TABLE_INDEXES } from './state-stack.js';
 
 /** Code that reads env vars and acts as an IAM principal. A Lambda function is one as it is. */
@@ -104,28 +107,31 @@ export const wireQueue = (
 };
 
 /**
- * - `putArtifacts`: writes artifact objects (a runner).
- * - `presignArtifacts`: reads artifact objects. A presigned URL carries the rights of
- *   whoever signed it, so the signing function needs `GetObject` itself.
+ * - the artifact accessors the consumer is (`ArtifactAccessor`): `PutObject` on each key
+ *   layout that accessor puts under, `GetObject` on each it presigns URLs to (a presigned
+ *   URL carries the rights of whoever signed it). Both from `ARTIFACT_KEYS`.
  * - `head`: only `HeadBucket` (which IAM checks as `ListBucket`), the health check's ping.
  * - `nameOnly`: no access; the HTTP config requires the name in every HTTP function.
  */
-export type BucketAccess = 'putArtifacts' | 'presignArtifacts' | 'head' | 'nameOnly';
+export type BucketAccess = readonly [ArtifactAccessor, ...ArtifactAccessor[]] | 'head' | 'nameOnly';
 
-export const wireBucket = (consumer: Consumer, bucket: IBucket, access: BucketAccess): void => {
+export const wireBucket = (consumer: Consumer, artifacts: ArtifactBucketRef, access: BucketAccess): void => {
+  const { bucket } = artifacts;
   consumer.addEnvironment(ENV.artifactBucket, bucket.bucketName);
-  switch (access) {
-    case 'putArtifacts':
-      grant(consumer, ['s3:PutObject'], [bucket.arnForObjects(ARTIFACT_KEY_PATTERN)]);
-      return;
-    case 'presignArtifacts':
-      grant(consumer, ['s3:GetObject'], [bucket.arnForObjects(ARTIFACT_KEY_PATTERN)]);
-      return;
-    case 'head':
-      grant(consumer, ['s3:ListBucket'], [bucket.bucketArn]);
-      return;
-    case 'nameOnly':
-      return;
+  if (access === 'nameOnly') return;
+  if (access === 'head') {
+    grant(consumer, ['s3:ListBucket'], [bucket.bucketArn]);
+    return;
+  }
+  const is = (accessors: readonly ArtifactAccessor[]) => accessors.some((a) => access.includes(a));
+  for (const layout of Object.values(ARTIFACT_KEYS) as ArtifactKeyLayout[]) {
+    const actions = [
+      ...(is(layout.put) ? ['s3:PutObject'] : []),
+      ...(is(layout.presign) ? ['s3:GetObject'] : []),
+    ];
+    if (actions.length === 0) continue;
+    grant(consumer, actions, [bucket.arnForObjects(artifactKeyPattern(layout))]);
+    acknowledgeArtifactObjectGrant(consumer.grantPrincipal as unknown as IConstruct, artifacts, layout);
   }
 };
 

@@ -114,11 +114,55 @@ export const QUEUES = {
   visibilityTimeoutSeconds: 120,
 } as const;
 
-/** S3 bucket for task artifacts. Private; clients get presigned, expiring URLs. */
+/**
+ * The parts of the code that touch artifact objects: each one puts objects, or presigns
+ * URLs to them (a presigned URL carries its signer's rights, so that is a read).
+ * - `taskRunner`: a runner (fleet worker, Lambda tier) writing a task's artifacts.
+ * - `taskReader`: the HTTP functions that answer with a task's artifact URLs.
+ * - `sessionHost`: the fleet worker hosting live sessions (its screenshot command).
+ */
+export type ArtifactAccessor = 'taskRunner' | 'taskReader' | 'sessionHost';
+
+/** One key layout of the artifact bucket: its prefix, and who puts and presigns under it. */
+export interface ArtifactKeyLayout {
+  /** Every key of the layout starts with it; it ends with `/`. */
+  readonly prefix: string;
+  readonly put: readonly ArtifactAccessor[];
+  readonly presign: readonly ArtifactAccessor[];
+}
+
+const TASK_ARTIFACTS_PREFIX = 'tasks/';
+const SESSION_SCREENSHOTS_PREFIX = 'sessions/';
+
+/**
+ * Every key layout of the artifact bucket: code builds its keys only with these builders,
+ * and CDK grants each accessor `PutObject`/`GetObject` on exactly the prefixes declared for
+ * it here. A new kind of object is a new entry, and its grants come with it.
+ */
+export const ARTIFACT_KEYS = {
+  taskArtifact: {
+    prefix: TASK_ARTIFACTS_PREFIX,
+    put: ['taskRunner'],
+    presign: ['taskReader'],
+    /** The fencing token in the key keeps a stale attempt from overwriting the winner's. */
+    key: (taskId: string, leaseToken: number, name: string) =>
+      `${TASK_ARTIFACTS_PREFIX}${taskId}/${leaseToken}/${name}`,
+  },
+  sessionScreenshot: {
+    prefix: SESSION_SCREENSHOTS_PREFIX,
+    put: ['sessionHost'],
+    presign: ['sessionHost'],
+    /** One per screenshot command; the command id (client-chosen) is made key-safe. */
+    key: (sessionId: string, commandId: string, takenAtMs: number, extension: string) =>
+      `${SESSION_SCREENSHOTS_PREFIX}${sessionId}/${commandId.replace(/[^\w.-]/g, '_')}-${takenAtMs}.${extension}`,
+  },
+} as const satisfies Record<string, ArtifactKeyLayout & { key: (...parts: never[]) => string }>;
+
+/** S3 bucket for artifacts (task outputs, session screenshots). Private; clients get presigned, expiring URLs. */
 export const ARTIFACT_BUCKET = {
   baseName: 'browserfleet-artifacts',
-  /** Key of an artifact: the fencing token keeps a stale attempt from overwriting the winner's. */
-  key: (taskId: string, leaseToken: number, name: string) => `tasks/${taskId}/${leaseToken}/${name}`,
+  /** Key of a task's artifact (`ARTIFACT_KEYS.taskArtifact`). */
+  key: ARTIFACT_KEYS.taskArtifact.key,
 } as const;
 
 /** HTTP API routes and the function that serves each. */

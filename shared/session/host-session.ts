@@ -6,6 +6,7 @@
  * is told before anything closes.
  */
 import type { Clock } from '../clock.js';
+import { ARTIFACT_KEYS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ArtifactStore } from '../task/ports.js';
@@ -372,7 +373,8 @@ export class SessionHost {
       let result: unknown;
       if (command.method === 'screenshot') {
         const shot = await h.browser.screenshot(parsed.data, command.timeoutMs);
-        const key = `sessions/${h.session.id}/${command.id.replace(/[^\w.-]/g, '_')}-${Date.now()}.${shot.contentType.split('/')[1]}`;
+        const extension = shot.contentType.split('/')[1] ?? 'bin';
+        const key = ARTIFACT_KEYS.sessionScreenshot.key(h.session.id, command.id, Date.now(), extension);
         await deps.artifacts.put(key, shot.body, shot.contentType);
         result = {
           contentType: shot.contentType,

@@ -15,6 +15,12 @@ import { artifactBucketName } from '../../cdk/artifact-bucket.js';
 import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../cdk/node-function.js';
 import type { Stage } from '../../cdk/stage.js';
+import {
+  ARTIFACT_KEYS,
+  type ArtifactAccessor,
+  type ArtifactKeyLayout,
+  LAMBDA_RUNNER,
+} from '../../shared/contracts.js';
 import { presentSession } from '../../shared/session/manage-sessions.js';
 import { newSession } from '../../shared/session/session.js';
 import {
@@ -26,6 +32,7 @@ import {
   referencedId,
   resolve,
   roleStatements,
+  type Statement,
 } from './iam-policies.js';
 
 const SYNTH_TIMEOUT_MS = 120_000;
@@ -33,7 +40,8 @@ const ROOT = resolvePath(import.meta.dirname, '../..');
 
 const outdirs: string[] = [];
 /** The app as `cdk synth` builds it, without bundling the functions (same templates, faster). */
-const build = (stage: Stage): BrowserfleetApp & { stage: Stage } => {
+type Built = BrowserfleetApp & { stage: Stage };
+const build = (stage: Stage): Built => {
   const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-deploy-test-'));
   outdirs.push(outdir);
   const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
@@ -41,7 +49,7 @@ const build = (stage: Stage): BrowserfleetApp & { stage: Stage } => {
 };
 
 describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
-  let apps: (BrowserfleetApp & { stage: Stage })[];
+  let apps: Built[];
   /** Every stack of every stage's app, as templates. */
   let templates: { stack: string; template: Template }[];
 
@@ -60,6 +68,27 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
 
   const resourcesOf = (template: Template, type: string): [string, Resource][] =>
     Object.entries(template.findResources(type)) as [string, Resource][];
+
+  /** Every statement the fleet worker's task role holds. */
+  const workerStatements = (built: Built): Statement[] => {
+    const template = Template.fromStack(built.fleet);
+    const [[, taskDefinition] = ['', undefined]] = resourcesOf(template, 'AWS::ECS::TaskDefinition');
+    return roleStatements(template, referencedId(taskDefinition?.Properties.TaskRoleArn) ?? '');
+  };
+
+  /** Every statement the role of the API stack's function from `functions/<name>.ts` holds. */
+  const apiFunctionStatements =
+    (name: string) =>
+    (built: Built): Statement[] => {
+      const template = Template.fromStack(built.api);
+      const [fn] = Object.values(
+        template.findResources('AWS::Lambda::Function', {
+          Properties: { FunctionName: `browserfleet-${built.stage}-${name}` },
+        }),
+      ) as Resource[];
+      if (fn === undefined) throw new Error(`No function ${name}`);
+      return roleStatements(template, functionRoleId(fn));
+    };
 
   it('every VPC function can create, find and delete its network interfaces (CreateFunction checks)', () => {
     let vpcFunctions = 0;
@@ -212,6 +241,57 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
         '/v1/sessions/sess-1/cdpx',
       ]) {
         expect({ path, forwarded: forwarded(path) }).toEqual({ path, forwarded: false });
+      }
+    }
+  });
+
+  it('every artifact key layout is granted to whoever writes or presigns it, and nothing outside one is', () => {
+    // A key of each layout, built by its own builder (a new layout without one doesn't compile).
+    const samples: Record<keyof typeof ARTIFACT_KEYS, string> = {
+      taskArtifact: ARTIFACT_KEYS.taskArtifact.key('task-1', 3, 'screenshot.png'),
+      sessionScreenshot: ARTIFACT_KEYS.sessionScreenshot.key('sess-1', 'cmd/1', 1_700_000_000_000, 'png'),
+    };
+    const layouts = Object.entries(ARTIFACT_KEYS) as [keyof typeof ARTIFACT_KEYS, ArtifactKeyLayout][];
+    for (const [name, layout] of layouts) expect(samples[name].startsWith(layout.prefix)).toBe(true);
+    // What each part of the code is, as the stacks wire it.
+    const parts: { part: string; accessors: ArtifactAccessor[]; statements: (b: Built) => Statement[] }[] = [
+      { part: 'fleet worker', accessors: ['taskRunner', 'sessionHost'], statements: workerStatements },
+      {
+        part: LAMBDA_RUNNER.functionName,
+        accessors: ['taskRunner'],
+        statements: apiFunctionStatements(LAMBDA_RUNNER.functionName),
+      },
+      ...(['http-create-task', 'http-get-task', 'http-cancel-task'] as const).map((fn) => ({
+        part: fn,
+        accessors: ['taskReader'] as ArtifactAccessor[],
+        statements: apiFunctionStatements(fn),
+      })),
+    ];
+    // The worker writes every kind of object there is: tasks' artifacts and sessions' screenshots.
+    for (const [, layout] of layouts) {
+      expect(layout.put.some((a) => parts[0]?.accessors.includes(a))).toBe(true);
+    }
+    for (const built of apps) {
+      const objectArn = (key: string) =>
+        `arn:aws:s3:::${artifactBucketName(built.stage, ACCOUNT, REGION)}/${key}`;
+      for (const { part, accessors, statements: of } of parts) {
+        const statements = of(built);
+        const is = (list: readonly ArtifactAccessor[]) => list.some((a) => accessors.includes(a));
+        for (const [name, layout] of layouts) {
+          const arn = objectArn(samples[name]);
+          expect({ part, name, put: allows(statements, 's3:PutObject', arn) }).toEqual({
+            part,
+            name,
+            put: is(layout.put),
+          });
+          expect({ part, name, get: allows(statements, 's3:GetObject', arn) }).toEqual({
+            part,
+            name,
+            get: is(layout.presign),
+          });
+        }
+        expect(allows(statements, 's3:PutObject', objectArn('elsewhere/x'))).toBe(false);
+        expect(allows(statements, 's3:GetObject', objectArn('elsewhere/x'))).toBe(false);
       }
     }
   });
