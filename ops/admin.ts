@@ -11,12 +11,16 @@
  *   key list <tenant>
  *   key revoke <tenant> <prefix>
  *   key rotate <tenant> <prefix>          prints the new key once, revokes the old
+ *   usage verify [<tenant>] [--fix]       recounts live tasks and sessions from the rows and
+ *                                         compares them with the usage counters; exits 1 on
+ *                                         a difference (with --fix: sets them to the recount)
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
+import { DynamoDbUsageLedger } from '../shared/adapters/dynamodb-usage-ledger.js';
 import { systemClock } from '../shared/clock.js';
 import { ENV, resourceName, STATE_TABLE } from '../shared/contracts.js';
 import { isBrowserfleetError } from '../shared/errors.js';
@@ -29,6 +33,7 @@ import {
   upsertTenant,
 } from '../shared/tenancy/manage-tenants.js';
 import type { TenantLimits } from '../shared/tenancy/tenant.js';
+import { verifyUsage } from '../shared/tenancy/verify-usage.js';
 
 const USAGE = `usage: npm run admin -- [--local] <command>
   tenant create <id> [--name N] [--rps R] [--burst B] [--max-queued Q] [--max-running R] [--max-sessions S]
@@ -37,7 +42,8 @@ const USAGE = `usage: npm run admin -- [--local] <command>
   key create <tenant> [--name N]
   key list <tenant>
   key revoke <tenant> <prefix>
-  key rotate <tenant> <prefix>`;
+  key rotate <tenant> <prefix>
+  usage verify [<tenant>] [--fix]`;
 
 const fail = (message: string, code = 2): never => {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -56,6 +62,7 @@ const { values: flags, positionals } = (() => {
         'max-queued': { type: 'string' },
         'max-running': { type: 'string' },
         'max-sessions': { type: 'string' },
+        fix: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -141,6 +148,18 @@ try {
         prefix: need(second, 'key prefix'),
       });
       print({ key, prefix: record.prefix, revoked: second, note: 'Shown once: store it now.' });
+      break;
+    }
+    case 'usage verify': {
+      const report = await verifyUsage(
+        {
+          ledger: new DynamoDbUsageLedger(clients.dynamo, table as string),
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        },
+        { tenantId: first, fix: flags.fix === true },
+      );
+      print(report);
+      if (!report.exact) process.exitCode = 1;
       break;
     }
     default:
