@@ -14,6 +14,7 @@ import type { MetricName } from '../../shared/contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import { consumeRequest, type RateBucketStore, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
+import { assertJsonDepth } from '../../shared/validation.js';
 import { mapError } from './error-mapping.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -140,6 +141,7 @@ const bodyParser = (maxBytes: number): RouteMiddleware => ({
         details: { issues: [{ field: '(body)', message: 'must be a JSON object' }] },
       });
     }
+    assertJsonDepth(parsed);
     request.context.jsonBody = parsed;
   },
 });

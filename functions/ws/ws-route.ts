@@ -8,6 +8,7 @@
 import type { Context } from 'aws-lambda';
 import { ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
 import type { ServerMessage } from '../../shared/session/ports.js';
+import { assertJsonDepth } from '../../shared/validation.js';
 import type { WsFunctionDeps } from './deps.js';
 
 /** The parts of API Gateway's WebSocket event the handlers read. */
@@ -71,6 +72,7 @@ export const wsRoute =
       });
     }
     try {
+      assertJsonDepth(body, '(message)');
       return answer(await handle({ connectionId, body, event }));
     } catch (error) {
       const known = isBrowserfleetError(error) && error.code !== ERROR_CODES.INTERNAL;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SESSIONS } from '../contracts.js';
-import { MAX_URL_LENGTH, pageOptions, WAIT_UNTIL } from '../task/task-input.js';
+import { MAX_URL_LENGTH, pageOptions, selector, WAIT_UNTIL } from '../task/task-input.js';
 
 export const createSessionInputSchema = z.strictObject({
   /** Absolute lifetime once live. */
@@ -32,7 +32,6 @@ export type CreateSessionInput = z.output<typeof createSessionInputSchema>;
 const url = z
   .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
   .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`);
-const selector = z.string().min(1).max(1024);
 /** Command timeouts: a command that takes longer answers `TIMEOUT`, the session lives on. */
 export const COMMAND_TIMEOUT_MS = { default: 30_000, max: 60_000 } as const;
 /** The JSON result of `evaluate` must fit in one API Gateway message with room to spare. */

@@ -77,10 +77,62 @@ const isTimeZone = (tz: string): boolean => {
   }
 };
 
-/** A CSS selector as text; the page decides whether it matches. */
-const selector = z.string().min(1).max(1024);
+/**
+ * Whether brackets, parentheses and quotes of a selector balance. The full grammar is the
+ * page's (CSS plus Puppeteer's `::-p-…`, `>>>` and `aria/` forms, which no Node parser
+ * knows), but a selector that fails this fails in every page: a 400 now beats a failed task.
+ */
+export const selectorIsBalanced = (text: string): boolean => {
+  const open: string[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '(') open.push(c === '[' ? ']' : ')');
+    else if ((c === ']' || c === ')') && open.pop() !== c) return false;
+  }
+  return quote === undefined && open.length === 0;
+};
+
+/** A CSS (or Puppeteer) selector as text; the page decides whether it matches. */
+export const selector = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(selectorIsBalanced, 'must be a selector whose brackets, parentheses and quotes are closed');
 /** An HTTP header name (RFC 9110 token). */
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, 'must be a valid header name');
+/**
+ * An HTTP field value (RFC 9110 §5.5): visible characters, spaces and tabs. CR or LF would
+ * split the request; Chromium refuses them, and would fail the task at run time instead.
+ */
+const fieldValue = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(
+      /^[\t\x20-\x7e\x80-\xff]*$/,
+      'must hold no control characters (CR, LF, NUL, …) and only Latin-1 text',
+    );
+/** A cookie name (RFC 6265 token). */
+const cookieName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)");
+/** A cookie value: no control characters, no `;` (which would end the cookie). */
+const cookieValue = z
+  .string()
+  .max(4096)
+  .regex(/^[\x20-\x3a\x3c-\x7e\x80-\u{10ffff}]*$/u, 'must hold no control characters and no ";"');
 
 export const viewportSchema = z.strictObject({
   width: z.int().min(1).max(3840).default(1280),
@@ -93,11 +145,22 @@ export const viewportSchema = z.strictObject({
 });
 
 const cookieSchema = z.strictObject({
-  name: z.string().min(1).max(256),
-  value: z.string().max(4096),
+  name: cookieName,
+  value: cookieValue,
   /** Defaults to the task URL's host. */
-  domain: z.string().max(256).optional(),
-  path: z.string().max(1024).optional(),
+  domain: z
+    .string()
+    .max(253)
+    .regex(
+      /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
+      'must be a host name',
+    )
+    .optional(),
+  path: z
+    .string()
+    .max(1024)
+    .regex(/^\/[\x21-\x3a\x3c-\x7e]*$/, 'must start with "/" and hold no spaces, controls or ";"')
+    .optional(),
   secure: z.boolean().optional(),
   httpOnly: z.boolean().optional(),
   sameSite: z.enum(['Strict', 'Lax', 'None']).optional(),
@@ -110,9 +173,9 @@ export const pageOptions = {
   viewport: viewportSchema.prefault({}),
   /** A device preset (viewport and user agent); overrides `viewport`. */
   device: z.enum(DEVICES).optional(),
-  userAgent: z.string().min(1).max(512).optional(),
+  userAgent: fieldValue(512).min(1).optional(),
   extraHTTPHeaders: z
-    .record(headerName, z.string().max(4096))
+    .record(headerName, fieldValue(4096))
     .refine((h) => Object.keys(h).length <= 32, 'must have at most 32 headers')
     .optional(),
   cookies: z.array(cookieSchema).max(50).optional(),

@@ -195,3 +195,45 @@ describe('HTTP fuzz', () => {
     expect((await fetch(`${cloud.url}/health`)).status).toBe(200);
   }, 300_000);
 });
+
+describe('payloads a hostile tenant sends', () => {
+  const submit = (body: string) =>
+    fetch(`${cloud.url}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}` },
+      body,
+    });
+
+  it.each([
+    [
+      'args',
+      (deep: string) =>
+        `{"type":"evaluate","url":"http://93.184.215.14/","options":{"script":"() => 1","args":[${deep}]}}`,
+    ],
+    ['options', (deep: string) => `{"type":"screenshot","url":"http://93.184.215.14/","options":${deep}}`],
+  ])(
+    '6,000 levels of nesting in %s (a 12 KB body) is a 400 naming the rule, not a 500',
+    async (_where, build) => {
+      const deep = `${'['.repeat(6_000)}${']'.repeat(6_000)}`;
+      const res = await submit(build(deep));
+      const answer = (await res.json()) as { error: { code: string; message: string } };
+      expect(res.status).toBe(400);
+      expect(answer.error.code).toBe('VALIDATION_FAILED');
+      expect(answer.error.message).toMatch(/nest deeper than \d+ levels/);
+    },
+  );
+
+  it('a header value with CR/LF is a 400 at submit, not a task that fails (or retries) later', async () => {
+    const res = await submit(
+      JSON.stringify({
+        type: 'screenshot',
+        url: 'http://93.184.215.14/',
+        options: { extraHTTPHeaders: { 'x-a': 'one\r\nx-injected: two' } },
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      'options.extraHTTPHeaders.x-a',
+    );
+  });
+});

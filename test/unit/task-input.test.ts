@@ -156,3 +156,48 @@ describe('failOnHttpStatus', () => {
     expect(failsOnHttpStatus(status, rules)).toBe(fails);
   });
 });
+
+describe('input Chromium would refuse at run time is refused at submit, naming the field', () => {
+  const shot = (options: Record<string, unknown>) => ({
+    type: 'screenshot',
+    url: 'https://a.test/',
+    options,
+  });
+  it.each([
+    [shot({ extraHTTPHeaders: { 'x-a': 'one\r\nx-injected: two' } }), 'options.extraHTTPHeaders.x-a'],
+    [shot({ extraHTTPHeaders: { 'x-a': 'nul\u0000' } }), 'options.extraHTTPHeaders.x-a'],
+    [shot({ userAgent: 'Mozilla/5.0\nX: y' }), 'options.userAgent'],
+    [shot({ userAgent: 'snowman ☃' }), 'options.userAgent'],
+    [shot({ cookies: [{ name: 'a b', value: 'v' }] }), 'options.cookies.0.name'],
+    [shot({ cookies: [{ name: 'a', value: 'v;injected=1' }] }), 'options.cookies.0.value'],
+    [shot({ cookies: [{ name: 'a', value: 'v', domain: 'a.test/evil' }] }), 'options.cookies.0.domain'],
+    [shot({ cookies: [{ name: 'a', value: 'v', path: 'no-slash' }] }), 'options.cookies.0.path'],
+    [shot({ selector: 'div[' }), 'options.selector'],
+    [shot({ waitForSelector: { selector: 'a[title="x]' } }), 'options.waitForSelector.selector'],
+    [
+      {
+        type: 'scrape',
+        url: 'https://a.test/',
+        options: { elements: [{ name: 'a', selector: ':not(a', extract: 'text' }] },
+      },
+      'options.elements.0.selector',
+    ],
+  ])('%j is refused at %s', (input, field) => {
+    const error = failure(input);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toContain(field);
+  });
+
+  it('accepts what real pages use: Latin-1 headers, quoted brackets in selectors, P-selectors', () => {
+    expect(() =>
+      parse(
+        shot({
+          extraHTTPHeaders: { 'accept-language': 'de-DE,de;q=0.9', 'x-tab': 'a\tb' },
+          userAgent: 'Mozilla/5.0 (X11; Linux x86_64) browserfleet',
+          cookies: [{ name: 'session', value: 'abc=123 "quoted"', domain: '.a.test', path: '/app' }],
+          selector: 'a[title="(not a paren)"] >>> ::-p-text(Buy [now])',
+        }),
+      ),
+    ).not.toThrow();
+  });
+});
