@@ -50,6 +50,7 @@ const RANGES: [BlockReason, string, number, 'ipv4' | 'ipv6'][] = [
   ['multicast', '224.0.0.0', 4, 'ipv4'],
   ['broadcast', '255.255.255.255', 32, 'ipv4'],
   ['reserved', '240.0.0.0', 4, 'ipv4'],
+  ['reserved', '192.88.99.0', 24, 'ipv4'],
   ['unspecified', '::', 128, 'ipv6'],
   ['loopback', '::1', 128, 'ipv6'],
   ['metadata', 'fd00:ec2::254', 128, 'ipv6'],
@@ -58,6 +59,12 @@ const RANGES: [BlockReason, string, number, 'ipv4' | 'ipv6'][] = [
   ['multicast', 'ff00::', 8, 'ipv6'],
   ['reserved', '2001:db8::', 32, 'ipv6'],
   ['reserved', '100::', 64, 'ipv6'],
+  // Site-local (deprecated by RFC 3879, still routed inside some networks).
+  ['private', 'fec0::', 10, 'ipv6'],
+  // Local-use NAT64 (RFC 8215): translates to whatever IPv4 the operator's NAT64 reaches.
+  ['private', '64:ff9b:1::', 48, 'ipv6'],
+  // Teredo embeds its IPv4 server and (obfuscated) client: nothing a page needs to reach.
+  ['reserved', '2001::', 32, 'ipv6'],
 ];
 
 /** One BlockList per reason, most specific first (metadata before link-local). */
@@ -72,7 +79,7 @@ const hex4 = (a: number, b: number) => `${a >> 8}.${a & 255}.${b >> 8}.${b & 255
 /** The IPv4 address an IPv6 address embeds (mapped, compatible, NAT64, 6to4), if any. */
 const embeddedIpv4 = (ip: string): string | undefined => {
   const lower = ip.toLowerCase();
-  const dotted = /^(?:::ffff:|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  const dotted = /^(?:::ffff:|::ffff:0:|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (dotted?.[1] !== undefined) return dotted[1];
   const words = expandIpv6(lower);
   if (words === undefined) return undefined;
@@ -88,6 +95,7 @@ const embeddedIpv4 = (ip: string): string | undefined => {
   ];
   const zeroPrefix = w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0 && w4 === 0;
   if (zeroPrefix && w5 === 0xffff) return hex4(w6, w7); // ::ffff:a.b.c.d, IPv4-mapped
+  if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0 && w4 === 0xffff && w5 === 0) return hex4(w6, w7); // ::ffff:0:a.b.c.d, IPv4-translated (SIIT)
   if (zeroPrefix && w5 === 0 && (w6 !== 0 || w7 > 1)) return hex4(w6, w7); // ::a.b.c.d, IPv4-compatible
   if (w0 === 0x64 && w1 === 0xff9b && w2 === 0 && w3 === 0 && w4 === 0 && w5 === 0) return hex4(w6, w7); // NAT64
   if (w0 === 0x2002) return hex4(w1, w2); // 6to4

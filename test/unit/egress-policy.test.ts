@@ -33,6 +33,15 @@ describe('egress policy: addresses', () => {
     ['64:ff9b::10.0.0.1', 'private'],
     ['64:ff9b::a00:1', 'private'],
     ['2002:c0a8:0101::1', 'private'],
+    ['::ffff:0:127.0.0.1', 'loopback'],
+    ['::ffff:0:a9fe:a9fe', 'metadata'],
+    ['::ffff:0:0a00:0001', 'private'],
+    ['64:ff9b:1::a00:1', 'private'],
+    ['64:ff9b:1:abcd::8.8.8.8', 'private'],
+    ['fec0::1', 'private'],
+    ['fefe::1', 'private'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved'],
+    ['192.88.99.1', 'reserved'],
   ])('blocks %s as %s', (ip, reason) => {
     expect(classifyAddress(ip)).toEqual({ blocked: true, reason });
   });
