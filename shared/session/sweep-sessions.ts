@@ -14,6 +14,8 @@ export interface SweepSessionsDeps {
   /** A session still pending this long after its creation ends `failed` (`NO_CAPACITY`). */
   maxPendingMs: number;
   batchSize?: number;
+  /** A row whose sweep failed; the next sweep tries it again. */
+  onError?: (sessionId: string, error: unknown) => void;
 }
 
 export interface SweepSessionsReport {
@@ -23,6 +25,8 @@ export interface SweepSessionsReport {
   resent: number;
   /** Pending sessions no worker took in time. */
   unplaced: number;
+  /** Rows whose sweep failed this run; each is tried again next run, the others went on. */
+  errors: number;
 }
 
 /**
@@ -34,32 +38,45 @@ export interface SweepSessionsReport {
 export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessionsReport> => {
   const now = deps.clock.now();
   const limit = deps.batchSize ?? 100;
-  const report: SweepSessionsReport = { lost: 0, resent: 0, unplaced: 0 };
+  const report: SweepSessionsReport = { lost: 0, resent: 0, unplaced: 0, errors: 0 };
+  // One row's failure must not leave every row after it unswept.
+  const each = async (s: { id: string }, sweep: () => Promise<void>) => {
+    try {
+      await sweep();
+    } catch (error) {
+      report.errors++;
+      deps.onError?.(s.id, error);
+    }
+  };
   for (const status of ['starting', 'live'] as const) {
     for (const s of await deps.sessions.listDue(status, now, limit)) {
-      const out = await applySessionEvent(deps.sessions, s, { kind: 'expire' }, deps.clock.now);
-      if (!out.ok) continue;
-      report.lost++;
-      await tellEnded(deps, out.session).catch(() => {});
+      await each(s, async () => {
+        const out = await applySessionEvent(deps.sessions, s, { kind: 'expire' }, deps.clock.now);
+        if (!out.ok) return;
+        report.lost++;
+        await tellEnded(deps, out.session).catch(() => {});
+      });
     }
   }
   for (const s of await deps.sessions.listDue('pending', now - deps.resendAfterMs, limit)) {
-    // Waited too long for a slot: end it with a reason rather than leave it pending forever.
-    const gaveUp = await applySessionEvent(
-      deps.sessions,
-      s,
-      { kind: 'unplaced', maxPendingMs: deps.maxPendingMs },
-      deps.clock.now,
-    );
-    if (gaveUp.ok) {
-      report.unplaced++;
-      await tellEnded(deps, gaveUp.session).catch(() => {});
-      continue;
-    }
-    const out = await applySessionEvent(deps.sessions, s, { kind: 'enqueued' }, deps.clock.now);
-    if (!out.ok) continue;
-    await deps.sessionQueue.send({ sessionId: s.id, tenantId: s.tenantId });
-    report.resent++;
+    await each(s, async () => {
+      // Waited too long for a slot: end it with a reason rather than leave it pending forever.
+      const gaveUp = await applySessionEvent(
+        deps.sessions,
+        s,
+        { kind: 'unplaced', maxPendingMs: deps.maxPendingMs },
+        deps.clock.now,
+      );
+      if (gaveUp.ok) {
+        report.unplaced++;
+        await tellEnded(deps, gaveUp.session).catch(() => {});
+        return;
+      }
+      const out = await applySessionEvent(deps.sessions, s, { kind: 'enqueued' }, deps.clock.now);
+      if (!out.ok) return;
+      await deps.sessionQueue.send({ sessionId: s.id, tenantId: s.tenantId });
+      report.resent++;
+    });
   }
   return report;
 };

@@ -10,6 +10,8 @@ export interface SweepDeps {
   resendAfterMs: number;
   /** Rows looked at per status per run. */
   batchSize?: number;
+  /** A row whose sweep failed (throttled, a network blip); the next sweep tries it again. */
+  onError?: (taskId: string, error: unknown) => void;
 }
 
 export interface SweepReport {
@@ -19,6 +21,8 @@ export interface SweepReport {
   cancelled: number;
   /** Queued tasks that got a fresh message (lost enqueue, or a restart that lost the queue). */
   resent: number;
+  /** Rows whose sweep failed this run; each is tried again next run, the others went on. */
+  errors: number;
 }
 
 /**
@@ -28,29 +32,42 @@ export interface SweepReport {
  * duplicate message is harmless because claims are conditional.
  */
 export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
-  const report: SweepReport = { requeued: 0, failed: 0, cancelled: 0, resent: 0 };
+  const report: SweepReport = { requeued: 0, failed: 0, cancelled: 0, resent: 0, errors: 0 };
   const now = () => deps.clock.now();
   const limit = deps.batchSize ?? 100;
+  // One row's failure must not leave every row after it unswept.
+  const each = async (task: { id: string }, sweep: () => Promise<void>) => {
+    try {
+      await sweep();
+    } catch (error) {
+      report.errors++;
+      deps.onError?.(task.id, error);
+    }
+  };
 
   for (const task of await deps.store.listDue('running', now(), limit)) {
-    const out = await applyEvent(deps.store, task, { kind: 'expire' }, now);
-    if (!out.ok) continue;
-    if (out.task.status === 'queued') {
-      report.requeued++;
-      await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
-    } else if (out.task.status === 'failed') {
-      report.failed++;
-    } else if (out.task.status === 'cancelled') {
-      report.cancelled++;
-    }
+    await each(task, async () => {
+      const out = await applyEvent(deps.store, task, { kind: 'expire' }, now);
+      if (!out.ok) return;
+      if (out.task.status === 'queued') {
+        report.requeued++;
+        await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
+      } else if (out.task.status === 'failed') {
+        report.failed++;
+      } else if (out.task.status === 'cancelled') {
+        report.cancelled++;
+      }
+    });
   }
 
   for (const task of await deps.store.listDue('queued', now() - deps.resendAfterMs, limit)) {
-    // Record the send first: if it is lost, the next sweep after `resendAfterMs` tries again.
-    const out = await applyEvent(deps.store, task, { kind: 'enqueued' }, now);
-    if (!out.ok) continue;
-    report.resent++;
-    await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
+    await each(task, async () => {
+      // Record the send first: if it is lost, the next sweep after `resendAfterMs` tries again.
+      const out = await applyEvent(deps.store, task, { kind: 'enqueued' }, now);
+      if (!out.ok) return;
+      report.resent++;
+      await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
+    });
   }
   return report;
 };

@@ -185,3 +185,33 @@ describe("a task waiting for its tenant's quota, and duplicates of a retried tas
     });
   });
 });
+
+describe('a sweep that meets a failing row', () => {
+  it('sweeps the rows after it, counts the failure, and tries the row again next run', async () => {
+    const w = world();
+    const first = await submitTask(w.submitDeps, { tenantId: 'ten', body });
+    const second = await submitTask(w.submitDeps, { tenantId: 'ten', body });
+    w.queue.sent.length = 0;
+    const save = w.store.save.bind(w.store);
+    let throttled = true;
+    w.store.save = async (next, current, quota) => {
+      if (throttled && next.id === first.task.id) {
+        throw Object.assign(new Error('Throughput exceeds the current capacity.'), {
+          name: 'ProvisionedThroughputExceededException',
+        });
+      }
+      return save(next, current, quota);
+    };
+    const failed: string[] = [];
+    w.advance(60_001);
+    expect(await sweepTasks({ ...w.sweepDeps, onError: (id) => failed.push(id) })).toMatchObject({
+      resent: 1,
+      errors: 1,
+    });
+    expect(failed).toEqual([first.task.id]);
+    expect(w.queue.sent.map((m) => m.message.taskId)).toEqual([second.task.id]);
+    throttled = false;
+    expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 1, errors: 0 });
+    expect(w.queue.sent.map((m) => m.message.taskId)).toEqual([second.task.id, first.task.id]);
+  });
+});
