@@ -288,6 +288,7 @@ export class ApiStack extends Stack {
       memorySize: LAMBDA_RUNNER.memoryMb,
       layers: [chromiumLayer(this)],
     });
+    this.runner.addEnvironment(ENV.stage, stage);
     this.runner.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
     this.runner.addEnvironment(ENV.chromiumBinDir, CHROMIUM_LAYER_BIN_DIR);
     wireTable(this.runner, props.table, 'readWrite');

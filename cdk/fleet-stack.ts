@@ -43,7 +43,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { CDP_ROUTE, ENV, METRICS, SESSIONS } from '../shared/contracts.js';
+import { CDP_ROUTE, ENV, METRIC_DIMENSIONS, METRICS, SESSIONS } from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
@@ -168,6 +168,8 @@ export class FleetStack extends Stack {
     const worker = containerConsumer(container, taskDefinition.taskRole);
     // Set explicitly rather than trusting the platform: the config falls back to us-east-1.
     worker.addEnvironment(ENV.awsRegion, this.region);
+    // Its metrics carry the stage, which the session-slot scaling below reads by.
+    worker.addEnvironment(ENV.stage, stage);
     worker.addEnvironment(ENV.workerConcurrency, String(WORKER_CONCURRENCY));
     worker.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
     worker.addEnvironment(ENV.workerInboxPort, String(SESSIONS.inboxPort));
@@ -273,9 +275,11 @@ export class FleetStack extends Stack {
     // backlog doesn't see them. A worker hosting sessions protects itself from scale-in
     // (ECS task protection, container/task-protection.ts), so scaling in never ends one.
     scaling.scaleOnMetric('ScaleOnSessionSlots', {
+      // This stage's workers only: another stage's in the same account must not scale this one.
       metric: new Metric({
         namespace: METRICS.namespace,
         metricName: METRICS.sessionSlotsUsed,
+        dimensionsMap: { [METRIC_DIMENSIONS.stage]: stage },
         statistic: 'Average',
         period: Duration.minutes(1),
       }),

@@ -1,7 +1,7 @@
 /**
  * Observability: one CloudWatch dashboard and the alarms an operator needs, built only from
- * metric names in the contracts' registry (our EMF metrics, read without dimensions: the
- * emitters publish that total) and the AWS services' own metrics.
+ * metric names in the contracts' registry (our EMF metrics, read by the stage dimension
+ * alone: the emitters publish that per-stage total) and the AWS services' own metrics.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import {
@@ -17,7 +17,7 @@ import {
 import type { FargateService } from 'aws-cdk-lib/aws-ecs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { METRICS, type MetricName } from '../shared/contracts.js';
+import { METRIC_DIMENSIONS, METRICS, type MetricName } from '../shared/contracts.js';
 import type { Stage } from './stage.js';
 
 export interface ObservabilityStackProps extends StackProps {
@@ -39,9 +39,20 @@ const ERROR_RATE_ALARM = 0.2;
  */
 const FLEET_UNHEALTHY_MINUTES = 3;
 
-/** One of our EMF metrics, as its dimensionless total. */
-export const appMetric = (name: MetricName, statistic = 'Sum', period = Duration.minutes(1)): Metric =>
-  new Metric({ namespace: METRICS.namespace, metricName: name, statistic, period });
+/** One of our EMF metrics, as the stage's total (the emitters' `[Stage]` dimension set). */
+export const appMetric = (
+  stage: Stage,
+  name: MetricName,
+  statistic = 'Sum',
+  period = Duration.minutes(1),
+): Metric =>
+  new Metric({
+    namespace: METRICS.namespace,
+    metricName: name,
+    dimensionsMap: { [METRIC_DIMENSIONS.stage]: stage },
+    statistic,
+    period,
+  });
 
 export class ObservabilityStack extends Stack {
   readonly dashboard: Dashboard;
@@ -51,8 +62,8 @@ export class ObservabilityStack extends Stack {
     super(scope, id, props);
     const { stage } = props;
 
-    const failed = appMetric('TasksFailed', 'Sum', Duration.minutes(5));
-    const succeeded = appMetric('TasksSucceeded', 'Sum', Duration.minutes(5));
+    const failed = appMetric(stage, 'TasksFailed', 'Sum', Duration.minutes(5));
+    const succeeded = appMetric(stage, 'TasksSucceeded', 'Sum', Duration.minutes(5));
     const errorRate = new MathExpression({
       expression: 'IF(failed + succeeded > 0, failed / (failed + succeeded), 0)',
       usingMetrics: { failed, succeeded },
@@ -150,44 +161,47 @@ export class ObservabilityStack extends Stack {
         title: 'Task outcomes',
         left: (
           ['TasksSubmitted', 'TasksSucceeded', 'TasksFailed', 'TasksRetried', 'TasksCancelled'] as const
-        ).map((n) => appMetric(n)),
+        ).map((n) => appMetric(stage, n)),
         right: [errorRate],
       }),
       new GraphWidget({
         title: 'Latency (p50, p95)',
-        left: (['RunMs', 'QueueWaitMs'] as const).flatMap((n) => [appMetric(n, 'p50'), appMetric(n, 'p95')]),
+        left: (['RunMs', 'QueueWaitMs'] as const).flatMap((n) => [
+          appMetric(stage, n, 'p50'),
+          appMetric(stage, n, 'p95'),
+        ]),
       }),
       new GraphWidget({
         title: 'Engine: lost leases, sweeper, hand-backs',
         left: (['LeaseLost', 'SweeperRequeued', 'SweeperResent', 'TasksHandedBack'] as const).map((n) =>
-          appMetric(n),
+          appMetric(stage, n),
         ),
       }),
       new GraphWidget({
         title: 'Tenants and egress',
         left: (['RateLimited', 'QuotaExceeded', 'AuthFailures', 'DestinationsBlocked'] as const).map((n) =>
-          appMetric(n),
+          appMetric(stage, n),
         ),
       }),
       new GraphWidget({
         title: 'Fleet',
         left: [props.fleetService.metricCpuUtilization(), props.fleetService.metricMemoryUtilization()],
-        right: [appMetric('TasksStarted'), appMetric('BrowserMs', 'Sum')],
+        right: [appMetric(stage, 'TasksStarted'), appMetric(stage, 'BrowserMs', 'Sum')],
       }),
       new GraphWidget({
         title: 'Browser crashes (task pool and live sessions, by where in Logs Insights), running tasks',
-        left: [appMetric('BrowserCrashes')],
+        left: [appMetric(stage, 'BrowserCrashes')],
         right: [runningTasks.with({ label: 'Running fleet tasks' })],
       }),
       new GraphWidget({
         title: 'Live sessions: started, ended (by reason in Logs Insights), minutes',
-        left: (['SessionsCreated', 'SessionsLive', 'SessionsEnded'] as const).map((n) => appMetric(n)),
-        right: [appMetric('SessionMinutes', 'Sum')],
+        left: (['SessionsCreated', 'SessionsLive', 'SessionsEnded'] as const).map((n) => appMetric(stage, n)),
+        right: [appMetric(stage, 'SessionMinutes', 'Sum')],
       }),
       new GraphWidget({
         title: 'Session commands: count, latency (p50, p95), screencast frames',
-        left: [appMetric('SessionCommands'), appMetric('ScreencastFrames')],
-        right: [appMetric('SessionCommandMs', 'p50'), appMetric('SessionCommandMs', 'p95')],
+        left: [appMetric(stage, 'SessionCommands'), appMetric(stage, 'ScreencastFrames')],
+        right: [appMetric(stage, 'SessionCommandMs', 'p50'), appMetric(stage, 'SessionCommandMs', 'p95')],
       }),
     );
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });

@@ -48,7 +48,9 @@ export const createWorkerDeps = (
       persistentKeys: { workerId },
     });
   const clients = createAwsClients(config.aws);
-  const metrics = config.metricsEnabled ? new EmfMetrics({ service: 'worker' }) : noopMetrics;
+  const metrics = config.metricsEnabled
+    ? new EmfMetrics({ stage: config.stage, defaults: { service: 'worker' } })
+    : noopMetrics;
   const sessionStore = new DynamoDbSessionStore(clients.dynamo, config.stateTable);
   const notifier = new ApiGatewayConnectionNotifier({
     endpoint: config.websocketManagementUrl,

@@ -68,6 +68,8 @@ export const handler = lazy(() => {
   return buildHandler(
     createSweepDeps(config),
     new Logger({ serviceName: 'browserfleet-sweeper', logLevel: config.logLevel }),
-    config.metricsEnabled ? new EmfMetrics({ service: 'sweeper', stage: config.stage }) : noopMetrics,
+    config.metricsEnabled
+      ? new EmfMetrics({ stage: config.stage, defaults: { service: 'sweeper' } })
+      : noopMetrics,
   );
 });

@@ -39,7 +39,9 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
   const clients = createAwsClients(config.aws);
   const log = logger ?? new Logger({ serviceName: 'browserfleet-lambda-runner', logLevel: config.logLevel });
   const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
-  const metrics = config.metricsEnabled ? new EmfMetrics({ service: 'lambda-runner' }) : noopMetrics;
+  const metrics = config.metricsEnabled
+    ? new EmfMetrics({ stage: config.stage, defaults: { service: 'lambda-runner' } })
+    : noopMetrics;
   return {
     lambdaQueue,
     logger: log,

@@ -138,6 +138,7 @@ export type HttpConfig = ReturnType<typeof loadHttpConfig>;
 const workerSchema = z.object({
   ...awsSchema,
   ...engineSchema,
+  [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
   [ENV.lambdaQueueUrl]: z.url(),
@@ -163,6 +164,7 @@ const workerSchema = z.object({
 export const loadWorkerConfig = (env: Env) => {
   const e = parseEnv(workerSchema, env);
   return Object.freeze({
+    stage: e[ENV.stage],
     aws: awsFrom(e),
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
@@ -216,6 +218,7 @@ export type SweeperConfig = ReturnType<typeof loadSweeperConfig>;
 const lambdaRunnerSchema = z.object({
   ...awsSchema,
   ...engineSchema,
+  [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
   [ENV.lambdaQueueUrl]: z.url(),
@@ -231,6 +234,7 @@ const lambdaRunnerSchema = z.object({
 export const loadLambdaRunnerConfig = (env: Env) => {
   const e = parseEnv(lambdaRunnerSchema, env);
   return Object.freeze({
+    stage: e[ENV.stage],
     aws: awsFrom(e),
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],

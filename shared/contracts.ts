@@ -284,5 +284,11 @@ export const METRICS = {
 
 export type MetricName = Exclude<(typeof METRICS)[keyof typeof METRICS], typeof METRICS.namespace>;
 
+/**
+ * Dimensions every data point carries. `stage`: the deployment's stage (`STAGE`), so dev
+ * and prod in one account are separate series; alarms, dashboard and scaling read by it.
+ */
+export const METRIC_DIMENSIONS = { stage: 'Stage' } as const;
+
 /** Names of stage-qualified resources: `browserfleet-state-dev`, … */
 export const resourceName = (baseName: string, stage: string): string => `${baseName}-${stage}`;

@@ -79,7 +79,9 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,
     newId: randomUUID,
-    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'http', stage: config.stage }) : noopMetrics,
+    metrics: config.metricsEnabled
+      ? new EmfMetrics({ stage: config.stage, defaults: { service: 'http' } })
+      : noopMetrics,
     checkDestination: (url) =>
       checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,

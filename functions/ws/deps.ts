@@ -29,7 +29,9 @@ export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps 
         logLevel: config.logLevel,
         persistentKeys: { stage: config.stage },
       }),
-    metrics: config.metricsEnabled ? new EmfMetrics({ service: 'ws', stage: config.stage }) : noopMetrics,
+    metrics: config.metricsEnabled
+      ? new EmfMetrics({ stage: config.stage, defaults: { service: 'ws' } })
+      : noopMetrics,
     verifier: new StoredApiKeyVerifier(new DynamoDbTenantStore(clients.dynamo, config.stateTable)),
     buckets: new DynamoDbRateBucketStore(clients.dynamo, config.stateTable),
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),

@@ -8,16 +8,34 @@
  * `clearDefaultDimensions`, `service_undefined`), so it can't write the dimensionless series
  * that the alarms and the dashboard read as one fleet-wide total across the Lambda
  * functions and the fleet worker. This writes the same EMF specification, one line per data
- * point, with both the full dimension set and the empty one.
+ * point, with both the full dimension set and the stage's alone.
+ *
+ * Every data point carries its deployment's stage (`Stage`), so dev and prod in one account
+ * never add up: the alarms, the dashboard and the fleet's session-slot scaling read the
+ * per-stage total (the `[Stage]` dimension set).
  */
-import { METRICS, type MetricName } from '../contracts.js';
+import { METRIC_DIMENSIONS, METRICS, type MetricName } from '../contracts.js';
 import type { Dimensions, Metrics } from '../metrics/metrics.js';
 
+export interface EmfMetricsOptions {
+  /** The deployment's stage (`STAGE`): a dimension of every data point. */
+  stage: string;
+  /** Dimensions of every data point besides the stage, e.g. `{ service: 'worker' }`. */
+  defaults?: Dimensions;
+  /** Where lines go; stdout, which CloudWatch Logs reads, unless a test says otherwise. */
+  write?: (line: string) => void;
+}
+
 export class EmfMetrics implements Metrics {
-  constructor(
-    private readonly defaults: Dimensions = {},
-    private readonly write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  ) {}
+  private readonly stage: string;
+  private readonly defaults: Dimensions;
+  private readonly write: (line: string) => void;
+
+  constructor(options: EmfMetricsOptions) {
+    this.stage = options.stage;
+    this.defaults = options.defaults ?? {};
+    this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+  }
 
   count(name: MetricName, value = 1, dimensions: Dimensions = {}): void {
     this.emit(name, value, 'Count', dimensions);
@@ -29,7 +47,8 @@ export class EmfMetrics implements Metrics {
 
   private emit(name: MetricName, value: number, unit: string, dimensions: Dimensions): void {
     try {
-      const all = { ...this.defaults, ...dimensions };
+      // The stage last, so no caller's dimension can stand in for it.
+      const all = { ...this.defaults, ...dimensions, [METRIC_DIMENSIONS.stage]: this.stage };
       this.write(
         JSON.stringify({
           _aws: {
@@ -37,9 +56,9 @@ export class EmfMetrics implements Metrics {
             CloudWatchMetrics: [
               {
                 Namespace: METRICS.namespace,
-                // The full dimension set for drill-down, and none: the total that the
-                // dashboard and the alarms read.
-                Dimensions: [Object.keys(all), []],
+                // The full dimension set for drill-down, and the stage alone: the stage's
+                // total that the dashboard, the alarms and the fleet's scaling read.
+                Dimensions: [Object.keys(all), [METRIC_DIMENSIONS.stage]],
                 Metrics: [{ Name: name, Unit: unit }],
               },
             ],

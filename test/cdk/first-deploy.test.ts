@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactBucketName } from '../../cdk/artifact-bucket.js';
@@ -19,7 +19,10 @@ import {
   ARTIFACT_KEYS,
   type ArtifactAccessor,
   type ArtifactKeyLayout,
+  ENV,
   LAMBDA_RUNNER,
+  METRIC_DIMENSIONS,
+  METRICS,
 } from '../../shared/contracts.js';
 import { presentSession } from '../../shared/session/manage-sessions.js';
 import { newSession } from '../../shared/session/session.js';
@@ -295,6 +298,52 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       }
     }
   });
+
+  it("every alarm, dashboard graph and scaling metric of ours reads its own stage's series", () => {
+    for (const built of apps) {
+      const ours: { where: string; dimensions: Record<string, string> }[] = [];
+      for (const stack of built.app.node.children.filter(Stack.isStack)) {
+        const template = Template.fromStack(stack);
+        for (const [id, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
+          collectOurMetrics(alarm.Properties, `${stack.stackName}/${id}`, ours);
+        }
+        for (const [id, dashboard] of resourcesOf(template, 'AWS::CloudWatch::Dashboard')) {
+          const body = JSON.parse(resolve(dashboard.Properties.DashboardBody)) as {
+            widgets: { properties: { metrics?: unknown[][] } }[];
+          };
+          for (const line of body.widgets.flatMap((w) => w.properties.metrics ?? [])) {
+            if (line[0] !== METRICS.namespace) continue;
+            const pairs = line.slice(2).filter((v): v is string => typeof v === 'string');
+            const dimensions = Object.fromEntries(
+              pairs.flatMap((v, i) => (i % 2 === 0 ? [[v, pairs[i + 1] ?? '']] : [])),
+            );
+            ours.push({ where: `${stack.stackName}/${id} ${String(line[1])}`, dimensions });
+          }
+        }
+      }
+      // The alarms and graphs of our metrics, and the fleet's session-slot scaling alarm.
+      expect(ours.length).toBeGreaterThan(20);
+      expect(ours.some((m) => m.where.includes(built.fleet.stackName))).toBe(true);
+      const wrong = ours.filter((m) => m.dimensions[METRIC_DIMENSIONS.stage] !== built.stage);
+      expect(wrong).toEqual([]);
+    }
+  });
+
+  it('the fleet worker and the Lambda tier are told their stage, which their metrics carry', () => {
+    for (const built of apps) {
+      const fleet = Template.fromStack(built.fleet);
+      const [[, taskDefinition] = ['', undefined]] = resourcesOf(fleet, 'AWS::ECS::TaskDefinition');
+      const containers = (taskDefinition?.Properties.ContainerDefinitions ?? []) as {
+        Environment: { Name: string; Value: unknown }[];
+      }[];
+      const [container] = containers;
+      expect(container?.Environment).toContainEqual({ Name: ENV.stage, Value: built.stage });
+      Template.fromStack(built.api).hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `browserfleet-${built.stage}-${LAMBDA_RUNNER.functionName}`,
+        Environment: { Variables: Match.objectLike({ [ENV.stage]: built.stage }) },
+      });
+    }
+  });
 });
 
 /** Whether `from` waits for `to` at deploy time, through DependsOn or references, transitively. */
@@ -323,3 +372,27 @@ const albPathMatch = (pattern: string, path: string): boolean =>
       .replace(/\*/g, '.*')
       .replace(/\?/g, '.')}$`,
   ).test(path);
+
+/** Every metric of our namespace in an alarm's properties (plain or in metric math), with its dimensions. */
+const collectOurMetrics = (
+  node: unknown,
+  where: string,
+  out: { where: string; dimensions: Record<string, string> }[],
+): void => {
+  if (Array.isArray(node)) {
+    for (const n of node) collectOurMetrics(n, where, out);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  if (record.Namespace === METRICS.namespace) {
+    const dimensions = Object.fromEntries(
+      ((record.Dimensions ?? []) as { Name: string; Value: unknown }[]).map((d) => [
+        d.Name,
+        resolve(d.Value),
+      ]),
+    );
+    out.push({ where: `${where} ${String(record.MetricName)}`, dimensions });
+  }
+  for (const value of Object.values(record)) collectOurMetrics(value, where, out);
+};

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { httpRoute } from '../../functions/http/http-route.js';
 import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { systemClock } from '../../shared/clock.js';
-import { METRICS } from '../../shared/contracts.js';
+import { METRIC_DIMENSIONS, METRICS } from '../../shared/contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { RecordingMetrics } from '../../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../../shared/task/run-metrics.js';
@@ -15,7 +15,11 @@ import { DEFAULT_LIMITS } from '../../shared/tenancy/tenant.js';
 describe('EMF metrics', () => {
   it('writes one valid EMF object per data point, with defaults and dimensions', () => {
     const lines: string[] = [];
-    const metrics = new EmfMetrics({ service: 'worker' }, (l) => lines.push(l));
+    const metrics = new EmfMetrics({
+      stage: 'prod',
+      defaults: { service: 'worker' },
+      write: (l) => lines.push(l),
+    });
     metrics.count('TasksFailed', 1, { code: 'TIMEOUT' });
     metrics.timing('RunMs', 412);
     const [failed, run] = lines.map((l) => JSON.parse(l));
@@ -25,13 +29,14 @@ describe('EMF metrics', () => {
         CloudWatchMetrics: [
           {
             Namespace: METRICS.namespace,
-            Dimensions: [['service', 'code'], []],
+            Dimensions: [['service', 'code', 'Stage'], ['Stage']],
             Metrics: [{ Name: 'TasksFailed', Unit: 'Count' }],
           },
         ],
       },
       service: 'worker',
       code: 'TIMEOUT',
+      Stage: 'prod',
       TasksFailed: 1,
     });
     expect(run).toMatchObject({
@@ -40,9 +45,25 @@ describe('EMF metrics', () => {
     });
   });
 
+  it("every data point carries its deployment's stage, which no caller's dimension can replace", () => {
+    const lines: string[] = [];
+    const metrics = new EmfMetrics({ stage: 'dev', write: (l) => lines.push(l) });
+    metrics.count('SessionSlotsUsed', 2, { Stage: 'prod' });
+    metrics.timing('RunMs', 5);
+    for (const line of lines.map((l) => JSON.parse(l))) {
+      expect(line.Stage).toBe('dev');
+      // Every dimension set has the stage: no series sums dev and prod.
+      for (const set of line._aws.CloudWatchMetrics[0].Dimensions)
+        expect(set).toContain(METRIC_DIMENSIONS.stage);
+    }
+  });
+
   it('never throws, whatever the sink does', () => {
-    const metrics = new EmfMetrics({}, () => {
-      throw new Error('stdout closed');
+    const metrics = new EmfMetrics({
+      stage: 'dev',
+      write: () => {
+        throw new Error('stdout closed');
+      },
     });
     expect(() => metrics.count('TasksSubmitted')).not.toThrow();
   });
