@@ -2,7 +2,6 @@
  * Composition of the HTTP functions' dependencies from their config. Each entry file calls
  * it once per process (a Lambda cold start); the local cloud calls it once for all routes.
  */
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
 import { systemDnsResolver } from '../../shared/adapters/dns-resolver.js';
@@ -19,6 +18,7 @@ import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import type { HttpConfig } from '../../shared/config.js';
 import { checkDestination, type Destination } from '../../shared/egress/egress-policy.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import type { SessionApiDeps } from '../../shared/session/manage-sessions.js';
 import type { RouteAuth } from './http-route.js';
@@ -78,7 +78,7 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
     fleetQueue,
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
     clock: systemClock,
-    newId: randomUUID,
+    newId: () => newTimeOrderedId(),
     metrics: config.metricsEnabled
       ? new EmfMetrics({ stage: config.stage, defaults: { service: 'http' } })
       : noopMetrics,

@@ -25,6 +25,11 @@ const fromItem = (item: Item): Session => fromRow<Session>(item);
  * live-session count sits in its usage row and moves in the same transaction as every
  * status change that takes or frees a slot, so the quota is exact under concurrency.
  */
+/** Rows read per page of a filtered list. */
+const LIST_PAGE_ROWS = 100;
+/** A filtered list reads at most this many pages (1,000 rows) of a tenant's history. */
+const LIST_MAX_PAGES = 10;
+
 export class DynamoDbSessionStore implements SessionStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -67,8 +72,12 @@ export class DynamoDbSessionStore implements SessionStore {
   }
 
   async list(tenantId: string, options: { limit: number; status?: SessionStatus }): Promise<Session[]> {
+    // Session ids are time-ordered (UUIDv7), so the key order, read backwards, is newest
+    // first: the first page answers, rather than a read of the tenant's whole history. A
+    // status filter applies after each page's read, so it may take a few pages, bounded.
     const sessions: Session[] = [];
     let start: Record<string, unknown> | undefined;
+    let pages = 0;
     do {
       const out = await this.client.send(
         new QueryCommand({
@@ -82,12 +91,14 @@ export class DynamoDbSessionStore implements SessionStore {
           ...(options.status === undefined
             ? {}
             : { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }),
+          ScanIndexForward: false,
+          Limit: options.status === undefined ? options.limit : LIST_PAGE_ROWS,
           ...(start === undefined ? {} : { ExclusiveStartKey: start }),
         }),
       );
       sessions.push(...(out.Items ?? []).map(fromItem));
       start = out.LastEvaluatedKey;
-    } while (start !== undefined);
+    } while (start !== undefined && sessions.length < options.limit && ++pages < LIST_MAX_PAGES);
     return sessions.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, options.limit);
   }
 

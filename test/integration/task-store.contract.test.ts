@@ -7,9 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
+import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
+import { newSession } from '../../shared/session/session.js';
+import { createSessionInputSchema } from '../../shared/session/session-input.js';
 import type { IdempotencyStore, TaskStore } from '../../shared/task/ports.js';
 import { newTask, type Task, transition } from '../../shared/task/task.js';
 import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
@@ -189,5 +193,36 @@ describe.each(idempotencySuites)('idempotency store contract (%s)', (_name, make
     const key = randomUUID();
     await store.claim(record(key, 'alpha-task', 'alpha'), NOW);
     expect(await store.claim(record(key, 'beta-task', 'beta'), NOW)).toEqual({ claimed: true });
+  });
+});
+
+describe('listing a tenant with a long session history (DynamoDB)', () => {
+  it('reads the newest page, not the whole history', async () => {
+    const store = new DynamoDbSessionStore(clients.dynamo, cloud.names.stateTable);
+    const tenantId = `history-${randomUUID()}`;
+    const options = createSessionInputSchema.parse({});
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const now = T0 + i * 1_000;
+      const id = newTimeOrderedId(now);
+      ids.push(id);
+      await store.create(newSession({ id, tenantId, options, now }), { maxLive: 1_000 });
+    }
+    let scanned = 0;
+    clients.dynamo.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        scanned += (out.output as { ScannedCount?: number }).ScannedCount ?? 0;
+        return out;
+      },
+      { step: 'initialize', name: 'countScanned' },
+    );
+    try {
+      const newest = await store.list(tenantId, { limit: 5 });
+      expect(newest.map((s) => s.id)).toEqual(ids.slice(-5).reverse());
+      expect(scanned).toBe(5);
+    } finally {
+      clients.dynamo.middlewareStack.remove('countScanned');
+    }
   });
 });
