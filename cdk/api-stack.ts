@@ -182,6 +182,8 @@ const CALLS_INBOX: ReadonlySet<HttpFunctionName> = new Set(['http-close-session'
 
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
+  /** The API's one stage (`$default`), which its 5xx alarm reads. */
+  readonly httpStage: HttpStage;
   readonly functions: Readonly<Record<HttpFunctionName, NodejsFunction>>;
   readonly sweeper: NodejsFunction;
   readonly runner: NodejsFunction;
@@ -200,7 +202,7 @@ export class ApiStack extends Stack {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy,
     });
-    const httpStage = new HttpStage(this, 'DefaultStage', {
+    this.httpStage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
@@ -304,7 +306,7 @@ export class ApiStack extends Stack {
       }),
     );
 
-    new CfnOutput(this, 'HttpApiUrl', { value: httpStage.url });
+    new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url });
   }
 }
 

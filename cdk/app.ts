@@ -1,10 +1,18 @@
 /**
  * The CDK app (`npx cdk synth|deploy`). Context: `stage` (`dev` | `prod`, default `dev`),
- * e.g. `npx cdk deploy -c stage=prod`. Tenants and API keys live in the state table
- * (`npm run admin`).
+ * e.g. `npx cdk deploy -c stage=prod`; `alarmTopicArn` (an existing SNS topic for the
+ * alarms) or `alarmEmail` (an address the created alarm topic emails). Tenants and API
+ * keys live in the state table (`npm run admin`).
  */
 import { App } from 'aws-cdk-lib';
 import { buildApp } from './build-app.js';
 
 const app = new App();
-buildApp({ stage: app.node.tryGetContext('stage') }, app);
+buildApp(
+  {
+    stage: app.node.tryGetContext('stage'),
+    alarmTopicArn: app.node.tryGetContext('alarmTopicArn'),
+    alarmEmail: app.node.tryGetContext('alarmEmail'),
+  },
+  app,
+);

@@ -16,6 +16,13 @@ import { StateStack } from './state-stack.js';
 
 export const buildOptionsSchema = z.object({
   stage: stageSchema.default('dev'),
+  /** An existing SNS topic every alarm notifies; without one, the app creates a topic. */
+  alarmTopicArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
+    .optional(),
+  /** An address the created alarm topic emails (confirmed once, from the first mail). */
+  alarmEmail: z.email().optional(),
 });
 
 export type BuildOptions = z.input<typeof buildOptionsSchema>;
@@ -35,7 +42,7 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   if (!parsed.success) {
     throw new Error(`Invalid CDK context:\n${z.prettifyError(parsed.error)}`);
   }
-  const { stage } = parsed.data;
+  const { stage, alarmTopicArn, alarmEmail } = parsed.data;
 
   // Strong references (exports/imports) between the stacks, said explicitly: CloudFormation
   // then refuses to delete state that a stateless stack still uses. Set here rather than in
@@ -88,6 +95,10 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
     fleetDeadLetterQueue: state.fleetDeadLetterQueue,
     lambdaDeadLetterQueue: state.lambdaDeadLetterQueue,
     fleetService: fleet.service,
+    httpStage: api.httpStage,
+    cdpTargetGroup: fleet.cdpTargetGroup,
+    alarmTopicArn,
+    alarmEmail,
   });
 
   // cdk-nag 3 is a policy-validation plugin: it runs at synthesis and fails it on any

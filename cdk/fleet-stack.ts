@@ -35,6 +35,7 @@ import {
 import {
   ApplicationLoadBalancer,
   ApplicationProtocol,
+  type ApplicationTargetGroup,
   ListenerAction,
   ListenerCondition,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -103,6 +104,8 @@ export class FleetStack extends Stack {
   readonly service: FargateService;
   /** `ws://<load balancer>`: the CDP router's public base URL. */
   readonly cdpPublicUrl: string;
+  /** The workers behind the CDP load balancer (its unhealthy-host alarm reads it). */
+  readonly cdpTargetGroup: ApplicationTargetGroup;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
@@ -329,7 +332,7 @@ export class FleetStack extends Stack {
         messageBody: 'Not Found',
       }),
     });
-    listener.addTargets('Workers', {
+    this.cdpTargetGroup = listener.addTargets('Workers', {
       priority: 1,
       conditions: [ListenerCondition.pathPatterns([CDP_ROUTE.loadBalancerPathPattern])],
       port: SESSIONS.inboxPort,

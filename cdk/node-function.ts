@@ -55,6 +55,9 @@ const vpcNetworkInterfaces = (): PolicyDocument =>
     ],
   });
 
+/** The deployed name of the function from `functions/<name>.ts`: known before deployment. */
+export const deployedFunctionName = (stage: Stage, name: string): string => `browserfleet-${stage}-${name}`;
+
 /** `name` is the entry file's name in `functions/`, and the deployed name's suffix. */
 export const nodeFunction = (scope: Construct, name: string, props: NodeFunctionProps): NodejsFunction => {
   const logGroup = new LogGroup(scope, `Logs-${name}`, {
@@ -75,7 +78,7 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
   });
   logGroup.grantWrite(role);
   const fn = new NodejsFunction(scope, `Fn-${name}`, {
-    functionName: `browserfleet-${props.stage}-${name}`,
+    functionName: deployedFunctionName(props.stage, name),
     entry: join(REPO_ROOT, 'functions', `${name}.ts`),
     handler: 'handler',
     projectRoot: REPO_ROOT,

@@ -344,6 +344,79 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       });
     }
   });
+
+  it('every alarm notifies someone: ours an SNS topic only CloudWatch alarms of the account publish to', () => {
+    for (const built of apps) {
+      const observability = Template.fromStack(built.observability);
+      const [[topicId] = ['']] = resourcesOf(observability, 'AWS::SNS::Topic');
+      for (const stack of built.app.node.children.filter(Stack.isStack)) {
+        const template = Template.fromStack(stack);
+        for (const [id, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
+          const actions = (alarm.Properties.AlarmActions ?? []) as unknown[];
+          expect({ alarm: `${stack.stackName}/${id}`, actions: actions.length > 0 }).toEqual({
+            alarm: `${stack.stackName}/${id}`,
+            actions: true,
+          });
+          // The fleet's scaling alarms act on scaling policies; every other alarm pages.
+          if (stack === built.observability) expect(actions).toContainEqual({ Ref: topicId });
+        }
+      }
+      const [[, policy] = ['', undefined]] = resourcesOf(observability, 'AWS::SNS::TopicPolicy');
+      const document = (policy?.Properties.PolicyDocument ?? { Statement: [] }) as {
+        Statement: Record<string, unknown>[];
+      };
+      const statements = document.Statement;
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+        }),
+      );
+    }
+  });
+
+  it("alarms cover every function's errors, the HTTP API's 5xx and unhealthy CDP workers", () => {
+    for (const built of apps) {
+      const observability = Template.fromStack(built.observability);
+      const alarms = resourcesOf(observability, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+      // Every function any stack deploys, found in the templates, has its Errors alarm.
+      const functionNames = [built.api, built.sessions].flatMap((stack) =>
+        resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function').map(
+          ([, fn]) => fn.Properties.FunctionName,
+        ),
+      );
+      expect(functionNames.length).toBeGreaterThan(15);
+      for (const name of functionNames) {
+        expect(
+          alarms.some(
+            (a) =>
+              a.Namespace === 'AWS/Lambda' &&
+              a.MetricName === 'Errors' &&
+              JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: name }]),
+          ),
+          String(name),
+        ).toBe(true);
+      }
+      expect(alarms.some((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toBe(true);
+      expect(
+        alarms.some((a) => a.Namespace === 'AWS/ApplicationELB' && a.MetricName === 'UnHealthyHostCount'),
+      ).toBe(true);
+    }
+  });
+
+  it('alarms notify an existing topic when one is given, and no topic is created', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops-pager';
+    const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-deploy-test-'));
+    outdirs.push(outdir);
+    const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
+    const built = buildApp({ stage: 'dev', alarmTopicArn: topicArn }, new App({ outdir, context }));
+    const observability = Template.fromStack(built.observability);
+    observability.resourceCountIs('AWS::SNS::Topic', 0);
+    const alarms = resourcesOf(observability, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(5);
+    for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
+  });
 });
 
 /** Whether `from` waits for `to` at deploy time, through DependsOn or references, transitively. */
