@@ -16,12 +16,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { INBOX_SIGNATURE_HEADER } from '../shared/adapters/http-session-inbox.js';
 import { type CdpVerdict, checkCdpCommand } from '../shared/egress/cdp-command-guard.js';
 import type { SessionHost } from '../shared/session/host-session.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import type { InboxMessage } from '../shared/session/session-input.js';
-import { verifyInboxBody, verifyTicket } from '../shared/session/ticket.js';
+import {
+  INBOX_SIGNATURE_HEADER,
+  INBOX_TIMESTAMP_HEADER,
+  verifyInboxCall,
+  verifyTicket,
+} from '../shared/session/ticket.js';
 
 /** Inbox bodies are one client message: API Gateway caps those at 128 KB. */
 const MAX_INBOX_BODY = 256 * 1024;
@@ -76,8 +80,11 @@ export const startInboxServer = async (
     });
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const signature = String(req.headers[INBOX_SIGNATURE_HEADER] ?? '');
-      if (!verifyInboxBody(deps.secret, body, signature)) {
+      const signed = {
+        signature: String(req.headers[INBOX_SIGNATURE_HEADER] ?? ''),
+        timestamp: String(req.headers[INBOX_TIMESTAMP_HEADER] ?? ''),
+      };
+      if (!verifyInboxCall(deps.secret, { path: url.pathname, body }, signed, Date.now() / 1000)) {
         res.writeHead(401).end();
         return;
       }

@@ -1,13 +1,10 @@
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { SessionInbox } from '../session/ports.js';
 import type { InboxMessage } from '../session/session-input.js';
-import { signInboxBody } from '../session/ticket.js';
+import { signInboxCall } from '../session/ticket.js';
 
 /** An inbox call waits this long for the worker to accept it (it answers at once). */
 const DELIVER_TIMEOUT_MS = 5_000;
-
-/** Header carrying the HMAC of an inbox call's body. */
-export const INBOX_SIGNATURE_HEADER = 'x-browserfleet-signature';
 
 /**
  * The per-worker inbox over HTTP: `POST <endpoint>/inbox/sessions/<id>` on the worker that
@@ -25,11 +22,12 @@ export class HttpSessionInbox implements SessionInbox {
     const body = JSON.stringify({ tenantId: session.tenantId, message });
     let res: Response;
     try {
-      res = await fetch(`${endpoint}/inbox/sessions/${encodeURIComponent(session.id)}`, {
+      const path = `/inbox/sessions/${encodeURIComponent(session.id)}`;
+      res = await fetch(`${endpoint}${path}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [INBOX_SIGNATURE_HEADER]: signInboxBody(this.secret, body),
+          ...signInboxCall(this.secret, { path, body }, Date.now() / 1000),
         },
         body,
         signal: AbortSignal.timeout(DELIVER_TIMEOUT_MS),

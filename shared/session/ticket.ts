@@ -75,11 +75,48 @@ export const verifyTicket = (
   return { ok: true, claims };
 };
 
-/** Signature of an inbox call's body, so only the platform's own functions reach a worker. */
-export const signInboxBody = (secret: string, body: string): string => sign(secret, `inbox:${body}`);
+/** Header carrying the HMAC of an inbox call (path, time and body). */
+export const INBOX_SIGNATURE_HEADER = 'x-browserfleet-signature';
+/** Header carrying the Unix second the inbox call was signed at. */
+export const INBOX_TIMESTAMP_HEADER = 'x-browserfleet-timestamp';
+/**
+ * How far an inbox call's time may be from the worker's clock. A captured call can't be
+ * replayed after this, nor its signature moved to another session's path.
+ */
+export const INBOX_MAX_SKEW_SECONDS = 60;
 
-export const verifyInboxBody = (secret: string, body: string, signature: string): boolean => {
-  const want = Buffer.from(signInboxBody(secret, body));
-  const got = Buffer.from(signature);
+export interface InboxCall {
+  /** The request path, `/inbox/sessions/<id>`, as sent. */
+  path: string;
+  body: string;
+}
+
+const inboxSigningText = (call: InboxCall, timestamp: string): string =>
+  `inbox:v2\n${timestamp}\n${call.path}\n${call.body}`;
+
+/** The headers that sign an inbox call, so only the platform's own functions reach a worker. */
+export const signInboxCall = (
+  secret: string,
+  call: InboxCall,
+  nowSeconds: number,
+): Record<string, string> => {
+  const timestamp = String(Math.floor(nowSeconds));
+  return {
+    [INBOX_TIMESTAMP_HEADER]: timestamp,
+    [INBOX_SIGNATURE_HEADER]: sign(secret, inboxSigningText(call, timestamp)),
+  };
+};
+
+/** Whether an inbox call carries a valid signature of its path and body, signed recently. */
+export const verifyInboxCall = (
+  secret: string,
+  call: InboxCall,
+  headers: { timestamp: string; signature: string },
+  nowSeconds: number,
+): boolean => {
+  if (!/^\d{1,12}$/.test(headers.timestamp)) return false;
+  if (Math.abs(Number(headers.timestamp) - nowSeconds) > INBOX_MAX_SKEW_SECONDS) return false;
+  const want = Buffer.from(sign(secret, inboxSigningText(call, headers.timestamp)));
+  const got = Buffer.from(headers.signature);
   return want.length === got.length && timingSafeEqual(want, got);
 };

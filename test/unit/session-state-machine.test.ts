@@ -6,7 +6,15 @@ import {
   sessionSweepDueAt,
   transitionSession,
 } from '../../shared/session/session.js';
-import { issueTicket, signInboxBody, verifyInboxBody, verifyTicket } from '../../shared/session/ticket.js';
+import {
+  INBOX_MAX_SKEW_SECONDS,
+  INBOX_SIGNATURE_HEADER,
+  INBOX_TIMESTAMP_HEADER,
+  issueTicket,
+  signInboxCall,
+  verifyInboxCall,
+  verifyTicket,
+} from '../../shared/session/ticket.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const options = {
@@ -177,11 +185,22 @@ describe('session tickets', () => {
     }
   });
 
-  it('signs inbox bodies so only the platform reaches a worker', () => {
+  it('signs inbox calls (path, time, body) so only the platform reaches a worker, and only just now', () => {
     const body = JSON.stringify({ tenantId: 't1', message: { kind: 'close' } });
-    expect(verifyInboxBody(secret, body, signInboxBody(secret, body))).toBe(true);
-    expect(verifyInboxBody(secret, `${body} `, signInboxBody(secret, body))).toBe(false);
-    expect(verifyInboxBody(secret, body, signInboxBody('y'.repeat(64), body))).toBe(false);
-    expect(verifyInboxBody(secret, body, '')).toBe(false);
+    const call = { path: '/inbox/sessions/s1', body };
+    const t = 1_790_000_000;
+    const signed = (c = call, key = secret, at = t) => {
+      const h = signInboxCall(key, c, at);
+      return { signature: h[INBOX_SIGNATURE_HEADER] ?? '', timestamp: h[INBOX_TIMESTAMP_HEADER] ?? '' };
+    };
+    expect(verifyInboxCall(secret, call, signed(), t)).toBe(true);
+    expect(verifyInboxCall(secret, call, signed(), t + INBOX_MAX_SKEW_SECONDS)).toBe(true);
+    // Replayed later, moved to another session's path, or with another body or key: refused.
+    expect(verifyInboxCall(secret, call, signed(), t + INBOX_MAX_SKEW_SECONDS + 1)).toBe(false);
+    expect(verifyInboxCall(secret, { ...call, path: '/inbox/sessions/s2' }, signed(), t)).toBe(false);
+    expect(verifyInboxCall(secret, { ...call, body: `${body} ` }, signed(), t)).toBe(false);
+    expect(verifyInboxCall(secret, call, signed(call, 'y'.repeat(64)), t)).toBe(false);
+    expect(verifyInboxCall(secret, call, { ...signed(), timestamp: String(t + 1) }, t)).toBe(false);
+    expect(verifyInboxCall(secret, call, { signature: '', timestamp: '' }, t)).toBe(false);
   });
 });
