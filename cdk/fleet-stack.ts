@@ -169,7 +169,7 @@ export class FleetStack extends Stack {
       },
     });
     const worker = containerConsumer(container, taskDefinition.taskRole);
-    // Set explicitly rather than trusting the platform: the config falls back to us-east-1.
+    // Fargate sets AWS_REGION too; said here so the worker's region is visibly the stack's.
     worker.addEnvironment(ENV.awsRegion, this.region);
     // Its metrics carry the stage, which the session-slot scaling below reads by.
     worker.addEnvironment(ENV.stage, stage);

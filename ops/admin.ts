@@ -72,7 +72,8 @@ const { values: flags, positionals } = (() => {
 
 const envSchema = z.object({
   [ENV.stateTable]: z.string().optional(),
-  [ENV.awsRegion]: z.string().default('us-east-1'),
+  // Unset: the SDK's own region resolution (AWS_REGION, then the profile's region).
+  [ENV.awsRegion]: z.string().optional(),
   [ENV.awsEndpointUrl]: z.url().optional(),
   AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
   [ENV.port]: z.coerce.number().int().default(3000),

@@ -43,7 +43,8 @@ if (!Number.isInteger(max) || max < 1 || max > 10_000) fail('--max must be an in
 const env = z
   .object({
     [ENV.stage]: z.string().default('dev'),
-    [ENV.awsRegion]: z.string().default('us-east-1'),
+    // Unset: the SDK's own region resolution (AWS_REGION, then the profile's region).
+    [ENV.awsRegion]: z.string().optional(),
     [ENV.awsEndpointUrl]: z.url().optional(),
     AWS_ENDPOINT_URL_SQS: z.url().optional(),
     [ENV.port]: z.coerce.number().int().default(3000),

@@ -14,7 +14,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 const optionalUrl = z.url().optional();
 
 const awsSchema = {
-  [ENV.awsRegion]: z.string().default('us-east-1'),
+  // Unset: the SDK resolves the region as it always does (AWS_REGION, then the profile in
+  // ~/.aws/config); Lambda and Fargate set AWS_REGION. No default here that would send a
+  // misconfigured process to another region's resources.
+  [ENV.awsRegion]: z.string().optional(),
   [ENV.awsEndpointUrl]: optionalUrl,
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
   AWS_ENDPOINT_URL_SQS: optionalUrl,

@@ -16,10 +16,12 @@ import type { ConnectionNotifier, ServerMessage } from '../session/ports.js';
 export class ApiGatewayConnectionNotifier implements ConnectionNotifier {
   private readonly client: ApiGatewayManagementApiClient;
 
-  constructor(options: { endpoint: string; region: string; localCredentials?: boolean }) {
+  /** `region` unset: the SDK's own resolution (the local cloud's gateway takes any region). */
+  constructor(options: { endpoint: string; region?: string | undefined; localCredentials?: boolean }) {
+    const region = options.region ?? (options.localCredentials === true ? 'us-east-1' : undefined);
     this.client = new ApiGatewayManagementApiClient({
       endpoint: options.endpoint,
-      region: options.region,
+      ...(region === undefined ? {} : { region }),
       // A post is small and API Gateway answers fast; one that can't connect (no route out of
       // a VPC) must fail soon rather than hold a request until its Lambda times out.
       requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 }),

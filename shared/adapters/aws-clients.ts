@@ -1,8 +1,8 @@
 /**
  * AWS SDK v3 clients, built once per process by a composition root. A service with an
  * endpoint (the local cloud's emulators, or LocalStack) is reached there with placeholder
- * credentials and path-style S3 URLs; without one, the SDK's default credential chain and
- * regional endpoints apply.
+ * credentials and path-style S3 URLs; without one, the SDK's default credential chain,
+ * region resolution (unless a region is given) and regional endpoints apply.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,9 +16,13 @@ export interface AwsEndpoints {
 }
 
 export interface AwsClientsConfig {
-  region: string;
+  /** Unset: the SDK's own region resolution (AWS_REGION, the profile's region). */
+  region?: string | undefined;
   endpoints: AwsEndpoints;
 }
+
+/** The region an emulator is called in when none is set: it signs requests, nothing more. */
+const EMULATOR_REGION = 'us-east-1';
 
 export interface AwsClients {
   dynamo: DynamoDBDocumentClient;
@@ -26,11 +30,13 @@ export interface AwsClients {
   s3: S3Client;
 }
 
-const clientConfig = (region: string, endpoint: string | undefined) =>
+const clientConfig = (region: string | undefined, endpoint: string | undefined) =>
   endpoint === undefined
-    ? { region }
+    ? region === undefined
+      ? {}
+      : { region }
     : {
-        region,
+        region: region ?? EMULATOR_REGION,
         endpoint,
         // Emulators accept any key, except s3rver, which wants its own well-known pair.
         // Real AWS never sees these.
