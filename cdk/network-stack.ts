@@ -44,12 +44,15 @@ export class NetworkStack extends Stack {
         s3: { service: GatewayVpcEndpointAwsService.S3 },
         dynamodb: { service: GatewayVpcEndpointAwsService.DYNAMODB },
       },
+      // Refused connections only: a browser fleet's accepted traffic is every page of every
+      // task, which at $0.50 per ingested GB would cost more than the fleet's own floor,
+      // while what a security group turned away is what an investigation looks for.
       flowLogs: {
-        all: {
+        rejected: {
           destination: FlowLogDestination.toCloudWatchLogs(
             new LogGroup(this, 'FlowLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy }),
           ),
-          trafficType: FlowLogTrafficType.ALL,
+          trafficType: FlowLogTrafficType.REJECT,
         },
       },
     });

@@ -417,6 +417,14 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     expect(alarms.length).toBeGreaterThan(5);
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
   });
+
+  it("the VPC's flow logs record refused traffic only, not every page the fleet loads", () => {
+    for (const built of apps) {
+      const flowLogs = resourcesOf(Template.fromStack(built.network), 'AWS::EC2::FlowLog');
+      expect(flowLogs).toHaveLength(1);
+      for (const [, flowLog] of flowLogs) expect(flowLog.Properties.TrafficType).toBe('REJECT');
+    }
+  });
 });
 
 /** Whether `from` waits for `to` at deploy time, through DependsOn or references, transitively. */
