@@ -128,7 +128,11 @@ export const roleStatements = (template: Template, roleId: string): Statement[] 
   return [...inline, ...attached, ...managed];
 };
 
-/** Whether `statements` allow `action` on `resource` (no explicit deny, some allow). */
+/**
+ * Whether `statements` allow `action` on `resource` (no explicit deny, some allow).
+ * Conditions, `NotAction` and `NotResource` are not read: no role of this app uses them
+ * (resource policies do, and they are not judged here).
+ */
 export const allows = (statements: Statement[], action: string, resource: string): boolean => {
   const matching = statements.filter(
     (s) =>
