@@ -189,10 +189,18 @@ const operationOf = (req: IncomingMessage): string => {
   return req.method ?? 'GET';
 };
 
-const applicable = (service: FaultService, operation: string, kinds: readonly string[]): string[] =>
-  kinds.filter(
-    (k) => k !== 'transaction-conflict' || (service === 'dynamodb' && operation === 'TransactWriteItems'),
-  );
+/**
+ * The kinds a request can meet, each as often as the others — except that a transaction's
+ * faults are half conflicts: that is what a transaction on a contended item mostly meets,
+ * and the rarest outcome would otherwise be the one most worth provoking.
+ */
+const applicable = (service: FaultService, operation: string, kinds: readonly string[]): string[] => {
+  const others = kinds.filter((k) => k !== 'transaction-conflict');
+  if (service !== 'dynamodb' || operation !== 'TransactWriteItems' || others.length === kinds.length)
+    return others;
+  if (others.length === 0) return ['transaction-conflict'];
+  return [...others, ...others.map(() => 'transaction-conflict')];
+};
 
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
