@@ -276,8 +276,6 @@ export const METRICS = {
   browserCrashes: 'BrowserCrashes',
   /** An unhandled rejection or uncaught exception caught by the process guard (`kind`). */
   processFaults: 'ProcessFaults',
-  /** An unhandled rejection or uncaught exception caught by the process guard (`kind`). */
-  processFaults: 'ProcessFaults',
   /** Per worker, every minute: live sessions it hosts (the fleet scales out on the average). */
   sessionSlotsUsed: 'SessionSlotsUsed',
 } as const;
