@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SESSIONS } from '../contracts.js';
+import { OUTPUT_CAPS } from '../output-caps.js';
 import { MAX_URL_LENGTH, pageOptions, selector, WAIT_UNTIL } from '../task/task-input.js';
 
 export const createSessionInputSchema = z.strictObject({
@@ -35,7 +36,7 @@ const url = z
 /** Command timeouts: a command that takes longer answers `TIMEOUT`, the session lives on. */
 export const COMMAND_TIMEOUT_MS = { default: 30_000, max: 60_000 } as const;
 /** The JSON result of `evaluate` must fit in one API Gateway message with room to spare. */
-export const MAX_EVALUATE_RESULT_BYTES = 96 * 1024;
+export const MAX_EVALUATE_RESULT_BYTES = OUTPUT_CAPS.sessionEvaluate;
 
 /** Each command's params. Coordinates are CSS pixels of the viewport. */
 export const COMMAND_PARAMS = {

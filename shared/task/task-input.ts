@@ -5,6 +5,7 @@
  * `GoToOptions`, `Viewport`), the vocabulary browserless and Cloudflare users know.
  */
 import { z } from 'zod';
+import { OUTPUT_CAPS } from '../output-caps.js';
 import { MAX_ATTEMPTS } from './task.js';
 
 /** Longest task URL accepted; browsers cope with more, but nothing sane needs it. */
@@ -314,7 +315,8 @@ export const scrapeOptionsSchema = z.strictObject({
 export const EVALUATE_LIMITS = {
   scriptBytes: 64 * 1024,
   argsBytes: 16 * 1024,
-  resultBytes: 256 * 1024,
+  /** Enforced in the page, with every other type's cap (see OUTPUT_CAPS). */
+  resultBytes: OUTPUT_CAPS.evaluate,
 } as const;
 
 const jsonSize = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');

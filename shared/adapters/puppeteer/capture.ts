@@ -1,14 +1,18 @@
 /**
  * What each task type does to a loaded page. One entry per type (a missing one is a type
  * error); every script the platform runs in the page is a function evaluated there, never
- * caller code evaluated in the worker.
+ * caller code evaluated in the worker. What a data-producing type reads is measured in the
+ * page against its cap (`OUTPUT_CAPS`), so an oversized answer never crosses CDP.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
+import { formatBytes, MAX_CDP_MESSAGE_BYTES, OUTPUT_CAPS } from '../../output-caps.js';
 import type { BrowserJob, ProducedArtifact } from '../../task/ports.js';
-import { EVALUATE_LIMITS, screenshotContentType, type TaskType } from '../../task/task-input.js';
+import { type ScrapeOptions, screenshotContentType, type TaskType } from '../../task/task-input.js';
+import { isCdpMessageTooLarge } from './bounded-chromium-output.js';
+import { compiledInPage, evaluateBounded, jsonOf, type OutputCap } from './bounded-evaluate.js';
 
 export interface Captured {
   artifacts: ProducedArtifact[];
@@ -17,11 +21,6 @@ export interface Captured {
 
 type Capturer<T extends TaskType> = (page: Page, job: Extract<BrowserJob, { type: T }>) => Promise<Captured>;
 
-const json = (name: string, data: unknown): ProducedArtifact => ({
-  name,
-  contentType: 'application/json',
-  body: new TextEncoder().encode(JSON.stringify(data)),
-});
 const text = (name: string, contentType: string, value: string): ProducedArtifact => ({
   name,
   contentType,
@@ -59,13 +58,15 @@ const CAPTURERS: { [T in TaskType]: Capturer<T> } = {
           `options.selector "${options.selector}" matched nothing on the page.`,
         );
       }
-      body = await element.screenshot(common);
+      body = await withinPipeLimit(element.screenshot(common));
     } else {
-      body = await page.screenshot({
-        ...common,
-        fullPage: options.fullPage,
-        ...(options.clip === undefined ? {} : { clip: options.clip }),
-      });
+      body = await withinPipeLimit(
+        page.screenshot({
+          ...common,
+          fullPage: options.fullPage,
+          ...(options.clip === undefined ? {} : { clip: options.clip }),
+        }),
+      );
     }
     return {
       artifacts: [
@@ -92,98 +93,184 @@ const CAPTURERS: { [T in TaskType]: Capturer<T> } = {
   },
 
   async content(page) {
-    const html = await page.content();
+    // Puppeteer's page.content(), with the size judged in the page.
+    const html = await textOf(
+      page,
+      `(() => {
+        let html = '';
+        for (const node of document.childNodes) {
+          html += node === document.documentElement ? node.outerHTML : new XMLSerializer().serializeToString(node);
+        }
+        return html;
+      })()`,
+      {
+        bytes: OUTPUT_CAPS.content,
+        what: "The page's HTML",
+        hint: 'Ask for less: scrape the elements you need, or take markdown.',
+      },
+    );
     return { artifacts: [text('content.html', 'text/html; charset=utf-8', html)], data: html };
   },
 
   async markdown(page) {
     // Runs in the page: Readability picks the main content, Turndown writes it as Markdown.
-    const markdown = await page.evaluate(`(() => {
-      ${markdownLibraries()}
-      const article = new Readability(document.cloneNode(true)).parse();
-      const html = article && article.content ? article.content : document.body ? document.body.innerHTML : '';
-      const title = article && article.title ? '# ' + article.title + '\\n\\n' : '';
-      const turndown = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced' });
-      return title + turndown.turndown(html);
-    })()`);
-    const value = String(markdown);
-    return { artifacts: [text('content.md', 'text/markdown; charset=utf-8', value)], data: value };
+    const markdown = await textOf(
+      page,
+      `(() => {
+        ${markdownLibraries()}
+        const article = new Readability(document.cloneNode(true)).parse();
+        const html = article && article.content ? article.content : document.body ? document.body.innerHTML : '';
+        const title = article && article.title ? '# ' + article.title + '\\n\\n' : '';
+        const turndown = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced' });
+        return String(title + turndown.turndown(html));
+      })()`,
+      {
+        bytes: OUTPUT_CAPS.markdown,
+        what: "The page's Markdown",
+        hint: 'Ask for less: scrape the elements you need.',
+      },
+    );
+    return { artifacts: [text('content.md', 'text/markdown; charset=utf-8', markdown)], data: markdown };
   },
 
   async scrape(page, { options }) {
-    const elements = options.elements;
-    const result = await page.evaluate((specs) => {
-      const read = (el: Element, spec: (typeof specs)[number]): string | null => {
-        if (spec.extract === 'html') return el.outerHTML;
-        if (spec.extract === 'attribute') return el.getAttribute(spec.attribute ?? '');
-        return (el as HTMLElement).innerText ?? el.textContent ?? '';
-      };
-      const out: Record<string, unknown> = {};
-      for (const spec of specs) {
-        const found = Array.from(document.querySelectorAll(spec.selector));
-        out[spec.name] = spec.all
-          ? found.map((el) => read(el, spec))
-          : found[0] === undefined
-            ? null
-            : read(found[0], spec);
-      }
-      return out;
-    }, elements);
-    return { artifacts: [json('scrape.json', result)], data: result };
+    const json = await textOf(
+      page,
+      `(${scrapeInPage.toString()})(${JSON.stringify(options.elements)}, ${OUTPUT_CAPS.scrape})`,
+      {
+        bytes: OUTPUT_CAPS.scrape,
+        what: 'The scraped values together',
+        hint: 'Ask for less: narrower selectors, all: false, or text instead of html.',
+      },
+    );
+    return { artifacts: [text('scrape.json', 'application/json', json)], data: JSON.parse(json) };
   },
 
   async links(page, { options }) {
-    const links = await page.evaluate((visibleOnly) => {
-      const seen = new Set<string>();
-      const out: { href: string; text: string }[] = [];
-      for (const a of Array.from(document.querySelectorAll('a[href]')) as HTMLAnchorElement[]) {
-        if (visibleOnly) {
-          const box = a.getBoundingClientRect();
-          const style = getComputedStyle(a);
-          if (
-            box.width === 0 ||
-            box.height === 0 ||
-            style.visibility === 'hidden' ||
-            style.display === 'none'
-          ) {
-            continue;
-          }
-        }
-        if (!/^https?:/.test(a.href) || seen.has(a.href)) continue;
-        seen.add(a.href);
-        out.push({ href: a.href, text: (a.innerText || a.textContent || '').trim().slice(0, 500) });
-      }
-      return out;
-    }, options.visibleOnly);
-    return { artifacts: [json('links.json', links)], data: links };
+    const json = await textOf(
+      page,
+      `(${linksInPage.toString()})(${JSON.stringify(options.visibleOnly)}, ${OUTPUT_CAPS.links})`,
+      {
+        bytes: OUTPUT_CAPS.links,
+        what: "The page's links",
+        hint: 'Ask for less: visibleOnly, or scrape the links of one part of the page.',
+      },
+    );
+    return { artifacts: [text('links.json', 'application/json', json)], data: JSON.parse(json) };
   },
 
   async evaluate(page, { options }) {
-    let result: unknown;
-    try {
-      // The caller's function runs in the page's main world, with JSON arguments; what it
-      // returns comes back as JSON. It never touches the worker.
-      result = await page.evaluate(
-        `(async () => { const fn = (${options.script}); return JSON.stringify(await fn(...${JSON.stringify(options.args)})); })()`,
-      );
-    } catch (error) {
-      if (error instanceof BrowserfleetError) throw error;
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, `options.script threw in the page: ${message}`, {
-        cause: error,
-      });
-    }
-    const serialized = typeof result === 'string' ? result : 'null';
-    if (Buffer.byteLength(serialized, 'utf8') > EVALUATE_LIMITS.resultBytes) {
+    // The caller's function runs in the page's main world, with JSON arguments; its answer
+    // is serialized and measured there, and comes back as JSON. It never touches the worker.
+    const call = `${compiledInPage(options.script)}(...${JSON.stringify(options.args)})`;
+    const answer = await evaluateBounded(page, jsonOf(call, OUTPUT_CAPS.evaluate), {
+      bytes: OUTPUT_CAPS.evaluate,
+      what: "options.script's JSON result",
+      hint: 'Return less: the values you need, or store bulk in an artifact-producing type (content, scrape).',
+    });
+    if ('threw' in answer) {
       throw new BrowserfleetError(
-        ERROR_CODES.RESULT_TOO_LARGE,
-        `options.script returned more than ${EVALUATE_LIMITS.resultBytes} bytes of JSON.`,
+        ERROR_CODES.SCRIPT_ERROR,
+        `options.script threw in the page: ${answer.threw.split('\n')[0]}`,
       );
     }
-    const data: unknown = JSON.parse(serialized);
-    return { artifacts: [text('result.json', 'application/json', serialized)], data };
+    return {
+      artifacts: [text('result.json', 'application/json', answer.text)],
+      data: JSON.parse(answer.text),
+    };
   },
 };
+
+/** A screenshot past the pipe's limit is a page too big to picture, not a crash: not retried. */
+const withinPipeLimit = <T>(work: Promise<T>): Promise<T> =>
+  work.catch((error: unknown) => {
+    if (!isCdpMessageTooLarge(error)) throw error;
+    throw new BrowserfleetError(
+      ERROR_CODES.RESULT_TOO_LARGE,
+      `The screenshot is larger than the ${formatBytes(MAX_CDP_MESSAGE_BYTES)} a worker takes in one message. ` +
+        'Take less: a clip or a selector instead of fullPage, or jpeg/webp instead of png.',
+      { cause: error },
+    );
+  });
+
+/**
+ * The text a platform script produces in the page, within `cap`. What the script throws
+ * (a bad selector, a page that broke the libraries) fails the task as Puppeteer's own
+ * evaluation errors do.
+ */
+const textOf = async (page: Page, producer: string, cap: OutputCap): Promise<string> => {
+  const answer = await evaluateBounded(page, producer, cap);
+  if ('threw' in answer) throw new Error(`Evaluation failed: ${answer.threw}`);
+  return answer.text;
+};
+
+type ScrapeSpec = ScrapeOptions['elements'][number];
+
+/**
+ * Runs in the page (serialized with toString): each spec's values as JSON, or, once their
+ * running size passes `cap` characters, that size, so a query matching a whole nested
+ * page stops there rather than reading every element's outer HTML (quadratic in depth).
+ */
+function scrapeInPage(specs: ScrapeSpec[], cap: number): string | number {
+  // Quotes, commas and keys, roughly: enough to stop near the cap; the wrapper's check of
+  // the final JSON is the exact one.
+  let size = 2;
+  const read = (el: Element, spec: ScrapeSpec): string | null => {
+    if (spec.extract === 'html') return el.outerHTML;
+    if (spec.extract === 'attribute') return el.getAttribute(spec.attribute ?? '');
+    return (el as HTMLElement).innerText ?? el.textContent ?? '';
+  };
+  const counted = (value: string | null): number => (typeof value === 'string' ? value.length + 3 : 5);
+  const out: Record<string, (string | null)[] | string | null> = {};
+  for (const spec of specs) {
+    size += spec.name.length + 4;
+    if (spec.all) {
+      const found = document.querySelectorAll(spec.selector);
+      const values: (string | null)[] = [];
+      for (let i = 0; i < found.length; i++) {
+        const value = read(found[i] as Element, spec);
+        size += counted(value);
+        if (size > cap) return size;
+        values.push(value);
+      }
+      out[spec.name] = values;
+    } else {
+      const el = document.querySelector(spec.selector);
+      const value = el === null ? null : read(el, spec);
+      size += counted(value);
+      if (size > cap) return size;
+      out[spec.name] = value;
+    }
+  }
+  return JSON.stringify(out);
+}
+
+/** Runs in the page: its unique absolute http(s) links as JSON, or past `cap`, the size so far. */
+function linksInPage(visibleOnly: boolean, cap: number): string | number {
+  const seen = new Set<string>();
+  const out: { href: string; text: string }[] = [];
+  let size = 2;
+  const anchors = document.querySelectorAll('a[href]');
+  for (let i = 0; i < anchors.length; i++) {
+    const a = anchors[i] as HTMLAnchorElement;
+    if (visibleOnly) {
+      const box = a.getBoundingClientRect();
+      const style = getComputedStyle(a);
+      if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || style.display === 'none') {
+        continue;
+      }
+    }
+    const href = a.href;
+    if (!/^https?:/.test(href) || seen.has(href)) continue;
+    seen.add(href);
+    const text = (a.innerText || a.textContent || '').trim().slice(0, 500);
+    // {"href":"…","text":"…"},
+    size += href.length + text.length + 22;
+    if (size > cap) return size;
+    out.push({ href, text });
+  }
+  return JSON.stringify(out);
+}
 
 export const capture = (page: Page, job: BrowserJob): Promise<Captured> =>
   (CAPTURERS[job.type] as Capturer<typeof job.type>)(page, job as never);

@@ -7,8 +7,11 @@ import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { MAX_CDP_MESSAGE_BYTES } from '../../output-caps.js';
+import { limitCdpPipe, limitLogLines } from './bounded-chromium-output.js';
 
 /**
  * Chromium flags, chosen one by one. @sparticuz/chromium's own list is tuned for one page
@@ -42,6 +45,8 @@ export const CHROMIUM_FLAGS = [
   // the same-origin policy between pages of different tenants).
 ] as const;
 
+/** Chromium's log lines as Puppeteer keeps them: long enough for any real diagnostic. */
+const MAX_LOG_LINE_BYTES = 4 * 1024;
 /** How long `browser.close()` may take before the process group is killed. */
 const CLOSE_DEADLINE_MS = 5_000;
 /** Per-worker profile dirs: `bf-chrome-<pid>-XXXXXX` under the temp dir. */
@@ -129,6 +134,16 @@ export const launchChromium = async (options: LaunchOptions = {}): Promise<Launc
       pipe: true,
       ...(options.defaultViewport === null ? { defaultViewport: null } : {}),
     });
+    // Nothing a page makes Chromium send (a console line, an exception, a screenshot)
+    // reaches the worker larger than these.
+    const child = browser.process();
+    const pipe = child?.stdio[4];
+    if (child === null || pipe === undefined || pipe === null || !('on' in pipe)) {
+      await browser.close().catch(() => {});
+      throw new Error("Chromium's CDP pipe is missing: launch it with --remote-debugging-pipe.");
+    }
+    limitCdpPipe(pipe as Readable, MAX_CDP_MESSAGE_BYTES);
+    for (const log of [child.stdout, child.stderr]) if (log !== null) limitLogLines(log, MAX_LOG_LINE_BYTES);
     return { browser, pid: browser.process()?.pid, profileDir };
   } catch (error) {
     rmSync(profileDir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ import {
   MAX_EVALUATE_RESULT_BYTES,
 } from '../../session/session-input.js';
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
+import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
 import { closeChromium, type LaunchedChromium, launchChromium } from './launch-chromium.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
@@ -71,6 +72,9 @@ export class PuppeteerSessionLauncher implements SessionLauncher {
         dieWithParent: true,
         defaultViewport: null,
         extraArgs: [
+          // Puppeteer's own CDP stays on the pipe (it would take the port instead once one is
+          // named), where every message Chromium sends it is size-limited (launch-chromium.ts).
+          '--remote-debugging-pipe',
           // The CDP endpoint for `puppeteer.connect`, on loopback only; port 0 = any free one.
           '--remote-debugging-port=0',
           '--remote-debugging-address=127.0.0.1',
@@ -227,24 +231,24 @@ class PuppeteerSessionBrowser implements SessionBrowser {
         }
         case 'evaluate': {
           const p = params as Params<'evaluate'>;
-          // The expression runs in the page, as a function of the JSON arguments when it is one.
-          const value = await page.evaluate(
-            (source: string, args: unknown[]) => {
-              // The caller's code, compiled in the page's own realm, by design.
-              const fn: unknown = new Function(`return (${source});`)();
-              return typeof fn === 'function' ? fn(...args) : fn;
-            },
-            p.expression,
-            p.args,
-          );
-          const json = JSON.stringify(value ?? null);
-          if (Buffer.byteLength(json) > MAX_EVALUATE_RESULT_BYTES) {
+          // The expression runs in the page, as a function of the JSON arguments when it is
+          // one; its answer is serialized and measured there, so one too big never leaves it.
+          const value = `(async () => {
+            const fn = ${compiledInPage(p.expression)};
+            return typeof fn === 'function' ? fn(...${JSON.stringify(p.args)}) : fn;
+          })()`;
+          const answer = await evaluateBounded(page, jsonOf(value, MAX_EVALUATE_RESULT_BYTES), {
+            bytes: MAX_EVALUATE_RESULT_BYTES,
+            what: "The expression's JSON result",
+            hint: 'Return less: the values you need, or take a screenshot.',
+          });
+          if ('threw' in answer) {
             throw new BrowserfleetError(
-              ERROR_CODES.RESULT_TOO_LARGE,
-              `The result is larger than ${MAX_EVALUATE_RESULT_BYTES} bytes of JSON.`,
+              ERROR_CODES.SCRIPT_ERROR,
+              `The script failed in the page: ${answer.threw}`,
             );
           }
-          return { value: value ?? null };
+          return { value: JSON.parse(answer.text) as unknown };
         }
         case 'setViewport': {
           const p = params as Params<'setViewport'>;
