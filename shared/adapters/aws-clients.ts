@@ -56,6 +56,9 @@ export const createAwsClients = ({ region, endpoints }: AwsClientsConfig): AwsCl
   sqs: new SQSClient(clientConfig(region, endpoints.sqs)),
   s3: new S3Client({
     ...clientConfig(region, endpoints.s3),
+    // An upload is the last step of a run that succeeded: three SlowDowns in a row (the
+    // default) would throw the whole browser run away to be done again.
+    maxAttempts: 6,
     forcePathStyle: endpoints.s3 !== undefined,
   }),
 });
