@@ -17,6 +17,13 @@ export interface BlockedRequest {
   reason: string;
 }
 
+/** An upstream answer the proxy could not parse as HTTP (Node's `HPE_…` parser codes). */
+export interface MalformedAnswer {
+  url: string;
+  /** Node's parser code, e.g. `HPE_INVALID_CHUNK_SIZE`. */
+  code: string;
+}
+
 export interface EgressProxy {
   /** `http://127.0.0.1:<port>`, for Chromium's `proxyServer`. */
   url: string;
@@ -24,6 +31,8 @@ export interface EgressProxy {
   blocked(): BlockedRequest[];
   /** How many requests it has refused in all (a long-lived session's proxy keeps counting). */
   blockedTotal(): number;
+  /** The newest answers that weren't HTTP (at most 200): a browser would have refused them. */
+  malformed(): MalformedAnswer[];
   close(): Promise<BlockedRequest[]>;
 }
 
@@ -45,6 +54,7 @@ export const startEgressProxy = async (options: {
 }): Promise<EgressProxy> => {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const blocked: BlockedRequest[] = [];
+  const malformed: MalformedAnswer[] = [];
   let total = 0;
   const sockets = new Set<Duplex>();
   // The proxy's own pool of upstream connections. Node's global agent would share keep-alive
@@ -137,8 +147,14 @@ export const startEgressProxy = async (options: {
         // truncated response rather than waiting for bytes that never come.
         response.once('aborted', () => res.destroy());
       });
-      upstream.on('error', () => {
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
         res.off('close', onBrowserGone);
+        // The site's answer broke HTTP itself: the browser only sees a dropped connection
+        // here, so the proxy says what it was (the runner fails the task on it, not retried).
+        if (typeof error.code === 'string' && error.code.startsWith('HPE_')) {
+          if (malformed.length >= MAX_RECORDED) malformed.shift();
+          malformed.push({ url: target, code: error.code });
+        }
         if (!answered && upstream.reusedSocket && replayable && attempt === 0 && !res.destroyed) {
           forward(1);
           return;
@@ -213,6 +229,7 @@ export const startEgressProxy = async (options: {
     url: `http://127.0.0.1:${port}`,
     blocked: () => [...blocked],
     blockedTotal: () => total,
+    malformed: () => [...malformed],
     close: () => {
       closing ??= new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -45,7 +45,7 @@ export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
       // Every task's context goes through its own egress proxy (see egress-proxy.ts).
       proxyFor: async () => {
         const proxy = await startEgressProxy({ allow: w.egressAllow, resolve: systemDnsResolver });
-        return { server: proxy.url, blocked: proxy.blocked, close: proxy.close };
+        return { server: proxy.url, blocked: proxy.blocked, malformed: proxy.malformed, close: proxy.close };
       },
       onEvent: w.onBrowserEvent,
       metrics: w.metrics,

@@ -45,6 +45,8 @@ export interface PuppeteerRunnerOptions {
   proxyFor?: (job: BrowserJob) => Promise<{
     server: string;
     blocked(): { url: string; reason: string }[];
+    /** Answers the proxy couldn't parse as HTTP, by URL and parser code. */
+    malformed?(): { url: string; code: string }[];
     close(): Promise<{ url: string; reason: string }[]>;
   }>;
   onEvent?: (event: string, details?: Record<string, unknown>) => void;
@@ -106,7 +108,21 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
             // Nothing else loads before a fresh context's first page: what the proxy refused
             // so far was on the page's way.
             const refused = refusalBehindNavigationError(error, proxy?.blocked() ?? []);
-            throw refused === undefined ? error : blockedNavigationError(refused);
+            if (refused !== undefined) throw blockedNavigationError(refused);
+            // Chromium names the URL it failed on (the task's, or a redirect's).
+            const failedOn = error instanceof Error ? error.message : '';
+            const broken = proxy
+              ?.malformed?.()
+              .find((m) => m.url === job.url || failedOn.includes(` at ${m.url}`));
+            if (broken !== undefined) {
+              // The same site answers the same way next time: not retried.
+              throw new BrowserfleetError(
+                ERROR_CODES.NAVIGATION_FAILED,
+                `Navigation failed: ${broken.url} answered with a malformed HTTP response (${broken.code}).`,
+                { retryable: false, cause: error },
+              );
+            }
+            throw error;
           });
         // An http page (or a redirect on its way) the guard refused is its 403 answer.
         const refused = proxy?.blocked().find((b) => b.url === response?.url() || b.url === page.url());
