@@ -209,9 +209,12 @@ describe('a sweep that meets a failing row', () => {
       errors: 1,
     });
     expect(failed).toEqual([first.task.id]);
-    expect(w.queue.sent.map((m) => m.message.taskId)).toEqual([second.task.id]);
+    expect(w.queue.sent.map((m) => (m.message as { taskId: string }).taskId)).toEqual([second.task.id]);
     throttled = false;
     expect(await sweepTasks(w.sweepDeps)).toMatchObject({ resent: 1, errors: 0 });
-    expect(w.queue.sent.map((m) => m.message.taskId)).toEqual([second.task.id, first.task.id]);
+    expect(w.queue.sent.map((m) => (m.message as { taskId: string }).taskId)).toEqual([
+      second.task.id,
+      first.task.id,
+    ]);
   });
 });
