@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { MAX_CDP_MESSAGE_BYTES } from '../../output-caps.js';
+import { deployedFontDir, fontEnvironment } from '../fonts/font-set.js';
 import { limitCdpPipe, limitLogLines } from './bounded-chromium-output.js';
 
 /**
@@ -103,6 +104,11 @@ export interface LaunchOptions {
   dieWithParent?: boolean;
   /** `null`: pages take the window's size instead of Puppeteer's 800×600. */
   defaultViewport?: null;
+  /**
+   * A staged font set (see shared/adapters/fonts/font-set.ts). Default: the deployed one at /opt/fonts (the
+   * Lambda layer, the fleet image), else a copy staged from the npm packages in the temp dir.
+   */
+  fontDir?: string | undefined;
 }
 
 let launcherScript: string | undefined;
@@ -116,10 +122,14 @@ export const launchChromium = async (options: LaunchOptions = {}): Promise<Launc
     launcherScript ??= dieWithParentLauncher(executablePath);
     executablePath = launcherScript;
   }
+  // Our font set and nothing else: the same glyphs on a laptop, in the image and on Lambda,
+  // whatever fonts the host has (or lacks).
+  const fonts = await fontEnvironment(options.fontDir ?? deployedFontDir());
   const profileDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
   try {
     const browser = await puppeteer.launch({
       executablePath,
+      env: { ...process.env, ...fonts },
       args: [...CHROMIUM_FLAGS, ...(options.extraArgs ?? [])],
       // The Sparticuz binary is chrome-headless-shell; a full Chromium runs new headless.
       headless: options.executablePath === undefined ? 'shell' : true,
