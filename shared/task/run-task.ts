@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { ARTIFACT_BUCKET } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { applyEvent } from './apply-event.js';
+import { boundTaskEvent } from './bounded-fields.js';
 import type { ArtifactStore, BrowserRunner, TaskDispatcher, TaskStore } from './ports.js';
 import { type BackoffPolicy, backoffDelayMs, classifyError } from './retry-policy.js';
 import { canRetry, failedAttempts, type StoredArtifact, specOf, type Task, type TaskEvent } from './task.js';
@@ -55,8 +56,6 @@ export interface RunTaskInput {
 
 /** JSON results up to this size ride inline on the row (DynamoDB items max out at 400 KB). */
 const MAX_INLINE_DATA_BYTES = 64 * 1024;
-/** Blocked requests listed on the row; the rest are counted only by the metrics. */
-const MAX_BLOCKED_LISTED = 50;
 
 const inlineData = (data: unknown): { data: unknown } | Record<string, never> =>
   Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8') <= MAX_INLINE_DATA_BYTES ? { data } : {};
@@ -196,7 +195,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
         browserMs: output.browserMs,
         ...(output.blockedRequests === undefined || output.blockedRequests.length === 0
           ? {}
-          : { blockedRequests: output.blockedRequests.slice(0, MAX_BLOCKED_LISTED) }),
+          : { blockedRequests: output.blockedRequests }),
       },
     };
   } catch (caught) {
@@ -224,7 +223,8 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   }
   clearInterval(heartbeat);
 
-  const ended = await write(event);
+  // What the page decided (its URL, its error's message, …) is cut to fit a row.
+  const ended = await write(boundTaskEvent(event));
   if (!ended.ok) return { kind: 'lease-lost' };
   const task = ended.task;
   if (task.status === 'queued') {

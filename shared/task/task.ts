@@ -48,6 +48,8 @@ export interface TaskResult {
   browserMs?: number;
   /** Requests the egress guard refused (the page's own sub-resources, redirects, …). */
   blockedRequests?: { url: string; reason: string }[];
+  /** How many requests were refused, when more than `blockedRequests` lists. */
+  blockedRequestsTotal?: number;
 }
 
 export interface TaskError {
