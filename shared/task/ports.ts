@@ -91,6 +91,19 @@ export interface ProducedArtifact {
   body: Uint8Array;
 }
 
+/**
+ * Something the task did that the caller should know although it succeeded. Today one
+ * kind: characters of a screenshot or PDF that no font could draw (the missing-glyph box).
+ */
+export interface TaskWarning {
+  code: 'MISSING_GLYPHS';
+  message: string;
+  /** `U+XXXX`, in page order, at most 32. */
+  codePoints: string[];
+  /** How many distinct code points had no glyph. */
+  count: number;
+}
+
 export interface BrowserOutput {
   artifacts: ProducedArtifact[];
   finalUrl: string;
@@ -101,6 +114,7 @@ export interface BrowserOutput {
   /** The task's browser context, open to closed. */
   browserMs: number;
   blockedRequests?: { url: string; reason: string }[];
+  warnings?: TaskWarning[];
 }
 
 export interface BrowserRunner {

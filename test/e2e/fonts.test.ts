@@ -1,8 +1,17 @@
 /**
  * CJK and emoji render as glyphs — not blank, not the "tofu" box of a missing font — in
- * the fleet worker and the Lambda tier. `.ci/run` installs the fonts a clean machine lacks.
+ * the fleet worker and the Lambda tier, with the font set `npm install` brings (no apt
+ * step: Chromium sees only that set, whatever the host has). A screenshot or PDF with a
+ * character no font has carries a MISSING_GLYPHS warning naming it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PuppeteerBrowserRunner } from '../../shared/adapters/puppeteer/browser-runner.js';
+import type { BrowserJob } from '../../shared/task/ports.js';
+import {
+  evaluateOptionsSchema,
+  pdfOptionsSchema,
+  screenshotOptionsSchema,
+} from '../../shared/task/task-input.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
 
@@ -32,7 +41,17 @@ const PROBE = `() => {
 let site: FixtureServer;
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 beforeAll(async () => {
-  site = await startFixtureServer({ '/': '<html lang="en"><body></body></html>' });
+  site = await startFixtureServer({
+    '/': '<html lang="en"><body></body></html>',
+    // Hieroglyphs and Linear B: no font of the set has them. CJK, kana, Hangul and emoji: all have.
+    '/tofu':
+      '<html lang="en"><body><p>你好 こんにちは 한국어 😀 plain</p><p>\u{13000}\u{13001} and \u{10000}</p>' +
+      '<script>document.title = "\u{13002}"</script></body></html>',
+    '/covered':
+      '<html lang="ja"><body><h1>日本語のテキスト</h1><p>中文 한국어 😀🚀 Ünïcödé — “quotes”</p></body></html>',
+    // A family the host may well have (Debian's DejaVu): the browser must not see it.
+    '/host-font': '<html><body><p id="t" style="font-family: \'DejaVu Sans\'">host font?</p></body></html>',
+  });
   cloud = await startTestCloud();
 });
 afterAll(async () => {
@@ -58,5 +77,66 @@ describe('fonts', () => {
     expect(emoji.inked).toBeGreaterThan(500);
     // A colour emoji font, not a monochrome fallback.
     expect(emoji.coloured).toBeGreaterThan(100);
+  });
+});
+
+describe('missing glyphs', () => {
+  let runner: PuppeteerBrowserRunner;
+  beforeAll(() => {
+    runner = new PuppeteerBrowserRunner();
+  });
+  afterAll(async () => {
+    await runner?.close();
+  });
+  const screenshot = (path: string): BrowserJob => ({
+    type: 'screenshot',
+    url: `${site.url}${path}`,
+    options: screenshotOptionsSchema.parse({ viewport: { width: 640, height: 240 } }),
+  });
+
+  it('a screenshot with characters no font has carries a warning naming them', async () => {
+    const out = await runner.run(screenshot('/tofu'), AbortSignal.timeout(30_000));
+    expect(out.warnings).toEqual([
+      expect.objectContaining({
+        code: 'MISSING_GLYPHS',
+        codePoints: ['U+13000', 'U+13001', 'U+10000'],
+        count: 3,
+      }),
+    ]);
+    // Script text isn't drawn, so it's no missing glyph.
+    expect(out.warnings?.[0]?.message).toContain('U+13000 U+13001 U+10000');
+  });
+
+  it('a PDF is checked too', async () => {
+    const out = await runner.run(
+      { type: 'pdf', url: `${site.url}/tofu`, options: pdfOptionsSchema.parse({}) },
+      AbortSignal.timeout(30_000),
+    );
+    expect(out.warnings?.[0]?.codePoints).toEqual(['U+13000', 'U+13001', 'U+10000']);
+  });
+
+  it('a page whose characters all have glyphs carries no warning', async () => {
+    const out = await runner.run(screenshot('/covered'), AbortSignal.timeout(30_000));
+    expect(out.warnings).toBeUndefined();
+  });
+
+  it("the browser sees the npm font set only, not the host's fonts", async () => {
+    const fonts = await runner.run(
+      {
+        type: 'evaluate',
+        url: `${site.url}/host-font`,
+        options: evaluateOptionsSchema.parse({
+          script: `() => { const c = document.createElement('canvas').getContext('2d');
+            const w = (f) => { c.font = '40px ' + f; return c.measureText('host font?').width; };
+            return { asked: w("'DejaVu Sans'"), tinos: w('Tinos'), arimo: w('Arimo'), sans: w('sans-serif') }; }`,
+        }),
+      },
+      AbortSignal.timeout(30_000),
+    );
+    const { asked, tinos, arimo, sans } = fonts.data as Record<string, number>;
+    // A family fontconfig doesn't know falls back to Chromium's default (serif: Tinos), not
+    // to the host's DejaVu Sans, which is wider than both.
+    expect(asked).toBeCloseTo(tinos ?? 0, 5);
+    expect(sans).toBeCloseTo(arimo ?? 0, 5);
   });
 });

@@ -17,6 +17,7 @@ import { failsOnHttpStatus } from '../../task/task-input.js';
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
 import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
+import { missingGlyphs } from './missing-glyphs.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
 import { translatePuppeteerError } from './puppeteer-errors.js';
 
@@ -28,6 +29,9 @@ export interface PoolPolicy {
   /** …or when Chromium's processes together hold more than this (bytes). */
   maxRssBytes: number;
 }
+
+/** Task types whose output is drawn glyphs, where a character without a font is a box. */
+const RENDERED_TYPES: ReadonlySet<BrowserJob['type']> = new Set(['screenshot', 'pdf']);
 
 export const DEFAULT_POOL_POLICY: PoolPolicy = {
   recycleAfterTasks: 500,
@@ -136,14 +140,16 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
         await waitAfterNavigation(page, job.options);
         const captureStarted = performance.now();
         const captured = await capture(page, job);
+        // Only the rendered outputs show a missing glyph; data types carry the text itself.
+        const missing = RENDERED_TYPES.has(job.type) ? await missingGlyphs(page) : undefined;
         timings = {
           launchMs,
           navigationMs: Math.round(captureStarted - navStarted),
           captureMs: Math.round(performance.now() - captureStarted),
         };
-        return { captured, finalUrl: page.url(), httpStatus: response?.status() };
+        return { captured, finalUrl: page.url(), httpStatus: response?.status(), missing };
       };
-      const { captured, finalUrl, httpStatus } = await Promise.race([work(), aborted]);
+      const { captured, finalUrl, httpStatus, missing } = await Promise.race([work(), aborted]);
       const blocked = (await proxy?.close()) ?? [];
       return {
         artifacts: captured.artifacts,
@@ -153,6 +159,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
         timings,
         browserMs: Math.round(performance.now() - opened),
         ...(blocked.length > 0 ? { blockedRequests: blocked } : {}),
+        ...(missing === undefined ? {} : { warnings: [missing] }),
       };
     } catch (error) {
       throw this.translate(error, browser, signal);
