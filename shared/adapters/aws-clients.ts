@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { translateSdkErrorsOf } from './aws-sdk-errors.js';
 
 export interface AwsEndpoints {
   dynamodb?: string | undefined;
@@ -19,6 +20,11 @@ export interface AwsClientsConfig {
   /** Unset: the SDK's own region resolution (AWS_REGION, the profile's region). */
   region?: string | undefined;
   endpoints: AwsEndpoints;
+  /**
+   * Against emulators: the access key id to sign with, which names this process's role to
+   * the local cloud's IAM front (default: the emulators' placeholder, the local admin's).
+   */
+  localAccessKeyId?: string | undefined;
 }
 
 /** The region an emulator is called in when none is set: it signs requests, nothing more. */
@@ -30,7 +36,7 @@ export interface AwsClients {
   s3: S3Client;
 }
 
-const clientConfig = (region: string | undefined, endpoint: string | undefined) =>
+const clientConfig = (region: string | undefined, endpoint: string | undefined, accessKeyId = 'S3RVER') =>
   endpoint === undefined
     ? region === undefined
       ? {}
@@ -40,27 +46,33 @@ const clientConfig = (region: string | undefined, endpoint: string | undefined) 
         endpoint,
         // Emulators accept any key, except s3rver, which wants its own well-known pair.
         // Real AWS never sees these.
-        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        credentials: { accessKeyId, secretAccessKey: 'S3RVER' },
       };
 
-export const createAwsClients = ({ region, endpoints }: AwsClientsConfig): AwsClients => ({
-  dynamo: DynamoDBDocumentClient.from(
-    // Every status change writes the tenant's one usage row: a busy tenant is where DynamoDB
-    // throttles, so allow more attempts than the default 3. (The SDK doesn't retry a
-    // transaction cancelled for a conflict; `transactWrite` does.)
-    new DynamoDBClient({ ...clientConfig(region, endpoints.dynamodb), maxAttempts: 10 }),
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
+export const createAwsClients = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig): AwsClients => ({
+  dynamo: translateSdkErrorsOf(
+    DynamoDBDocumentClient.from(
+      // Every status change writes the tenant's one usage row: a busy tenant is where DynamoDB
+      // throttles, so allow more attempts than the default 3. (The SDK doesn't retry a
+      // transaction cancelled for a conflict; `transactWrite` does.)
+      new DynamoDBClient({ ...clientConfig(region, endpoints.dynamodb, localAccessKeyId), maxAttempts: 10 }),
+      {
+        marshallOptions: { removeUndefinedValues: true },
+      },
+    ),
+    'DynamoDB',
   ),
-  sqs: new SQSClient(clientConfig(region, endpoints.sqs)),
-  s3: new S3Client({
-    ...clientConfig(region, endpoints.s3),
-    // An upload is the last step of a run that succeeded: three SlowDowns in a row (the
-    // default) would throw the whole browser run away to be done again.
-    maxAttempts: 6,
-    forcePathStyle: endpoints.s3 !== undefined,
-  }),
+  sqs: translateSdkErrorsOf(new SQSClient(clientConfig(region, endpoints.sqs, localAccessKeyId)), 'SQS'),
+  s3: translateSdkErrorsOf(
+    new S3Client({
+      ...clientConfig(region, endpoints.s3, localAccessKeyId),
+      // An upload is the last step of a run that succeeded: three SlowDowns in a row (the
+      // default) would throw the whole browser run away to be done again.
+      maxAttempts: 6,
+      forcePathStyle: endpoints.s3 !== undefined,
+    }),
+    'S3',
+  ),
 });
 
 /** Closes the clients' sockets so a process (or a test) can exit promptly. */

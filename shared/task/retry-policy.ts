@@ -61,14 +61,6 @@ export const classifyError = (error: unknown): ClassifiedError => {
     // The raiser's override, where it knew more than the code says; else the code's default.
     return { code: error.code, message: error.message, retryable: error.retryable ?? RETRYABLE[error.code] };
   }
-  const name = (error as { name?: unknown } | undefined)?.name;
-  if (
-    name === 'ThrottlingException' ||
-    name === 'ProvisionedThroughputExceededException' ||
-    name === 'SlowDown'
-  ) {
-    return { code: ERROR_CODES.THROTTLED, message: 'A dependency throttled the task.', retryable: true };
-  }
   return { code: ERROR_CODES.INTERNAL, message: 'The browser work failed unexpectedly.', retryable: true };
 };
 

@@ -17,6 +17,8 @@ import {
   startFaultFront,
   startFaultFronts,
 } from '../../local/fault-front.js';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { BrowserfleetError } from '../../shared/errors.js';
 
 let upstream: Server;
 let upstreamUrl: string;
@@ -148,6 +150,33 @@ describe('fault front', () => {
       expect(hits).toEqual([]);
       expect(f.counts().faults).toEqual({ [`${service}.${kind}`]: 2 });
     },
+  );
+
+  it.each([
+    // (DynamoDB's client makes 10 attempts with backoff: too slow for here; the unit test covers it.)
+    ['sqs', 'throttling', 'THROTTLED'],
+    ['sqs', 'internal-error', 'DEPENDENCY_UNAVAILABLE'],
+    ['s3', 'slow-down', 'THROTTLED'],
+  ] as const)(
+    "the platform's clients hand a %s %s that outlasted the SDK's retries on as %s (a 503, retried), with the SDK's error as cause",
+    async (service, kind, code) => {
+      const f = await front(service, { kinds: [kind] });
+      const clients = createAwsClients({ endpoints: { [service]: f.endpoint } });
+      try {
+        const error = await failure(() => {
+          if (service === 'sqs') return clients.sqs.send(new GetQueueUrlCommand({ QueueName: 'q' }));
+          return clients.s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'x' }));
+        });
+        expect(error).toBeInstanceOf(BrowserfleetError);
+        expect((error as BrowserfleetError).code).toBe(code);
+        expect(((error as BrowserfleetError).cause as Error).name).toMatch(
+          /Throttl|SlowDown|InternalFailure/,
+        );
+      } finally {
+        destroyAwsClients(clients);
+      }
+    },
+    60_000,
   );
 
   it('answers a refused HEAD without a body, as S3 does', async () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { translateSdkError } from '../../shared/adapters/aws-sdk-errors.js';
 import { translatePuppeteerError } from '../../shared/adapters/puppeteer/puppeteer-errors.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { backoffDelayMs, classifyError } from '../../shared/task/retry-policy.js';
@@ -64,11 +65,23 @@ describe('error classification', () => {
     expect(classifyError(new BrowserfleetError(ERROR_CODES[code], 'x'))).toMatchObject({ code, retryable });
   });
 
-  it('treats AWS throttling as THROTTLED and anything unknown as a retryable internal error', () => {
-    expect(classifyError(Object.assign(new Error('slow'), { name: 'ThrottlingException' }))).toMatchObject({
-      code: 'THROTTLED',
-      retryable: true,
-    });
+  it('treats AWS throttling (as the SDK adapter translates it) as THROTTLED, anything unknown as a retryable internal error', () => {
+    const sdk = (name: string, status: number) =>
+      Object.assign(new Error('x'), { name, $metadata: { httpStatusCode: status } });
+    for (const [error, code] of [
+      [sdk('ThrottlingException', 400), 'THROTTLED'],
+      [sdk('ProvisionedThroughputExceededException', 400), 'THROTTLED'],
+      [sdk('RequestThrottled', 403), 'THROTTLED'],
+      [sdk('SlowDown', 503), 'THROTTLED'],
+      [sdk('InternalServerError', 500), 'DEPENDENCY_UNAVAILABLE'],
+      [sdk('InternalFailure', 500), 'DEPENDENCY_UNAVAILABLE'],
+      [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'DEPENDENCY_UNAVAILABLE'],
+    ] as const) {
+      expect(classifyError(translateSdkError('DynamoDB', error))).toMatchObject({ code, retryable: true });
+    }
+    // What the calling adapter reads itself passes unchanged.
+    const condition = sdk('ConditionalCheckFailedException', 400);
+    expect(translateSdkError('DynamoDB', condition)).toBe(condition);
     const unknown = classifyError(new TypeError('secret internals'));
     expect(unknown).toMatchObject({ code: 'INTERNAL', retryable: true });
     expect(unknown.message).not.toContain('secret');
