@@ -53,21 +53,50 @@ export const isTransactionConflict = (error: unknown): error is TransactionCance
  * cancellation as its cause. Every other error, a `TransactionCanceledException` for a failed
  * condition included, is rethrown as it came.
  */
-export const transactWrite = async (
+export const transactWrite = (
   client: DynamoDBDocumentClient,
   items: TransactItems,
   policy: TransactionRetryPolicy = DEFAULT_TRANSACTION_RETRY,
-): Promise<void> => {
+): Promise<void> =>
+  sendAgainOnConflict(
+    async () => {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+    },
+    isTransactionConflict,
+    policy,
+  );
+
+/**
+ * What DynamoDB answers a plain write (Put, Update, Delete) on an item that a transaction is
+ * writing at that moment: nothing was applied, and the SDK doesn't retry it.
+ */
+export const isWriteConflict = (error: unknown): boolean =>
+  (error as { name?: unknown } | null)?.name === 'TransactionConflictException';
+
+/**
+ * Sends one plain write, sending it again while DynamoDB refuses it for a transaction in
+ * progress on the same item (a session's live write against its close, a heartbeat against
+ * a status change), as `transactWrite` does for transactions.
+ */
+export const writeRetryingConflicts = <T>(
+  send: () => Promise<T>,
+  policy: TransactionRetryPolicy = DEFAULT_TRANSACTION_RETRY,
+): Promise<T> => sendAgainOnConflict(send, isWriteConflict, policy);
+
+const sendAgainOnConflict = async <T>(
+  send: () => Promise<T>,
+  isConflict: (error: unknown) => boolean,
+  policy: TransactionRetryPolicy,
+): Promise<T> => {
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.send(new TransactWriteCommand({ TransactItems: items }));
-      return;
+      return await send();
     } catch (error) {
-      if (!isTransactionConflict(error)) throw error;
+      if (!isConflict(error)) throw error;
       if (attempt >= policy.maxAttempts) {
         throw new BrowserfleetError(
           ERROR_CODES.THROTTLED,
-          `DynamoDB cancelled the transaction ${attempt} times for a conflicting write on the same item ` +
+          `DynamoDB refused the write ${attempt} times for a conflicting write on the same item ` +
             '(TransactionConflict); the item is contended, try again shortly.',
           // Retryable by the code's default: contention passes.
           { cause: error },

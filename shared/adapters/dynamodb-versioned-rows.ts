@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATE_TABLE } from '../contracts.js';
-import { type TransactItems, transactWrite } from './dynamodb-transactions.js';
+import { type TransactItems, transactWrite, writeRetryingConflicts } from './dynamodb-transactions.js';
 
 export type Item = Record<string, NativeAttributeValue>;
 
@@ -70,7 +70,7 @@ export const putOnVersion = async <T>(
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
   try {
-    if (alongside === undefined) await client.send(new PutCommand(put));
+    if (alongside === undefined) await writeRetryingConflicts(() => client.send(new PutCommand(put)));
     else await transactWrite(client, [{ Put: put }, alongside]);
     return { saved: true };
   } catch (error) {

@@ -83,6 +83,29 @@ const usageUpdate = {
   },
 };
 
+describe('a plain write refused for a transaction in progress on its item', () => {
+  it('a versioned Put (a session going live while its close is written) is sent again and lands', async () => {
+    let refusals = 2;
+    const sent: string[] = [];
+    const client = {
+      send: async (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        if (refusals-- > 0) {
+          throw Object.assign(new Error('Transaction is ongoing for the item'), {
+            name: 'TransactionConflictException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return {};
+      },
+    } as unknown as DynamoDBDocumentClient;
+    await expect(putOnVersion(client, 'state', { pk: 'SESSION#s1', sk: 'S' }, 1)).resolves.toEqual({
+      saved: true,
+    });
+    expect(sent).toEqual(['PutCommand', 'PutCommand', 'PutCommand']);
+  });
+});
+
 describe('DynamoDB transactions cancelled for a conflict', () => {
   it('a versioned write whose transaction conflicts twice lands on the third send', async () => {
     const { client, transactions } = scriptedClient([
