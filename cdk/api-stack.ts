@@ -22,6 +22,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
@@ -45,6 +46,7 @@ import {
   wireBucket,
   wireQueue,
   wireTable,
+  wireTicketSecret,
 } from './wiring.js';
 
 type PublicFunctionName = Extract<(typeof HTTP_ROUTES)[number], { auth: false }>['functionName'];
@@ -72,6 +74,8 @@ const FUNCTIONS: Record<
     lambdaQueue?: QueueAccess;
     bucket: BucketAccess;
     timeout: Duration;
+    /** Signs session tickets or inbox calls, or checks tickets: gets the ticket secret. */
+    tickets?: true;
   }
 > = {
   // `?wait=N` holds at most 25 s; API Gateway gives up on an integration after 30 s.
@@ -115,27 +119,37 @@ const FUNCTIONS: Record<
     queue: 'send',
     bucket: 'nameOnly',
     timeout: Duration.seconds(10),
+    tickets: true,
   },
   'http-list-sessions': {
     table: 'readWrite',
     queue: 'urlOnly',
     bucket: 'nameOnly',
     timeout: Duration.seconds(10),
+    tickets: true,
   },
   'http-get-session': {
     table: 'readWrite',
     queue: 'urlOnly',
     bucket: 'nameOnly',
     timeout: Duration.seconds(10),
+    tickets: true,
   },
   'http-close-session': {
     table: 'readWrite',
     queue: 'urlOnly',
     bucket: 'nameOnly',
     timeout: Duration.seconds(10),
+    tickets: true,
   },
   // Only checks the ticket and renders a page.
-  'http-live-view': { table: 'read', queue: 'urlOnly', bucket: 'nameOnly', timeout: Duration.seconds(5) },
+  'http-live-view': {
+    table: 'read',
+    queue: 'urlOnly',
+    bucket: 'nameOnly',
+    timeout: Duration.seconds(5),
+    tickets: true,
+  },
   // Each dependency's ping has its own 2 s deadline; they run at once.
   'http-health': { table: 'describe', queue: 'attributes', bucket: 'head', timeout: Duration.seconds(10) },
 };
@@ -172,7 +186,7 @@ export interface ApiStackProps extends StackProps {
   readonly lambdaQueue: IQueue;
   readonly vpc: IVpc;
   readonly inboxCallers: ISecurityGroup;
-  readonly ticketSecretValue: string;
+  readonly ticketSecret: ISecret;
   readonly webSocketStage: WebSocketStage;
   readonly cdpPublicUrl: string;
 }
@@ -227,7 +241,7 @@ export class ApiStack extends Stack {
       });
       fn.addEnvironment(ENV.stage, stage);
       // Sessions: tickets are signed here (cdpUrl, liveViewUrl) and checked by the workers.
-      fn.addEnvironment(ENV.sessionTicketSecret, props.ticketSecretValue);
+      if (access.tickets) wireTicketSecret(fn, props.ticketSecret);
       fn.addEnvironment(ENV.websocketPublicUrl, props.webSocketStage.url);
       fn.addEnvironment(ENV.cdpPublicUrl, props.cdpPublicUrl);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');

@@ -59,13 +59,12 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
   const state = new StateStack(app, `browserfleet-${stage}-state`, { stage });
   const shared = { stage, table: state.table, fleetQueue: state.fleetQueue, lambdaQueue: state.lambdaQueue };
   const network = new NetworkStack(app, `browserfleet-${stage}-network`, { stage });
-  const ticketSecretValue = network.ticketSecretValue();
   const sessions = new SessionsStack(app, `browserfleet-${stage}-sessions`, {
     stage,
     table: state.table,
     vpc: network.vpc,
     inboxCallers: network.inboxCallers,
-    ticketSecretValue,
+    ticketSecret: network.ticketSecret,
   });
   const fleet = new FleetStack(app, `browserfleet-${stage}-fleet`, {
     ...shared,
@@ -78,7 +77,7 @@ export const buildApp = (options: BuildOptions, app: App = new App()): Browserfl
     ...shared,
     vpc: network.vpc,
     inboxCallers: network.inboxCallers,
-    ticketSecretValue,
+    ticketSecret: network.ticketSecret,
     webSocketStage: sessions.webSocketStage,
     cdpPublicUrl: fleet.cdpPublicUrl,
   });

@@ -24,7 +24,6 @@ import {
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
-  Secret as EcsSecret,
   FargateService,
   FargateTaskDefinition,
   LinuxParameters,
@@ -49,7 +48,14 @@ import { importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
-import { containerConsumer, grantPostToConnections, wireBucket, wireQueue, wireTable } from './wiring.js';
+import {
+  containerConsumer,
+  grantPostToConnections,
+  wireBucket,
+  wireQueue,
+  wireTable,
+  wireTicketSecret,
+} from './wiring.js';
 
 /**
  * Browser pages one worker runs at once. Measured on 2 cores: ~10.7 tasks/s with 4 pages
@@ -155,8 +161,6 @@ export class FleetStack extends Stack {
       stopTimeout: STOP_TIMEOUT,
       // The inbox (from the session functions) and the CDP router (from the load balancer).
       portMappings: [{ containerPort: SESSIONS.inboxPort, protocol: Protocol.TCP }],
-      // Read at start; an inbox call or ticket signed with anything else is refused.
-      secrets: { [ENV.sessionTicketSecret]: EcsSecret.fromSecretsManager(props.ticketSecret) },
       // An init process as PID 1 reaps Chromium's orphaned children, which node would not.
       linuxParameters: new LinuxParameters(this, 'WorkerLinuxParameters', { initProcessEnabled: true }),
       // The worker process is alive. Exec form, so no shell whose command line would match too.
@@ -192,6 +196,8 @@ export class FleetStack extends Stack {
       reason:
         "Task ids exist only at run time; the grant covers this cluster's tasks and the protection actions only.",
     });
+    // Read at run time (cached), so a rotation reaches running workers, not only new ones.
+    wireTicketSecret(worker, props.ticketSecret);
     wireTable(worker, props.table, 'readWrite');
     wireQueue(worker, props.fleetQueue, 'run');
     wireQueue(worker, props.lambdaQueue, 'urlOnly', ENV.lambdaQueueUrl);

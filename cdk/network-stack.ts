@@ -4,11 +4,14 @@
  * through the VPC's gateway endpoint), and the session ticket secret. Its own stack,
  * so the sessions, fleet and API stacks can all build on it without depending on each other.
  */
-import { RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
+  InterfaceVpcEndpointAwsService,
+  Peer,
+  Port,
   SecurityGroup,
   SubnetType,
   Vpc,
@@ -62,6 +65,32 @@ export class NetworkStack extends Stack {
       description: 'browserfleet functions that call a worker inbox',
       allowAllOutbound: true,
     });
+    // The functions in the VPC read the ticket secret at run time and have no route to the
+    // internet (no NAT), so Secrets Manager is reached through an interface endpoint (about
+    // $0.01 per AZ-hour). Private DNS: the SDK's usual endpoint name resolves to it, for the
+    // workers too. Only HTTPS from inside the VPC.
+    const endpointSecurityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'browserfleet: HTTPS to the Secrets Manager endpoint from inside the VPC',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.addIngressRule(
+      Peer.ipv4(this.vpc.vpcCidrBlock),
+      Port.tcp(443),
+      'HTTPS from the VPC',
+    );
+    Validations.of(endpointSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason:
+        "Ingress is the VPC's own CIDR on 443, not 0.0.0.0/0; cdk-nag can't read the CIDR, a deploy-time token.",
+    });
+    this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
+      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      privateDnsEnabled: true,
+      securityGroups: [endpointSecurityGroup],
+      open: false,
+    });
+
     this.ticketSecret = new Secret(this, 'SessionTicketSecret', {
       description: 'browserfleet: HMAC key of session tickets and worker inbox calls',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -70,13 +99,9 @@ export class NetworkStack extends Stack {
     Validations.of(this.ticketSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Rotating it only invalidates outstanding tickets (10-minute CDP and live-view links); ' +
-        'an operator rotates by setting a new value and redeploying, no rotation Lambda needed.',
+        'An operator rotates it with put-secret-value (README, "Rotating the ticket secret"): every ' +
+        'process re-reads it within 5 minutes and accepts the previous version for 16 minutes after, ' +
+        'so no rotation Lambda and no redeploy are needed.',
     });
-  }
-
-  /** The secret's value for an environment variable (a CloudFormation dynamic reference). */
-  ticketSecretValue(): string {
-    return SecretValue.secretsManager(this.ticketSecret.secretArn).unsafeUnwrap();
   }
 }

@@ -15,11 +15,12 @@ import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV, WEBSOCKET, WS_ROUTES, type WsFunctionName } from '../shared/contracts.js';
 import { nodeFunction } from './node-function.js';
 import type { Stage } from './stage.js';
-import { wireTable } from './wiring.js';
+import { wireTable, wireTicketSecret } from './wiring.js';
 
 /** The WebSocket stage's name (part of its URLs), unique per deployment: grants name it. */
 export const webSocketStageName = (stage: Stage): string => `browserfleet-${stage}`;
@@ -32,8 +33,8 @@ export interface SessionsStackProps extends StackProps {
   readonly table: ITable;
   readonly vpc: IVpc;
   readonly inboxCallers: ISecurityGroup;
-  /** The ticket secret's value, as a deploy-time reference. */
-  readonly ticketSecretValue: string;
+  /** The session ticket secret, read by the functions at run time. */
+  readonly ticketSecret: ISecret;
 }
 
 /**
@@ -84,7 +85,8 @@ export class SessionsStack extends Stack {
       });
       fn.addEnvironment(ENV.stage, stage);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
-      fn.addEnvironment(ENV.sessionTicketSecret, props.ticketSecretValue);
+      // Every ws-* function checks or signs tickets, or signs inbox calls.
+      wireTicketSecret(fn, props.ticketSecret);
       wireTable(fn, props.table, 'readWrite');
       functions[name] = fn;
     }

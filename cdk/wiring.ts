@@ -9,6 +9,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ContainerDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { ARTIFACT_KEYS, type ArtifactAccessor, type ArtifactKeyLayout, ENV } from '../shared/contracts.js';
@@ -133,6 +134,18 @@ export const wireBucket = (consumer: Consumer, artifacts: ArtifactBucketRef, acc
     grant(consumer, actions, [bucket.arnForObjects(artifactKeyPattern(layout))]);
     acknowledgeArtifactObjectGrant(consumer.grantPrincipal as unknown as IConstruct, artifacts, layout);
   }
+};
+
+/**
+ * The session ticket secret, read at run time: its ARN (never its value) in the consumer's
+ * environment, and `GetSecretValue` on that secret only (not `DescribeSecret` or anything
+ * `grantRead` adds): the runtime reads AWSCURRENT and AWSPREVIOUS and nothing else. The
+ * secret uses the account's `aws/secretsmanager` key, whose use the key policy allows to
+ * anyone the secret's own policy admits, so no KMS grant.
+ */
+export const wireTicketSecret = (consumer: Consumer, secret: ISecret): void => {
+  consumer.addEnvironment(ENV.sessionTicketSecretId, secret.secretArn);
+  grant(consumer, ['secretsmanager:GetSecretValue'], [secret.secretArn]);
 };
 
 const grant = (grantee: IGrantable, actions: string[], resourceArns: string[]): void => {

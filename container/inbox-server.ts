@@ -22,12 +22,12 @@ import { MAX_CDP_MESSAGE_BYTES } from '../shared/output-caps.js';
 import type { SessionHost } from '../shared/session/host-session.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import type { InboxMessage } from '../shared/session/session-input.js';
+import { INBOX_SIGNATURE_HEADER, INBOX_TIMESTAMP_HEADER } from '../shared/session/ticket.js';
 import {
-  INBOX_SIGNATURE_HEADER,
-  INBOX_TIMESTAMP_HEADER,
-  verifyInboxCall,
-  verifyTicket,
-} from '../shared/session/ticket.js';
+  type TicketKeys,
+  verifyInboxCallWithKeys,
+  verifyTicketWithKeys,
+} from '../shared/session/ticket-keys.js';
 
 /** Inbox bodies are one client message: API Gateway caps those at 128 KB. */
 const MAX_INBOX_BODY = 256 * 1024;
@@ -66,7 +66,8 @@ export const DEFAULT_CDP_ROUTER_LIMITS: CdpRouterLimits = {
 export interface InboxServerDeps {
   host: SessionHost;
   sessions: SessionStore;
-  secret: string;
+  /** The keys inbox calls and CDP tickets are verified with (read at run time, cached). */
+  keys: TicketKeys;
   /** This worker's own endpoint, to tell a session hosted here from one hosted elsewhere. */
   self: () => string;
   log: (event: string, details: Record<string, unknown>) => void;
@@ -148,14 +149,21 @@ export const startInboxServer = async (
       if (size > MAX_INBOX_BODY) req.destroy();
       else chunks.push(chunk);
     });
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const signed = {
         signature: String(req.headers[INBOX_SIGNATURE_HEADER] ?? ''),
         timestamp: String(req.headers[INBOX_TIMESTAMP_HEADER] ?? ''),
       };
-      if (!verifyInboxCall(deps.secret, { path: url.pathname, body }, signed, Date.now() / 1000)) {
-        res.writeHead(401).end();
+      // The secret unreadable (and never read): the caller may retry, the call is not refused.
+      const valid = await verifyInboxCallWithKeys(
+        deps.keys,
+        { path: url.pathname, body },
+        signed,
+        Date.now() / 1000,
+      ).catch(() => undefined);
+      if (valid !== true) {
+        res.writeHead(valid === undefined ? 503 : 401).end();
         return;
       }
       let parsed: { tenantId: string; message: InboxMessage };
@@ -170,7 +178,7 @@ export const startInboxServer = async (
     });
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://worker');
     const match = CDP_PATH.exec(url.pathname);
@@ -179,11 +187,12 @@ export const startInboxServer = async (
     };
     if (match?.[1] === undefined) return refuse(404, 'Not Found');
     const sessionId = match[1];
-    const check = verifyTicket(deps.secret, url.searchParams.get('ticket') ?? '', {
+    const check = await verifyTicketWithKeys(deps.keys, url.searchParams.get('ticket') ?? '', {
       scope: 'cdp',
       nowSeconds: Math.floor(Date.now() / 1000),
       sessionId,
-    });
+    }).catch(() => undefined);
+    if (check === undefined) return refuse(503, 'Service Unavailable');
     if (!check.ok) {
       deps.log('cdp connect refused', { sessionId, reason: check.reason });
       return refuse(401, 'Unauthorized');

@@ -12,6 +12,7 @@ import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-browser.js';
 import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { usesLocalEndpoints, type WorkerConfig } from '../shared/config.js';
@@ -144,7 +145,7 @@ export const startFleetWorker = async (
     {
       host: deps.sessions,
       sessions: deps.sessionStore,
-      secret: config.sessionTicketSecret,
+      keys: createTicketKeys(config.ticketSecret, { region: config.aws.region, clock: systemClock }),
       self: () => `http://${config.advertiseHost}:${inbox.port}`,
       log: (event, details) => deps.logger.info(event, details),
     },

@@ -10,7 +10,7 @@ export const buildHandler = (deps: HttpDeps) =>
     const { tenantId } = requireTenant(tenant);
     const session = await closeSession(deps, { tenantId, sessionId: event.pathParameters?.id ?? '' });
     deps.logger.info('session close', { sessionId: session.id, tenantId, status: session.status });
-    return { statusCode: 200, body: presentSession(deps, session, publicBaseUrl(event)) };
+    return { statusCode: 200, body: await presentSession(deps, session, publicBaseUrl(event)) };
   });
 
 export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));

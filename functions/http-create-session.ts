@@ -22,7 +22,7 @@ export const buildHandler = (deps: HttpDeps) =>
       deps.logger.info('session created', { sessionId: session.id, tenantId });
       return {
         statusCode: 201,
-        body: presentSession(deps, session, publicBaseUrl(event)),
+        body: await presentSession(deps, session, publicBaseUrl(event)),
         headers: { location: `/v1/sessions/${session.id}` },
       };
     },

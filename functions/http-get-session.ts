@@ -9,7 +9,7 @@ export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {
     const { tenantId } = requireTenant(tenant);
     const session = await requireSession(deps.sessions, tenantId, event.pathParameters?.id ?? '');
-    return { statusCode: 200, body: presentSession(deps, session, publicBaseUrl(event)) };
+    return { statusCode: 200, body: await presentSession(deps, session, publicBaseUrl(event)) };
   });
 
 export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));

@@ -14,7 +14,10 @@ export const buildHandler = (deps: HttpDeps) =>
       ...(query.status === undefined ? {} : { status: query.status }),
     });
     const base = publicBaseUrl(event);
-    return { statusCode: 200, body: { sessions: sessions.map((s) => presentSession(deps, s, base)) } };
+    return {
+      statusCode: 200,
+      body: { sessions: await Promise.all(sessions.map((s) => presentSession(deps, s, base))) },
+    };
   });
 
 export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { loadHttpConfig } from '../shared/config.js';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
-import { verifyTicket } from '../shared/session/ticket.js';
+import { verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
 import { httpRoute } from './http/http-route.js';
@@ -18,7 +18,7 @@ export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics }, async ({ event }) => {
     const sessionId = event.pathParameters?.id ?? '';
     const { ticket } = parseOrThrow(querySchema, event.queryStringParameters ?? {});
-    const check = verifyTicket(deps.ticketSecret, ticket, {
+    const check = await verifyTicketWithKeys(deps.ticketKeys, ticket, {
       scope: 'live',
       nowSeconds: Math.floor(deps.clock.now() / 1000),
       sessionId,

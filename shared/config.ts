@@ -56,10 +56,41 @@ const metricsEnabled = z
 const ticketSecret = z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
 
 const sessionApiSchema = {
-  [ENV.sessionTicketSecret]: ticketSecret,
+  ...ticketSecretSchema,
   /** `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>` (or the local gateway). */
   [ENV.websocketManagementUrl]: z.url(),
 };
+/**
+ * Where the ticket secret comes from: its value (`npm start`, tests), or on AWS the ARN of
+ * its Secrets Manager secret, read at run time so a rotation reaches running processes.
+ * A runtime that signs or verifies tickets needs one of the two (`TICKET_SECRET_ONE_OF`).
+ */
+const ticketSecretSchema = {
+  [ENV.sessionTicketSecret]: ticketSecret.optional(),
+  [ENV.sessionTicketSecretId]: z.string().optional(),
+};
+
+export type TicketSecretConfig =
+  | { kind: 'value'; value: string }
+  | { kind: 'secretsManager'; secretId: string };
+
+const TICKET_SECRET_ONE_OF = [ENV.sessionTicketSecretId, ENV.sessionTicketSecret] as const;
+
+const ticketSecretFrom = (e: z.output<z.ZodObject<typeof ticketSecretSchema>>) => {
+  const secretId = e[ENV.sessionTicketSecretId];
+  const value = e[ENV.sessionTicketSecret];
+  if (secretId !== undefined) return { kind: 'secretsManager', secretId } as const;
+  if (value !== undefined) return { kind: 'value', value } as const;
+  return undefined;
+};
+
+/** `ticketSecretFrom` for a runtime whose schema check required one of the two. */
+const requiredTicketSecret = (e: z.output<z.ZodObject<typeof ticketSecretSchema>>): TicketSecretConfig => {
+  const source = ticketSecretFrom(e);
+  if (source === undefined) throw new Error('unreachable: parseEnv checked TICKET_SECRET_ONE_OF');
+  return source;
+};
+
 
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
@@ -107,8 +138,9 @@ const httpSchema = z.object({
   /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
   [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
   // No management API: these run in the fleet's VPC, where it can't be reached; workers
-  // and the sweeper post to WebSocket clients.
-  [ENV.sessionTicketSecret]: ticketSecret,
+  // and the sweeper post to WebSocket clients. Only the session routes sign or check
+  // tickets, so only they are given the secret (and its grant); see `ticketSecret` below.
+  ...ticketSecretSchema,
   [ENV.websocketPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
   [ENV.cdpPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
   ...engineSchema,
@@ -128,7 +160,8 @@ export const loadHttpConfig = (env: Env) => {
     artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
     idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
     egressAllow: e[ENV.egressAllow],
-    sessionTicketSecret: e[ENV.sessionTicketSecret],
+    /** Unset in the functions that handle no tickets; using it there fails CONFIG_INVALID. */
+    ticketSecret: ticketSecretFrom(e),
     websocketPublicUrl: e[ENV.websocketPublicUrl].replace(/\/$/, ''),
     cdpPublicUrl: e[ENV.cdpPublicUrl].replace(/\/$/, ''),
     ...engineFrom(e),
@@ -165,7 +198,7 @@ const workerSchema = z.object({
 });
 
 export const loadWorkerConfig = (env: Env) => {
-  const e = parseEnv(workerSchema, env);
+  const e = parseEnv(workerSchema, env, { oneOf: [TICKET_SECRET_ONE_OF] });
   return Object.freeze({
     stage: e[ENV.stage],
     aws: awsFrom(e),
@@ -179,7 +212,7 @@ export const loadWorkerConfig = (env: Env) => {
     concurrency: e[ENV.workerConcurrency],
     drainMs: e[ENV.drainMs],
     egressAllow: e[ENV.egressAllow],
-    sessionTicketSecret: e[ENV.sessionTicketSecret],
+    ticketSecret: requiredTicketSecret(e),
     websocketManagementUrl: e[ENV.websocketManagementUrl],
     inboxPort: e[ENV.workerInboxPort],
     advertiseHost: e[ENV.workerAdvertiseHost],
@@ -257,19 +290,19 @@ const wsSchema = z.object({
   ...awsSchema,
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
-  [ENV.sessionTicketSecret]: ticketSecret,
+  ...ticketSecretSchema,
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
 
 /** The WebSocket API's functions (`functions/ws-*`). */
 export const loadWsConfig = (env: Env) => {
-  const e = parseEnv(wsSchema, env);
+  const e = parseEnv(wsSchema, env, { oneOf: [TICKET_SECRET_ONE_OF] });
   return Object.freeze({
     stage: e[ENV.stage],
     aws: awsFrom(e),
     stateTable: e[ENV.stateTable],
-    sessionTicketSecret: e[ENV.sessionTicketSecret],
+    ticketSecret: requiredTicketSecret(e),
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });
@@ -330,20 +363,32 @@ export const loadLocalConfig = (env: Env) => {
 };
 export type LocalConfig = ReturnType<typeof loadLocalConfig>;
 
-const parseEnv = <S extends z.ZodObject>(schema: S, env: Env): z.output<S> => {
+/**
+ * `oneOf`: groups of names of which at least one must be set (reported with the schema's
+ * own problems, so every problem is still reported at once).
+ */
+const parseEnv = <S extends z.ZodObject>(
+  schema: S,
+  env: Env,
+  rules: { oneOf?: readonly (readonly string[])[] } = {},
+): z.output<S> => {
   // Empty strings count as unset, so `FOO= npm start` means "use the default".
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
   const parsed = schema.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map(
-    (issue) =>
-      `  - ${issue.path.map(String).join('.')}: ${
-        issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message
-      }`,
-  );
+  if (parsed.success && missingGroups.length === 0) return parsed.data;
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues).map(
+      (issue) =>
+        `  - ${issue.path.map(String).join('.')}: ${
+          issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message
+        }`,
+    ),
+    ...missingGroups.map((names) => `  - ${names.join(' or ')}: one of them is required`),
+  ];
   throw new BrowserfleetError(
+  const missingGroups = (rules.oneOf ?? []).filter((names) => names.every((n) => cleaned[n] === undefined));
     ERROR_CODES.CONFIG_INVALID,
     `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
   );
@@ -364,3 +409,25 @@ export const CONFIG_ENV_KEYS = {
 /** Whether AWS endpoints point at emulators (then local placeholder credentials apply). */
 export const usesLocalEndpoints = (aws: { endpoints: Record<string, string | undefined> }): boolean =>
   Object.values(aws.endpoints).some((e) => e !== undefined);
+/** The names in `shape` whose schema refuses a missing value: no default, not optional. */
+const requiredKeys = (shape: Record<string, z.ZodType>): string[] =>
+  Object.entries(shape)
+    .filter(([, schema]) => !schema.safeParse(undefined).success)
+    .map(([name]) => name);
+
+/**
+ * What each runtime's config can't start without, for the CDK assertion that every
+ * function is given what its code reads: `required` names each must be set; of each
+ * `oneOf` group at least one. (AWS_REGION is set by Lambda and ECS themselves.)
+ */
+export const CONFIG_ENV_REQUIRED = {
+  http: { required: requiredKeys(httpSchema.shape), oneOf: [] },
+  worker: { required: requiredKeys(workerSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
+  sweeper: { required: requiredKeys(sweeperSchema.shape), oneOf: [] },
+  lambdaRunner: { required: requiredKeys(lambdaRunnerSchema.shape), oneOf: [] },
+  ws: { required: requiredKeys(wsSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
+} as const satisfies Record<
+  keyof typeof CONFIG_ENV_KEYS,
+  { required: string[]; oneOf: readonly (readonly string[])[] }
+>;
+

@@ -54,6 +54,12 @@ export const ENV = {
   /** Port of the worker's inbox and CDP router. */
   workerInboxPort: 'WORKER_INBOX_PORT',
   /** Address other parts reach this worker's inbox at (the task's private IP on ECS). */
+  /**
+   * On AWS: the ARN of the Secrets Manager secret holding that key, read at run time (so a
+   * rotation reaches running functions and workers without a deploy). The value itself is
+   * never in a function's or task's configuration.
+   */
+  sessionTicketSecretId: 'SESSION_TICKET_SECRET_ID',
   workerAdvertiseHost: 'WORKER_ADVERTISE_HOST',
   /** Live sessions one worker hosts at once (each has its own Chromium). */
   workerSessionSlots: 'WORKER_SESSION_SLOTS',
@@ -229,6 +235,24 @@ export const CDP_ROUTE = {
   path: (sessionId: string) => `/v1/sessions/${sessionId}/cdp`,
   /** The same path as a load balancer path pattern (`*` matches any characters). */
   loadBalancerPathPattern: '/v1/sessions/*/cdp',
+/**
+ * How the ticket secret is read at run time, and how long the key it replaced is still
+ * accepted after a rotation. After `put-secret-value` at T, a process that read the secret
+ * just before T keeps signing with the old key until its cache expires (T + cacheSeconds);
+ * a ticket it issued then is valid for SESSIONS.ticketTtlSeconds more, an inbox call for
+ * INBOX_MAX_SKEW_SECONDS (60). So the previous key verifies until
+ * T + cacheSeconds + ticketTtlSeconds, plus a minute for clocks; not after.
+ */
+export const TICKET_SECRET = {
+  cacheSeconds: 5 * 60,
+  /**
+   * A signature no known key matches makes the process re-read the secret (a signer may
+   * already have the new key), at most this often, so forged tickets can't drive calls.
+   */
+  refreshFloorSeconds: 10,
+  previousAcceptedSeconds: 5 * 60 + SESSIONS.ticketTtlSeconds + 60,
+} as const;
+
 } as const;
 
 /** The Lambda tier's SQS-triggered runner. */

@@ -13,6 +13,7 @@ import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store
 import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { HttpSessionInbox } from '../../shared/adapters/http-session-inbox.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
+import { createTicketKeys } from '../../shared/adapters/secrets-manager-ticket-secret.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../../shared/adapters/sqs-task-queue.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
@@ -50,11 +51,12 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
   const tenants = new DynamoDbTenantStore(clients.dynamo, config.stateTable);
   const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
   const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
+  const ticketKeys = createTicketKeys(config.ticketSecret, { region: config.aws.region, clock: systemClock });
   return {
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
-    inbox: new HttpSessionInbox(config.sessionTicketSecret),
+    inbox: new HttpSessionInbox(ticketKeys),
     sessionQueue: fleetQueue,
-    ticketSecret: config.sessionTicketSecret,
+    ticketKeys,
     cdpPublicUrl: config.cdpPublicUrl,
     websocketPublicUrl: config.websocketPublicUrl,
     logger:

@@ -7,6 +7,7 @@ import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-sto
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { HttpSessionInbox } from '../../shared/adapters/http-session-inbox.js';
+import { createTicketKeys } from '../../shared/adapters/secrets-manager-ticket-secret.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { systemClock } from '../../shared/clock.js';
 import type { WsConfig } from '../../shared/config.js';
@@ -21,6 +22,7 @@ export interface WsFunctionDeps extends WsDeps {
 
 export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps => {
   const clients = createAwsClients(config.aws);
+  const ticketKeys = createTicketKeys(config.ticketSecret, { region: config.aws.region, clock: systemClock });
   return {
     logger:
       logger ??
@@ -36,9 +38,9 @@ export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps 
     buckets: new DynamoDbRateBucketStore(clients.dynamo, config.stateTable),
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
     connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
-    inbox: new HttpSessionInbox(config.sessionTicketSecret),
+    inbox: new HttpSessionInbox(ticketKeys),
     clock: systemClock,
-    ticketSecret: config.sessionTicketSecret,
+    ticketKeys,
     dispose: () => {
       clients.dynamo.destroy();
       clients.sqs.destroy();

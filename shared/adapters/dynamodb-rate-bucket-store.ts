@@ -21,12 +21,13 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
 
   async take(
     tenantId: string,
-    now: number,
+    clock: () => number,
     limits: BucketLimits,
   ): Promise<{ admitted: boolean; tat: number }> {
     const { intervalMs, toleranceMs } = gcraParams(limits);
     const key = { pk: KEYS.rateBucketPk(tenantId), sk: KEYS.rateBucketSk };
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    let now = clock();
+    for (let round = 0; round < MAX_ROUNDS; round++, now = clock()) {
       // Busy bucket (TAT ahead of now): TAT += interval, only while TAT ≤ now + tolerance.
       const busy = await this.update(key, 'SET tat = tat + :interval', 'tat > :now AND tat <= :limit', {
         ':interval': intervalMs,
@@ -34,7 +35,12 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
         ':limit': now + toleranceMs,
       });
       if (busy.ok) return { admitted: true, tat: busy.tat };
-      if (busy.tat !== undefined && busy.tat > now) return { admitted: false, tat: busy.tat };
+      if (busy.tat !== undefined && busy.tat > now) {
+        // Refused as of `now`; if the call took long enough (the SDK's backoff under
+        // throttling) for the time it is now to admit it, judge it again at that time.
+        if (busy.tat <= clock() + toleranceMs && round < MAX_ROUNDS - 1) continue;
+        return { admitted: false, tat: busy.tat };
+      }
       // Idle bucket (TAT at or before now, or none yet): TAT = now + interval.
       const idle = await this.update(
         key,

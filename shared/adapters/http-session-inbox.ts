@@ -2,6 +2,7 @@ import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { SessionInbox } from '../session/ports.js';
 import type { InboxMessage } from '../session/session-input.js';
 import { signInboxCall } from '../session/ticket.js';
+import type { TicketKeys } from '../session/ticket-keys.js';
 
 /** An inbox call waits this long for the worker to accept it (it answers at once). */
 const DELIVER_TIMEOUT_MS = 5_000;
@@ -12,7 +13,7 @@ const DELIVER_TIMEOUT_MS = 5_000;
  * (202) and answers the client itself, through PostToConnection.
  */
 export class HttpSessionInbox implements SessionInbox {
-  constructor(private readonly secret: string) {}
+  constructor(private readonly keys: TicketKeys) {}
 
   async deliver(
     endpoint: string,
@@ -20,6 +21,7 @@ export class HttpSessionInbox implements SessionInbox {
     message: InboxMessage,
   ): Promise<void> {
     const body = JSON.stringify({ tenantId: session.tenantId, message });
+    const key = await this.keys.signingKey();
     let res: Response;
     try {
       const path = `/inbox/sessions/${encodeURIComponent(session.id)}`;
@@ -27,7 +29,7 @@ export class HttpSessionInbox implements SessionInbox {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...signInboxCall(this.secret, { path, body }, Date.now() / 1000),
+          ...signInboxCall(key, { path, body }, Date.now() / 1000),
         },
         body,
         signal: AbortSignal.timeout(DELIVER_TIMEOUT_MS),

@@ -17,13 +17,15 @@ import {
 } from './session.js';
 import type { CreateSessionInput } from './session-input.js';
 import { issueSessionTicket } from './ticket.js';
+import type { TicketKeys } from './ticket-keys.js';
 
 export interface SessionApiDeps {
   sessions: SessionStore;
   sessionQueue: { send(message: SessionMessage): Promise<void> };
   clock: Clock;
   newId: () => string;
-  ticketSecret: string;
+  /** Signs the tickets in `cdpUrl` and `liveViewUrl`. */
+  ticketKeys: TicketKeys;
   /** `ws://…` / `wss://…` base of the CDP router. */
   cdpPublicUrl: string;
   /** `ws://…` / `wss://…` URL of the WebSocket API. */
@@ -54,16 +56,17 @@ export interface SessionView {
   ticketExpiresAt?: string;
 }
 
-export const presentSession = (
-  deps: Pick<SessionApiDeps, 'ticketSecret' | 'cdpPublicUrl' | 'websocketPublicUrl' | 'clock'>,
+export const presentSession = async (
+  deps: Pick<SessionApiDeps, 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl' | 'clock'>,
   s: Session,
   httpBaseUrl: string,
-): SessionView => {
+): Promise<SessionView> => {
   const { options } = s;
   const open = s.status === 'live' || s.status === 'starting' || s.status === 'pending';
   const now = deps.clock.now();
-  const cdp = issueSessionTicket(deps.ticketSecret, s, 'cdp', now);
-  const live = issueSessionTicket(deps.ticketSecret, s, 'live', now);
+  const key = await deps.ticketKeys.signingKey();
+  const cdp = issueSessionTicket(key, s, 'cdp', now);
+  const live = issueSessionTicket(key, s, 'live', now);
   return {
     id: s.id,
     status: s.status,

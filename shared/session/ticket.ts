@@ -22,6 +22,18 @@ export interface TicketClaims {
 const sign = (secret: string, data: string): string =>
   createHmac('sha256', secret).update(data).digest('base64url');
 
+/**
+ * Whether `signature` is `data` signed with one of `secrets` (during a rotation, the
+ * current key and the one it replaced). Each comparison is constant-time.
+ */
+const signedWithOneOf = (secrets: string | readonly string[], data: string, signature: string): boolean => {
+  const got = Buffer.from(signature);
+  return (typeof secrets === 'string' ? [secrets] : secrets).some((secret) => {
+    const want = Buffer.from(sign(secret, data));
+    return want.length === got.length && timingSafeEqual(want, got);
+  });
+};
+
 export const issueTicket = (secret: string, claims: TicketClaims): string => {
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `${payload}.${sign(secret, payload)}`;
@@ -46,7 +58,8 @@ export type TicketCheck =
   | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-scope' | 'other-session' };
 
 export const verifyTicket = (
-  secret: string,
+  /** The key, or the keys accepted now (see ticket-keys.ts). */
+  secrets: string | readonly string[],
   ticket: string,
   /** `sessionId`: the session the ticket must be for (a URL's, say). */
   expected: { scope: TicketScope; nowSeconds: number; sessionId?: string },
@@ -54,10 +67,7 @@ export const verifyTicket = (
   const [payload, signature, extra] = ticket.split('.');
   if (payload === undefined || signature === undefined || extra !== undefined)
     return { ok: false, reason: 'malformed' };
-  const want = Buffer.from(sign(secret, payload));
-  const got = Buffer.from(signature);
-  if (want.length !== got.length || !timingSafeEqual(want, got))
-    return { ok: false, reason: 'bad-signature' };
+  if (!signedWithOneOf(secrets, payload, signature)) return { ok: false, reason: 'bad-signature' };
   let claims: TicketClaims;
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TicketClaims;
@@ -109,14 +119,12 @@ export const signInboxCall = (
 
 /** Whether an inbox call carries a valid signature of its path and body, signed recently. */
 export const verifyInboxCall = (
-  secret: string,
+  secrets: string | readonly string[],
   call: InboxCall,
   headers: { timestamp: string; signature: string },
   nowSeconds: number,
 ): boolean => {
   if (!/^\d{1,12}$/.test(headers.timestamp)) return false;
   if (Math.abs(Number(headers.timestamp) - nowSeconds) > INBOX_MAX_SKEW_SECONDS) return false;
-  const want = Buffer.from(sign(secret, inboxSigningText(call, headers.timestamp)));
-  const got = Buffer.from(headers.signature);
-  return want.length === got.length && timingSafeEqual(want, got);
+  return signedWithOneOf(secrets, inboxSigningText(call, headers.timestamp), headers.signature);
 };

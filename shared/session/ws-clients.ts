@@ -22,7 +22,8 @@ import {
   type InboxMessage,
   screencastMessageSchema,
 } from './session-input.js';
-import { issueSessionTicket, verifyTicket } from './ticket.js';
+import { issueSessionTicket } from './ticket.js';
+import { type TicketKeys, verifyTicketWithKeys } from './ticket-keys.js';
 
 export interface WsDeps {
   verifier: ApiKeyVerifier;
@@ -32,7 +33,7 @@ export interface WsDeps {
   connections: ConnectionStore;
   inbox: SessionInbox;
   clock: Clock;
-  ticketSecret: string;
+  ticketKeys: TicketKeys;
 }
 
 /** `$connect`: an API key (`Authorization: Bearer`) or a live-view ticket (`?ticket=`). */
@@ -43,7 +44,7 @@ export const connectClient = async (
   let connection: Connection;
   const connectedAt = new Date(deps.clock.now()).toISOString();
   if (input.ticket !== undefined && input.authorization === undefined) {
-    const check = verifyTicket(deps.ticketSecret, input.ticket, {
+    const check = await verifyTicketWithKeys(deps.ticketKeys, input.ticket, {
       scope: 'live',
       nowSeconds: Math.floor(deps.clock.now() / 1000),
     });
@@ -199,7 +200,7 @@ export const renewTicket = async (
   }
   const s = await ownSession(deps, c, sessionId);
   if (isSessionFinal(s.status)) throw notLive(s);
-  const { ticket, exp } = issueSessionTicket(deps.ticketSecret, s, 'live', deps.clock.now());
+  const { ticket, exp } = issueSessionTicket(await deps.ticketKeys.signingKey(), s, 'live', deps.clock.now());
   return { type: 'ticket', sessionId: s.id, ticket, expiresAt: new Date(exp * 1000).toISOString() };
 };
 

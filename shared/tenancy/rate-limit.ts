@@ -7,7 +7,15 @@ import { type BucketDecision, type BucketLimits, describeBucket } from './token-
  * atomically and answers the TAT after an admission, or as found on a refusal.
  */
 export interface RateBucketStore {
-  take(tenantId: string, now: number, limits: BucketLimits): Promise<{ admitted: boolean; tat: number }>;
+  /**
+   * `now` is read for each round of conditional writes: a write the SDK retried under
+   * throttling for seconds must be judged at the time it lands, not the time it was asked.
+   */
+  take(
+    tenantId: string,
+    now: () => number,
+    limits: BucketLimits,
+  ): Promise<{ admitted: boolean; tat: number }>;
 }
 
 export interface RateLimitHeaders {
@@ -31,7 +39,6 @@ export const consumeRequest = async (
   deps: { buckets: RateBucketStore; clock: Clock },
   tenant: { tenantId: string; limits: TenantLimits },
 ): Promise<BucketDecision> => {
-  const now = deps.clock.now();
-  const { admitted, tat } = await deps.buckets.take(tenant.tenantId, now, tenant.limits);
-  return describeBucket(tat, now, tenant.limits, admitted);
+  const { admitted, tat } = await deps.buckets.take(tenant.tenantId, deps.clock.now, tenant.limits);
+  return describeBucket(tat, deps.clock.now(), tenant.limits, admitted);
 };

@@ -26,6 +26,7 @@ import {
 } from '../../shared/contracts.js';
 import { presentSession } from '../../shared/session/manage-sessions.js';
 import { newSession } from '../../shared/session/session.js';
+import { CachedTicketKeys, fixedTicketSecret } from '../../shared/session/ticket-keys.js';
 import {
   ACCOUNT,
   allows,
@@ -191,7 +192,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     }
   });
 
-  it('the public load balancer forwards only the CDP path: inbox and health answer 404', () => {
+  it('the public load balancer forwards only the CDP path: inbox and health answer 404', async () => {
     // The path a client is given, as the sessions API builds it.
     const session = newSession({
       id: 'sess-1',
@@ -203,9 +204,9 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       },
       now: 0,
     });
-    const { cdpUrl } = presentSession(
+    const { cdpUrl } = await presentSession(
       {
-        ticketSecret: 'x'.repeat(32),
+        ticketKeys: new CachedTicketKeys(fixedTicketSecret('x'.repeat(32)), { now: () => 0 }),
         cdpPublicUrl: 'ws://lb.example',
         websocketPublicUrl: 'wss://ws.example',
         clock: { now: () => 0 } as never,

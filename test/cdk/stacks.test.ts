@@ -386,15 +386,6 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     }
   });
 
-  it('session ticket secret reaches the worker through ECS secrets, never as plain text', () => {
-    const [container] = workerContainers();
-    expect(container?.Secrets?.map((s) => s.Name)).toEqual([ENV.sessionTicketSecret]);
-    expect(container?.Environment?.map((e) => e.Name)).not.toContain(ENV.sessionTicketSecret);
-    // Functions get a deploy-time dynamic reference, not a literal.
-    const env = functionEnvironment('http-create-session');
-    expect(JSON.stringify(env[ENV.sessionTicketSecret])).toContain('resolve:secretsmanager');
-  });
-
   it('worker inbox port is open only to the session functions and other workers', () => {
     const [container] = workerContainers();
     expect(container?.PortMappings?.map((p) => p.ContainerPort)).toEqual([SESSIONS.inboxPort]);

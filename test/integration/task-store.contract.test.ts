@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
+import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
@@ -223,6 +224,37 @@ describe('listing a tenant with a long session history (DynamoDB)', () => {
       expect(scanned).toBe(5);
     } finally {
       clients.dynamo.middlewareStack.remove('countScanned');
+    }
+  });
+});
+
+describe('the rate bucket under a slow (throttled, retried) write (DynamoDB)', () => {
+  it('judges a request at the time its write lands, so a long SDK backoff is not a spurious 429', async () => {
+    const buckets = new DynamoDbRateBucketStore(clients.dynamo, cloud.names.stateTable);
+    const tenantId = `bucket-${randomUUID()}`;
+    const limits = { requestsPerSecond: 1, burst: 1 };
+    let now = T0;
+    const clock = () => now;
+    expect(await buckets.take(tenantId, clock, limits)).toMatchObject({ admitted: true });
+    // At the same instant, a second request is over the limit: refused.
+    expect(await buckets.take(tenantId, clock, limits)).toMatchObject({ admitted: false });
+    // A request asked now whose write takes 1.5 s to land (the SDK backing off a throttle):
+    // by then the bucket has room, and it is admitted.
+    let delayed = false;
+    clients.dynamo.middlewareStack.add(
+      (next) => async (args) => {
+        if (!delayed) {
+          delayed = true;
+          now += 1_500;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'slowWrite' },
+    );
+    try {
+      expect(await buckets.take(tenantId, clock, limits)).toMatchObject({ admitted: true });
+    } finally {
+      clients.dynamo.middlewareStack.remove('slowWrite');
     }
   });
 });

@@ -19,13 +19,30 @@ describe('config', () => {
     expect(error).toBeInstanceOf(BrowserfleetError);
     const message = (error as BrowserfleetError).message;
     expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
-    expect(message).toMatch(/8 problems/);
-    expect(message).toContain('SESSION_TICKET_SECRET: is required');
+    expect(message).toMatch(/7 problems/);
     expect(message).toContain('LAMBDA_QUEUE_URL: is required');
     expect(message).toContain('ARTIFACT_URL_TTL_SECONDS');
     expect(message).toContain('STATE_TABLE_NAME: is required');
     expect(message).toContain('FLEET_QUEUE_URL');
     expect(message).toContain('ARTIFACT_BUCKET_NAME: is required');
+  });
+
+  it('a runtime that checks tickets needs the secret or its ARN, reported with every other problem', () => {
+    expect(() => loadWsConfig({})).toThrow(
+      /2 problems[\s\S]*STATE_TABLE_NAME: is required[\s\S]*SESSION_TICKET_SECRET_ID or SESSION_TICKET_SECRET: one of them is required/,
+    );
+    expect(
+      loadWsConfig({ STATE_TABLE_NAME: 't', SESSION_TICKET_SECRET_ID: 'arn:secret' }).ticketSecret,
+    ).toEqual({
+      kind: 'secretsManager',
+      secretId: 'arn:secret',
+    });
+    expect(
+      loadWsConfig({ STATE_TABLE_NAME: 't', SESSION_TICKET_SECRET: 's'.repeat(32) }).ticketSecret,
+    ).toEqual({
+      kind: 'value',
+      value: 's'.repeat(32),
+    });
   });
 
   it('treats empty strings as unset and freezes the result', () => {

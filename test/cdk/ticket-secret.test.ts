@@ -1,0 +1,158 @@
+/**
+ * The session ticket secret on AWS: read at run time, never configured as a value, read
+ * only by what signs or checks tickets and inbox calls, and reachable from the VPC.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
+import { ENV } from '../../shared/contracts.js';
+import {
+  allows,
+  functionRoleId,
+  type Resource,
+  referencedId,
+  resolve,
+  roleStatements,
+  type Statement,
+} from './iam-policies.js';
+
+const SYNTH_TIMEOUT_MS = 120_000;
+
+/** What handles tickets or inbox calls: these, the five ws-* functions and the worker. */
+const TICKET_HTTP_FUNCTIONS = [
+  'http-create-session',
+  'http-list-sessions',
+  'http-get-session',
+  'http-close-session',
+  'http-live-view',
+];
+
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+describe('the session ticket secret', { timeout: SYNTH_TIMEOUT_MS }, () => {
+  let built: BrowserfleetApp;
+  let templates: { stack: string; template: Template }[];
+  let outdir: string;
+
+  beforeAll(() => {
+    outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-secret-test-'));
+    const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
+    built = buildApp({ stage: 'dev' }, new App({ outdir, context }));
+    templates = built.app.node.children
+      .filter(Stack.isStack)
+      .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) }));
+  }, SYNTH_TIMEOUT_MS);
+
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  const functions = () =>
+    templates.flatMap(({ stack, template }) =>
+      Object.entries(template.findResources('AWS::Lambda::Function'))
+        // This app's functions; CDK's own helpers (log retention and the like) hold no secret.
+        .filter(([, fn]) =>
+          String((fn as Resource).Properties.FunctionName ?? '').startsWith('browserfleet-'),
+        )
+        .map(([id, fn]) => ({
+          name: String((fn as Resource).Properties.FunctionName ?? `${stack}/${id}`).replace(
+            /^browserfleet-dev-/,
+            '',
+          ),
+          env:
+            ((fn as Resource).Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+              ?.Variables ?? {},
+          statements: roleStatements(template, functionRoleId(fn as Resource)),
+        })),
+    );
+
+  const worker = () => {
+    const template = Template.fromStack(built.fleet);
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as Resource[];
+    const [container] = (taskDefinition?.Properties.ContainerDefinitions ?? []) as Array<{
+      Environment?: Array<{ Name: string; Value: unknown }>;
+      Secrets?: unknown[];
+    }>;
+    return {
+      container,
+      env: Object.fromEntries((container?.Environment ?? []).map((e) => [e.Name, e.Value])),
+      statements: roleStatements(template, referencedId(taskDefinition?.Properties.TaskRoleArn) ?? ''),
+    };
+  };
+
+  const secretActions = (statements: Statement[]) =>
+    statements.flatMap((s) => asList(s.Action)).filter((a) => a.toLowerCase().startsWith('secretsmanager:'));
+
+  it('no function environment holds a {{resolve:secretsmanager}} value, nor the key itself', () => {
+    const all = functions();
+    expect(all.length).toBeGreaterThan(15);
+    for (const fn of all) {
+      expect({ fn: fn.name, env: JSON.stringify(fn.env) }).not.toEqual(
+        expect.objectContaining({ env: expect.stringContaining('resolve:secretsmanager') }),
+      );
+      expect(Object.keys(fn.env)).not.toContain(ENV.sessionTicketSecret);
+    }
+    // Nor the worker's task definition: no ECS secret injected at task start either (that
+    // would be read once, and a rotation would not reach a running worker).
+    const { container, env } = worker();
+    expect(container?.Secrets).toBeUndefined();
+    expect(Object.keys(env)).not.toContain(ENV.sessionTicketSecret);
+    expect(JSON.stringify(env)).not.toContain('resolve:secretsmanager');
+  });
+
+  it('exactly the functions and the worker that handle tickets get its ARN and may GetSecretValue it, nothing more', () => {
+    const readers: string[] = [];
+    for (const fn of functions()) {
+      const secretId = fn.env[ENV.sessionTicketSecretId];
+      if (secretId === undefined) {
+        expect({ fn: fn.name, actions: secretActions(fn.statements) }).toEqual({ fn: fn.name, actions: [] });
+        continue;
+      }
+      readers.push(fn.name);
+      const arn = resolve(secretId);
+      expect({ fn: fn.name, allowed: allows(fn.statements, 'secretsmanager:GetSecretValue', arn) }).toEqual({
+        fn: fn.name,
+        allowed: true,
+      });
+      expect(secretActions(fn.statements)).toEqual(['secretsmanager:GetSecretValue']);
+    }
+    expect(readers.sort()).toEqual(
+      [
+        ...TICKET_HTTP_FUNCTIONS,
+        'ws-attach',
+        'ws-command',
+        'ws-connect',
+        'ws-default',
+        'ws-disconnect',
+      ].sort(),
+    );
+
+    const { env, statements } = worker();
+    const arn = resolve(env[ENV.sessionTicketSecretId]);
+    expect(allows(statements, 'secretsmanager:GetSecretValue', arn)).toBe(true);
+    expect(secretActions(statements)).toEqual(['secretsmanager:GetSecretValue']);
+  });
+
+  it('functions in the VPC (no NAT) reach Secrets Manager through an interface endpoint with private DNS', () => {
+    const network = Template.fromStack(built.network);
+    const endpoints = Object.values(network.findResources('AWS::EC2::VPCEndpoint')) as Resource[];
+    const secretsManager = endpoints.find((e) =>
+      resolve(e.Properties.ServiceName).endsWith('.secretsmanager'),
+    );
+    expect(secretsManager?.Properties).toEqual(
+      expect.objectContaining({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true }),
+    );
+    // HTTPS from inside the VPC, which holds the functions and the workers.
+    const [groupRef] = asList(secretsManager?.Properties.SecurityGroupIds as unknown[]);
+    const group = network.toJSON().Resources[referencedId(groupRef) ?? ''] as Resource;
+    expect(group.Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+    ]);
+    // One endpoint network interface per subnet the functions run in.
+    expect(asList(secretsManager?.Properties.SubnetIds as unknown[]).length).toBe(2);
+  });
+});
