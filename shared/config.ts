@@ -55,11 +55,6 @@ const metricsEnabled = z
 /** The HMAC key of session tickets and inbox calls: the same value in every runtime. */
 const ticketSecret = z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
 
-const sessionApiSchema = {
-  ...ticketSecretSchema,
-  /** `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>` (or the local gateway). */
-  [ENV.websocketManagementUrl]: z.url(),
-};
 /**
  * Where the ticket secret comes from: its value (`npm start`, tests), or on AWS the ARN of
  * its Secrets Manager secret, read at run time so a rotation reaches running processes.
@@ -91,6 +86,11 @@ const requiredTicketSecret = (e: z.output<z.ZodObject<typeof ticketSecretSchema>
   return source;
 };
 
+const sessionApiSchema = {
+  ...ticketSecretSchema,
+  /** `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>` (or the local gateway). */
+  [ENV.websocketManagementUrl]: z.url(),
+};
 
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
@@ -376,6 +376,7 @@ const parseEnv = <S extends z.ZodObject>(
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
+  const missingGroups = (rules.oneOf ?? []).filter((names) => names.every((n) => cleaned[n] === undefined));
   const parsed = schema.safeParse(cleaned);
   if (parsed.success && missingGroups.length === 0) return parsed.data;
   const problems = [
@@ -388,7 +389,6 @@ const parseEnv = <S extends z.ZodObject>(
     ...missingGroups.map((names) => `  - ${names.join(' or ')}: one of them is required`),
   ];
   throw new BrowserfleetError(
-  const missingGroups = (rules.oneOf ?? []).filter((names) => names.every((n) => cleaned[n] === undefined));
     ERROR_CODES.CONFIG_INVALID,
     `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
   );
@@ -406,9 +406,6 @@ export const CONFIG_ENV_KEYS = {
   ws: Object.keys(wsSchema.shape),
 } as const;
 
-/** Whether AWS endpoints point at emulators (then local placeholder credentials apply). */
-export const usesLocalEndpoints = (aws: { endpoints: Record<string, string | undefined> }): boolean =>
-  Object.values(aws.endpoints).some((e) => e !== undefined);
 /** The names in `shape` whose schema refuses a missing value: no default, not optional. */
 const requiredKeys = (shape: Record<string, z.ZodType>): string[] =>
   Object.entries(shape)
@@ -431,3 +428,6 @@ export const CONFIG_ENV_REQUIRED = {
   { required: string[]; oneOf: readonly (readonly string[])[] }
 >;
 
+/** Whether AWS endpoints point at emulators (then local placeholder credentials apply). */
+export const usesLocalEndpoints = (aws: { endpoints: Record<string, string | undefined> }): boolean =>
+  Object.values(aws.endpoints).some((e) => e !== undefined);

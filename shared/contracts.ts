@@ -45,6 +45,12 @@ export const ENV = {
   logLevel: 'LOG_LEVEL',
   /** HMAC key that signs session tickets (CDP URLs, live-view links) and inbox calls. */
   sessionTicketSecret: 'SESSION_TICKET_SECRET',
+  /**
+   * On AWS: the ARN of the Secrets Manager secret holding that key, read at run time (so a
+   * rotation reaches running functions and workers without a deploy). The value itself is
+   * never in a function's or task's configuration.
+   */
+  sessionTicketSecretId: 'SESSION_TICKET_SECRET_ID',
   /** Base URL of the API Gateway management API (`@connections`) of the WebSocket API. */
   websocketManagementUrl: 'WEBSOCKET_MANAGEMENT_URL',
   /** Public `wss://` URL of the WebSocket API, for the live-view page. */
@@ -54,12 +60,6 @@ export const ENV = {
   /** Port of the worker's inbox and CDP router. */
   workerInboxPort: 'WORKER_INBOX_PORT',
   /** Address other parts reach this worker's inbox at (the task's private IP on ECS). */
-  /**
-   * On AWS: the ARN of the Secrets Manager secret holding that key, read at run time (so a
-   * rotation reaches running functions and workers without a deploy). The value itself is
-   * never in a function's or task's configuration.
-   */
-  sessionTicketSecretId: 'SESSION_TICKET_SECRET_ID',
   workerAdvertiseHost: 'WORKER_ADVERTISE_HOST',
   /** Live sessions one worker hosts at once (each has its own Chromium). */
   workerSessionSlots: 'WORKER_SESSION_SLOTS',
@@ -227,15 +227,6 @@ export const SESSIONS = {
 } as const;
 
 /**
- * The CDP router's public path (`cdpUrl` is `<CDP_PUBLIC_URL><path>?ticket=…`): the only
- * path the public load balancer forwards to the workers; their inbox and health check
- * are not reachable from outside.
- */
-export const CDP_ROUTE = {
-  path: (sessionId: string) => `/v1/sessions/${sessionId}/cdp`,
-  /** The same path as a load balancer path pattern (`*` matches any characters). */
-  loadBalancerPathPattern: '/v1/sessions/*/cdp',
-/**
  * How the ticket secret is read at run time, and how long the key it replaced is still
  * accepted after a rotation. After `put-secret-value` at T, a process that read the secret
  * just before T keeps signing with the old key until its cache expires (T + cacheSeconds);
@@ -253,6 +244,15 @@ export const TICKET_SECRET = {
   previousAcceptedSeconds: 5 * 60 + SESSIONS.ticketTtlSeconds + 60,
 } as const;
 
+/**
+ * The CDP router's public path (`cdpUrl` is `<CDP_PUBLIC_URL><path>?ticket=…`): the only
+ * path the public load balancer forwards to the workers; their inbox and health check
+ * are not reachable from outside.
+ */
+export const CDP_ROUTE = {
+  path: (sessionId: string) => `/v1/sessions/${sessionId}/cdp`,
+  /** The same path as a load balancer path pattern (`*` matches any characters). */
+  loadBalancerPathPattern: '/v1/sessions/*/cdp',
 } as const;
 
 /** The Lambda tier's SQS-triggered runner. */
