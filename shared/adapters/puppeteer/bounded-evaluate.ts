@@ -25,6 +25,9 @@ type InPageAnswer = { ok: string } | { tooLarge: number } | { threw: string };
  * 3 × cap bytes that can cross.)
  */
 const inPage = (producer: string, capChars: number): string => `(async () => {
+  // Functions passed as source (Function.prototype.toString) may call esbuild's keepNames
+  // helper, as tsx compiles them; it only names functions, so here it does nothing.
+  const __name = (fn) => fn;
   const cap = ${capChars};
   const limit = ${PAGE_ERROR_MESSAGE_CHARS};
   let out;
