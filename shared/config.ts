@@ -22,6 +22,10 @@ const awsSchema = {
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
   AWS_ENDPOINT_URL_SQS: optionalUrl,
   AWS_ENDPOINT_URL_S3: optionalUrl,
+  [ENV.localAccessKeyId]: z
+    .string()
+    .regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id (upper-case letters and digits)')
+    .optional(),
 };
 
 const awsFrom = (e: z.output<z.ZodObject<typeof awsSchema>>) => ({
@@ -31,6 +35,7 @@ const awsFrom = (e: z.output<z.ZodObject<typeof awsSchema>>) => ({
     sqs: e.AWS_ENDPOINT_URL_SQS ?? e[ENV.awsEndpointUrl],
     s3: e.AWS_ENDPOINT_URL_S3 ?? e[ENV.awsEndpointUrl],
   },
+  localAccessKeyId: e[ENV.localAccessKeyId],
 });
 
 /** `EGRESS_ALLOW`: destinations the browser may reach although private (e.g. fixtures). */
@@ -336,6 +341,9 @@ const localSchema = z.object({
     ),
   /** Well under a lease (30 s by default), so a slow answer is slow, not a lost lease. */
   [ENV.localFaultSlowMs]: z.coerce.number().int().min(0).max(30_000).default(400),
+  /** The IAM front (local/iam-front.ts): on unless turned off. */
+  [ENV.localIam]: z.enum(['on', 'off']).default('on'),
+  [ENV.localIamDenialLog]: z.string().optional(),
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
@@ -357,6 +365,7 @@ export const loadLocalConfig = (env: Env) => {
       kinds: e[ENV.localFaultKinds],
       slowMs: e[ENV.localFaultSlowMs],
     }),
+    iam: Object.freeze({ enabled: e[ENV.localIam] === 'on', denialLog: e[ENV.localIamDenialLog] }),
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });

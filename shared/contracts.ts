@@ -42,6 +42,15 @@ export const ENV = {
   localFaultKinds: 'LOCAL_FAULT_KINDS',
   /** The longest a `slow` fault holds a call, ms. */
   localFaultSlowMs: 'LOCAL_FAULT_SLOW_MS',
+  /** `on` (default) or `off`: the local cloud's IAM front judges every AWS call by its caller's role. */
+  localIam: 'LOCAL_IAM',
+  /** A file the IAM front appends each denied call to (JSON lines), to collect a run's denials. */
+  localIamDenialLog: 'LOCAL_IAM_DENIAL_LOG',
+  /**
+   * Against emulators only: the access key id this process signs its AWS calls with, which
+   * tells the local cloud's IAM front whose role it is (real AWS uses the SDK's own chain).
+   */
+  localAccessKeyId: 'LOCAL_AWS_ACCESS_KEY_ID',
   logLevel: 'LOG_LEVEL',
   /** HMAC key that signs session tickets (CDP URLs, live-view links) and inbox calls. */
   sessionTicketSecret: 'SESSION_TICKET_SECRET',
