@@ -81,7 +81,8 @@ export const seededRandom = (seed: number): (() => number) => {
 /** Each service draws from its own sequence, so adding S3 traffic doesn't move DynamoDB's faults. */
 const SERVICE_SALT: Record<FaultService, number> = { dynamodb: 0x9e3779b9, sqs: 0x85ebca6b, s3: 0xc2b2ae35 };
 
-interface Answer {
+/** What a front answers instead of forwarding. */
+export interface Answer {
   status: number;
   headers: Record<string, string>;
   body: string;
@@ -202,6 +203,11 @@ const applicable = (service: FaultService, operation: string, kinds: readonly st
   return [...others, ...others.map(() => 'transaction-conflict')];
 };
 
+const answerWith = (res: ServerResponse, req: IncomingMessage, answer: Answer): void => {
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+  res.end(req.method === 'HEAD' ? undefined : answer.body);
+};
+
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -211,6 +217,17 @@ const readBody = (req: IncomingMessage): Promise<Buffer> =>
   });
 
 /**
+ * Decides, before any fault, whether a request may go on (undefined) or is refused with
+ * this answer: IAM's place in the front (local/iam-front.ts). It may rewrite the request's
+ * credentials for the emulator.
+ */
+export type Admit = (
+  service: FaultService,
+  req: IncomingMessage,
+  body: Buffer,
+) => Promise<Answer | undefined>;
+
+/**
  * Starts a front for `service` on a free loopback port, forwarding to `target` (the
  * emulator's endpoint).
  */
@@ -218,8 +235,9 @@ export const startFaultFront = async (options: {
   service: FaultService;
   target: string;
   plan: FaultPlan;
+  admit?: Admit | undefined;
 }): Promise<FaultFront> => {
-  const { service, plan } = options;
+  const { service, plan, admit } = options;
   const serviceKinds: readonly string[] = FAULT_KINDS[service];
   const kinds = plan.kinds === undefined ? serviceKinds : serviceKinds.filter((k) => plan.kinds?.includes(k));
   const target = new URL(options.target);
@@ -265,6 +283,9 @@ export const startFaultFront = async (options: {
         // Two draws per request whatever the outcome, so one request's fate doesn't shift the next's.
         const roll = random();
         const pick = random();
+        // AWS authorizes a call before it can be throttled or fail: a denied one meets no fault.
+        const refused = await admit?.(service, req, body);
+        if (refused !== undefined) return void answerWith(res, req, refused);
         const candidates = roll < plan.rate ? applicable(service, operationOf(req), kinds) : [];
         const kind = candidates[Math.floor(pick * candidates.length)];
         if (kind === undefined) return forward(req, res, body);
@@ -276,9 +297,7 @@ export const startFaultFront = async (options: {
         }
         // A connection dropped before the request got anywhere (a network blip, an LB reset).
         if (kind === 'connection-reset') return void req.socket.destroy();
-        const answer = refusal(service, kind, body, random);
-        res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
-        res.end(req.method === 'HEAD' ? undefined : answer.body);
+        answerWith(res, req, refusal(service, kind, body, random));
       })
       .catch(() => res.destroy());
   });
@@ -306,8 +325,15 @@ export interface FaultFronts {
   stop(): Promise<void>;
 }
 
-/** One front per emulator, each with its own sequence drawn from the one seed. */
-export const startFaultFronts = async (targets: ServiceEndpoints, plan: FaultPlan): Promise<FaultFronts> => {
+/**
+ * One front per emulator, each with its own sequence drawn from the one seed; `admit`
+ * (IAM) judges each call first.
+ */
+export const startFaultFronts = async (
+  targets: ServiceEndpoints,
+  plan: FaultPlan,
+  admit?: Admit,
+): Promise<FaultFronts> => {
   const unknown = (plan.kinds ?? []).filter((k) => !ALL_FAULT_KINDS.has(k));
   if (unknown.length > 0 || !(plan.rate >= 0 && plan.rate <= 1)) {
     throw new BrowserfleetError(
@@ -317,7 +343,7 @@ export const startFaultFronts = async (targets: ServiceEndpoints, plan: FaultPla
   }
   const services = Object.keys(targets) as FaultService[];
   const fronts = await Promise.all(
-    services.map((service) => startFaultFront({ service, target: targets[service], plan })),
+    services.map((service) => startFaultFront({ service, target: targets[service], plan, admit })),
   );
   return {
     endpoints: Object.fromEntries(services.map((s, i) => [s, fronts[i]?.endpoint])) as ServiceEndpoints,
