@@ -14,10 +14,12 @@ import {
   type RunningInbox,
   startInboxServer,
 } from '../../container/inbox-server.js';
+import { systemClock } from '../../shared/clock.js';
 import { MAX_CDP_MESSAGE_BYTES } from '../../shared/output-caps.js';
 import type { SessionHost } from '../../shared/session/host-session.js';
 import type { SessionStore } from '../../shared/session/ports.js';
 import { issueTicket } from '../../shared/session/ticket.js';
+import { CachedTicketKeys, fixedTicketSecret } from '../../shared/session/ticket-keys.js';
 
 const SECRET = 'router-bounds-secret';
 const MB = 1024 * 1024;
@@ -59,7 +61,7 @@ const start = async (limits: Partial<CdpRouterLimits> = {}): Promise<string> => 
     {
       host,
       sessions: { get: async () => undefined } as unknown as SessionStore,
-      secret: SECRET,
+      keys: new CachedTicketKeys(fixedTicketSecret(SECRET), systemClock),
       self: () => 'http://127.0.0.1:1',
       log: () => {},
     },
