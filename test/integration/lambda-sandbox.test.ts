@@ -37,8 +37,9 @@ describe.skipIf(unavailable !== undefined)('Lambda tier in a Lambda-like sandbox
   let cloud: Awaited<ReturnType<typeof startTestCloud>>;
   let layerDir: string;
 
-  const sandbox = (args: string[], env: Record<string, string> = {}) =>
+  const sandbox = (args: string[], env: Record<string, string> = {}, noNewPrivs = false) =>
     runInLambdaSandbox({
+      noNewPrivs,
       command: [process.execPath, '--import', 'tsx', 'test/support/lambda-sandbox-entry.ts', ...args],
       // The function's configuration, as cdk/api-stack.ts sets it (the layer at /opt).
       env: { [ENV.chromiumBinDir]: '/opt', ...env },
@@ -123,9 +124,13 @@ describe.skipIf(unavailable !== undefined)('Lambda tier in a Lambda-like sandbox
         launchMs: expect.any(Number),
         shots: [expect.anything(), expect.anything()],
       });
+      // Chromium's "prctl(PR_SET_NO_NEW_PRIVS) failed" reports come from its own sandbox,
+      // which --no-sandbox keeps off: with no_new_privs already set, ours still launch.
+      const nnp = resultOf(await sandbox(['flags'], {}, true));
+      expect(nnp).toMatchObject({ ok: true });
       const sparticuz = resultOf(await sandbox(['flags', '--single-process', '--no-zygote']));
       expect(sparticuz).toEqual({ ok: false, error: expect.stringMatching(/closed/i) });
     },
-    2 * SANDBOX_TIMEOUT_MS,
+    3 * SANDBOX_TIMEOUT_MS,
   );
 });

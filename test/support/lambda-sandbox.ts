@@ -74,8 +74,9 @@ if [ -n "\${BF_SANDBOX_OPT:-}" ]; then
 fi
 if [ -n "\${BF_SANDBOX_CGROUP:-}" ]; then echo $$ > "$BF_SANDBOX_CGROUP/cgroup.procs"; fi
 cd "$BF_SANDBOX_CWD"
-unset BF_SANDBOX_TMP_MB BF_SANDBOX_OPT BF_SANDBOX_CGROUP BF_SANDBOX_CWD
-exec /usr/bin/setpriv --reuid=${LAMBDA_UID} --regid=${LAMBDA_UID} --clear-groups --pdeathsig KILL -- "$@"
+nnp=""; if [ -n "\${BF_SANDBOX_NNP:-}" ]; then nnp="--no-new-privs"; fi
+unset BF_SANDBOX_TMP_MB BF_SANDBOX_OPT BF_SANDBOX_CGROUP BF_SANDBOX_CWD BF_SANDBOX_NNP
+exec /usr/bin/setpriv --reuid=${LAMBDA_UID} --regid=${LAMBDA_UID} --clear-groups --pdeathsig KILL $nnp -- "$@"
 `;
 
 /** A child memory cgroup (v1) of this process's own, limited to `memoryMb`, or undefined. */
@@ -115,6 +116,8 @@ export interface LambdaSandboxOptions {
   /** Mounted read-only at /opt: the staged layer. */
   layerDir?: string;
   tmpMb?: number;
+  /** Start with no_new_privs set, as a process under a seccomp filter like Lambda's may be. */
+  noNewPrivs?: boolean;
   cwd: string;
   timeoutMs: number;
 }
@@ -143,6 +146,7 @@ export const runInLambdaSandbox = (options: LambdaSandboxOptions): Promise<Lambd
         BF_SANDBOX_OPT: options.layerDir ?? '',
         BF_SANDBOX_CGROUP: cgroup ?? '',
         BF_SANDBOX_CWD: options.cwd,
+        BF_SANDBOX_NNP: options.noNewPrivs === true ? '1' : '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
