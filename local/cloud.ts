@@ -43,6 +43,8 @@ import {
   ENV,
   HTTP_ROUTES,
   type HttpFunctionName,
+  LAMBDA_RUNNER,
+  SWEEPER,
   WS_ROUTES,
   type WsFunctionName,
 } from '../shared/contracts.js';
@@ -52,6 +54,8 @@ import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type FaultFronts, startFaultFronts } from './fault-front.js';
 import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
+import { createIamFront, type IamFront } from './iam-front.js';
+import { FLEET_WORKER, loadRolePolicies, localizePolicies, type RolePolicySet } from './iam-policies.js';
 import { startLambdaTier } from './lambda-tier.js';
 import { freePorts } from './ports.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
@@ -110,6 +114,8 @@ export interface LocalCloudOptions extends LocalConfig {
   pollWaitSeconds?: number;
   /** The WebSocket gateway's idle timeout (API Gateway's 10 minutes unless a test shortens it). */
   wsIdleTimeoutMs?: number;
+  /** The IAM front judges by these role policies instead of the synthesized app's (tests). */
+  iamPolicies?: RolePolicySet;
 }
 
 export interface LocalCloud {
@@ -125,9 +131,13 @@ export interface LocalCloud {
   emulatorEndpoints: { dynamodb: string; sqs: string; s3: string };
   /** The fault front, when `faults.rate` > 0: its counts of requests and injected faults. */
   faults: Pick<FaultFronts, 'counts'> | undefined;
+  /** The IAM front, unless `LOCAL_IAM=off`: the calls it refused. */
+  iam: Pick<IamFront, 'denials'> | undefined;
   names: ProvisionedNames;
-  /** Environment for a worker or function process pointed at this cloud. */
+  /** Environment for a worker process pointed at this cloud (with the fleet worker's role). */
   env: Record<string, string>;
+  /** Environment for one part (a function by its contracts name, or `fleet-worker`), with its role. */
+  roleEnv(part: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -200,14 +210,21 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
     }
     // The platform's parts reach AWS through the fault front when one is asked for; the
     // local cloud's own set-up and plumbing (tables, the SQS event source) go direct.
-    let faults: FaultFronts | undefined;
-    if (options.faults.rate > 0) {
-      const fronts = await startFaultFronts(endpoints, options.faults);
-      stops.push(() => fronts.stop());
-      faults = fronts;
-    }
-    const { dynamodb, sqs, s3 } = faults?.endpoints ?? endpoints;
     const stage = options.stage ?? LOCAL_STAGE;
+    // Each part signs with its own role's key (`roleEnv`), and the front judges it by that role.
+    const iam = options.iam.enabled
+      ? createIamFront({
+          policies: await localizePolicies(options.iamPolicies ?? (await loadRolePolicies()), stage),
+          denialLog: options.iam.denialLog,
+        })
+      : undefined;
+    let fronts: FaultFronts | undefined;
+    if (options.faults.rate > 0 || iam !== undefined) {
+      fronts = await startFaultFronts(endpoints, options.faults, iam?.admit);
+      stops.push(async () => fronts?.stop());
+    }
+    const faults = options.faults.rate > 0 ? fronts : undefined;
+    const { dynamodb, sqs, s3 } = fronts?.endpoints ?? endpoints;
 
     const adminClients = createAwsClients({ region: REGION, endpoints });
     const names = await provisionLocalResources(adminClients, stage);
@@ -243,13 +260,26 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       ...(options.chromiumPath === undefined ? {} : { [ENV.chromiumPath]: options.chromiumPath }),
       ...options.extraEnv,
     };
+    /** The environment of one part (a function by its name, or the fleet worker): its role's key. */
+    const roleEnv = (part: string): Record<string, string> =>
+      iam === undefined ? env : { ...env, [ENV.localAccessKeyId]: iam.accessKeyFor(part) };
 
-    const httpDeps = createHttpDeps(loadHttpConfig(env));
-    stops.push(async () => destroyAwsClients(httpDeps.clients));
+    // One set of dependencies per function, as each Lambda function has its own (and its role).
+    const httpDeps = new Map<HttpFunctionName, HttpDeps>();
+    const httpDepsOf = (name: HttpFunctionName): HttpDeps => {
+      let deps = httpDeps.get(name);
+      if (deps === undefined) {
+        const created = createHttpDeps(loadHttpConfig(roleEnv(name)));
+        stops.push(async () => destroyAwsClients(created.clients));
+        httpDeps.set(name, created);
+        deps = created;
+      }
+      return deps;
+    };
     const routes: GatewayRoute[] = HTTP_ROUTES.map((route) => ({
       routeKey: route.routeKey,
       functionName: route.functionName,
-      handler: HTTP_FUNCTIONS[route.functionName](httpDeps),
+      handler: HTTP_FUNCTIONS[route.functionName](httpDepsOf(route.functionName)),
     }));
     const gateway = await startHttpGateway({
       port: ports.gateway,
@@ -258,13 +288,22 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
     });
     stops.push(() => gateway.close());
 
-    const wsDeps = createWsDeps(loadWsConfig(env));
-    stops.push(async () => wsDeps.dispose());
+    const wsDeps = new Map<WsFunctionName, WsFunctionDeps>();
+    const wsDepsOf = (name: WsFunctionName): WsFunctionDeps => {
+      let deps = wsDeps.get(name);
+      if (deps === undefined) {
+        const created = createWsDeps(loadWsConfig(roleEnv(name)));
+        stops.push(async () => created.dispose());
+        wsDeps.set(name, created);
+        deps = created;
+      }
+      return deps;
+    };
     const wsGateway = await startWsGateway({
       port: ports.ws,
       routes: WS_ROUTES.map((route) => ({
         routeKey: route.routeKey,
-        handler: WS_FUNCTIONS[route.functionName](wsDeps),
+        handler: WS_FUNCTIONS[route.functionName](wsDepsOf(route.functionName)),
       })),
       ...(options.wsIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.wsIdleTimeoutMs }),
       onError: (error) => logger.error('ws handler crashed', { error: error as Error }),
@@ -272,16 +311,19 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
     stops.push(() => wsGateway.close());
 
     if (options.worker !== false) {
-      const fleet = await startFleetWorker(loadWorkerConfig({ ...env, [ENV.workerId]: 'local-worker-1' }), {
-        ...(options.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: options.pollWaitSeconds }),
-      });
+      const fleet = await startFleetWorker(
+        loadWorkerConfig({ ...roleEnv(FLEET_WORKER), [ENV.workerId]: 'local-worker-1' }),
+        {
+          ...(options.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: options.pollWaitSeconds }),
+        },
+      );
       stops.push(() => fleet.stop({ drainMs: 0 }));
     }
 
     if (options.lambdaTier !== false) {
       // The Lambda tier: the real handler, invoked the way the SQS event source mapping does.
       const lambdaDeps = createLambdaRunnerDeps(
-        loadLambdaRunnerConfig({ ...env, [ENV.workerId]: 'local-lambda' }),
+        loadLambdaRunnerConfig({ ...roleEnv(LAMBDA_RUNNER.functionName), [ENV.workerId]: 'local-lambda' }),
       );
       const sqsClients = createAwsClients({ region: REGION, endpoints });
       const lambdaTier = startLambdaTier({
@@ -300,7 +342,7 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
     }
 
     if (options.sweeper !== false) {
-      const sweeperConfig = loadSweeperConfig(env);
+      const sweeperConfig = loadSweeperConfig(roleEnv(SWEEPER.functionName));
       const sweepDeps = createSweepDeps(sweeperConfig);
       let sweeping = false;
       const timer = setInterval(() => {
@@ -337,7 +379,10 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       emulatorEndpoints: endpoints,
       faults: faults === undefined ? undefined : { counts: () => faults.counts() },
       names,
-      env,
+      // For worker processes a test starts: the fleet worker's role.
+      env: roleEnv(FLEET_WORKER),
+      roleEnv,
+      iam,
       stop: stopAll,
     };
   } catch (error) {

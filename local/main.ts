@@ -37,6 +37,9 @@ process.stdout.write(
     `  sessions:  WebSocket API ${cloud.wsUrl}, CDP router ${cloud.cdpUrl}`,
     `  data:      ${config.dataDir}`,
     `  emulators: DynamoDB ${cloud.emulatorEndpoints.dynamodb}, SQS ${cloud.emulatorEndpoints.sqs}, S3 ${cloud.emulatorEndpoints.s3}`,
+    cloud.iam === undefined
+      ? '  IAM:       off (LOCAL_IAM=off): AWS calls are not judged by their roles'
+      : '  IAM:       each part calls AWS as its own role from the CDK app (LOCAL_IAM=off turns it off)',
     ...(cloud.faults === undefined
       ? []
       : [
@@ -56,6 +59,8 @@ const shutdown = (signal: NodeJS.Signals) => {
   if (cloud.faults !== undefined) {
     process.stdout.write(`faults injected: ${JSON.stringify(cloud.faults.counts())}\n`);
   }
+  const denials = cloud.iam?.denials() ?? [];
+  if (denials.length > 0) process.stdout.write(`IAM denials: ${JSON.stringify(denials)}\n`);
   void cloud.stop().then(() => process.exit(0));
 };
 process.on('SIGINT', shutdown);

@@ -54,7 +54,9 @@ describe('screenshot task, end to end', () => {
 
   it('answers 503 naming the dependency that does not answer', async () => {
     // The real handler and adapters, with S3 pointed at a port nothing listens on.
-    const deps = createHttpDeps(loadHttpConfig({ ...cloud.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' }));
+    const deps = createHttpDeps(
+      loadHttpConfig({ ...cloud.roleEnv('http-health'), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' }),
+    );
     try {
       const res = await healthHandler(deps)(
         { headers: {}, requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2,

@@ -14,6 +14,7 @@ import {
 } from '../../functions/sqs-run-task.js';
 import type { PuppeteerBrowserRunner } from '../../shared/adapters/puppeteer/browser-runner.js';
 import { loadLambdaRunnerConfig } from '../../shared/config.js';
+import { LAMBDA_RUNNER } from '../../shared/contracts.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
 
@@ -25,7 +26,9 @@ beforeAll(async () => {
   site = await startFixtureServer({ '/warm': '<h1>warm</h1>' });
   // No Lambda tier of the cloud's own: this test is the event source mapping.
   cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
-  deps = createLambdaRunnerDeps(loadLambdaRunnerConfig({ ...cloud.env, WORKER_ID: 'lambda-test' }));
+  deps = createLambdaRunnerDeps(
+    loadLambdaRunnerConfig({ ...cloud.roleEnv(LAMBDA_RUNNER.functionName), WORKER_ID: 'lambda-test' }),
+  );
   // A warm execution environment, as the second of many invocations finds it: the cold
   // Chromium launch would otherwise eat into the first invocation's short budget.
   const warmUp = await apiClient(cloud.url, TEST_API_KEY).submit({

@@ -24,7 +24,14 @@ export const startTestCloud = async (
     ...(awsEndpoint === undefined || awsEndpoint === ''
       ? {}
       : { awsEndpoint, stage: overrides.stage ?? `t${randomBytes(4).toString('hex')}` }),
-    ...loadLocalConfig({ PORT: '0', LOCAL_API_KEY: TEST_API_KEY, LOG_LEVEL: 'ERROR' }),
+    ...loadLocalConfig({
+      PORT: '0',
+      LOCAL_API_KEY: TEST_API_KEY,
+      LOG_LEVEL: 'ERROR',
+      // The IAM front is on unless a run turns it off; a run may collect its denials.
+      LOCAL_IAM: process.env.LOCAL_IAM,
+      LOCAL_IAM_DENIAL_LOG: process.env.LOCAL_IAM_DENIAL_LOG,
+    }),
     // Short polls: a stopping worker answers at once either way, but tests start many.
     pollWaitSeconds: 1,
     ...overrides,
