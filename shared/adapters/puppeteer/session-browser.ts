@@ -25,6 +25,7 @@ import {
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
 import { closeChromium, type LaunchedChromium, launchChromium } from './launch-chromium.js';
+import { translatePuppeteerError } from './puppeteer-errors.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
 const DEVTOOLS_PORT_WAIT_MS = 5_000;
@@ -337,6 +338,9 @@ class PuppeteerSessionBrowser implements SessionBrowser {
   }
 }
 
+/** What a command's failure means the same way as a task's (see `translatePuppeteerError`). */
+const SHARED_MEANINGS = new Set<string>([ERROR_CODES.NAVIGATION_FAILED, ERROR_CODES.VALIDATION_FAILED]);
+
 const withTimeout = async <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -354,12 +358,11 @@ const withTimeout = async <T>(work: Promise<T>, ms: number, what: string): Promi
       });
     }
     if (error instanceof BrowserfleetError) throw error;
+    // The one translation tasks use too: net errors (retryability included), options
+    // Chromium refused and selectors it can't parse mean the same in a session.
+    const translated = translatePuppeteerError(error, { browserConnected: true, what });
+    if (SHARED_MEANINGS.has(translated.code)) throw translated;
     const message = error instanceof Error ? error.message : String(error);
-    if (/net::ERR_/.test(message)) {
-      throw new BrowserfleetError(ERROR_CODES.NAVIGATION_FAILED, `Navigation failed: ${message}`, {
-        cause: error,
-      });
-    }
     if (/Evaluation failed|is not a function|SyntaxError|ReferenceError|TypeError/.test(message)) {
       throw new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, `The script failed in the page: ${message}`, {
         cause: error,
