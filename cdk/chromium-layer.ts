@@ -5,7 +5,7 @@
  * packages `npm start` and the fleet image use. The runner's bundle carries only code.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -36,12 +36,24 @@ export const directoryBytes = (dir: string): number =>
     return sum + (entry.isDirectory() ? directoryBytes(path) : statSync(path).size);
   }, 0);
 
+const sameFile = (a: string, b: string): boolean => {
+  const [sa, sb] = [statSync(a), statSync(b)];
+  return sa.size === sb.size && Math.trunc(sa.mtimeMs) === Math.trunc(sb.mtimeMs);
+};
+
 /** Assembles the layer's directory: Chromium's archives at the root, the font set in fonts/. */
 export const stageChromiumLayer = (): string => {
-  rmSync(join(LAYER_STAGING_DIR, 'bin'), { recursive: true, force: true });
   mkdirSync(LAYER_STAGING_DIR, { recursive: true });
-  for (const file of readdirSync(sparticuzBinDir())) {
-    cpSync(join(sparticuzBinDir(), file), join(LAYER_STAGING_DIR, file));
+  const bin = sparticuzBinDir();
+  for (const file of readdirSync(bin)) {
+    const source = join(bin, file);
+    const target = join(LAYER_STAGING_DIR, file);
+    // Test files synthesize in parallel, and the Lambda sandbox test mounts this directory:
+    // an unchanged file is left alone, a changed one replaced whole (copy, then rename).
+    if (existsSync(target) && sameFile(source, target)) continue;
+    const part = `${target}.${process.pid}.part`;
+    cpSync(source, part, { preserveTimestamps: true });
+    renameSync(part, target);
   }
   // The staging code decodes WOFF2 asynchronously; synth is synchronous, so it runs as its
   // own Node process (Node 22 runs the TypeScript file as it is).

@@ -85,14 +85,15 @@ export const stageFontSet = async (targetDir: string): Promise<string> => {
       // Each file is written whole, then renamed: another worker staging the same temp dir
       // at the same time, or a browser reading it, never sees half a font.
       const target = join(targetDir, stagedName(source.packageName, file));
+      const part = `${target}.${process.pid}.part`;
       if (source.woff2 === true) {
         // Imported here only: a runtime given a staged directory never loads the decoder.
         const { decompress } = (await import('wawoff2')).default;
-        writeFileSync(`${target}.part`, await decompress(readFileSync(join(root, file))));
-        renameSync(`${target}.part`, target);
+        writeFileSync(part, await decompress(readFileSync(join(root, file))));
+        renameSync(part, target);
       } else {
-        copyFileSync(join(root, file), `${target}.part`);
-        renameSync(`${target}.part`, target);
+        copyFileSync(join(root, file), part);
+        renameSync(part, target);
       }
     }
   }
