@@ -27,29 +27,33 @@ interface Probe {
   truncated: boolean;
 }
 
-/** Runs in the page: keep it self-contained (no closures over this module). */
-const probe = (maxChars: number, maxDistinct: number): Probe => {
+/**
+ * Runs in the page, as source text: a function handed to `page.evaluate` would carry the
+ * helpers a TypeScript transform adds (tsx's `__name`), which the page doesn't have.
+ * Answers `{ missing: number[], truncated: boolean }` (`truncated`: a bound stopped the walk).
+ */
+const PROBE_SOURCE = String.raw`(maxChars, maxDistinct) => {
   const root = document.body ?? document.documentElement;
   if (root === null) return { missing: [], truncated: false };
   const skipped = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TEXTAREA']);
-  // Marks, controls, format characters (ZWJ, variation selectors), separators, and private
-  // use: nothing to draw alone, or nothing a font set is expected to have.
+  // Marks, controls, format characters (ZWJ, variation selectors), separators, private use
+  // and unassigned: nothing to draw alone, or nothing a font set is expected to have.
   const invisible = /[\p{M}\p{C}\p{Z}]/u;
-  const seen = new Map<number, string>();
+  const seen = new Map();
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   let scanned = 0;
   let truncated = false;
   walk: while (walker.nextNode() !== null) {
-    const node = walker.currentNode as Text;
+    const node = walker.currentNode;
     const parent = node.parentElement;
     if (parent === null || skipped.has(parent.tagName)) continue;
-    let family: string | undefined;
+    let family;
     for (const ch of node.data) {
       if (++scanned > maxChars || seen.size >= maxDistinct) {
         truncated = true;
         break walk;
       }
-      const cp = ch.codePointAt(0) ?? 0;
+      const cp = ch.codePointAt(0);
       if (cp < 0x80 || seen.has(cp) || invisible.test(ch)) continue;
       family ??= getComputedStyle(parent).fontFamily || 'sans-serif';
       seen.set(cp, family);
@@ -62,17 +66,17 @@ const probe = (maxChars: number, maxDistinct: number): Probe => {
   canvas.height = size * 2;
   const g = canvas.getContext('2d', { willReadFrequently: true });
   if (g === null) return { missing: [], truncated };
-  const draw = (text: string): Uint8ClampedArray => {
+  const draw = (text) => {
     g.clearRect(0, 0, canvas.width, canvas.height);
     g.fillText(text, 2, size * 1.5);
     return g.getImageData(0, 0, canvas.width, canvas.height).data;
   };
   // U+10FFFD is a private-use code point of the last plane: no font of ours has it.
   const box = String.fromCodePoint(0x10fffd);
-  const boxes = new Map<string, { width: number; pixels: Uint8ClampedArray }>();
-  const missing: number[] = [];
+  const boxes = new Map();
+  const missing = [];
   for (const [cp, family] of seen) {
-    g.font = `${size}px ${family}`;
+    g.font = size + 'px ' + family;
     let ref = boxes.get(family);
     if (ref === undefined) {
       ref = { width: g.measureText(box).width, pixels: draw(box) };
@@ -91,7 +95,7 @@ const probe = (maxChars: number, maxDistinct: number): Probe => {
     if (same) missing.push(cp);
   }
   return { missing, truncated };
-};
+}`;
 
 const hex = (cp: number): string => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -106,7 +110,10 @@ export const missingGlyphs = async (page: Page): Promise<TaskWarning | undefined
   });
   try {
     const found = await Promise.race([
-      page.evaluate(probe, MAX_SCANNED_CHARS, MAX_CHECKED_CODE_POINTS).catch(() => undefined),
+      page
+        .evaluate(`(${PROBE_SOURCE})(${MAX_SCANNED_CHARS}, ${MAX_CHECKED_CODE_POINTS})`)
+        .then((answer) => answer as Probe)
+        .catch(() => undefined),
       timeout,
     ]);
     if (found === undefined || found.missing.length === 0) return undefined;
