@@ -53,7 +53,7 @@ export const FONT_SOURCES: readonly FontSource[] = [
   },
 ];
 
-/** Written last by `stageFontSet`: a directory without it is half-staged. */
+/** Written last by `stageFontSet` (the set's fingerprint): a directory without it is half-staged. */
 const STAGED_MARKER = '.staged';
 
 const packageRoot = (packageName: string): string => {
@@ -77,7 +77,18 @@ const stagedName = (packageName: string, file: string): string =>
  * a directory already staged is left as it is.
  */
 export const stageFontSet = async (targetDir: string): Promise<string> => {
-  if (existsSync(join(targetDir, STAGED_MARKER))) return targetDir;
+  // The marker names the packages' versions and files: a temp dir staged from another set
+  // (an older checkout, say) is staged again.
+  const fingerprint = JSON.stringify(
+    FONT_SOURCES.map((source) => {
+      const { version } = JSON.parse(
+        readFileSync(join(packageRoot(source.packageName), 'package.json'), 'utf8'),
+      );
+      return [source.packageName, version, source.files];
+    }),
+  );
+  const marker = join(targetDir, STAGED_MARKER);
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === fingerprint) return targetDir;
   mkdirSync(targetDir, { recursive: true });
   for (const source of FONT_SOURCES) {
     const root = packageRoot(source.packageName);
@@ -97,7 +108,7 @@ export const stageFontSet = async (targetDir: string): Promise<string> => {
       }
     }
   }
-  writeFileSync(join(targetDir, STAGED_MARKER), '');
+  writeFileSync(marker, fingerprint);
   return targetDir;
 };
 
