@@ -13,8 +13,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AdjustmentType, MetricAggregationType } from 'aws-cdk-lib/aws-applicationautoscaling';
-import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecurityGroup, type IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -43,7 +42,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { CDP_ROUTE, ENV, METRIC_DIMENSIONS, METRICS, SESSIONS } from '../shared/contracts.js';
+import { CDP_ROUTE, ENV, FLEET, METRIC_DIMENSIONS, METRICS, SESSIONS } from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
@@ -65,6 +64,11 @@ const WORKER_CONCURRENCY = 4;
 
 /** Live sessions per worker: each has its own Chromium (~150 MB idle, more when busy). */
 const WORKER_SESSION_SLOTS = 4;
+/**
+ * The fleet's average share of slots at work that autoscaling keeps it near: headroom for a
+ * burst while a new task starts (a minute or two), without paying for idle workers.
+ */
+export const FLEET_TARGET_UTILIZATION = 60;
 
 /**
  * CDP connections are long-lived WebSockets: the load balancer keeps an idle one open an
@@ -121,7 +125,7 @@ export class FleetStack extends Stack {
     const { vpc } = props;
 
     // Named, so grants on its tasks (scale-in protection) can say which cluster.
-    const clusterName = `browserfleet-${stage}`;
+    const clusterName = FLEET.clusterName(stage);
     const cluster = new Cluster(this, 'Cluster', {
       clusterName,
       vpc,
@@ -191,6 +195,21 @@ export class FleetStack extends Stack {
         resources: [this.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` })],
       }),
     );
+    // Its own service, to learn that a deployment superseded it (container/deployment-watch.ts).
+    worker.addEnvironment(ENV.workerClusterName, clusterName);
+    worker.addEnvironment(ENV.workerServiceName, FLEET.serviceName(stage));
+    taskDefinition.taskRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeServices'],
+        resources: [
+          this.formatArn({
+            service: 'ecs',
+            resource: 'service',
+            resourceName: `${clusterName}/${FLEET.serviceName(stage)}`,
+          }),
+        ],
+      }),
+    );
     Validations.of(taskDefinition.taskRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${clusterName}/*]`,
       reason:
@@ -213,7 +232,7 @@ export class FleetStack extends Stack {
       id: 'AwsSolutions-ECS2',
       reason:
         'The environment holds resource names, a queue URL and tuning knobs; the one secret (the ' +
-        "session ticket key) comes from Secrets Manager through the task definition's secrets.",
+        'session ticket key) is read from Secrets Manager at run time, by the ARN in the environment.',
     });
 
     // Inbound only on the inbox port, only from the session functions and the CDP load balancer.
@@ -238,68 +257,42 @@ export class FleetStack extends Stack {
         { capacityProvider: 'FARGATE', base: 1, weight: 0 },
         { capacityProvider: 'FARGATE_SPOT', weight: 1 },
       ],
-      // Deployments start new workers before old ones drain, and roll back if they don't start.
+      // Named, so its own workers can be told which service to watch for a deployment.
+      serviceName: FLEET.serviceName(stage),
+      // Deployments start new workers before old ones drain, and roll back if they don't
+      // start. A protected old worker lets go at most SUPERSEDED_GRACE_MS after it sees the
+      // new deployment, so a rollout waits minutes for it, not a session's hours.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
     });
     this.service.node.addDependency(capacityProviders);
 
-    // Scale on the backlog: messages waiting plus messages being worked on. Out when it is
-    // more than two workers' worth of slots; in, one task at a time, only when it is empty,
-    // so a busy worker is not stopped while work is in flight.
+    // One scaling policy, on the one signal that sees work in flight: messages are deleted
+    // at claim, so the queue empties while workers are busy, and scaling in on an empty queue
+    // stopped busy workers. Each worker reports the share of its slots at work (tasks plus
+    // sessions); target tracking keeps the fleet's average near the target, out quickly, in
+    // slowly. A queue backlog only builds once every slot is busy, so it shows as 100%.
     const scaling = this.service.autoScaleTaskCount({
       minCapacity: 1,
       maxCapacity: stage === 'prod' ? 20 : 4,
     });
-    const backlog = new MathExpression({
-      label: 'Fleet backlog (visible + in flight)',
-      expression: 'visible + inFlight',
-      period: Duration.minutes(1),
-      usingMetrics: {
-        visible: props.fleetQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        inFlight: props.fleetQueue.metricApproximateNumberOfMessagesNotVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-      },
-    });
-    scaling.scaleOnMetric('ScaleOnBacklog', {
-      metric: backlog,
-      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
-      metricAggregationType: MetricAggregationType.MAXIMUM,
-      scalingSteps: [
-        { upper: 0, change: -1 },
-        { lower: 2 * WORKER_CONCURRENCY, change: +1 },
-        { lower: 10 * WORKER_CONCURRENCY, change: +3 },
-      ],
-      // A new task needs a minute or two to pull the image and start Chromium.
-      cooldown: Duration.minutes(2),
-      evaluationPeriods: 3,
-    });
-    // Scale out on live-session slots too: sessions leave the queue once claimed, so the
-    // backlog doesn't see them. A worker hosting sessions protects itself from scale-in
-    // (ECS task protection, container/task-protection.ts), so scaling in never ends one.
-    scaling.scaleOnMetric('ScaleOnSessionSlots', {
+    scaling.scaleToTrackCustomMetric('ScaleOnUtilization', {
       // This stage's workers only: another stage's in the same account must not scale this one.
       metric: new Metric({
         namespace: METRICS.namespace,
-        metricName: METRICS.sessionSlotsUsed,
+        metricName: METRICS.workerUtilization,
         dimensionsMap: { [METRIC_DIMENSIONS.stage]: stage },
         statistic: 'Average',
         period: Duration.minutes(1),
       }),
-      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
-      scalingSteps: [
-        { upper: WORKER_SESSION_SLOTS / 2, change: 0 },
-        { lower: (WORKER_SESSION_SLOTS * 3) / 4, change: +1 },
-      ],
-      cooldown: Duration.minutes(2),
-      evaluationPeriods: 2,
+      targetValue: FLEET_TARGET_UTILIZATION,
+      // A new task needs a minute or two to pull the image and start Chromium.
+      scaleOutCooldown: Duration.minutes(2),
+      scaleInCooldown: Duration.minutes(5),
     });
+    // Scale-in stops only idle workers: a busy one holds ECS task protection, which it drops
+    // after a minute idle or once a deployment superseded it (container/task-protection.ts).
 
     // The CDP router: CDP can't go through API Gateway (frame and message limits), so a load
     // balancer sends each CDP client to a worker; the worker checks the ticket and bridges to

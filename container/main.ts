@@ -5,8 +5,10 @@
  * end with `WORKER_SHUTDOWN`, exit 0.
  */
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
+import { systemClock } from '../shared/clock.js';
 import { loadWorkerConfig } from '../shared/config.js';
 import { ENV } from '../shared/contracts.js';
+import { watchDeployment } from './deployment-watch.js';
 import { ecsTaskProtection } from './task-protection.js';
 import { startFleetWorker } from './worker-deps.js';
 
@@ -28,14 +30,30 @@ const config = loadWorkerConfig({
   ...process.env,
   ...(advertise === undefined ? {} : { [ENV.workerAdvertiseHost]: advertise }),
 });
-// On ECS, a worker hosting live sessions is protected from scale-in (they can't move).
+// On ECS, a busy worker (tasks running, sessions hosted) is protected from scale-in, and
+// lets go once a deployment has superseded it (bounded: see task-protection.ts).
 const agentUri = process.env.ECS_AGENT_URI;
+const metadataUri = process.env.ECS_CONTAINER_METADATA_URI_V4;
 let protection: ReturnType<typeof ecsTaskProtection> | undefined;
-const fleet = await startFleetWorker(config, {
-  ...(agentUri === undefined ? {} : { onSessionLoad: (n: number) => protection?.update(n) }),
-});
+const fleet = await startFleetWorker(config);
+const log = (event: string, details: Record<string, unknown>) => fleet.deps.logger.info(event, details);
+/** Polled rather than pushed: tasks start and end in the worker loop, sessions in the host. */
+const BUSY_POLL_MS = 5_000;
+let busyPoll: NodeJS.Timeout | undefined;
+let deployment: ReturnType<typeof watchDeployment> | undefined;
 if (agentUri !== undefined) {
-  protection = ecsTaskProtection(agentUri, (event, details) => fleet.deps.logger.info(event, details));
+  const p = ecsTaskProtection(agentUri, systemClock, log);
+  protection = p;
+  busyPoll = setInterval(() => p.update(fleet.worker.inFlight() + fleet.deps.sessions.count()), BUSY_POLL_MS);
+  if (metadataUri !== undefined && config.ecsService !== undefined) {
+    deployment = watchDeployment({
+      metadataUri,
+      ...config.ecsService,
+      region: config.aws.region,
+      onSuperseded: () => p.superseded(),
+      log,
+    });
+  }
 }
 fleet.deps.logger.info('inbox listening', { port: fleet.inbox.port });
 
@@ -52,6 +70,8 @@ const onSignal = (signal: NodeJS.Signals) => {
   // A second signal cuts the drain short: hand everything back now.
   if (++signals > 1) return fleet.worker.handBackNow();
   void fleet.stop({ drainMs: config.drainMs }).then(() => {
+    clearInterval(busyPoll);
+    deployment?.stop();
     protection?.stop();
     process.exit(0);
   });

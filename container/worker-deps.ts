@@ -137,10 +137,16 @@ export const startFleetWorker = async (
   overrides: WorkerOverrides = {},
 ): Promise<FleetWorker> => {
   const deps = createWorkerDeps(config, overrides);
-  const slotsReport = setInterval(
-    () => deps.metrics.count('SessionSlotsUsed', deps.sessions.count()),
-    SLOTS_REPORT_MS,
-  );
+  let worker: RunningWorker | undefined;
+  const slotsReport = setInterval(() => {
+    const sessions = deps.sessions.count();
+    deps.metrics.count('SessionSlotsUsed', sessions);
+    // The fleet's one scaling signal: messages are deleted at claim, so the queue can't say
+    // how much work is in flight; each worker can. Tasks and sessions each hold a slot.
+    const slots = config.concurrency + config.sessionSlots;
+    const busy = (worker?.inFlight() ?? 0) + sessions;
+    deps.metrics.count('WorkerUtilization', slots === 0 ? 0 : Math.round((100 * busy) / slots));
+  }, SLOTS_REPORT_MS);
   const inbox = await startInboxServer(
     {
       host: deps.sessions,
@@ -153,14 +159,15 @@ export const startFleetWorker = async (
     { port: config.inboxPort, host: config.advertiseHost === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0' },
   );
   deps.setEndpoint(`http://${config.advertiseHost}:${inbox.port}`);
-  const worker = startWorker(deps);
+  const running = startWorker(deps);
+  worker = running;
   return {
-    worker,
+    worker: running,
     deps,
     inbox,
     stop: async (options) => {
       clearInterval(slotsReport);
-      await worker.stop(options);
+      await running.stop(options);
       await inbox.close();
       deps.dispose();
     },

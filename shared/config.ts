@@ -198,9 +198,15 @@ const workerSchema = z.object({
   [ENV.workerAdvertiseHost]: z.string().default('127.0.0.1'),
   /** Live sessions hosted at once; each has its own Chromium (~150 MB idle). */
   [ENV.workerSessionSlots]: z.coerce.number().int().min(0).max(32).default(4),
+  /** On ECS: the worker's own cluster and service (see FLEET in the contracts). */
+  [ENV.workerClusterName]: z.string().optional(),
+  [ENV.workerServiceName]: z.string().optional(),
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
+
+const ecsServiceFrom = (cluster: string | undefined, service: string | undefined) =>
+  cluster === undefined || service === undefined ? undefined : { cluster, service };
 
 export const loadWorkerConfig = (env: Env) => {
   const e = parseEnv(workerSchema, env, { oneOf: [TICKET_SECRET_ONE_OF] });
@@ -222,6 +228,7 @@ export const loadWorkerConfig = (env: Env) => {
     inboxPort: e[ENV.workerInboxPort],
     advertiseHost: e[ENV.workerAdvertiseHost],
     sessionSlots: e[ENV.workerSessionSlots],
+    ecsService: ecsServiceFrom(e[ENV.workerClusterName], e[ENV.workerServiceName]),
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });

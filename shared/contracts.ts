@@ -60,6 +60,9 @@ export const ENV = {
    * never in a function's or task's configuration.
    */
   sessionTicketSecretId: 'SESSION_TICKET_SECRET_ID',
+  /** On ECS: the worker's cluster and service, whose primary deployment it watches. */
+  workerClusterName: 'WORKER_CLUSTER_NAME',
+  workerServiceName: 'WORKER_SERVICE_NAME',
   /** Base URL of the API Gateway management API (`@connections`) of the WebSocket API. */
   websocketManagementUrl: 'WEBSOCKET_MANAGEMENT_URL',
   /** Public `wss://` URL of the WebSocket API, for the live-view page. */
@@ -309,8 +312,23 @@ export const METRICS = {
   browserCrashes: 'BrowserCrashes',
   /** An unhandled rejection or uncaught exception caught by the process guard (`kind`). */
   processFaults: 'ProcessFaults',
-  /** Per worker, every minute: live sessions it hosts (the fleet scales out on the average). */
+  /** Per worker, every minute: live sessions it hosts. */
   sessionSlotsUsed: 'SessionSlotsUsed',
+  /**
+   * Per worker, every minute: the percentage of its slots at work (tasks running plus
+   * sessions hosted, over task slots plus session slots). The fleet scales on the average.
+   */
+  workerUtilization: 'WorkerUtilization',
+} as const;
+
+/**
+ * The fleet's ECS names, fixed so the worker can be told its own service (a reference to
+ * the service from its task definition would be a cycle): it reads the service's primary
+ * deployment to learn it has been superseded (container/task-protection.ts).
+ */
+export const FLEET = {
+  clusterName: (stage: string) => `browserfleet-${stage}`,
+  serviceName: (stage: string) => `browserfleet-${stage}-workers`,
 } as const;
 
 export type MetricName = Exclude<(typeof METRICS)[keyof typeof METRICS], typeof METRICS.namespace>;

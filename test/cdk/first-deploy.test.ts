@@ -310,6 +310,22 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
         for (const [id, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
           collectOurMetrics(alarm.Properties, `${stack.stackName}/${id}`, ours);
         }
+        // Target tracking's alarms are made by Application Auto Scaling, from the policy's metric.
+        for (const [id, policy] of resourcesOf(template, 'AWS::ApplicationAutoScaling::ScalingPolicy')) {
+          const metric = (
+            policy.Properties.TargetTrackingScalingPolicyConfiguration as
+              | {
+                  CustomizedMetricSpecification?: {
+                    Namespace: string;
+                    Dimensions?: { Name: string; Value: string }[];
+                  };
+                }
+              | undefined
+          )?.CustomizedMetricSpecification;
+          if (metric?.Namespace !== METRICS.namespace) continue;
+          const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+          ours.push({ where: `${stack.stackName}/${id}`, dimensions });
+        }
         for (const [id, dashboard] of resourcesOf(template, 'AWS::CloudWatch::Dashboard')) {
           const body = JSON.parse(resolve(dashboard.Properties.DashboardBody)) as {
             widgets: { properties: { metrics?: unknown[][] } }[];
@@ -324,7 +340,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
           }
         }
       }
-      // The alarms and graphs of our metrics, and the fleet's session-slot scaling alarm.
+      // The alarms and graphs of our metrics, and the fleet's utilization scaling policy.
       expect(ours.length).toBeGreaterThan(20);
       expect(ours.some((m) => m.where.includes(built.fleet.stackName))).toBe(true);
       const wrong = ours.filter((m) => m.dimensions[METRIC_DIMENSIONS.stage] !== built.stage);

@@ -25,7 +25,6 @@ import {
   HTTP_ROUTES,
   type HttpFunctionName,
   LAMBDA_RUNNER,
-  METRICS,
   QUEUES,
   resourceName,
   SESSIONS,
@@ -411,20 +410,6 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     });
     const env = functionEnvironment('http-get-session');
     expect(JSON.stringify(env[ENV.cdpPublicUrl])).toContain('ws://');
-  });
-
-  it('fleet scales out on live-session slots, and a worker hosting sessions may protect itself from scale-in', () => {
-    fleet.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: METRICS.sessionSlotsUsed,
-      Namespace: METRICS.namespace,
-      Statistic: 'Average',
-    });
-    const statements = Object.values(fleet.findResources('AWS::IAM::Policy')).flatMap(
-      (p) =>
-        ((p as Resource).Properties.PolicyDocument as { Statement: { Action: string | string[] }[] })
-          .Statement,
-    );
-    expect(statements.flatMap((st) => st.Action)).toContain('ecs:UpdateTaskProtection');
   });
 
   const workerContainers = () => {

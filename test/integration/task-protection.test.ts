@@ -5,7 +5,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ecsTaskProtection } from '../../container/task-protection.js';
+import {
+  ecsTaskProtection,
+  RELEASE_AFTER_IDLE_MS,
+  SUPERSEDED_GRACE_MS,
+} from '../../container/task-protection.js';
 
 const calls: { method: string; path: string; body: unknown }[] = [];
 const agent = createServer((req, res) => {
@@ -25,23 +29,55 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => agent.close(() => r())));
 
+const ON = {
+  method: 'PUT',
+  path: '/task-protection/v1/state',
+  body: { ProtectionEnabled: true, ExpiresInMinutes: 15 },
+};
+const OFF = { method: 'PUT', path: '/task-protection/v1/state', body: { ProtectionEnabled: false } };
+
 describe('ECS task protection', () => {
-  it('protects while sessions are hosted, once per change, and unprotects when the last ends', async () => {
-    const protection = ecsTaskProtection(uri, () => {});
+  it('protects a busy worker (tasks or sessions), once per change, and lets go after a minute idle', async () => {
+    calls.length = 0;
+    const clock = { ms: 0, now: () => clock.ms };
+    const protection = ecsTaskProtection(uri, clock, () => {});
     protection.update(1);
     protection.update(2);
     protection.update(1);
     await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(1);
+    // Idle between two tasks: still protected, no call.
+    protection.update(0);
+    clock.ms += RELEASE_AFTER_IDLE_MS - 1;
+    protection.update(0);
+    clock.ms += 1;
     protection.update(0);
     await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(2);
     protection.stop();
-    expect(calls).toEqual([
-      {
-        method: 'PUT',
-        path: '/task-protection/v1/state',
-        body: { ProtectionEnabled: true, ExpiresInMinutes: 60 },
-      },
-      { method: 'PUT', path: '/task-protection/v1/state', body: { ProtectionEnabled: false } },
-    ]);
+    expect(calls).toEqual([ON, OFF]);
+  });
+
+  it('a superseded worker lets go when idle, and after SUPERSEDED_GRACE_MS even while busy', async () => {
+    calls.length = 0;
+    const clock = { ms: 0, now: () => clock.ms };
+    const protection = ecsTaskProtection(uri, clock, () => {});
+    protection.update(1);
+    protection.superseded();
+    clock.ms += SUPERSEDED_GRACE_MS - 1;
+    protection.update(1);
+    await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(1);
+    // A deployment waits for this worker at most the grace, not a session's 6 h.
+    clock.ms += 1;
+    protection.update(1);
+    await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(2);
+    protection.stop();
+
+    const idle = ecsTaskProtection(uri, clock, () => {});
+    idle.update(2);
+    await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(3);
+    idle.superseded();
+    idle.update(0);
+    await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(4);
+    idle.stop();
+    expect(calls).toEqual([ON, OFF, ON, OFF]);
   });
 });
