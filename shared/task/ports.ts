@@ -4,7 +4,7 @@
  * that the same contract suite runs against.
  */
 
-import type { Task } from './task.js';
+import type { Task, TaskWarning } from './task.js';
 import type { TaskSpec, Tier } from './task-input.js';
 
 export type SaveOutcome =
@@ -89,19 +89,6 @@ export interface ProducedArtifact {
   name: string;
   contentType: string;
   body: Uint8Array;
-}
-
-/**
- * Something the task did that the caller should know although it succeeded. Today one
- * kind: characters of a screenshot or PDF that no font could draw (the missing-glyph box).
- */
-export interface TaskWarning {
-  code: 'MISSING_GLYPHS';
-  message: string;
-  /** `U+XXXX`, in page order, at most 32. */
-  codePoints: string[];
-  /** How many distinct code points had no glyph. */
-  count: number;
 }
 
 export interface BrowserOutput {

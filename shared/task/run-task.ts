@@ -196,6 +196,9 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
         ...(output.blockedRequests === undefined || output.blockedRequests.length === 0
           ? {}
           : { blockedRequests: output.blockedRequests }),
+        ...(output.warnings === undefined || output.warnings.length === 0
+          ? {}
+          : { warnings: output.warnings }),
       },
     };
   } catch (caught) {

@@ -37,6 +37,19 @@ export interface TaskTimings {
   captureMs: number;
 }
 
+/**
+ * Something the task did that the caller should know although it succeeded. Today one
+ * kind: characters of a screenshot or PDF that no font could draw (the missing-glyph box).
+ */
+export interface TaskWarning {
+  code: 'MISSING_GLYPHS';
+  message: string;
+  /** `U+XXXX`, in page order, at most 32. */
+  codePoints: string[];
+  /** How many distinct code points had no glyph. */
+  count: number;
+}
+
 export interface TaskResult {
   artifacts: StoredArtifact[];
   finalUrl?: string;
@@ -50,6 +63,8 @@ export interface TaskResult {
   blockedRequests?: { url: string; reason: string }[];
   /** How many requests were refused, when more than `blockedRequests` lists. */
   blockedRequestsTotal?: number;
+  /** What the result may lack though the task succeeded (characters no font could draw). */
+  warnings?: TaskWarning[];
 }
 
 export interface TaskError {

@@ -107,6 +107,19 @@ describe('missing glyphs', () => {
     expect(out.warnings?.[0]?.message).toContain('U+13000 U+13001 U+10000');
   });
 
+  it.each(['fleet', 'lambda'])('the warning reaches the task result over the API (%s tier)', async (tier) => {
+    const res = await apiClient(cloud.url, TEST_API_KEY).run({
+      type: 'screenshot',
+      tier,
+      url: `${site.url}/tofu`,
+      options: { viewport: { width: 640, height: 240 } },
+    });
+    expect(res.body.status).toBe('succeeded');
+    expect(res.body.result.warnings).toEqual([
+      expect.objectContaining({ code: 'MISSING_GLYPHS', codePoints: ['U+13000', 'U+13001', 'U+10000'] }),
+    ]);
+  });
+
   it('a PDF is checked too', async () => {
     const out = await runner.run(
       { type: 'pdf', url: `${site.url}/tofu`, options: pdfOptionsSchema.parse({}) },

@@ -10,7 +10,7 @@
  * pixel.
  */
 import type { Page } from 'puppeteer-core';
-import type { TaskWarning } from '../../task/ports.js';
+import type { TaskWarning } from '../../task/task.js';
 
 /** Text characters read from the page, at most: bounds the walk on a huge page. */
 export const MAX_SCANNED_CHARS = 200_000;
