@@ -379,6 +379,8 @@ export interface IamFrontOptions {
   denialLog?: string | undefined;
 }
 
+const MAX_REMEMBERED_VERDICTS = 10_000;
+
 /** An IAM front over the role policies of every runtime part. */
 export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFront => {
   const partsByKey = new Map(Object.keys(policies).map((part) => [accessKeyFor(part), part]));
@@ -422,6 +424,8 @@ export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFro
         }
         return response.overallResult as 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
       });
+      // Object keys are per task: a long `npm start` would otherwise remember every one.
+      if (verdicts.size >= MAX_REMEMBERED_VERDICTS) verdicts.clear();
       verdicts.set(cacheKey, verdict);
     }
     return verdict;
