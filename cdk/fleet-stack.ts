@@ -13,6 +13,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecurityGroup, type IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
@@ -36,6 +37,7 @@ import {
   type ApplicationTargetGroup,
   ListenerAction,
   ListenerCondition,
+  SslPolicy,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -108,6 +110,12 @@ export interface FleetStackProps extends StackProps {
   readonly ticketSecret: ISecret;
   /** The WebSocket API stage the worker posts session results and events to. */
   readonly webSocketStage: WebSocketStage;
+  /**
+   * TLS for CDP: the load balancer listens on 443 with this certificate and `cdpUrl` is
+   * `wss://<domainName>` (point the name at the `CdpLoadBalancerDns` output). Without it,
+   * plain `ws://` on 80.
+   */
+  readonly cdpTls?: { readonly certificate: ICertificate; readonly domainName: string };
 }
 
 export class FleetStack extends Stack {
@@ -304,7 +312,7 @@ export class FleetStack extends Stack {
     });
     albSecurityGroup.addIngressRule(
       Peer.anyIpv4(),
-      Port.tcp(80),
+      Port.tcp(props.cdpTls === undefined ? 80 : 443),
       'CDP clients (puppeteer.connect), ticket-checked',
     );
     Validations.of(albSecurityGroup).acknowledge({
@@ -323,8 +331,14 @@ export class FleetStack extends Stack {
     // forwards only the CDP path and answers anything else 404 itself. (The target group's
     // health checks go to the targets directly, not through the listener.)
     const listener = alb.addListener('Cdp', {
-      port: 80,
-      protocol: ApplicationProtocol.HTTP,
+      ...(props.cdpTls === undefined
+        ? { port: 80, protocol: ApplicationProtocol.HTTP }
+        : {
+            port: 443,
+            protocol: ApplicationProtocol.HTTPS,
+            certificates: [props.cdpTls.certificate],
+            sslPolicy: SslPolicy.RECOMMENDED_TLS,
+          }),
       open: false,
       defaultAction: ListenerAction.fixedResponse(404, {
         contentType: 'text/plain',
@@ -344,7 +358,9 @@ export class FleetStack extends Stack {
       id: 'AwsSolutions-ELB2',
       reason: 'Access logs need a dedicated log bucket; the workers log every CDP connect with its session.',
     });
-    this.cdpPublicUrl = `ws://${alb.loadBalancerDnsName}`;
+    this.cdpPublicUrl =
+      props.cdpTls === undefined ? `ws://${alb.loadBalancerDnsName}` : `wss://${props.cdpTls.domainName}`;
+    new CfnOutput(this, 'CdpLoadBalancerDns', { value: alb.loadBalancerDnsName });
 
     new CfnOutput(this, 'CdpUrl', { value: this.cdpPublicUrl });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });

@@ -60,7 +60,8 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
   beforeAll(() => {
     apps = [build('dev'), build('prod')];
     templates = apps.flatMap((built) =>
-      built.app.node.children
+      built.app.node
+        .findAll()
         .filter(Stack.isStack)
         .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) })),
     );
@@ -305,7 +306,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
   it("every alarm, dashboard graph and scaling metric of ours reads its own stage's series", () => {
     for (const built of apps) {
       const ours: { where: string; dimensions: Record<string, string> }[] = [];
-      for (const stack of built.app.node.children.filter(Stack.isStack)) {
+      for (const stack of built.app.node.findAll().filter(Stack.isStack)) {
         const template = Template.fromStack(stack);
         for (const [id, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
           collectOurMetrics(alarm.Properties, `${stack.stackName}/${id}`, ours);
@@ -368,7 +369,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     for (const built of apps) {
       const observability = Template.fromStack(built.observability);
       const [[topicId] = ['']] = resourcesOf(observability, 'AWS::SNS::Topic');
-      for (const stack of built.app.node.children.filter(Stack.isStack)) {
+      for (const stack of built.app.node.findAll().filter(Stack.isStack)) {
         const template = Template.fromStack(stack);
         for (const [id, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
           const actions = (alarm.Properties.AlarmActions ?? []) as unknown[];

@@ -301,7 +301,7 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
       );
       expect(findings).toEqual([]);
       // Nothing else warns either (CDK's own annotations, which `cdk synth --strict` fails on).
-      for (const stack of built.app.node.children.filter(Stack.isStack)) {
+      for (const stack of built.app.node.findAll().filter(Stack.isStack)) {
         const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
         expect(warnings.map((w) => `${w.id}: ${String(w.entry.data)}`)).toEqual([]);
       }

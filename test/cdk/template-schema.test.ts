@@ -49,7 +49,8 @@ describe('templates CloudFormation would accept', { timeout: SYNTH_TIMEOUT_MS },
       return { ...buildApp({ stage }, new App({ outdir, context })), stage };
     });
     templates = apps.flatMap((built) =>
-      built.app.node.children
+      built.app.node
+        .findAll()
         .filter(Stack.isStack)
         .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) })),
     );

@@ -44,7 +44,8 @@ describe('the session ticket secret', { timeout: SYNTH_TIMEOUT_MS }, () => {
     outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-secret-test-'));
     const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
     built = buildApp({ stage: 'dev' }, new App({ outdir, context }));
-    templates = built.app.node.children
+    templates = built.app.node
+      .findAll()
       .filter(Stack.isStack)
       .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) }));
   }, SYNTH_TIMEOUT_MS);
