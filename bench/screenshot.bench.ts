@@ -149,7 +149,9 @@ const platformShot = async () => {
     body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
     headers: { 'content-type': 'application/json' },
   });
-  if (res.body.status !== 'succeeded') throw new Error(`bench task ${res.body.id} ${res.body.status}`);
+  if (res.body.status !== 'succeeded') {
+    throw new Error(`bench task failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  }
   return performance.now() - t0;
 };
 await closedLoop(20, CONCURRENCY, platformShot); // warm-up: browser launched, connections open
