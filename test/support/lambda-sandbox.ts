@@ -66,10 +66,22 @@ for mp in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do
   case "$mp" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/pts|/dev/pts/*) continue ;; esac
   mount -o remount,bind,ro "$mp" 2>/dev/null || true
 done
+# The fresh /tmp hides whatever lives under the host's /tmp (a checkout, a staged layer):
+# keep the host's /tmp reachable at /mnt first, and bind those paths back, read-only.
+mount --bind /tmp /mnt
+mount -o remount,bind,ro /mnt
 mount -t tmpfs -o "size=\${BF_SANDBOX_TMP_MB}m,mode=1777" tmpfs /tmp
+from_host() { case "$1" in /tmp/*) echo "/mnt/\${1#/tmp/}" ;; *) echo "$1" ;; esac; }
+case "$BF_SANDBOX_CWD" in
+  /tmp/*)
+    mkdir -p "$BF_SANDBOX_CWD"
+    mount --bind "$(from_host "$BF_SANDBOX_CWD")" "$BF_SANDBOX_CWD"
+    mount -o remount,bind,ro "$BF_SANDBOX_CWD"
+    ;;
+esac
 if [ -d /dev/shm ]; then mount -t tmpfs -o ro,size=4k,mode=755 tmpfs /dev/shm; fi
 if [ -n "\${BF_SANDBOX_OPT:-}" ]; then
-  mount --bind "$BF_SANDBOX_OPT" /opt
+  mount --bind "$(from_host "$BF_SANDBOX_OPT")" /opt
   mount -o remount,bind,ro /opt
 fi
 if [ -n "\${BF_SANDBOX_CGROUP:-}" ]; then echo $$ > "$BF_SANDBOX_CGROUP/cgroup.procs"; fi
