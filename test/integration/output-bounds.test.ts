@@ -16,6 +16,7 @@ import { createSessionInputSchema } from '../../shared/session/session-input.js'
 import type { BrowserJob, BrowserOutput } from '../../shared/task/ports.js';
 import { classifyError } from '../../shared/task/retry-policy.js';
 import { type CreateTaskInput, createTaskInputSchema } from '../../shared/task/task-input.js';
+import { BOMB_PAGES } from '../support/bomb-pages.js';
 import { type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 
 const MB = 1024 * 1024;
@@ -36,32 +37,7 @@ let runner: PuppeteerBrowserRunner;
 beforeAll(async () => {
   site = await startFixtureServer({
     '/': ARTICLE,
-    // 12 MB of text, built in the page (the server sends a few bytes).
-    '/huge': `<html><body><article><h1>Huge</h1><p id="p"></p></article><script>
-      document.getElementById('p').textContent = 'lorem ipsum dolor sit amet '.repeat(${Math.ceil((12 * MB) / 27)});
-    </script></body></html>`,
-    // 1,000 nested divs with 200 characters each: their outer HTML together is ~106 MB.
-    // (Past ~2,000 levels, laying the page out stalls its renderer for minutes: the deadline's job.)
-    '/nested': `<html><body><div id="root"></div><script>
-      let at = document.getElementById('root');
-      for (let i = 0; i < 1000; i++) {
-        const div = document.createElement('div');
-        div.textContent = 'n'.repeat(200);
-        at.append(div);
-        at = div;
-      }
-    </script></body></html>`,
-    // 100,000 distinct links of ~100 bytes each: ~10 MB of JSON.
-    '/links': `<html><body><script>
-      const frag = document.createDocumentFragment();
-      for (let i = 0; i < 100000; i++) {
-        const a = document.createElement('a');
-        a.href = 'https://example.test/' + 'p'.repeat(60) + '/' + i;
-        a.textContent = 'link ' + i;
-        frag.append(a);
-      }
-      document.body.append(frag);
-    </script></body></html>`,
+    ...BOMB_PAGES,
     // The page's own scripts log 100 MB and throw a 100 MB error, uncaught.
     '/noisy': `<html><body><h1 id="t">noisy</h1><script>
       console.log('c'.repeat(100 * 1024 * 1024));

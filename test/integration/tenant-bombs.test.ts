@@ -8,12 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOMB_PAGES } from '../support/bomb-pages.js';
 import { FAST_ENGINE_ENV } from '../support/engine-env.js';
 import { type ApiResponse, apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
 
-const MB = 1024 * 1024;
 /** A process's peak RSS so far (VmHWM), in MB. */
 const peakRssMb = (pid: number): number =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
@@ -27,28 +27,7 @@ let victim: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   site = await startFixtureServer({
     '/': '<html><body><h1 id="ok">fine</h1></body></html>',
-    '/huge': `<html><body><p id="p"></p><script>
-      document.getElementById('p').textContent = 'lorem ipsum dolor sit amet '.repeat(${Math.ceil((12 * MB) / 27)});
-    </script></body></html>`,
-    '/nested': `<html><body><div id="root"></div><script>
-      let at = document.getElementById('root');
-      for (let i = 0; i < 1000; i++) {
-        const div = document.createElement('div');
-        div.textContent = 'n'.repeat(200);
-        at.append(div);
-        at = div;
-      }
-    </script></body></html>`,
-    '/links': `<html><body><script>
-      const frag = document.createDocumentFragment();
-      for (let i = 0; i < 100000; i++) {
-        const a = document.createElement('a');
-        a.href = 'https://example.test/' + 'p'.repeat(60) + '/' + i;
-        a.textContent = 'link ' + i;
-        frag.append(a);
-      }
-      document.body.append(frag);
-    </script></body></html>`,
+    ...BOMB_PAGES,
     // A final URL of ~1 MB, one replaceState away.
     '/long-url': `<html><body><h1>long</h1><script>
       history.replaceState(null, '', '/long-url?' + 'q'.repeat(1024 * 1024));
