@@ -173,8 +173,25 @@ export const startInboxServer = async (
         res.writeHead(400).end();
         return;
       }
-      const taken = deps.host.deliver(sessionId, parsed.tenantId, parsed.message);
-      res.writeHead(taken ? 202 : 404).end();
+      // Signed, but still checked for shape: this listener is async, and a throw here would
+      // be an unhandled rejection with the caller left waiting for an answer.
+      if (
+        parsed === null ||
+        typeof parsed !== 'object' ||
+        typeof parsed.tenantId !== 'string' ||
+        parsed.message === null ||
+        typeof parsed.message !== 'object'
+      ) {
+        res.writeHead(400).end();
+        return;
+      }
+      try {
+        const taken = deps.host.deliver(sessionId, parsed.tenantId, parsed.message);
+        res.writeHead(taken ? 202 : 404).end();
+      } catch (error) {
+        deps.log('inbox delivery failed', { sessionId, error: String(error) });
+        res.writeHead(500).end();
+      }
     });
   });
 

@@ -18,7 +18,7 @@ import { systemClock } from '../../shared/clock.js';
 import { MAX_CDP_MESSAGE_BYTES } from '../../shared/output-caps.js';
 import type { SessionHost } from '../../shared/session/host-session.js';
 import type { SessionStore } from '../../shared/session/ports.js';
-import { issueTicket } from '../../shared/session/ticket.js';
+import { issueTicket, signInboxCall } from '../../shared/session/ticket.js';
 import { CachedTicketKeys, fixedTicketSecret } from '../../shared/session/ticket-keys.js';
 
 const SECRET = 'router-bounds-secret';
@@ -206,4 +206,39 @@ describe('CDP router bounds', () => {
     expect(got).toEqual(Array.from({ length: MESSAGES }, (_, i) => i));
     client.close();
   }, 60_000);
+});
+
+describe('the inbox, given a signed call it cannot deliver', () => {
+  const post = async (body: string) => {
+    const path = '/inbox/sessions/s1';
+    const res = await fetch(`http://127.0.0.1:${inbox?.port}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signInboxCall(SECRET, { path, body }, Date.now() / 1000),
+      },
+      body,
+      signal: AbortSignal.timeout(5_000),
+    });
+    return res.status;
+  };
+
+  it('a body that is JSON but not a message is a 400, answered at once', async () => {
+    await start();
+    for (const body of ['null', '"x"', '{"tenantId":1}', '{"tenantId":"t1"}'])
+      expect(await post(body)).toBe(400);
+  });
+
+  it('a host that throws on delivery is a 500, not a caller left waiting', async () => {
+    await start();
+    const deliver = host.deliver;
+    host.deliver = () => {
+      throw new Error('bug in delivery');
+    };
+    try {
+      expect(await post(JSON.stringify({ tenantId: 't1', message: { kind: 'close' } }))).toBe(500);
+    } finally {
+      host.deliver = deliver;
+    }
+  });
 });
