@@ -4,17 +4,13 @@
  * enforces. One test per rule, named after it. Grants are evaluated as IAM would
  * (test/cdk/iam-policies.ts), not looked up by action name.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactBucketName } from '../../cdk/artifact-bucket.js';
-import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../cdk/node-function.js';
-import type { Stage } from '../../cdk/stage.js';
 import {
   ARTIFACT_KEYS,
   type ArtifactAccessor,
@@ -38,38 +34,24 @@ import {
   roleStatements,
   type Statement,
 } from './iam-policies.js';
+import { type BuiltStage, SYNTH_TIMEOUT_MS, type Synthesized, synthStages } from './synth.js';
 
-const SYNTH_TIMEOUT_MS = 120_000;
 const ROOT = resolvePath(import.meta.dirname, '../..');
 
-const outdirs: string[] = [];
-/** The app as `cdk synth` builds it, without bundling the functions (same templates, faster). */
-type Built = BrowserfleetApp & { stage: Stage };
-const build = (stage: Stage): Built => {
-  const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-deploy-test-'));
-  outdirs.push(outdir);
-  const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
-  return { ...buildApp({ stage }, new App({ outdir, context })), stage };
-};
+type Built = BuiltStage;
 
 describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
+  let synthesized: Synthesized;
   let apps: Built[];
   /** Every stack of every stage's app, as templates. */
-  let templates: { stack: string; template: Template }[];
+  let templates: Synthesized['templates'];
 
   beforeAll(() => {
-    apps = [build('dev'), build('prod')];
-    templates = apps.flatMap((built) =>
-      built.app.node
-        .findAll()
-        .filter(Stack.isStack)
-        .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) })),
-    );
+    synthesized = synthStages(['dev', 'prod'], 'deploy-test');
+    ({ apps, templates } = synthesized);
   }, SYNTH_TIMEOUT_MS);
 
-  afterAll(() => {
-    for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => synthesized?.dispose());
 
   const resourcesOf = (template: Template, type: string): [string, Resource][] =>
     Object.entries(template.findResources(type)) as [string, Resource][];
@@ -427,15 +409,16 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
 
   it('alarms notify an existing topic when one is given, and no topic is created', () => {
     const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops-pager';
-    const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-deploy-test-'));
-    outdirs.push(outdir);
-    const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
-    const built = buildApp({ stage: 'dev', alarmTopicArn: topicArn }, new App({ outdir, context }));
-    const observability = Template.fromStack(built.observability);
-    observability.resourceCountIs('AWS::SNS::Topic', 0);
-    const alarms = resourcesOf(observability, 'AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBeGreaterThan(5);
-    for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
+    const own = synthStages(['dev'], 'deploy-test', { alarmTopicArn: topicArn });
+    try {
+      const observability = Template.fromStack((own.apps[0] as Built).observability);
+      observability.resourceCountIs('AWS::SNS::Topic', 0);
+      const alarms = resourcesOf(observability, 'AWS::CloudWatch::Alarm');
+      expect(alarms.length).toBeGreaterThan(5);
+      for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
+    } finally {
+      own.dispose();
+    }
   });
 
   it("the VPC's flow logs record refused traffic only, not every page the fleet loads", () => {

@@ -1,23 +1,10 @@
-/**
- * What a deploy would refuse before creating anything, asserted on the synthesized
- * templates: every resource's properties against CloudFormation's own resource schemas,
- * and every function given each env var its code can't start without.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
-import type { Stage } from '../../cdk/stage.js';
 import { CONFIG_ENV_REQUIRED } from '../../shared/config.js';
 import { HTTP_ROUTES, LAMBDA_RUNNER, SWEEPER, WS_ROUTES } from '../../shared/contracts.js';
 import { schemaProblems } from './cfn-schema.js';
 import type { Resource } from './iam-policies.js';
-
-const SYNTH_TIMEOUT_MS = 120_000;
+import { type BuiltStage, SYNTH_TIMEOUT_MS, type Synthesized, synthStages } from './synth.js';
 
 /** Which config each function's entry file loads (its composition root). */
 const RUNTIME_OF: Record<string, keyof typeof CONFIG_ENV_REQUIRED> = {
@@ -37,28 +24,16 @@ const missingFor = (runtime: keyof typeof CONFIG_ENV_REQUIRED, env: Record<strin
 };
 
 describe('templates CloudFormation would accept', { timeout: SYNTH_TIMEOUT_MS }, () => {
-  const outdirs: string[] = [];
-  let apps: (BrowserfleetApp & { stage: Stage })[];
-  let templates: { stack: string; template: Template }[];
+  let synthesized: Synthesized;
+  let apps: BuiltStage[];
+  let templates: Synthesized['templates'];
 
   beforeAll(() => {
-    apps = (['dev', 'prod'] as const).map((stage) => {
-      const outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-schema-test-'));
-      outdirs.push(outdir);
-      const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
-      return { ...buildApp({ stage }, new App({ outdir, context })), stage };
-    });
-    templates = apps.flatMap((built) =>
-      built.app.node
-        .findAll()
-        .filter(Stack.isStack)
-        .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) })),
-    );
+    synthesized = synthStages(['dev', 'prod'], 'schema-test');
+    ({ apps, templates } = synthesized);
   }, SYNTH_TIMEOUT_MS);
 
-  afterAll(() => {
-    for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(() => synthesized?.dispose());
 
   it("every resource's properties fit CloudFormation's resource schema: known names, required ones, types", () => {
     expect(templates.length).toBeGreaterThanOrEqual(12);

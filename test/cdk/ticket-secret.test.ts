@@ -1,15 +1,6 @@
-/**
- * The session ticket secret on AWS: read at run time, never configured as a value, read
- * only by what signs or checks tickets and inbox calls, and reachable from the VPC.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserfleetApp, buildApp } from '../../cdk/build-app.js';
+import type { BrowserfleetApp } from '../../cdk/build-app.js';
 import { ENV } from '../../shared/contracts.js';
 import {
   allows,
@@ -20,8 +11,7 @@ import {
   roleStatements,
   type Statement,
 } from './iam-policies.js';
-
-const SYNTH_TIMEOUT_MS = 120_000;
+import { SYNTH_TIMEOUT_MS, type Synthesized, synthStages } from './synth.js';
 
 /** What handles tickets or inbox calls: these, the five ws-* functions and the worker. */
 const TICKET_HTTP_FUNCTIONS = [
@@ -36,21 +26,17 @@ const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 describe('the session ticket secret', { timeout: SYNTH_TIMEOUT_MS }, () => {
+  let synthesized: Synthesized;
   let built: BrowserfleetApp;
-  let templates: { stack: string; template: Template }[];
-  let outdir: string;
+  let templates: Synthesized['templates'];
 
   beforeAll(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'browserfleet-cdk-secret-test-'));
-    const context = { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false, 'aws:cdk:bundling-stacks': [] };
-    built = buildApp({ stage: 'dev' }, new App({ outdir, context }));
-    templates = built.app.node
-      .findAll()
-      .filter(Stack.isStack)
-      .map((stack) => ({ stack: stack.stackName, template: Template.fromStack(stack) }));
+    synthesized = synthStages(['dev'], 'secret-test');
+    built = synthesized.apps[0] as BrowserfleetApp;
+    templates = synthesized.templates;
   }, SYNTH_TIMEOUT_MS);
 
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  afterAll(() => synthesized?.dispose());
 
   const functions = () =>
     templates.flatMap(({ stack, template }) =>
