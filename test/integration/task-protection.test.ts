@@ -40,7 +40,9 @@ describe('ECS task protection', () => {
   it('protects a busy worker (tasks or sessions), once per change, and lets go after a minute idle', async () => {
     calls.length = 0;
     const clock = { ms: 0, now: () => clock.ms };
-    const protection = ecsTaskProtection(uri, clock, () => {});
+    // Each change of protection is logged synchronously, before its call is sent.
+    const changes: unknown[] = [];
+    const protection = ecsTaskProtection(uri, clock, (_e, d) => changes.push(d.enabled));
     protection.update(1);
     protection.update(2);
     protection.update(1);
@@ -49,6 +51,7 @@ describe('ECS task protection', () => {
     protection.update(0);
     clock.ms += RELEASE_AFTER_IDLE_MS - 1;
     protection.update(0);
+    expect(changes).toEqual([true]);
     clock.ms += 1;
     protection.update(0);
     await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(2);
@@ -59,11 +62,14 @@ describe('ECS task protection', () => {
   it('a superseded worker lets go when idle, and after SUPERSEDED_GRACE_MS even while busy', async () => {
     calls.length = 0;
     const clock = { ms: 0, now: () => clock.ms };
-    const protection = ecsTaskProtection(uri, clock, () => {});
+    const changes: unknown[] = [];
+    const protection = ecsTaskProtection(uri, clock, (_e, d) => changes.push(d.enabled));
     protection.update(1);
     protection.superseded();
     clock.ms += SUPERSEDED_GRACE_MS - 1;
     protection.update(1);
+    // Busy and inside the grace: still protected.
+    expect(changes).toEqual([true]);
     await expect.poll(() => calls.length, { timeout: 10_000 }).toBe(1);
     // A deployment waits for this worker at most the grace, not a session's 6 h.
     clock.ms += 1;
