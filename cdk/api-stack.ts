@@ -15,7 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import type { ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -35,6 +35,8 @@ import {
 } from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
 import { CHROMIUM_LAYER_BIN_DIR, chromiumLayer } from './chromium-layer.js';
+import { type CustomDomain, mapCustomDomain } from './custom-domain.js';
+import type { FleetNetwork } from './network-stack.js';
 import { nodeFunction } from './node-function.js';
 import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
@@ -184,11 +186,15 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   readonly fleetQueue: IQueue;
   readonly lambdaQueue: IQueue;
-  readonly vpc: IVpc;
+  readonly network: FleetNetwork;
   readonly inboxCallers: ISecurityGroup;
   readonly ticketSecret: ISecret;
   readonly webSocketStage: WebSocketStage;
+  /** What clients connect to for sessions (the stage's URL, or its custom domain's). */
+  readonly webSocketPublicUrl: string;
   readonly cdpPublicUrl: string;
+  /** Serves the HTTP API at `https://<domainName>` instead of its execute-api name. */
+  readonly domain?: CustomDomain;
 }
 
 /** Functions that call a worker's inbox run in the fleet's VPC. */
@@ -236,13 +242,19 @@ export class ApiStack extends Stack {
         removalPolicy,
         timeout: access.timeout,
         ...(CALLS_INBOX.has(route.functionName)
-          ? { network: { vpc: props.vpc, securityGroup: props.inboxCallers } }
+          ? {
+              network: {
+                vpc: props.network.vpc,
+                subnets: props.network.functionSubnets,
+                securityGroup: props.inboxCallers,
+              },
+            }
           : {}),
       });
       fn.addEnvironment(ENV.stage, stage);
       // Sessions: tickets are signed here (cdpUrl, liveViewUrl) and checked by the workers.
       if (access.tickets) wireTicketSecret(fn, props.ticketSecret);
-      fn.addEnvironment(ENV.websocketPublicUrl, props.webSocketStage.url);
+      fn.addEnvironment(ENV.websocketPublicUrl, props.webSocketPublicUrl);
       fn.addEnvironment(ENV.cdpPublicUrl, props.cdpPublicUrl);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       wireTable(fn, props.table, access.table);
@@ -320,7 +332,11 @@ export class ApiStack extends Stack {
       }),
     );
 
-    new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url });
+    const url =
+      props.domain === undefined
+        ? this.httpStage.url
+        : `https://${mapCustomDomain(this, 'HttpApiDomain', props.domain, this.httpApi, this.httpStage)}/`;
+    new CfnOutput(this, 'HttpApiUrl', { value: url });
   }
 }
 

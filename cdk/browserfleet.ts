@@ -6,6 +6,9 @@
  *   stage: 'prod',
  *   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
  *   cdpTls: { certificate, domainName: 'cdp.example.com' },
+ *   apiDomain: { certificate, domainName: 'api.example.com' },
+ *   sessionsDomain: { certificate, domainName: 'sessions.example.com' },
+ *   vpc: { vpc: teamVpc }, // private subnets behind NAT, by default
  * });
  * ```
  *
@@ -18,8 +21,9 @@ import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ApiStack } from './api-stack.js';
+import type { CustomDomain } from './custom-domain.js';
 import { FleetStack } from './fleet-stack.js';
-import { NetworkStack } from './network-stack.js';
+import { type ExistingVpc, NetworkStack } from './network-stack.js';
 import { ObservabilityStack } from './observability-stack.js';
 import { SessionsStack } from './sessions-stack.js';
 import type { Stage } from './stage.js';
@@ -39,6 +43,15 @@ export interface BrowserfleetProps {
    * `domainName` at the fleet stack's `CdpLoadBalancerDns` output.
    */
   readonly cdpTls?: { readonly certificate: ICertificate; readonly domainName: string };
+  /**
+   * Run in the team's own VPC (with subnets for the functions and the workers) instead of
+   * creating one. The CDP load balancer takes the VPC's public subnets.
+   */
+  readonly vpc?: ExistingVpc;
+  /** Serve the HTTP API at `https://<domainName>` (ACM certificate in the API's region). */
+  readonly apiDomain?: CustomDomain;
+  /** Serve the WebSocket API at `wss://<domainName>`; `websocketUrl`s then name it. */
+  readonly sessionsDomain?: CustomDomain;
 }
 
 export class Browserfleet extends Construct {
@@ -72,19 +85,24 @@ export class Browserfleet extends Construct {
       fleetQueue: state.fleetQueue,
       lambdaQueue: state.lambdaQueue,
     };
-    const network = new NetworkStack(this, `browserfleet-${stage}-network`, { stage, ...named('network') });
+    const network = new NetworkStack(this, `browserfleet-${stage}-network`, {
+      stage,
+      ...named('network'),
+      ...(props.vpc === undefined ? {} : { existingVpc: props.vpc }),
+    });
     const sessions = new SessionsStack(this, `browserfleet-${stage}-sessions`, {
       stage,
       ...named('sessions'),
       table: state.table,
-      vpc: network.vpc,
+      network: network.network,
       inboxCallers: network.inboxCallers,
       ticketSecret: network.ticketSecret,
+      ...(props.sessionsDomain === undefined ? {} : { domain: props.sessionsDomain }),
     });
     const fleet = new FleetStack(this, `browserfleet-${stage}-fleet`, {
       ...shared,
       ...named('fleet'),
-      vpc: network.vpc,
+      network: network.network,
       inboxCallers: network.inboxCallers,
       ticketSecret: network.ticketSecret,
       webSocketStage: sessions.webSocketStage,
@@ -93,11 +111,13 @@ export class Browserfleet extends Construct {
     const api = new ApiStack(this, `browserfleet-${stage}-api`, {
       ...shared,
       ...named('api'),
-      vpc: network.vpc,
+      network: network.network,
       inboxCallers: network.inboxCallers,
       ticketSecret: network.ticketSecret,
       webSocketStage: sessions.webSocketStage,
+      webSocketPublicUrl: sessions.webSocketPublicUrl,
       cdpPublicUrl: fleet.cdpPublicUrl,
+      ...(props.apiDomain === undefined ? {} : { domain: props.apiDomain }),
     });
     sessions.addStackDependency(state);
     // Also implied by the table and queue references; said outright because the artifact

@@ -16,7 +16,7 @@ import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type ISecurityGroup, type IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { type ISecurityGroup, Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
   CfnClusterCapacityProviderAssociations,
@@ -46,6 +46,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CDP_ROUTE, ENV, FLEET, METRIC_DIMENSIONS, METRICS, SESSIONS } from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
+import type { FleetNetwork } from './network-stack.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
@@ -104,7 +105,7 @@ export interface FleetStackProps extends StackProps {
   readonly table: ITable;
   readonly fleetQueue: IQueue;
   readonly lambdaQueue: IQueue;
-  readonly vpc: IVpc;
+  readonly network: FleetNetwork;
   /** Functions allowed to call a worker's inbox. */
   readonly inboxCallers: ISecurityGroup;
   readonly ticketSecret: ISecret;
@@ -130,7 +131,7 @@ export class FleetStack extends Stack {
     const { stage } = props;
     const removalPolicy = stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    const { vpc } = props;
+    const { vpc } = props.network;
 
     // Named, so grants on its tasks (scale-in protection) can say which cluster.
     const clusterName = FLEET.clusterName(stage);
@@ -256,8 +257,8 @@ export class FleetStack extends Stack {
     this.service = new FargateService(this, 'WorkerService', {
       cluster,
       taskDefinition,
-      vpcSubnets: { subnetType: SubnetType.PUBLIC },
-      assignPublicIp: true,
+      vpcSubnets: props.network.workerSubnets,
+      assignPublicIp: props.network.workerPublicIp,
       securityGroups: [securityGroup],
       // The first task is on-demand, so the fleet never drops to zero when Spot capacity
       // is reclaimed; every task beyond it is Spot (up to ~70% cheaper, 2 min notice).

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { type ISecurityGroup, type IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -27,7 +27,7 @@ export interface NodeFunctionProps {
   readonly memorySize?: number;
   readonly layers?: ILayerVersion[];
   /** For functions that call a worker's inbox (private addresses in the fleet's VPC). */
-  readonly network?: { vpc: IVpc; securityGroup: ISecurityGroup };
+  readonly network?: { vpc: IVpc; subnets: SubnetSelection; securityGroup: ISecurityGroup };
 }
 
 /**
@@ -93,8 +93,9 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
       ? {}
       : {
           vpc: props.network.vpc,
-          // The VPC has public subnets only; the function reaches AWS through its endpoints.
-          vpcSubnets: { subnetType: SubnetType.PUBLIC },
+          vpcSubnets: props.network.subnets,
+          // The created VPC has public subnets only; the function reaches AWS through its
+          // endpoints (a Lambda ENI never has a public IP).
           allowPublicSubnet: true,
           securityGroups: [props.network.securityGroup],
         }),

@@ -11,13 +11,15 @@ import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import type { ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV, WEBSOCKET, WS_ROUTES, type WsFunctionName } from '../shared/contracts.js';
+import { type CustomDomain, mapCustomDomain } from './custom-domain.js';
+import type { FleetNetwork } from './network-stack.js';
 import { nodeFunction } from './node-function.js';
 import type { Stage } from './stage.js';
 import { wireTable, wireTicketSecret } from './wiring.js';
@@ -31,10 +33,12 @@ const THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
 export interface SessionsStackProps extends StackProps {
   readonly stage: Stage;
   readonly table: ITable;
-  readonly vpc: IVpc;
+  readonly network: FleetNetwork;
   readonly inboxCallers: ISecurityGroup;
   /** The session ticket secret, read by the functions at run time. */
   readonly ticketSecret: ISecret;
+  /** Serves the WebSocket API at `wss://<domainName>` instead of its execute-api name. */
+  readonly domain?: CustomDomain;
 }
 
 /**
@@ -67,6 +71,8 @@ const apiGatewayCloudWatchRole = (scope: Construct): CfnAccount => {
 export class SessionsStack extends Stack {
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
+  /** The URL clients connect to: the custom domain's when one is given. */
+  readonly webSocketPublicUrl: string;
   readonly functions: Readonly<Record<WsFunctionName, NodejsFunction>>;
 
   constructor(scope: Construct, id: string, props: SessionsStackProps) {
@@ -81,7 +87,11 @@ export class SessionsStack extends Stack {
         removalPolicy,
         // An inbox call answers at once; the worker replies to the client itself.
         timeout: Duration.seconds(10),
-        network: { vpc: props.vpc, securityGroup: props.inboxCallers },
+        network: {
+          vpc: props.network.vpc,
+          subnets: props.network.functionSubnets,
+          securityGroup: props.inboxCallers,
+        },
       });
       fn.addEnvironment(ENV.stage, stage);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
@@ -150,6 +160,10 @@ export class SessionsStack extends Stack {
         'with 401; later messages belong to an authenticated connection.',
     });
 
-    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url });
+    this.webSocketPublicUrl =
+      props.domain === undefined
+        ? this.webSocketStage.url
+        : `wss://${mapCustomDomain(this, 'WebSocketDomain', props.domain, this.webSocketApi, this.webSocketStage)}`;
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketPublicUrl });
   }
 }
