@@ -118,7 +118,7 @@ const site = await startFixtureServer({ '/': PAGE });
 const url = `${site.url}/`;
 
 // (b) Raw puppeteer-core: the same Chromium, flags and viewport, a context per screenshot.
-const launched = await launchChromium();
+const launched = await launchChromium({ hostEnv: process.env });
 const { browser } = launched;
 const rawShot = async () => {
   const t0 = performance.now();

@@ -55,6 +55,7 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
       // Module scope in the entry file keeps the runner (and its browser) warm between invocations.
       workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
       egressAllow: config.egressAllow,
+      hostEnv: process.env,
       chromiumPath: config.chromiumPath,
       chromiumBinDir: config.chromiumBinDir,
       onBrowserEvent: (event, details) => log.info(event, details ?? {}),

@@ -15,6 +15,7 @@ import { DynamoDbTaskStore } from './dynamodb-task-store.js';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store.js';
 import { startEgressProxy } from './egress-proxy.js';
 import { PuppeteerBrowserRunner } from './puppeteer/browser-runner.js';
+import type { HostEnv } from './puppeteer/launch-chromium.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 import { type SqsTaskQueue, TieredTaskDispatcher } from './sqs-task-queue.js';
 
@@ -26,6 +27,8 @@ export interface RunTaskWiring {
   queues: { fleet: SqsTaskQueue; lambda: SqsTaskQueue };
   workerId: string;
   egressAllow: AllowEntry[];
+  /** The process's environment (Chromium gets a filtered part of it). */
+  hostEnv: HostEnv;
   chromiumPath?: string | undefined;
   chromiumBinDir?: string | undefined;
   onBrowserEvent: (event: string, details?: Record<string, unknown>) => void;
@@ -40,6 +43,7 @@ export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
     queue: new TieredTaskDispatcher(w.queues),
     artifacts: new S3ArtifactStore(w.clients.s3, w.artifactBucket),
     browser: new PuppeteerBrowserRunner({
+      hostEnv: w.hostEnv,
       executablePath: w.chromiumPath,
       chromiumBinDir: w.chromiumBinDir,
       // Every task's context goes through its own egress proxy (see egress-proxy.ts).

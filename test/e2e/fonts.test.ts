@@ -83,7 +83,7 @@ describe('fonts', () => {
 describe('missing glyphs', () => {
   let runner: PuppeteerBrowserRunner;
   beforeAll(() => {
-    runner = new PuppeteerBrowserRunner();
+    runner = new PuppeteerBrowserRunner({ hostEnv: process.env });
   });
   afterAll(async () => {
     await runner?.close();

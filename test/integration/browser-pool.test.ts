@@ -61,6 +61,7 @@ describe('browser pool', () => {
   it(`${TASKS} tasks: processes, temp dir and RSS stay bounded, and close leaves nothing`, async () => {
     const events: string[] = [];
     const runner = new PuppeteerBrowserRunner({
+      hostEnv: process.env,
       pool: { recycleAfterTasks: RECYCLE_AFTER },
       onEvent: (event) => events.push(event),
     });
@@ -126,6 +127,7 @@ describe('browser pool', () => {
       disconnected = resolve;
     });
     const runner = new PuppeteerBrowserRunner({
+      hostEnv: process.env,
       metrics,
       onEvent: (event) => {
         if (event === 'browser-disconnected') disconnected();

@@ -51,7 +51,7 @@ beforeAll(async () => {
       Error = function () { return { message: big }; };
     </script></body></html>`,
   });
-  runner = new PuppeteerBrowserRunner();
+  runner = new PuppeteerBrowserRunner({ hostEnv: process.env });
   // Warm: the first launch's own memory is not what the bombs are measured against.
   await runner.run(job({ type: 'content', url: `${site.url}/` }), AbortSignal.timeout(30_000));
 }, 60_000);
@@ -245,6 +245,7 @@ describe("a live session's evaluate, enforced in the page", () => {
   let browser: SessionBrowser;
   beforeAll(async () => {
     const launcher = new PuppeteerSessionLauncher({
+      hostEnv: process.env,
       // about:blank needs no network; the proxy is never asked.
       proxy: async () => ({
         server: 'http://127.0.0.1:9',

@@ -74,7 +74,11 @@ const flags = async (extraArgs: string[]) => {
     '../../shared/adapters/puppeteer/launch-chromium.js'
   );
   const started = Date.now();
-  const launched = await launchChromium({ extraArgs, chromiumBinDir: process.env.CHROMIUM_BIN_DIR });
+  const launched = await launchChromium({
+    hostEnv: process.env,
+    extraArgs,
+    chromiumBinDir: process.env.CHROMIUM_BIN_DIR,
+  });
   const launchMs = Date.now() - started;
   try {
     const shots = await Promise.all(

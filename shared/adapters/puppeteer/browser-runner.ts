@@ -16,7 +16,7 @@ import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.
 import { failsOnHttpStatus } from '../../task/task-input.js';
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
-import { closeChromium, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
+import { closeChromium, type HostEnv, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
 import { missingGlyphs } from './missing-glyphs.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
 import { translatePuppeteerError } from './puppeteer-errors.js';
@@ -40,6 +40,8 @@ export const DEFAULT_POOL_POLICY: PoolPolicy = {
 };
 
 export interface PuppeteerRunnerOptions {
+  /** The host's environment, of which Chromium gets what `chromiumEnvironment` keeps. */
+  hostEnv: HostEnv;
   /** A Chromium binary to use instead of @sparticuz/chromium's (e.g. /usr/bin/chromium). */
   executablePath?: string | undefined;
   /** Where @sparticuz/chromium's compressed binaries live when not beside its code (a layer). */
@@ -75,7 +77,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
   private shutDown = false;
   private readonly policy: PoolPolicy;
 
-  constructor(private readonly options: PuppeteerRunnerOptions = {}) {
+  constructor(private readonly options: PuppeteerRunnerOptions) {
     this.policy = { ...DEFAULT_POOL_POLICY, ...options.pool };
     removeStaleProfiles();
   }
@@ -229,6 +231,7 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
   private async launch(): Promise<PooledBrowser> {
     const started = Date.now();
     const { browser, pid, profileDir } = await launchChromium({
+      hostEnv: this.options.hostEnv,
       executablePath: this.options.executablePath,
       chromiumBinDir: this.options.chromiumBinDir,
     });

@@ -90,7 +90,40 @@ export interface LaunchedChromium {
   profileDir: string;
 }
 
+/** The host's environment, as a composition root read it. */
+export type HostEnv = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What of the host's environment Chromium sees: what it needs to find its libraries, a
+ * home, a temp dir and a locale, and nothing else. The worker's own environment holds AWS
+ * credentials and (locally) the ticket key, which a compromised renderer must not find in
+ * its parent's environment.
+ */
+const CHROMIUM_ENV_KEYS = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  // @sparticuz/chromium points this at its unpacked libraries on Lambda.
+  'LD_LIBRARY_PATH',
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  'XDG_RUNTIME_DIR',
+] as const;
+
+export const chromiumEnvironment = (hostEnv: HostEnv): Record<string, string> =>
+  Object.fromEntries(
+    CHROMIUM_ENV_KEYS.flatMap((key) => {
+      const value = hostEnv[key];
+      return value === undefined ? [] : [[key, value]];
+    }),
+  );
+
 export interface LaunchOptions {
+  /** The host's environment; Chromium gets only `CHROMIUM_ENV_KEYS` of it (and its fonts). */
+  hostEnv: HostEnv;
   /** A Chromium binary to use instead of @sparticuz/chromium's (e.g. /usr/bin/chromium). */
   executablePath?: string | undefined;
   /** Where @sparticuz/chromium's compressed binaries live when not beside its code (a layer). */
@@ -113,7 +146,7 @@ export interface LaunchOptions {
 
 let launcherScript: string | undefined;
 
-export const launchChromium = async (options: LaunchOptions = {}): Promise<LaunchedChromium> => {
+export const launchChromium = async (options: LaunchOptions): Promise<LaunchedChromium> => {
   // The Sparticuz binary's bundled GL stack adds ~650 ms to the first screenshot and
   // buys nothing for screenshots of ordinary pages.
   chromium.setGraphicsMode = false;
@@ -129,7 +162,7 @@ export const launchChromium = async (options: LaunchOptions = {}): Promise<Launc
   try {
     const browser = await puppeteer.launch({
       executablePath,
-      env: { ...process.env, ...fonts },
+      env: { ...chromiumEnvironment(options.hostEnv), ...fonts },
       args: [...CHROMIUM_FLAGS, ...(options.extraArgs ?? [])],
       // The Sparticuz binary is chrome-headless-shell; a full Chromium runs new headless.
       headless: options.executablePath === undefined ? 'shell' : true,

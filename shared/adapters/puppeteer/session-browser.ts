@@ -24,7 +24,7 @@ import {
 } from '../../session/session-input.js';
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
-import { closeChromium, type LaunchedChromium, launchChromium } from './launch-chromium.js';
+import { closeChromium, type HostEnv, type LaunchedChromium, launchChromium } from './launch-chromium.js';
 import { translatePuppeteerError } from './puppeteer-errors.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
@@ -49,6 +49,7 @@ const captureKeyframe = async (
 };
 
 export interface SessionLauncherOptions {
+  hostEnv: HostEnv;
   executablePath?: string | undefined;
   /** A per-session egress proxy (the same guard as tasks); `close` when the session ends. */
   proxy: () => Promise<{
@@ -69,6 +70,7 @@ export class PuppeteerSessionLauncher implements SessionLauncher {
     let launched: LaunchedChromium | undefined;
     try {
       launched = await launchChromium({
+        hostEnv: this.options.hostEnv,
         executablePath: this.options.executablePath,
         dieWithParent: true,
         defaultViewport: null,
