@@ -325,7 +325,13 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       const lambdaDeps = createLambdaRunnerDeps(
         loadLambdaRunnerConfig({ ...roleEnv(LAMBDA_RUNNER.functionName), [ENV.workerId]: 'local-lambda' }),
       );
-      const sqsClients = createAwsClients({ region: REGION, endpoints });
+      // The event source mapping polls with the function's own role, as on AWS: the IAM front
+      // judges its ReceiveMessage and DeleteMessage against that role's policies.
+      const sqsClients = createAwsClients({
+        region: REGION,
+        endpoints,
+        localAccessKeyId: iam?.accessKeyFor(LAMBDA_RUNNER.functionName),
+      });
       const lambdaTier = startLambdaTier({
         sqs: sqsClients.sqs,
         queueUrl: names.lambdaQueueUrl,
