@@ -5,7 +5,7 @@
  * must learn it has been superseded. Asked of ECS every minute (DescribeServices on its own
  * service only); the task's own definition comes from the task metadata endpoint.
  */
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 
 /** Often enough that a deployment waits at most a minute more than the grace. */
 const CHECK_MS = 60_000;
@@ -18,11 +18,12 @@ export const watchDeployment = (options: {
   metadataUri: string;
   cluster: string;
   service: string;
-  region: string | undefined;
+  /** Built by the composition root (createEcsClient); destroyed by `stop`. */
+  ecs: ECSClient;
   onSuperseded: () => void;
   log: (event: string, details: Record<string, unknown>) => void;
 }): DeploymentWatch => {
-  const ecs = new ECSClient(options.region === undefined ? {} : { region: options.region });
+  const { ecs } = options;
   let own: string | undefined;
   const check = async () => {
     try {

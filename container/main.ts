@@ -4,10 +4,10 @@
  * tasks in flight get `DRAIN_MS` to finish, the rest are handed back at once, live sessions
  * end with `WORKER_SHUTDOWN`, exit 0.
  */
+import { createEcsClient } from '../shared/adapters/aws-clients.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
 import { systemClock } from '../shared/clock.js';
 import { loadWorkerConfig } from '../shared/config.js';
-import { ENV } from '../shared/contracts.js';
 import { watchDeployment } from './deployment-watch.js';
 import { ecsTaskProtection } from './task-protection.js';
 import { startFleetWorker } from './worker-deps.js';
@@ -16,24 +16,22 @@ import { startFleetWorker } from './worker-deps.js';
  * On ECS the inbox is reached at the task's private IP, which only the task metadata
  * endpoint knows; elsewhere WORKER_ADVERTISE_HOST (default 127.0.0.1) applies.
  */
-const ecsPrivateIp = async (): Promise<string | undefined> => {
-  const uri = process.env.ECS_CONTAINER_METADATA_URI_V4;
-  if (uri === undefined || process.env[ENV.workerAdvertiseHost]) return undefined;
+const ecsPrivateIp = async (uri: string): Promise<string | undefined> => {
   const task = (await (await fetch(`${uri}/task`, { signal: AbortSignal.timeout(5_000) })).json()) as {
     Containers?: { Networks?: { IPv4Addresses?: string[] }[] }[];
   };
   return task.Containers?.[0]?.Networks?.[0]?.IPv4Addresses?.[0];
 };
 
-const advertise = await ecsPrivateIp();
-const config = loadWorkerConfig({
-  ...process.env,
-  ...(advertise === undefined ? {} : { [ENV.workerAdvertiseHost]: advertise }),
-});
+const loaded = loadWorkerConfig(process.env);
+const metadataUri = loaded.ecs.metadataUri;
+const config =
+  loaded.advertiseHost === undefined && metadataUri !== undefined
+    ? { ...loaded, advertiseHost: await ecsPrivateIp(metadataUri) }
+    : loaded;
 // On ECS, a busy worker (tasks running, sessions hosted) is protected from scale-in, and
 // lets go once a deployment has superseded it (bounded: see task-protection.ts).
-const agentUri = process.env.ECS_AGENT_URI;
-const metadataUri = process.env.ECS_CONTAINER_METADATA_URI_V4;
+const agentUri = config.ecs.agentUri;
 let protection: ReturnType<typeof ecsTaskProtection> | undefined;
 const fleet = await startFleetWorker(config);
 const log = (event: string, details: Record<string, unknown>) => fleet.deps.logger.info(event, details);
@@ -49,7 +47,7 @@ if (agentUri !== undefined) {
     deployment = watchDeployment({
       metadataUri,
       ...config.ecsService,
-      region: config.aws.region,
+      ecs: createEcsClient(config.aws),
       onSuperseded: () => p.superseded(),
       log,
     });

@@ -3,7 +3,11 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
-import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import {
+  createAwsClients,
+  createSecretsManagerClient,
+  destroyAwsClients,
+} from '../shared/adapters/aws-clients.js';
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
@@ -30,6 +34,10 @@ export interface WorkerOverrides {
   /** Told the number of sessions hosted whenever it changes (ECS scale-in protection). */
   onSessionLoad?: (sessions: number) => void;
 }
+
+const LOOPBACK = '127.0.0.1';
+/** Where other parts reach this worker's inbox: as configured, else this machine only. */
+const advertiseHostOf = (config: WorkerConfig): string => config.advertiseHost ?? LOOPBACK;
 
 export const createWorkerDeps = (
   config: WorkerConfig,
@@ -58,10 +66,11 @@ export const createWorkerDeps = (
     region: config.aws.region,
     localCredentials: usesLocalEndpoints(config.aws),
   });
-  let endpoint = `http://${config.advertiseHost}:${config.inboxPort}`;
+  let endpoint = `http://${advertiseHostOf(config)}:${config.inboxPort}`;
   const sessions = new SessionHost({
     sessions: sessionStore,
     launcher: new PuppeteerSessionLauncher({
+      hostEnv: process.env,
       executablePath: config.chromiumPath,
       proxy: async () => {
         const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
@@ -109,6 +118,7 @@ export const createWorkerDeps = (
       queues: { fleet: queue, lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl) },
       workerId,
       egressAllow: config.egressAllow,
+      hostEnv: process.env,
       chromiumPath: config.chromiumPath,
       onBrowserEvent: (event, details) => logger.info(event, details ?? {}),
       metrics,
@@ -151,14 +161,17 @@ export const startFleetWorker = async (
     {
       host: deps.sessions,
       sessions: deps.sessionStore,
-      keys: createTicketKeys(config.ticketSecret, { region: config.aws.region, clock: systemClock }),
-      self: () => `http://${config.advertiseHost}:${inbox.port}`,
+      keys: createTicketKeys(config.ticketSecret, {
+        secretsManager: () => createSecretsManagerClient(config.aws),
+        clock: systemClock,
+      }),
+      self: () => `http://${advertiseHostOf(config)}:${inbox.port}`,
       log: (event, details) => deps.logger.info(event, details),
     },
     // Loopback when only this machine needs to reach it; all interfaces on ECS.
-    { port: config.inboxPort, host: config.advertiseHost === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0' },
+    { port: config.inboxPort, host: advertiseHostOf(config) === LOOPBACK ? LOOPBACK : '0.0.0.0' },
   );
-  deps.setEndpoint(`http://${config.advertiseHost}:${inbox.port}`);
+  deps.setEndpoint(`http://${advertiseHostOf(config)}:${inbox.port}`);
   const running = startWorker(deps);
   worker = running;
   return {

@@ -22,6 +22,8 @@ const awsSchema = {
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
   AWS_ENDPOINT_URL_SQS: optionalUrl,
   AWS_ENDPOINT_URL_S3: optionalUrl,
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: optionalUrl,
+  AWS_ENDPOINT_URL_ECS: optionalUrl,
   [ENV.localAccessKeyId]: z
     .string()
     .regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id (upper-case letters and digits)')
@@ -34,6 +36,8 @@ const awsFrom = (e: z.output<z.ZodObject<typeof awsSchema>>) => ({
     dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB ?? e[ENV.awsEndpointUrl],
     sqs: e.AWS_ENDPOINT_URL_SQS ?? e[ENV.awsEndpointUrl],
     s3: e.AWS_ENDPOINT_URL_S3 ?? e[ENV.awsEndpointUrl],
+    secretsManager: e.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? e[ENV.awsEndpointUrl],
+    ecs: e.AWS_ENDPOINT_URL_ECS ?? e[ENV.awsEndpointUrl],
   },
   localAccessKeyId: e[ENV.localAccessKeyId],
 });
@@ -194,13 +198,18 @@ const workerSchema = z.object({
   ...sessionApiSchema,
   /** Port of the inbox and CDP router; 0 picks a free one (tests). */
   [ENV.workerInboxPort]: z.coerce.number().int().min(0).max(65_535).default(8090),
-  /** Where other parts reach this worker; on ECS the task's private IP (see main.ts). */
-  [ENV.workerAdvertiseHost]: z.string().default('127.0.0.1'),
+  /**
+   * Where other parts reach this worker. Unset: on ECS the task's private IP (container/main.ts
+   * asks the metadata endpoint), elsewhere 127.0.0.1.
+   */
+  [ENV.workerAdvertiseHost]: z.string().min(1).optional(),
   /** Live sessions hosted at once; each has its own Chromium (~150 MB idle). */
   [ENV.workerSessionSlots]: z.coerce.number().int().min(0).max(32).default(4),
   /** On ECS: the worker's own cluster and service (see FLEET in the contracts). */
   [ENV.workerClusterName]: z.string().optional(),
   [ENV.workerServiceName]: z.string().optional(),
+  [ENV.ecsAgentUri]: z.url().optional(),
+  [ENV.ecsContainerMetadataUri]: z.url().optional(),
   [ENV.metricsEnabled]: metricsEnabled,
   [ENV.logLevel]: logLevel,
 });
@@ -229,6 +238,8 @@ export const loadWorkerConfig = (env: Env) => {
     advertiseHost: e[ENV.workerAdvertiseHost],
     sessionSlots: e[ENV.workerSessionSlots],
     ecsService: ecsServiceFrom(e[ENV.workerClusterName], e[ENV.workerServiceName]),
+    /** On ECS only (its agent sets them): where task protection and the task's metadata live. */
+    ecs: { agentUri: e[ENV.ecsAgentUri], metadataUri: e[ENV.ecsContainerMetadataUri] },
     metricsEnabled: e[ENV.metricsEnabled],
     logLevel: e[ENV.logLevel],
   });

@@ -63,6 +63,9 @@ export const ENV = {
   /** On ECS: the worker's cluster and service, whose primary deployment it watches. */
   workerClusterName: 'WORKER_CLUSTER_NAME',
   workerServiceName: 'WORKER_SERVICE_NAME',
+  /** Set by ECS itself: the agent's endpoint (task protection) and the task metadata endpoint. */
+  ecsAgentUri: 'ECS_AGENT_URI',
+  ecsContainerMetadataUri: 'ECS_CONTAINER_METADATA_URI_V4',
   /** Base URL of the API Gateway management API (`@connections`) of the WebSocket API. */
   websocketManagementUrl: 'WEBSOCKET_MANAGEMENT_URL',
   /** Public `wss://` URL of the WebSocket API, for the live-view page. */

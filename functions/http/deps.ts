@@ -3,7 +3,11 @@
  * it once per process (a Lambda cold start); the local cloud calls it once for all routes.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.js';
+import {
+  type AwsClients,
+  createAwsClients,
+  createSecretsManagerClient,
+} from '../../shared/adapters/aws-clients.js';
 import { systemDnsResolver } from '../../shared/adapters/dns-resolver.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
@@ -51,7 +55,10 @@ export const createHttpDeps = (config: HttpConfig, logger?: Logger): HttpDeps =>
   const tenants = new DynamoDbTenantStore(clients.dynamo, config.stateTable);
   const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
   const lambdaQueue = new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl);
-  const ticketKeys = createTicketKeys(config.ticketSecret, { region: config.aws.region, clock: systemClock });
+  const ticketKeys = createTicketKeys(config.ticketSecret, {
+    secretsManager: () => createSecretsManagerClient(config.aws),
+    clock: systemClock,
+  });
   return {
     sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
     inbox: new HttpSessionInbox(ticketKeys),

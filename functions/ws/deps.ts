@@ -1,6 +1,6 @@
 /** Composition of the WebSocket functions' dependencies from their config. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createAwsClients } from '../../shared/adapters/aws-clients.js';
+import { createAwsClients, createSecretsManagerClient } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
@@ -22,7 +22,10 @@ export interface WsFunctionDeps extends WsDeps {
 
 export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps => {
   const clients = createAwsClients(config.aws);
-  const ticketKeys = createTicketKeys(config.ticketSecret, { region: config.aws.region, clock: systemClock });
+  const ticketKeys = createTicketKeys(config.ticketSecret, {
+    secretsManager: () => createSecretsManagerClient(config.aws),
+    clock: systemClock,
+  });
   return {
     logger:
       logger ??

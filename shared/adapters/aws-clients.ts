@@ -5,7 +5,9 @@
  * region resolution (unless a region is given) and regional endpoints apply.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { translateSdkErrorsOf } from './aws-sdk-errors.js';
@@ -14,6 +16,8 @@ export interface AwsEndpoints {
   dynamodb?: string | undefined;
   sqs?: string | undefined;
   s3?: string | undefined;
+  secretsManager?: string | undefined;
+  ecs?: string | undefined;
 }
 
 export interface AwsClientsConfig {
@@ -74,6 +78,20 @@ export const createAwsClients = ({ region, endpoints, localAccessKeyId }: AwsCli
     'S3',
   ),
 });
+
+/**
+ * The clients only some processes need, built on first use by the same rules (endpoint,
+ * local role key, errors translated): Secrets Manager where the ticket key lives there,
+ * ECS where a fleet worker watches its own deployment.
+ */
+export const createSecretsManagerClient = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig) =>
+  translateSdkErrorsOf(
+    new SecretsManagerClient(clientConfig(region, endpoints.secretsManager, localAccessKeyId)),
+    'SecretsManager',
+  );
+
+export const createEcsClient = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig) =>
+  translateSdkErrorsOf(new ECSClient(clientConfig(region, endpoints.ecs, localAccessKeyId)), 'ECS');
 
 /** Closes the clients' sockets so a process (or a test) can exit promptly. */
 export const destroyAwsClients = (clients: AwsClients): void => {

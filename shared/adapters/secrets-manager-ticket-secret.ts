@@ -8,7 +8,7 @@
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Clock } from '../clock.js';
 import type { TicketSecretConfig } from '../config.js';
@@ -88,15 +88,12 @@ const noTicketKeys = (): TicketKeys => {
  */
 export const createTicketKeys = (
   source: TicketSecretConfig | undefined,
-  options: { region: string | undefined; clock: Clock },
+  options: { secretsManager: () => SecretsManagerClient; clock: Clock },
 ): TicketKeys => {
   if (source === undefined) return noTicketKeys();
   const secret =
     source.kind === 'value'
       ? fixedTicketSecret(source.value)
-      : new SecretsManagerTicketSecret(
-          new SecretsManagerClient({ ...(options.region === undefined ? {} : { region: options.region }) }),
-          source.secretId,
-        );
+      : new SecretsManagerTicketSecret(options.secretsManager(), source.secretId);
   return new CachedTicketKeys(secret, options.clock);
 };

@@ -80,6 +80,8 @@ describe('config', () => {
       dynamodb: 'http://127.0.0.1:4566',
       sqs: 'http://127.0.0.1:4566',
       s3: 'http://127.0.0.1:9000',
+      secretsManager: 'http://127.0.0.1:4566',
+      ecs: 'http://127.0.0.1:4566',
     });
     expect(config.concurrency).toBe(2);
     expect(config.sessionSlots).toBe(4);
