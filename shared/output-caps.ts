@@ -32,6 +32,11 @@ export const OUTPUT_CAPS = {
    */
   evaluate: 256 * KB,
   /**
+   * `pdf`: read from Chromium in chunks, given up past the cap. Reports with images run
+   * to tens of MB; 64 MB matches the largest screenshot a CDP message may carry.
+   */
+  pdf: 64 * MB,
+  /**
    * A live session's `evaluate`: its answer travels in one API Gateway WebSocket message
    * (128 KB at most), with room for the envelope.
    */

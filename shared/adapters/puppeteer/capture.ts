@@ -13,6 +13,7 @@ import type { BrowserJob, ProducedArtifact } from '../../task/ports.js';
 import { type ScrapeOptions, screenshotContentType, type TaskType } from '../../task/task-input.js';
 import { isCdpMessageTooLarge } from './bounded-chromium-output.js';
 import { compiledInPage, evaluateBounded, jsonOf, type OutputCap } from './bounded-evaluate.js';
+import { boundedPdf } from './bounded-pdf.js';
 
 export interface Captured {
   artifacts: ProducedArtifact[];
@@ -76,7 +77,7 @@ const CAPTURERS: { [T in TaskType]: Capturer<T> } = {
   },
 
   async pdf(page, { options }) {
-    const body = await page.pdf({
+    const body = await boundedPdf(page, {
       format: options.format,
       landscape: options.landscape,
       printBackground: options.printBackground,
