@@ -48,7 +48,10 @@ if (agentUri !== undefined) {
       metadataUri,
       ...config.ecsService,
       ecs: createEcsClient(config.aws),
-      onSuperseded: () => p.superseded(),
+      onSuperseded: () => {
+        p.superseded();
+        fleet.worker.supersede();
+      },
       log,
     });
   }

@@ -41,6 +41,12 @@ export interface RunningWorker {
   handBackNow(): void;
   /** Tasks running right now. */
   inFlight(): number;
+  /**
+   * A newer deployment has replaced this worker: it goes on running tasks (minutes) but
+   * hands every new session (hours) to the newer workers, since it stops at the end of its
+   * grace (task-protection.ts) and would take the session with it.
+   */
+  supersede(): void;
 }
 
 /** A session message this worker has no slot for comes back for another worker this soon. */
@@ -54,12 +60,13 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
   const polling = new AbortController();
   const shutdown = new AbortController();
   let running = 0;
+  let superseded = false;
 
   const startSession = async (message: SessionMessage, receipt: string): Promise<void> => {
     let acked = false;
     try {
       const outcome =
-        deps.sessions === undefined || polling.signal.aborted
+        deps.sessions === undefined || polling.signal.aborted || superseded
           ? 'no-slot'
           : await deps.sessions.start(message, async () => {
               acked = true;
@@ -143,6 +150,10 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
   return {
     inFlight: () => running,
     handBackNow: handBack,
+    supersede: () => {
+      if (!superseded) logger.info('worker superseded: new sessions go to newer workers', {});
+      superseded = true;
+    },
     stop(options = {}) {
       stopping ??= (async () => {
         const drainMs = options.drainMs ?? 0;
