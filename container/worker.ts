@@ -5,15 +5,15 @@
  * before that, the message comes back after its visibility timeout.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
-import type { Metrics } from '../shared/metrics/metrics.js';
-import type { SessionHost } from '../shared/session/host-session.js';
 import {
   isSessionMessage,
   type ReceivedMessage,
   type SessionMessage,
   type TaskQueue,
-} from '../shared/task/ports.js';
+} from '../shared/core/fleet-queue.js';
+import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
+import type { Metrics } from '../shared/metrics/metrics.js';
+import type { SessionHost } from '../shared/session/host-session.js';
 import { postponeMessage } from '../shared/task/postpone-message.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';

@@ -8,13 +8,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
 import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
+import { decodeTaskMessage } from '../shared/core/fleet-queue.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
@@ -22,8 +22,6 @@ import { lazy } from './http/deps.js';
 
 /** Time kept back before the Lambda deadline to hand a task back and answer. */
 export const HAND_BACK_MARGIN_MS = 8_000;
-
-const bodySchema = z.object({ taskId: z.string().min(1) });
 
 export interface LambdaRunnerDeps {
   run: RunTaskDeps;
@@ -72,12 +70,12 @@ export const buildHandler =
     );
     const shutdown = deps.stopping === undefined ? deadline : AbortSignal.any([deadline, deps.stopping]);
     const handleRecord = async (record: SQSRecord): Promise<void> => {
-      const parsed = bodySchema.safeParse(safeJson(record.body));
-      if (!parsed.success) {
+      const message = decodeTaskMessage(record.body);
+      if (message === undefined) {
         // Not a task message: fail it, so retries end in the DLQ where an operator can look.
         throw new Error(`Malformed task message ${record.messageId}`);
       }
-      const { taskId } = parsed.data;
+      const { taskId } = message;
       const outcome = await runTask(deps.run, {
         taskId,
         // The event source mapping deletes the message when the invocation succeeds.
@@ -96,14 +94,6 @@ export const buildHandler =
     };
     return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });
   };
-
-const safeJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-};
 
 export const handler = lazy(() => {
   const deps = createLambdaRunnerDeps(loadLambdaRunnerConfig(process.env));

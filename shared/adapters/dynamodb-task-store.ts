@@ -2,7 +2,8 @@ import { DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/cli
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import type { Pingable, SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
+import type { Pingable } from '../health/ports.js';
+import type { SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
 import { queuedQuotaError } from '../task/quota-errors.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
 import { transactWrite } from './dynamodb-transactions.js';

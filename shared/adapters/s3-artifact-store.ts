@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ArtifactStore, Pingable } from '../task/ports.js';
+import type { ArtifactStore } from '../core/artifact-store.js';
+import type { Pingable } from '../health/ports.js';
 
 /** Artifacts in a private bucket, handed out as presigned GET URLs that expire. */
 export class S3ArtifactStore implements ArtifactStore, Pingable {

@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -7,21 +6,17 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
-import type {
-  FleetMessage,
-  Pingable,
-  ReceivedMessage,
-  TaskDispatcher,
-  TaskMessage,
-  TaskQueue,
-} from '../task/ports.js';
-import type { Tier } from '../task/task-input.js';
-
-const messageSchema = z.union([
-  z.object({ taskId: z.string().min(1), tier: z.enum(['lambda', 'fleet']).optional() }),
-  z.object({ sessionId: z.string().min(1), tenantId: z.string().min(1) }),
-]);
+import {
+  decodeFleetMessage,
+  encodeQueueMessage,
+  type FleetMessage,
+  type ReceivedMessage,
+  type TaskDispatcher,
+  type TaskMessage,
+  type TaskQueue,
+  type Tier,
+} from '../core/fleet-queue.js';
+import type { Pingable } from '../health/ports.js';
 
 /**
  * The tier's SQS queue. Bodies are `{ "taskId": … }` (or, on the fleet queue, `{ "sessionId",
@@ -38,7 +33,7 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(message),
+        MessageBody: encodeQueueMessage(message),
         ...(options.delaySeconds === undefined
           ? {}
           : { DelaySeconds: Math.min(900, Math.max(0, Math.ceil(options.delaySeconds))) }),
@@ -76,29 +71,19 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     const received: ReceivedMessage[] = [];
     for (const m of out.Messages ?? []) {
       if (m.ReceiptHandle === undefined) continue;
-      const parsed = messageSchema.safeParse(safeJson(m.Body));
-      if (!parsed.success) {
+      const message = decodeFleetMessage(m.Body);
+      if (message === undefined) {
         // Not ours to run; leave it for the DLQ, where an operator can look at it.
         this.onMalformed(m.Body);
         continue;
       }
-      received.push({ message: parsed.data, receipt: m.ReceiptHandle });
+      received.push({ message, receipt: m.ReceiptHandle });
     }
     return received;
   }
 
   async delete(receipt: string): Promise<void> {
     await this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt }));
-  }
-
-  async defer(receipt: string, seconds: number): Promise<void> {
-    await this.client.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
-        ReceiptHandle: receipt,
-        VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(seconds))),
-      }),
-    );
   }
 
   /** Messages waiting (visible, including delayed ones) and in flight (received, not deleted). */
@@ -126,14 +111,6 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
     );
   }
 }
-
-const safeJson = (body: string | undefined): unknown => {
-  try {
-    return JSON.parse(body ?? '');
-  } catch {
-    return undefined;
-  }
-};
 
 const abortedAsEmpty = (signal: AbortSignal): Promise<undefined> =>
   new Promise((resolve) => {

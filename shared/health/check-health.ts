@@ -1,4 +1,4 @@
-import type { Pingable } from '../task/ports.js';
+import type { Pingable } from './ports.js';
 
 export interface DependencyHealth {
   status: 'up' | 'down';

@@ -5,8 +5,8 @@
  * health check, two queue reads and one count query per interval, not one per call.
  */
 import type { Clock } from '../clock.js';
-import type { Pingable } from '../task/ports.js';
 import { checkHealth } from './check-health.js';
+import type { Pingable } from './ports.js';
 
 export interface Pressure {
   accepting: boolean;

@@ -7,9 +7,9 @@
  */
 import type { Clock } from '../clock.js';
 import { ARTIFACT_KEYS } from '../contracts.js';
+import type { ArtifactStore } from '../core/artifact-store.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ArtifactStore } from '../task/ports.js';
 import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type { ConnectionNotifier, ConnectionStore, ServerMessage, SessionStore } from './ports.js';
 import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';

@@ -3,9 +3,9 @@
  * sees only its own sessions: another tenant's id answers `NOT_FOUND`, like a missing one.
  */
 import type { Clock } from '../clock.js';
+import type { SessionMessage } from '../core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { isIdShaped, notFound } from '../ids.js';
-import type { SessionMessage } from '../task/ports.js';
 import { QUOTA_RETRY_AFTER_SECONDS } from '../task/quota-errors.js';
 import type { ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
 import {

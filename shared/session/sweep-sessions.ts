@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { SessionMessage } from '../task/ports.js';
+import type { SessionMessage } from '../core/fleet-queue.js';
 import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type { ConnectionNotifier, ConnectionStore, SessionStore } from './ports.js';
 

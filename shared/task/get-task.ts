@@ -1,5 +1,6 @@
+import type { ArtifactStore } from '../core/artifact-store.js';
 import { isIdShaped, notFound } from '../ids.js';
-import type { ArtifactStore, TaskStore } from './ports.js';
+import type { TaskStore } from './ports.js';
 import type { Task } from './task.js';
 import { type TaskView, toTaskView } from './task-view.js';
 import { waitForTask } from './wait-for-task.js';

@@ -1,11 +1,12 @@
 /**
- * Ports of the task path: the I/O edges the use cases talk to. Each has an adapter on the
+ * Ports of the task path: the I/O edges the use cases talk to (the queues are in
+ * core/fleet-queue.ts, the artifact store in core/artifact-store.ts). Each has an adapter on the
  * real AWS SDK or Puppeteer in `shared/adapters/`, and the store has an in-memory twin
  * that the same contract suite runs against.
  */
 
 import type { Task, TaskWarning } from './task.js';
-import type { TaskSpec, Tier } from './task-input.js';
+import type { TaskSpec } from './task-input.js';
 
 export type SaveOutcome =
   | { saved: true }
@@ -40,49 +41,6 @@ export interface TaskStore {
   usage(tenantId: string): Promise<TaskUsage>;
 }
 
-export interface TaskMessage {
-  taskId: string;
-  /** Which tier's queue the message is for (informational on a received message). */
-  tier?: Tier;
-}
-
-/** Sends a task's message to the queue of the tier it was routed to. */
-export interface TaskDispatcher {
-  send(message: TaskMessage & { tier: Tier }, options?: { delaySeconds?: number }): Promise<void>;
-}
-
-/** A live session for a fleet worker to start (the fleet queue carries both kinds). */
-export interface SessionMessage {
-  sessionId: string;
-  tenantId: string;
-}
-
-export type FleetMessage = TaskMessage | SessionMessage;
-
-export const isSessionMessage = (m: FleetMessage): m is SessionMessage => 'sessionId' in m;
-
-export interface ReceivedMessage {
-  message: FleetMessage;
-  /** Opaque handle to delete the message once its task is settled. */
-  receipt: string;
-}
-
-export interface TaskQueue {
-  /** Sends a message, visible after `delaySeconds` (SQS allows at most 900). */
-  send(message: FleetMessage, options?: { delaySeconds?: number }): Promise<void>;
-  /** Long-polls for up to `waitSeconds`; an aborted poll answers no messages. */
-  receive(options: { waitSeconds: number; signal?: AbortSignal }): Promise<ReceivedMessage[]>;
-  delete(receipt: string): Promise<void>;
-  /** Hides a received message for `seconds` more (it comes back then), instead of deleting it. */
-  defer(receipt: string, seconds: number): Promise<void>;
-}
-
-export interface ArtifactStore {
-  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
-  /** A URL that downloads the object without credentials until it expires. */
-  presignGet(key: string, expiresInSeconds: number): Promise<string>;
-}
-
 export type BrowserJob = TaskSpec & { url: string };
 
 export interface ProducedArtifact {
@@ -108,11 +66,6 @@ export interface BrowserRunner {
   /** Runs one job in an isolated browser context; aborts when `signal` fires. */
   run(job: BrowserJob, signal: AbortSignal): Promise<BrowserOutput>;
   close(): Promise<void>;
-}
-
-/** Something the health check can ask whether it is up. */
-export interface Pingable {
-  ping(): Promise<void>;
 }
 
 /** What an Idempotency-Key remembers: which request it was first used for, and its task. */

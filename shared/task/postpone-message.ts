@@ -4,7 +4,7 @@
  * received copy instead would count each wait as a receive, and after the queue's
  * `maxReceiveCount` a healthy task would land in the DLQ and raise its alarm.
  */
-import type { ReceivedMessage, TaskQueue } from './ports.js';
+import type { ReceivedMessage, TaskQueue } from '../core/fleet-queue.js';
 
 /**
  * Sends the message again, visible after `seconds`, then deletes the received copy. A crash

@@ -1,9 +1,11 @@
 import type { Clock } from '../clock.js';
 import { ARTIFACT_BUCKET } from '../contracts.js';
+import type { ArtifactStore } from '../core/artifact-store.js';
+import type { TaskDispatcher } from '../core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { applyEvent } from './apply-event.js';
 import { boundTaskEvent } from './bounded-fields.js';
-import type { ArtifactStore, BrowserRunner, TaskDispatcher, TaskStore } from './ports.js';
+import type { BrowserRunner, TaskStore } from './ports.js';
 import { type BackoffPolicy, backoffDelayMs, classifyError } from './retry-policy.js';
 import { canRetry, failedAttempts, type StoredArtifact, specOf, type Task, type TaskEvent } from './task.js';
 

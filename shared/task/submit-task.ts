@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { TaskDispatcher } from '../core/fleet-queue.js';
 import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
-import type { IdempotencyStore, TaskDispatcher, TaskStore } from './ports.js';
+import type { IdempotencyStore, TaskStore } from './ports.js';
 import { newTask, type Task } from './task.js';
 import { type CreateTaskInput, chooseTier, createTaskInputSchema, type TaskSpec } from './task-input.js';
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
+import type { TaskDispatcher } from '../core/fleet-queue.js';
 import { applyEvent } from './apply-event.js';
-import type { TaskDispatcher, TaskStore } from './ports.js';
+import type { TaskStore } from './ports.js';
 
 export interface SweepDeps {
   store: TaskStore;

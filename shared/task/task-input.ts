@@ -4,7 +4,9 @@
  * specified. Option names follow Puppeteer's (`ScreenshotOptions`, `PDFOptions`,
  * `GoToOptions`, `Viewport`), the vocabulary browserless and Cloudflare users know.
  */
+
 import { z } from 'zod';
+import type { Tier } from '../core/fleet-queue.js';
 import { OUTPUT_CAPS } from '../output-caps.js';
 import { MAX_ATTEMPTS } from './task.js';
 
@@ -378,7 +380,6 @@ export type ScrapeOptions = z.output<typeof scrapeOptionsSchema>;
 export type EvaluateOptions = z.output<typeof evaluateOptionsSchema>;
 export type LinksOptions = z.output<typeof linksOptionsSchema>;
 export type PageOptions = z.output<typeof contentOptionsSchema>;
-export type Tier = 'lambda' | 'fleet';
 
 /** Tasks at most this long go to Lambda under `tier: "auto"`: short work, billed by the ms. */
 export const AUTO_LAMBDA_MAX_TIMEOUT_MS = 30_000;

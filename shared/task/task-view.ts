@@ -1,7 +1,8 @@
 /** The JSON a client sees for a task: no lease internals, artifact keys swapped for URLs. */
 
+import type { Tier } from '../core/fleet-queue.js';
 import type { AttemptRecord, Task, TaskError, TaskResult, TaskStatus } from './task.js';
-import type { TaskOptions, TaskType, Tier } from './task-input.js';
+import type { TaskOptions, TaskType } from './task-input.js';
 
 export interface ArtifactView {
   name: string;

@@ -12,7 +12,8 @@
  * token may heartbeat, retry, hand back or end the task. Every transition bumps `version`;
  * the store writes a transition only if the row is still at the version it started from.
  */
-import type { TaskOptions, TaskSpec, TaskType, Tier } from './task-input.js';
+import type { Tier } from '../core/fleet-queue.js';
+import type { TaskOptions, TaskSpec, TaskType } from './task-input.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

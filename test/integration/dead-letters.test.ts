@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { SqsTaskQueue } from '../../shared/adapters/sqs-task-queue.js';
 import { QUEUES } from '../../shared/contracts.js';
-import type { ReceivedMessage } from '../../shared/task/ports.js';
+import type { ReceivedMessage } from '../../shared/core/fleet-queue.js';
 import { postponeMessage } from '../../shared/task/postpone-message.js';
 import { startTestCloud } from '../support/local-cloud.js';
 

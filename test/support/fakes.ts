@@ -1,15 +1,10 @@
 /** Fakes for unit tests of the task use cases: pure logic, no AWS, no Chromium. */
+
+import type { ArtifactStore } from '../../shared/core/artifact-store.js';
+import type { FleetMessage, ReceivedMessage, TaskQueue } from '../../shared/core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { abortReasonToError } from '../../shared/task/abort-reason.js';
-import type {
-  ArtifactStore,
-  BrowserJob,
-  BrowserOutput,
-  BrowserRunner,
-  FleetMessage,
-  ReceivedMessage,
-  TaskQueue,
-} from '../../shared/task/ports.js';
+import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../shared/task/ports.js';
 
 export class FakeQueue implements TaskQueue {
   readonly sent: { message: FleetMessage; delaySeconds: number }[] = [];
@@ -20,7 +15,6 @@ export class FakeQueue implements TaskQueue {
     return [];
   }
   async delete(): Promise<void> {}
-  async defer(): Promise<void> {}
 }
 
 export class FakeArtifacts implements ArtifactStore {

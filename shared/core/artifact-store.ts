@@ -1,0 +1,9 @@
+/**
+ * Where task artifacts and session screenshots are kept (S3 on AWS), under the key layouts
+ * declared in the contracts (`ARTIFACT_KEYS`), from which the CDK derives the grants.
+ */
+export interface ArtifactStore {
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** A URL that downloads the object without credentials until it expires. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+}
