@@ -20,17 +20,20 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type CdpVerdict, checkCdpCommand } from '../shared/egress/cdp-command-guard.js';
 import { MAX_CDP_MESSAGE_BYTES } from '../shared/output-caps.js';
 import type { SessionHost } from '../shared/session/host-session.js';
+import {
+  decodeInboxBody,
+  INBOX_SIGNATURE_HEADER,
+  INBOX_TIMESTAMP_HEADER,
+  MAX_INBOX_BODY_BYTES,
+  sessionIdOfInboxPath,
+} from '../shared/session/inbox-protocol.js';
 import type { SessionStore } from '../shared/session/ports.js';
-import type { InboxMessage } from '../shared/session/session-input.js';
-import { INBOX_SIGNATURE_HEADER, INBOX_TIMESTAMP_HEADER } from '../shared/session/ticket.js';
 import {
   type TicketKeys,
   verifyInboxCallWithKeys,
   verifyTicketWithKeys,
 } from '../shared/session/ticket-keys.js';
 
-/** Inbox bodies are one client message: API Gateway caps those at 128 KB. */
-const MAX_INBOX_BODY = 256 * 1024;
 /**
  * What the CDP router lets through, per direction. A router holds messages in the worker's
  * memory on their way, so every bound is a share of it (the sessions on one worker share).
@@ -111,7 +114,6 @@ const relay = (from: WebSocket, to: WebSocket, watermark: number) => {
   };
 };
 
-const INBOX_PATH = /^\/inbox\/sessions\/([\w-]{1,64})$/;
 const CDP_PATH = /^\/v1\/sessions\/([\w-]{1,64})\/cdp$/;
 
 export const startInboxServer = async (
@@ -135,18 +137,17 @@ export const startInboxServer = async (
         .end(JSON.stringify({ status: 'ok', sessions: deps.host.count() }));
       return;
     }
-    const inbox = INBOX_PATH.exec(url.pathname);
-    if (req.method !== 'POST' || inbox?.[1] === undefined) {
+    const sessionId = sessionIdOfInboxPath(url.pathname);
+    if (req.method !== 'POST' || sessionId === undefined) {
       req.resume();
       res.writeHead(404).end();
       return;
     }
-    const sessionId = inbox[1];
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_INBOX_BODY) req.destroy();
+      if (size > MAX_INBOX_BODY_BYTES) req.destroy();
       else chunks.push(chunk);
     });
     req.on('end', async () => {
@@ -166,22 +167,10 @@ export const startInboxServer = async (
         res.writeHead(valid === undefined ? 503 : 401).end();
         return;
       }
-      let parsed: { tenantId: string; message: InboxMessage };
-      try {
-        parsed = JSON.parse(body) as { tenantId: string; message: InboxMessage };
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
       // Signed, but still checked for shape: this listener is async, and a throw here would
       // be an unhandled rejection with the caller left waiting for an answer.
-      if (
-        parsed === null ||
-        typeof parsed !== 'object' ||
-        typeof parsed.tenantId !== 'string' ||
-        parsed.message === null ||
-        typeof parsed.message !== 'object'
-      ) {
+      const parsed = decodeInboxBody(body);
+      if (parsed === undefined) {
         res.writeHead(400).end();
         return;
       }

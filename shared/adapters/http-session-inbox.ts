@@ -1,7 +1,7 @@
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
+import { encodeInboxBody, inboxPath, signInboxCall } from '../session/inbox-protocol.js';
 import type { SessionInbox } from '../session/ports.js';
 import type { InboxMessage } from '../session/session-input.js';
-import { signInboxCall } from '../session/ticket.js';
 import type { TicketKeys } from '../session/ticket-keys.js';
 
 /** An inbox call waits this long for the worker to accept it (it answers at once). */
@@ -20,11 +20,11 @@ export class HttpSessionInbox implements SessionInbox {
     session: { tenantId: string; id: string },
     message: InboxMessage,
   ): Promise<void> {
-    const body = JSON.stringify({ tenantId: session.tenantId, message });
+    const body = encodeInboxBody({ tenantId: session.tenantId, message });
     const key = await this.keys.signingKey();
     let res: Response;
     try {
-      const path = `/inbox/sessions/${encodeURIComponent(session.id)}`;
+      const path = inboxPath(session.id);
       res = await fetch(`${endpoint}${path}`, {
         method: 'POST',
         headers: {

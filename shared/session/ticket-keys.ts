@@ -7,13 +7,8 @@
  */
 import type { Clock } from '../clock.js';
 import { TICKET_SECRET } from '../contracts.js';
-import {
-  type InboxCall,
-  type TicketCheck,
-  type TicketScope,
-  verifyInboxCall,
-  verifyTicket,
-} from './ticket.js';
+import { type InboxCall, verifyInboxCall } from './inbox-protocol.js';
+import { type TicketCheck, type TicketScope, verifyTicket } from './ticket.js';
 
 /** The secret's versions as stored: Secrets Manager's AWSCURRENT and AWSPREVIOUS. */
 export interface TicketSecretVersions {

@@ -19,14 +19,19 @@ export interface TicketClaims {
   exp: number;
 }
 
-const sign = (secret: string, data: string): string =>
+/** HMAC-SHA256 of `data`, base64url. */
+export const sign = (secret: string, data: string): string =>
   createHmac('sha256', secret).update(data).digest('base64url');
 
 /**
  * Whether `signature` is `data` signed with one of `secrets` (during a rotation, the
  * current key and the one it replaced). Each comparison is constant-time.
  */
-const signedWithOneOf = (secrets: string | readonly string[], data: string, signature: string): boolean => {
+export const signedWithOneOf = (
+  secrets: string | readonly string[],
+  data: string,
+  signature: string,
+): boolean => {
   const got = Buffer.from(signature);
   return (typeof secrets === 'string' ? [secrets] : secrets).some((secret) => {
     const want = Buffer.from(sign(secret, data));
@@ -83,48 +88,4 @@ export const verifyTicket = (
     return { ok: false, reason: 'other-session' };
   }
   return { ok: true, claims };
-};
-
-/** Header carrying the HMAC of an inbox call (path, time and body). */
-export const INBOX_SIGNATURE_HEADER = 'x-browserfleet-signature';
-/** Header carrying the Unix second the inbox call was signed at. */
-export const INBOX_TIMESTAMP_HEADER = 'x-browserfleet-timestamp';
-/**
- * How far an inbox call's time may be from the worker's clock. A captured call can't be
- * replayed after this, nor its signature moved to another session's path.
- */
-export const INBOX_MAX_SKEW_SECONDS = 60;
-
-export interface InboxCall {
-  /** The request path, `/inbox/sessions/<id>`, as sent. */
-  path: string;
-  body: string;
-}
-
-const inboxSigningText = (call: InboxCall, timestamp: string): string =>
-  `inbox:v2\n${timestamp}\n${call.path}\n${call.body}`;
-
-/** The headers that sign an inbox call, so only the platform's own functions reach a worker. */
-export const signInboxCall = (
-  secret: string,
-  call: InboxCall,
-  nowSeconds: number,
-): Record<string, string> => {
-  const timestamp = String(Math.floor(nowSeconds));
-  return {
-    [INBOX_TIMESTAMP_HEADER]: timestamp,
-    [INBOX_SIGNATURE_HEADER]: sign(secret, inboxSigningText(call, timestamp)),
-  };
-};
-
-/** Whether an inbox call carries a valid signature of its path and body, signed recently. */
-export const verifyInboxCall = (
-  secrets: string | readonly string[],
-  call: InboxCall,
-  headers: { timestamp: string; signature: string },
-  nowSeconds: number,
-): boolean => {
-  if (!/^\d{1,12}$/.test(headers.timestamp)) return false;
-  if (Math.abs(Number(headers.timestamp) - nowSeconds) > INBOX_MAX_SKEW_SECONDS) return false;
-  return signedWithOneOf(secrets, inboxSigningText(call, headers.timestamp), headers.signature);
 };

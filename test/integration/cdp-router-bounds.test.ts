@@ -17,8 +17,9 @@ import {
 import { systemClock } from '../../shared/clock.js';
 import { MAX_CDP_MESSAGE_BYTES } from '../../shared/output-caps.js';
 import type { SessionHost } from '../../shared/session/host-session.js';
+import { signInboxCall } from '../../shared/session/inbox-protocol.js';
 import type { SessionStore } from '../../shared/session/ports.js';
-import { issueTicket, signInboxCall } from '../../shared/session/ticket.js';
+import { issueTicket } from '../../shared/session/ticket.js';
 import { CachedTicketKeys, fixedTicketSecret } from '../../shared/session/ticket-keys.js';
 
 const SECRET = 'router-bounds-secret';

@@ -1,20 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  INBOX_MAX_SKEW_SECONDS,
+  INBOX_SIGNATURE_HEADER,
+  INBOX_TIMESTAMP_HEADER,
+  signInboxCall,
+  verifyInboxCall,
+} from '../../shared/session/inbox-protocol.js';
+import {
   closeReason,
   newSession,
   type Session,
   sessionSweepDueAt,
   transitionSession,
 } from '../../shared/session/session.js';
-import {
-  INBOX_MAX_SKEW_SECONDS,
-  INBOX_SIGNATURE_HEADER,
-  INBOX_TIMESTAMP_HEADER,
-  issueTicket,
-  signInboxCall,
-  verifyInboxCall,
-  verifyTicket,
-} from '../../shared/session/ticket.js';
+import { issueTicket, verifyTicket } from '../../shared/session/ticket.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const options = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TICKET_SECRET } from '../../shared/contracts.js';
-import { issueTicket, signInboxCall } from '../../shared/session/ticket.js';
+import { signInboxCall } from '../../shared/session/inbox-protocol.js';
+import { issueTicket } from '../../shared/session/ticket.js';
 import {
   CachedTicketKeys,
   type TicketSecretSource,
