@@ -8,7 +8,9 @@
 import { z } from 'zod';
 import type { Tier } from '../core/fleet-queue.js';
 import { OUTPUT_CAPS } from '../output-caps.js';
-import { MAX_ATTEMPTS } from './task.js';
+
+/** Default and bounds of `maxAttempts` (a request's, and a new task's when it names none). */
+export const MAX_ATTEMPTS = { default: 3, min: 1, max: 10 } as const;
 
 /** Longest task URL accepted; browsers cope with more, but nothing sane needs it. */
 export const MAX_URL_LENGTH = 2048;

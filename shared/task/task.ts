@@ -13,7 +13,7 @@
  * the store writes a transition only if the row is still at the version it started from.
  */
 import type { Tier } from '../core/fleet-queue.js';
-import type { TaskOptions, TaskSpec, TaskType } from './task-input.js';
+import { MAX_ATTEMPTS, type TaskOptions, type TaskSpec, type TaskType } from './task-input.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -373,9 +373,6 @@ export const usageDelta = (
   const b = count(to);
   return { queued: b.queued - a.queued, running: b.running - a.running };
 };
-
-/** Default and bounds of `maxAttempts`. */
-export const MAX_ATTEMPTS = { default: 3, min: 1, max: 10 } as const;
 
 /** A new task as it is first written: `queued`, never claimed. */
 export const newTask = (input: {
