@@ -14,7 +14,7 @@ import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.
 import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-browser.js';
-import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
+import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';

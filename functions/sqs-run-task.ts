@@ -11,7 +11,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
-import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
+import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
 import { decodeTaskMessage } from '../shared/core/fleet-queue.js';

@@ -13,7 +13,8 @@ import type { Clock } from '../../shared/clock.js';
 import type { MetricName } from '../../shared/contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
-import { consumeRequest, type RateBucketStore, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
+import type { RateBucketStore } from '../../shared/tenancy/ports.js';
+import { consumeRequest, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
 import { assertJsonDepth } from '../../shared/validation.js';
 import { mapError } from './error-mapping.js';
 

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { KEYS } from '../contracts.js';
-import type { RateBucketStore } from '../tenancy/rate-limit.js';
+import type { RateBucketStore } from '../tenancy/ports.js';
 import { type BucketLimits, gcraParams } from '../tenancy/token-bucket.js';
 
 /** Rounds of "bucket was idle / bucket is busy" races before giving up (each means progress). */

@@ -2,9 +2,9 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import { sessionQuotaError } from '../session/manage-sessions.js';
 import type { SessionSaveOutcome, SessionStore } from '../session/ports.js';
 import { holdsSlot, type Session, type SessionStatus, sessionSweepDueAt } from '../session/session.js';
+import { sessionQuotaError } from '../tenancy/quota-errors.js';
 import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 

@@ -4,8 +4,8 @@ import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Pingable } from '../health/ports.js';
 import type { SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
-import { queuedQuotaError } from '../task/quota-errors.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
+import { queuedQuotaError } from '../tenancy/quota-errors.js';
 import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 

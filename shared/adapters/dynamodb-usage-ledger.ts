@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { holdsSlot, type SessionStatus } from '../session/session.js';
-import type { UsageCounts, UsageLedger } from '../tenancy/verify-usage.js';
+import type { UsageCounts, UsageLedger } from '../tenancy/ports.js';
 
 const { sweepIndex } = STATE_TABLE;
 

@@ -1,7 +1,7 @@
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
-import { queuedQuotaError } from '../task/quota-errors.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
+import { queuedQuotaError } from '../tenancy/quota-errors.js';
 
 /**
  * In-memory twin of the DynamoDB task store, for unit tests of the use cases. The contract

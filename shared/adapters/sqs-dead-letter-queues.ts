@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetterQueues } from '../dlq/dead-letters.js';
+import type { DeadLetter, DeadLetterQueues } from '../dlq/ports.js';
 
 /** A tier's DLQ and source queue on SQS. */
 export class SqsDeadLetterQueues implements DeadLetterQueues {

@@ -4,23 +4,7 @@
  * a task, and a claim is a conditional write, so a message for a task that already ended
  * is simply dropped.
  */
-export interface DeadLetter {
-  messageId: string;
-  body: string;
-  receiveCount: number;
-  sentAt: string;
-}
-
-/** Port: a dead-letter queue and the queue its messages came from. */
-export interface DeadLetterQueues {
-  /** Receives up to `max` messages, each hidden for `hideSeconds`. */
-  receive(max: number, hideSeconds: number): Promise<(DeadLetter & { receipt: string })[]>;
-  /** Makes a received message visible again at once. */
-  release(receipt: string): Promise<void>;
-  delete(receipt: string): Promise<void>;
-  sendToSource(body: string): Promise<void>;
-}
-
+import type { DeadLetter, DeadLetterQueues } from './ports.js';
 /** Lists up to `max` dead letters and leaves them in place. */
 export const inspectDeadLetters = async (dlq: DeadLetterQueues, max: number): Promise<DeadLetter[]> => {
   const received = await dlq.receive(max, 30);

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { isIdShaped, notFound } from '../ids.js';
-import { QUOTA_RETRY_AFTER_SECONDS } from '../task/quota-errors.js';
+import { QUOTA_RETRY_AFTER_SECONDS } from '../tenancy/quota-errors.js';
 import type { ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
 import {
   newSession,
@@ -114,13 +114,6 @@ export const createSession = async (
   await deps.sessionQueue.send({ sessionId: session.id, tenantId: session.tenantId });
   return session;
 };
-
-export const sessionQuotaError = (maxLive: number): BrowserfleetError =>
-  new BrowserfleetError(
-    ERROR_CODES.QUOTA_EXCEEDED,
-    `Quota exceeded: this tenant already has ${maxLive} live sessions (maxLiveSessions); close one first.`,
-    { details: { quota: 'maxLiveSessions', limit: maxLive, retryAfterSeconds: QUOTA_RETRY_AFTER_SECONDS } },
-  );
 
 export const requireSession = async (
   sessions: SessionStore,

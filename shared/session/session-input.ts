@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { SESSIONS } from '../contracts.js';
+import { MAX_URL_LENGTH, pageOptions, selector, WAIT_UNTIL } from '../core/page-options.js';
 import { OUTPUT_CAPS } from '../output-caps.js';
-import { MAX_URL_LENGTH, pageOptions, selector, WAIT_UNTIL } from '../task/task-input.js';
 
 export const createSessionInputSchema = z.strictObject({
   /** Absolute lifetime once live. */

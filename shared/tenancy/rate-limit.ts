@@ -1,22 +1,7 @@
 import type { Clock } from '../clock.js';
+import type { RateBucketStore } from './ports.js';
 import type { TenantLimits } from './tenant.js';
 import { type BucketDecision, type BucketLimits, describeBucket } from './token-bucket.js';
-
-/**
- * Port: one GCRA bucket per tenant. `take` applies `admit` (see token-bucket.ts)
- * atomically and answers the TAT after an admission, or as found on a refusal.
- */
-export interface RateBucketStore {
-  /**
-   * `now` is read for each round of conditional writes: a write the SDK retried under
-   * throttling for seconds must be judged at the time it lands, not the time it was asked.
-   */
-  take(
-    tenantId: string,
-    now: () => number,
-    limits: BucketLimits,
-  ): Promise<{ admitted: boolean; tat: number }>;
-}
 
 export interface RateLimitHeaders {
   'ratelimit-limit': string;

@@ -10,12 +10,7 @@
  * tenant was busy), and a difference is looked at again after `settleMs` (the recount reads
  * an eventually consistent index) before it is reported.
  */
-
-export interface UsageCounts {
-  queuedTasks: number;
-  runningTasks: number;
-  liveSessions: number;
-}
+import type { UsageCounts, UsageLedger } from './ports.js';
 
 export const ZERO_USAGE: UsageCounts = Object.freeze({ queuedTasks: 0, runningTasks: 0, liveSessions: 0 });
 
@@ -26,15 +21,6 @@ const FIELDS = [
 ] as const satisfies readonly (keyof UsageCounts)[];
 
 /** Port: the usage counters and the rows they count. */
-export interface UsageLedger {
-  /** The counters of `tenantId`, or of every tenant with a usage row. */
-  counters(tenantId?: string): Promise<Map<string, UsageCounts>>;
-  /** Counted from the rows themselves, for `tenantId` or every tenant that has live rows. */
-  recount(tenantId?: string): Promise<Map<string, UsageCounts>>;
-  /** Sets the counters to `to` only if they still hold `from`; `false` if they moved meanwhile. */
-  correct(tenantId: string, from: UsageCounts, to: UsageCounts): Promise<boolean>;
-}
-
 export interface VerifyUsageDeps {
   ledger: UsageLedger;
   sleep: (ms: number) => Promise<void>;

@@ -1,6 +1,6 @@
 import { KnownDevices } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
-import { DEVICES } from '../../shared/task/task-input.js';
+import { DEVICES } from '../../shared/core/page-options.js';
 
 describe('device presets', () => {
   it("every preset the API accepts is one of Puppeteer's KnownDevices", () => {

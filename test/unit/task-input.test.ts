@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { failsOnHttpStatus, MAX_URL_LENGTH } from '../../shared/core/page-options.js';
 import { BrowserfleetError } from '../../shared/errors.js';
-import { createTaskInputSchema, failsOnHttpStatus, MAX_URL_LENGTH } from '../../shared/task/task-input.js';
+import { createTaskInputSchema } from '../../shared/task/task-input.js';
 import { parseOrThrow } from '../../shared/validation.js';
 
 const parse = (input: unknown) => parseOrThrow(createTaskInputSchema, input);

@@ -4,7 +4,8 @@
  * compared.
  */
 import { describe, expect, it } from 'vitest';
-import { type UsageCounts, type UsageLedger, verifyUsage } from '../../shared/tenancy/verify-usage.js';
+import type { UsageCounts, UsageLedger } from '../../shared/tenancy/ports.js';
+import { verifyUsage } from '../../shared/tenancy/verify-usage.js';
 
 const u = (queuedTasks: number, runningTasks: number, liveSessions: number): UsageCounts => ({
   queuedTasks,

@@ -3,21 +3,21 @@
  * Lambda tier, which differ only in their queues, identity and Chromium location.
  */
 
+import type { AwsClients } from '../adapters/aws-clients.js';
+import { systemDnsResolver } from '../adapters/dns-resolver.js';
+import { DynamoDbTaskStore } from '../adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store.js';
+import { startEgressProxy } from '../adapters/egress-proxy.js';
+import { PuppeteerBrowserRunner } from '../adapters/puppeteer/browser-runner.js';
+import type { HostEnv } from '../adapters/puppeteer/launch-chromium.js';
+import { S3ArtifactStore } from '../adapters/s3-artifact-store.js';
+import { type SqsTaskQueue, TieredTaskDispatcher } from '../adapters/sqs-task-queue.js';
 import { systemClock } from '../clock.js';
 import type { EngineConfig } from '../config.js';
 import type { AllowEntry } from '../egress/egress-policy.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RunTaskDeps } from '../task/run-task.js';
 import { cachedTenantLimits } from '../tenancy/tenant-limits-cache.js';
-import type { AwsClients } from './aws-clients.js';
-import { systemDnsResolver } from './dns-resolver.js';
-import { DynamoDbTaskStore } from './dynamodb-task-store.js';
-import { DynamoDbTenantStore } from './dynamodb-tenant-store.js';
-import { startEgressProxy } from './egress-proxy.js';
-import { PuppeteerBrowserRunner } from './puppeteer/browser-runner.js';
-import type { HostEnv } from './puppeteer/launch-chromium.js';
-import { S3ArtifactStore } from './s3-artifact-store.js';
-import { type SqsTaskQueue, TieredTaskDispatcher } from './sqs-task-queue.js';
 
 export interface RunTaskWiring {
   clients: AwsClients;
