@@ -107,6 +107,7 @@ export const handler = lazy(() => {
     count: (kind) => deps.metrics.count('ProcessFaults', 1, { kind }),
     drain: async () => {
       stopping.abort();
+      // Waited for, not judged: each task's failure was handled (and reported) in its record.
       await inFlight.catch(() => {});
     },
   });

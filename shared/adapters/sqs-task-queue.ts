@@ -65,6 +65,7 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
       throw error;
     }
     if (out === undefined) {
+      // The abandoned long poll's own outcome no longer matters (see the race above).
       request.catch(() => {});
       return [];
     }

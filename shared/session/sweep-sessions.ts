@@ -54,6 +54,7 @@ export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessi
         const out = await applySessionEvent(deps.sessions, s, { kind: 'expire' }, deps.clock.now);
         if (!out.ok) return;
         report.lost++;
+        // Telling clients is best effort: the row already says how it ended, which they read.
         await tellEnded(deps, out.session).catch(() => {});
       });
     }
@@ -69,6 +70,7 @@ export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessi
       );
       if (gaveUp.ok) {
         report.unplaced++;
+        // Best effort, as above: the row is the answer.
         await tellEnded(deps, gaveUp.session).catch(() => {});
         return;
       }

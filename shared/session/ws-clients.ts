@@ -148,6 +148,8 @@ const detachFrom = async (deps: WsDeps, c: Connection): Promise<void> => {
   if (c.sessionId === undefined) return;
   const s = await deps.sessions.get(c.tenantId, c.sessionId);
   if (s?.status === 'live' && s.endpoint !== undefined) {
+    // A worker that can't be told still stops sending to a gone connection: API Gateway
+    // answers its posts 410, and it drops the client then.
     await deps.inbox.deliver(s.endpoint, s, { kind: 'detach', connectionId: c.connectionId }).catch(() => {});
   }
 };

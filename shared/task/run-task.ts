@@ -143,6 +143,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   let writes: Promise<unknown> = Promise.resolve();
   const write = (event: TaskEvent) => {
     const result = writes.then(() => applyEvent(deps.store, mine, event, now));
+    // The chain only orders the writes; each caller awaits (and handles) its own `result`.
     writes = result.catch(() => {});
     return result.then((out) => {
       if (out.ok) mine = out.task;

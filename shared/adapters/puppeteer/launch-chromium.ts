@@ -182,6 +182,7 @@ export const launchChromium = async (options: LaunchOptions): Promise<LaunchedCh
     const child = browser.process();
     const pipe = child?.stdio[4];
     if (child === null || pipe === undefined || pipe === null || !('on' in pipe)) {
+      // Refusing to run it unbounded is the answer (thrown below); a failed close changes nothing.
       await browser.close().catch(() => {});
       throw new Error("Chromium's CDP pipe is missing: launch it with --remote-debugging-pipe.");
     }
@@ -204,6 +205,7 @@ export const closeChromium = async (launched: LaunchedChromium): Promise<void> =
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), CLOSE_DEADLINE_MS);
   });
+  // A close that fails or hangs ends the same way: the process group is killed below.
   await Promise.race([launched.browser.close().catch(() => {}), deadline]);
   clearTimeout(timer);
   // Renderers can linger a moment after the browser process exits.

@@ -44,6 +44,7 @@ export const setUpPage = async (page: Page, url: string, options: PageOptions): 
     await page.setRequestInterception(true);
     page.on('request', (request) => {
       if (request.isInterceptResolutionHandled()) return;
+      // Either call fails only once the page or its context has closed: nothing left to decide.
       if (rejected.has(request.resourceType())) void request.abort('blockedbyclient').catch(() => {});
       else void request.continue().catch(() => {});
     });
