@@ -14,11 +14,11 @@ import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.
 import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-browser.js';
-import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
+import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { usesLocalEndpoints, type WorkerConfig } from '../shared/config.js';
 import { noopMetrics } from '../shared/metrics/metrics.js';
 import { SessionHost } from '../shared/session/host-session.js';

@@ -11,8 +11,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
-import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
 import { decodeTaskMessage } from '../shared/core/fleet-queue.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';

@@ -6,7 +6,6 @@ import type { Clock } from '../clock.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { isIdShaped, notFound } from '../ids.js';
-import { QUOTA_RETRY_AFTER_SECONDS } from '../tenancy/quota-errors.js';
 import type { ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
 import {
   newSession,

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { RateBucketStore } from './ports.js';
 import type { TenantLimits } from './tenant.js';
-import { type BucketDecision, type BucketLimits, describeBucket } from './token-bucket.js';
+import { type BucketDecision, describeBucket } from './token-bucket.js';
 
 export interface RateLimitHeaders {
   'ratelimit-limit': string;
