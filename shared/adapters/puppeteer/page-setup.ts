@@ -4,6 +4,7 @@
  */
 import { KnownDevices, type Page } from 'puppeteer-core';
 import type { PageOptions } from '../../task/task-input.js';
+import { pinLanguage } from './in-page/page-setup-scripts.js';
 
 /** Sets the page up; answers a cleanup to run before the context closes. */
 export const setUpPage = async (page: Page, url: string, options: PageOptions): Promise<void> => {
@@ -24,10 +25,7 @@ export const setUpPage = async (page: Page, url: string, options: PageOptions): 
   if (options.timezoneId !== undefined) await page.emulateTimezone(options.timezoneId);
   if (options.locale !== undefined) {
     const locale = options.locale;
-    await page.evaluateOnNewDocument((lang: string) => {
-      Object.defineProperty(navigator, 'language', { get: () => lang });
-      Object.defineProperty(navigator, 'languages', { get: () => [lang] });
-    }, locale);
+    await page.evaluateOnNewDocument(pinLanguage, locale);
   }
   if (options.cookies !== undefined && options.cookies.length > 0) {
     const host = new URL(url).hostname;
