@@ -1,3 +1,4 @@
+import { type SchedulingClock, systemClock } from '../clock.js';
 import type { Pingable } from './ports.js';
 
 export interface DependencyHealth {
@@ -17,13 +18,14 @@ const PING_TIMEOUT_MS = 2_000;
 /** Asks every dependency at once whether it is up. `ok` only when all are. */
 export const checkHealth = async (
   dependencies: Readonly<Record<string, Pingable>>,
-  now: () => number = Date.now,
+  clock: SchedulingClock = systemClock,
 ): Promise<HealthReport> => {
+  const now = () => clock.now();
   const entries = await Promise.all(
     Object.entries(dependencies).map(async ([name, dep]): Promise<[string, DependencyHealth]> => {
       const started = now();
       try {
-        await withTimeout(dep.ping(), PING_TIMEOUT_MS);
+        await withTimeout(dep.ping(), PING_TIMEOUT_MS, clock);
         return [name, { status: 'up', latencyMs: now() - started }];
       } catch (error) {
         return [
@@ -44,12 +46,12 @@ export const checkHealth = async (
   };
 };
 
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
+const withTimeout = <T>(promise: Promise<T>, ms: number, clock: SchedulingClock): Promise<T> => {
+  let cancel = () => {};
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('TimeoutError')), ms);
+      cancel = clock.after(ms, () => reject(new Error('TimeoutError')));
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => cancel());
 };

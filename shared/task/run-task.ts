@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { SchedulingClock } from '../clock.js';
 import { ARTIFACT_BUCKET } from '../contracts.js';
 import type { ArtifactStore } from '../core/artifact-store.js';
 import type { TaskDispatcher } from '../core/fleet-queue.js';
@@ -14,7 +14,8 @@ export interface RunTaskDeps {
   queue: TaskDispatcher;
   browser: BrowserRunner;
   artifacts: ArtifactStore;
-  clock: Clock;
+  /** Time, the heartbeat and the task's deadline. */
+  clock: SchedulingClock;
   /** Identifies this worker in the lease. */
   workerId: string;
   /** Length of a lease; heartbeats renew it. A dead worker's tasks are free after this. */
@@ -152,7 +153,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   };
 
   const stop = new AbortController();
-  const heartbeat = setInterval(() => {
+  const stopHeartbeat = deps.clock.every(deps.heartbeatMs, () => {
     void write({ kind: 'heartbeat', leaseToken: token, leaseMs: deps.leaseMs })
       .then((out) => {
         if (!out.ok) stop.abort(leaseLost());
@@ -163,9 +164,9 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
         // Unable to renew: once the lease we hold has run out, someone else may own it.
         if ((mine.lease?.expiresAt ?? 0) <= now()) stop.abort(leaseLost());
       });
-  }, deps.heartbeatMs);
+  });
 
-  const deadline = AbortSignal.timeout(mine.options.timeoutMs);
+  const deadline = deps.clock.timeout(mine.options.timeoutMs);
   const signals = [deadline, stop.signal, ...(input.shutdown ? [input.shutdown] : [])];
   const signal = AbortSignal.any(signals);
 
@@ -208,7 +209,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
     const error = stop.signal.aborted ? stop.signal.reason : caught;
     input.onError?.(error);
     if (isBrowserfleetError(error) && error.code === ERROR_CODES.LEASE_LOST) {
-      clearInterval(heartbeat);
+      stopHeartbeat();
       await writes;
       return { kind: 'lease-lost' };
     }
@@ -227,7 +228,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
       }
     }
   }
-  clearInterval(heartbeat);
+  stopHeartbeat();
 
   // What the page decided (its URL, its error's message, …) is cut to fit a row.
   const ended = await write(boundTaskEvent(event));

@@ -1,3 +1,4 @@
+import { type SchedulingClock, systemClock } from '../clock.js';
 import type { TaskStore } from './ports.js';
 import { isFinal, type Task } from './task.js';
 
@@ -23,14 +24,13 @@ export const waitForTask = async (
   task: Task,
   waitMs: number,
   signal?: AbortSignal,
+  clock: SchedulingClock = systemClock,
 ): Promise<Task> => {
-  const deadline = Date.now() + waitMs;
+  const deadline = clock.now() + waitMs;
   let current = task;
   let interval = FIRST_POLL_MS;
-  while (!isFinal(current.status) && Date.now() < deadline && signal?.aborted !== true) {
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))),
-    );
+  while (!isFinal(current.status) && clock.now() < deadline && signal?.aborted !== true) {
+    await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), signal);
     current = (await store.get(task.id)) ?? current;
     interval = Math.min(MAX_POLL_MS, Math.ceil(interval * 1.5));
   }

@@ -67,7 +67,7 @@ const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {})
 };
 
 /** The system clock a minute on: any retry backoff of these tests (≤ 60 s) has passed. */
-const afterBackoff = { now: () => Date.now() + 60_000 };
+const afterBackoff = { ...systemClock, now: () => Date.now() + 60_000 };
 
 /** The browser work starts (and says so), then hangs until its signal aborts. */
 const hangOnceStarted =
@@ -118,7 +118,7 @@ describe('runTask', () => {
     );
     await claimedByA.promise;
     // Worker B comes by after A's 50 ms lease ran out (its clock is a second on).
-    const later = { now: () => Date.now() + 1_000 };
+    const later = { ...systemClock, now: () => Date.now() + 1_000 };
     const outcomeB = await runTask(
       s.deps(new FakeBrowser([succeedWith('fresh')]), 'wb', { clock: later }),
       s.input('wb'),

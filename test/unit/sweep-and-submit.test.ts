@@ -6,14 +6,13 @@ import { applyEvent } from '../../shared/task/apply-event.js';
 import { runTask } from '../../shared/task/run-task.js';
 import { submitTask } from '../../shared/task/submit-task.js';
 import { sweepTasks } from '../../shared/task/sweep-tasks.js';
+import { fakeClock } from '../support/fake-clock.js';
 import { FakeArtifacts, FakeBrowser, FakeQueue, succeedWith } from '../support/fakes.js';
 
+/** Fake time these tests move on by hand (the sweeps run no timers of their own). */
 const fixedClock = (start: number) => {
-  let now = start;
-  const clock: Clock = { now: () => now };
-  const advance = (ms: number): void => {
-    now += ms;
-  };
+  const clock = fakeClock(start);
+  const advance = (ms: number): void => clock.jump(ms);
   return { clock, advance };
 };
 
