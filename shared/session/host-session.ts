@@ -11,57 +11,18 @@ import type { ArtifactStore } from '../core/artifact-store.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { applySessionEvent, tellEnded } from './manage-sessions.js';
-import type { ConnectionNotifier, ConnectionStore, ServerMessage, SessionStore } from './ports.js';
+import type {
+  ConnectionNotifier,
+  ConnectionStore,
+  ScreencastFrame,
+  ScreencastOptions,
+  ServerMessage,
+  SessionBrowser,
+  SessionLauncher,
+  SessionStore,
+} from './ports.js';
 import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';
-import {
-  type CommandMessage,
-  type CommandMethod,
-  commandParamsSchema,
-  type InboxMessage,
-  type ScreencastMessage,
-} from './session-input.js';
-
-/** A screencast frame as the browser produced it. */
-export interface ScreencastFrame {
-  /** Base64 JPEG. */
-  data: string;
-  width: number;
-  height: number;
-  timestamp: number;
-}
-
-/** What a session's browser can do; the Puppeteer adapter implements it. */
-export interface SessionBrowser {
-  /** The browser's own DevTools WebSocket URL (loopback), for the CDP router. */
-  readonly cdpEndpoint: string;
-  /** Where this session's downloads go (its own, removed with it), for the CDP router. */
-  readonly downloadDir: string;
-  execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown>;
-  /** A screenshot's bytes (commands that produce files store them and answer a URL). */
-  screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }>;
-  /**
-   * Frames from now on, the first one of the page as it is now (Chromium itself sends
-   * frames only when something repaints, so a viewer joining a still page would wait).
-   */
-  startScreencast(
-    options: Omit<ScreencastMessage, 'action' | 'enabled'>,
-    onFrame: (f: ScreencastFrame) => void,
-  ): Promise<void>;
-  stopScreencast(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface SessionBrowserEvents {
-  onNavigation(url: string): void;
-  onConsole(level: string, text: string): void;
-  onPageError(message: string): void;
-  /** The browser went away on its own: closed over CDP, or crashed. */
-  onGone(reason: 'closed' | 'crashed'): void;
-}
-
-export interface SessionLauncher {
-  launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser>;
-}
+import { type CommandMessage, commandParamsSchema, type InboxMessage } from './session-input.js';
 
 export interface SessionHostDeps {
   sessions: SessionStore;
@@ -110,7 +71,7 @@ interface Hosted {
    * stop the stream the other just started.
    */
   screencastChanges: Promise<void>;
-  screencast: Omit<ScreencastMessage, 'action' | 'enabled'> | undefined;
+  screencast: ScreencastOptions | undefined;
   timers: NodeJS.Timeout[];
   ending: Promise<void> | undefined;
 }

@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { CloseReason, Session, SessionStatus } from './session.js';
-import type { InboxMessage } from './session-input.js';
+import type { CommandMethod, InboxMessage, ScreencastMessage } from './session-input.js';
 
 export type SessionSaveOutcome =
   | { saved: true }
@@ -74,4 +74,48 @@ export interface ConnectionNotifier {
 /** Delivers a client's message to the worker that hosts the session. */
 export interface SessionInbox {
   deliver(endpoint: string, session: { tenantId: string; id: string }, message: InboxMessage): Promise<void>;
+}
+
+/** A screencast frame as the browser produced it. */
+export interface ScreencastFrame {
+  /** Base64 JPEG. */
+  data: string;
+  width: number;
+  height: number;
+  timestamp: number;
+}
+
+/** How a screencast is asked for: its quality, frame rate and size caps. */
+export type ScreencastOptions = Omit<ScreencastMessage, 'action' | 'enabled'>;
+
+/** What a session's browser can do; the Puppeteer adapter implements it. */
+export interface SessionBrowser {
+  /** The browser's own DevTools WebSocket URL (loopback), for the CDP router. */
+  readonly cdpEndpoint: string;
+  /** Where this session's downloads go (its own, removed with it), for the CDP router. */
+  readonly downloadDir: string;
+  execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown>;
+  /** A screenshot's bytes (commands that produce files store them and answer a URL). */
+  screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }>;
+  /**
+   * Frames from now on, the first one of the page as it is now (Chromium itself sends
+   * frames only when something repaints, so a viewer joining a still page would wait).
+   */
+  startScreencast(options: ScreencastOptions, onFrame: (f: ScreencastFrame) => void): Promise<void>;
+  stopScreencast(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a session's browser tells its host on its own. */
+export interface SessionBrowserEvents {
+  onNavigation(url: string): void;
+  onConsole(level: string, text: string): void;
+  onPageError(message: string): void;
+  /** The browser went away on its own: closed over CDP, or crashed. */
+  onGone(reason: 'closed' | 'crashed'): void;
+}
+
+/** Starts a session's own browser. */
+export interface SessionLauncher {
+  launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser>;
 }

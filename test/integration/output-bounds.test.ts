@@ -10,7 +10,7 @@ import { PuppeteerBrowserRunner } from '../../shared/adapters/puppeteer/browser-
 import { PuppeteerSessionLauncher } from '../../shared/adapters/puppeteer/session-browser.js';
 import { BrowserfleetError } from '../../shared/errors.js';
 import { OUTPUT_CAPS } from '../../shared/output-caps.js';
-import type { SessionBrowser } from '../../shared/session/host-session.js';
+import type { SessionBrowser } from '../../shared/session/ports.js';
 import { newSession } from '../../shared/session/session.js';
 import { createSessionInputSchema } from '../../shared/session/session-input.js';
 import type { BrowserJob, BrowserOutput } from '../../shared/task/ports.js';

@@ -6,12 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RecordingMetrics } from '../../shared/metrics/metrics.js';
-import {
-  type SessionBrowser,
-  type SessionBrowserEvents,
-  SessionHost,
-} from '../../shared/session/host-session.js';
-import type { ServerMessage, SessionSaveOutcome, SessionStore } from '../../shared/session/ports.js';
+import { SessionHost } from '../../shared/session/host-session.js';
+import type {
+  ServerMessage,
+  SessionBrowser,
+  SessionBrowserEvents,
+  SessionSaveOutcome,
+  SessionStore,
+} from '../../shared/session/ports.js';
 import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
 import type { CommandMethod, InboxMessage } from '../../shared/session/session-input.js';
 import { deferred, FakeArtifacts } from '../support/fakes.js';

@@ -15,7 +15,7 @@ import type {
   SessionBrowser,
   SessionBrowserEvents,
   SessionLauncher,
-} from '../../session/host-session.js';
+} from '../../session/ports.js';
 import type { Session } from '../../session/session.js';
 import {
   type COMMAND_PARAMS,
