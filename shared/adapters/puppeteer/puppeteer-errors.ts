@@ -88,3 +88,35 @@ export const translatePuppeteerError = (error: unknown, context: TranslationCont
 };
 
 const firstLine = (message: string): string => (message.split('\n')[0] ?? '').slice(0, 500);
+
+/** What a session command's failure means the same way as a task's (see `translatePuppeteerError`). */
+const SHARED_MEANINGS = new Set<string>([ERROR_CODES.NAVIGATION_FAILED, ERROR_CODES.VALIDATION_FAILED]);
+
+/**
+ * A live session's command failure in the family. Through the one translation above: net
+ * errors (retryability included), options Chromium refused and selectors it can't parse mean
+ * the same in a session as in a task. What else a command throws is the client's script or
+ * page failing, answered `SCRIPT_ERROR` — the session lives on either way.
+ */
+export const translateSessionCommandError = (
+  error: unknown,
+  context: { what: string; timeoutMs: number },
+): BrowserfleetError => {
+  if (error instanceof TimeoutError) {
+    return new BrowserfleetError(
+      ERROR_CODES.TIMEOUT,
+      `${context.what} did not finish within ${context.timeoutMs} ms.`,
+      { cause: error },
+    );
+  }
+  if (isBrowserfleetError(error)) return error;
+  const translated = translatePuppeteerError(error, { browserConnected: true, what: context.what });
+  if (SHARED_MEANINGS.has(translated.code)) return translated;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Evaluation failed|is not a function|SyntaxError|ReferenceError|TypeError/.test(message)) {
+    return new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, `The script failed in the page: ${message}`, {
+      cause: error,
+    });
+  }
+  return new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, message.slice(0, 500), { cause: error });
+};

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type CDPSession, type Page, TimeoutError } from 'puppeteer-core';
+import type { Browser, CDPSession, Page } from 'puppeteer-core';
 import type { z } from 'zod';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import type {
@@ -24,8 +24,9 @@ import {
 } from '../../session/session-input.js';
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
+import { withDeadline } from './command-deadline.js';
 import { closeChromium, type HostEnv, type LaunchedChromium, launchChromium } from './launch-chromium.js';
-import { translatePuppeteerError } from './puppeteer-errors.js';
+import { translateSessionCommandError } from './puppeteer-errors.js';
 
 /** How long Chromium may take to write its DevTools port file after launch. */
 const DEVTOOLS_PORT_WAIT_MS = 5_000;
@@ -317,7 +318,7 @@ class PuppeteerSessionBrowser implements SessionBrowser {
       everyNthFrame: 1,
     });
     // The first frame: the page as it is now, in the screencast's own format and size caps.
-    const keyframe = await withTimeout(
+    const keyframe = await withDeadline(
       captureKeyframe(session, options),
       KEYFRAME_TIMEOUT_MS,
       'keyframe',
@@ -340,39 +341,8 @@ class PuppeteerSessionBrowser implements SessionBrowser {
   }
 }
 
-/** What a command's failure means the same way as a task's (see `translatePuppeteerError`). */
-const SHARED_MEANINGS = new Set<string>([ERROR_CODES.NAVIGATION_FAILED, ERROR_CODES.VALIDATION_FAILED]);
-
-const withTimeout = async <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BrowserfleetError(ERROR_CODES.TIMEOUT, `${what} did not finish within ${ms} ms.`)),
-      ms,
-    );
+/** `work` under its deadline, its failure translated into the family. */
+const withTimeout = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
+  withDeadline(work, ms, what).catch((error: unknown) => {
+    throw translateSessionCommandError(error, { what, timeoutMs: ms });
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } catch (error) {
-    if (error instanceof TimeoutError) {
-      throw new BrowserfleetError(ERROR_CODES.TIMEOUT, `${what} did not finish within ${ms} ms.`, {
-        cause: error,
-      });
-    }
-    if (error instanceof BrowserfleetError) throw error;
-    // The one translation tasks use too: net errors (retryability included), options
-    // Chromium refused and selectors it can't parse mean the same in a session.
-    const translated = translatePuppeteerError(error, { browserConnected: true, what });
-    if (SHARED_MEANINGS.has(translated.code)) throw translated;
-    const message = error instanceof Error ? error.message : String(error);
-    if (/Evaluation failed|is not a function|SyntaxError|ReferenceError|TypeError/.test(message)) {
-      throw new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, `The script failed in the page: ${message}`, {
-        cause: error,
-      });
-    }
-    throw new BrowserfleetError(ERROR_CODES.SCRIPT_ERROR, message.slice(0, 500), { cause: error });
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => {});
-  }
-};
