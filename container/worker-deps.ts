@@ -13,7 +13,7 @@ import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
-import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-browser.js';
+import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-launcher.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';

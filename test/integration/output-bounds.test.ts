@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PuppeteerBrowserRunner } from '../../shared/adapters/puppeteer/browser-runner.js';
-import { PuppeteerSessionLauncher } from '../../shared/adapters/puppeteer/session-browser.js';
+import { PuppeteerSessionLauncher } from '../../shared/adapters/puppeteer/session-launcher.js';
 import { BrowserfleetError } from '../../shared/errors.js';
 import { OUTPUT_CAPS } from '../../shared/output-caps.js';
 import type { SessionBrowser } from '../../shared/session/ports.js';

@@ -1,22 +1,18 @@
 /**
- * A live session's browser: its own Chromium (not a context in the task pool's browser),
- * because a CDP client gets the whole browser it connects to — it must find nothing of
- * anyone else's there. Puppeteer drives it over a pipe, so if the worker dies, even by
- * SIGKILL, the pipe closes and Chromium exits with it; CDP clients reach it on a loopback
- * DevTools port, only through the worker's CDP router (which checks the ticket).
+ * A live session's browser, once launched (session-launcher.ts): the page the session is on
+ * (a CDP client may close it and open another), its events, its commands and screencast,
+ * and its close — which takes Chromium and the session's egress proxy with it.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, CDPSession, Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import type { z } from 'zod';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import type {
   ScreencastFrame,
+  ScreencastOptions,
   SessionBrowser,
   SessionBrowserEvents,
-  SessionLauncher,
 } from '../../session/ports.js';
-import type { Session } from '../../session/session.js';
 import {
   type COMMAND_PARAMS,
   type CommandMethod,
@@ -25,106 +21,25 @@ import {
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
 import { withDeadline } from './command-deadline.js';
-import { closeChromium, type HostEnv, type LaunchedChromium, launchChromium } from './launch-chromium.js';
+import { closeChromium, type LaunchedChromium } from './launch-chromium.js';
 import { translateSessionCommandError } from './puppeteer-errors.js';
-
-/** How long Chromium may take to write its DevTools port file after launch. */
-const DEVTOOLS_PORT_WAIT_MS = 5_000;
-/** A keyframe waits for the page's next paint; mid-navigation that can take a moment, not more. */
-const KEYFRAME_TIMEOUT_MS = 3_000;
-
-/** A screenshot shaped like a screencast frame: JPEG, scaled down to the caps, CSS-pixel size. */
-const captureKeyframe = async (
-  session: CDPSession,
-  caps: { quality: number; maxWidth: number; maxHeight: number },
-): Promise<ScreencastFrame> => {
-  const { cssVisualViewport: v } = await session.send('Page.getLayoutMetrics');
-  const scale = Math.min(1, caps.maxWidth / v.clientWidth, caps.maxHeight / v.clientHeight);
-  const { data } = await session.send('Page.captureScreenshot', {
-    format: 'jpeg',
-    quality: caps.quality,
-    clip: { x: v.pageX, y: v.pageY, width: v.clientWidth, height: v.clientHeight, scale },
-    optimizeForSpeed: true,
-  });
-  return { data, width: v.clientWidth, height: v.clientHeight, timestamp: Date.now() / 1000 };
-};
-
-export interface SessionLauncherOptions {
-  hostEnv: HostEnv;
-  executablePath?: string | undefined;
-  /** A per-session egress proxy (the same guard as tasks); `close` when the session ends. */
-  proxy: () => Promise<{
-    server: string;
-    blocked(): { url: string; reason: string }[];
-    blockedTotal(): number;
-    close(): Promise<unknown>;
-  }>;
-}
+import { CdpScreencast } from './session-screencast.js';
 
 type Params<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
 
-export class PuppeteerSessionLauncher implements SessionLauncher {
-  constructor(private readonly options: SessionLauncherOptions) {}
-
-  async launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser> {
-    const proxy = await this.options.proxy();
-    let launched: LaunchedChromium | undefined;
-    try {
-      launched = await launchChromium({
-        hostEnv: this.options.hostEnv,
-        executablePath: this.options.executablePath,
-        dieWithParent: true,
-        defaultViewport: null,
-        extraArgs: [
-          // Puppeteer's own CDP stays on the pipe (it would take the port instead once one is
-          // named), where every message Chromium sends it is size-limited (launch-chromium.ts).
-          '--remote-debugging-pipe',
-          // The CDP endpoint for `puppeteer.connect`, on loopback only; port 0 = any free one.
-          '--remote-debugging-port=0',
-          '--remote-debugging-address=127.0.0.1',
-          // Everything the session's pages load goes through the egress guard, loopback too.
-          `--proxy-server=${proxy.server}`,
-          '--proxy-bypass-list=<-loopback>',
-          `--window-size=${session.options.viewport.width},${session.options.viewport.height}`,
-          ...(session.options.locale === undefined ? [] : [`--lang=${session.options.locale}`]),
-        ],
-      });
-      const { browser, profileDir } = launched;
-      const cdpEndpoint = await readDevToolsEndpoint(profileDir);
-      const page = (await browser.pages())[0] ?? (await browser.newPage());
-      await page.setViewport(session.options.viewport);
-      if (session.options.userAgent !== undefined)
-        await page.setUserAgent({ userAgent: session.options.userAgent });
-      if (session.options.timezoneId !== undefined) await page.emulateTimezone(session.options.timezoneId);
-      return new PuppeteerSessionBrowser(launched, page, cdpEndpoint, proxy, events);
-    } catch (error) {
-      if (launched !== undefined) await closeChromium(launched);
-      await proxy.close().catch(() => {});
-      throw error;
-    }
-  }
+/** The egress proxy a session's browser goes through, as the browser sees it. */
+export interface SessionProxy {
+  server: string;
+  blocked(): { url: string; reason: string }[];
+  blockedTotal(): number;
+  close(): Promise<unknown>;
 }
 
-/** Chromium writes `<port>\n<path>` to DevToolsActivePort in the profile once it listens. */
-const readDevToolsEndpoint = async (profileDir: string): Promise<string> => {
-  const deadline = Date.now() + DEVTOOLS_PORT_WAIT_MS;
-  while (Date.now() < deadline) {
-    try {
-      const [port, path] = readFileSync(join(profileDir, 'DevToolsActivePort'), 'utf8').trim().split('\n');
-      if (port !== undefined && path !== undefined) return `ws://127.0.0.1:${port}${path}`;
-    } catch {
-      // Not written yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('Chromium did not open its DevTools port.');
-};
-
-class PuppeteerSessionBrowser implements SessionBrowser {
+export class PuppeteerSessionBrowser implements SessionBrowser {
   /** Inside the session's own profile dir, which goes when the session does. */
   readonly downloadDir: string;
   private page: Page;
-  private screencastSession: CDPSession | undefined;
+  private readonly screencast = new CdpScreencast(() => this.page);
   private closing = false;
   private readonly browser: Browser;
 
@@ -132,11 +47,7 @@ class PuppeteerSessionBrowser implements SessionBrowser {
     private readonly launched: LaunchedChromium,
     page: Page,
     readonly cdpEndpoint: string,
-    private readonly proxy: {
-      blocked(): { url: string; reason: string }[];
-      blockedTotal(): number;
-      close(): Promise<unknown>;
-    },
+    private readonly proxy: SessionProxy,
     private readonly events: SessionBrowserEvents,
   ) {
     this.page = page;
@@ -293,45 +204,12 @@ class PuppeteerSessionBrowser implements SessionBrowser {
     return { body, contentType: `image/${p.format}` };
   }
 
-  async startScreencast(
-    options: { quality: number; maxFps: number; maxWidth: number; maxHeight: number },
-    onFrame: (frame: ScreencastFrame) => void,
-  ): Promise<void> {
-    if (this.screencastSession !== undefined) return;
-    const session = await this.page.createCDPSession();
-    this.screencastSession = session;
-    session.on('Page.screencastFrame', (event) => {
-      // Ack at once: Chromium sends the next frame only after the previous one is acked.
-      void session.send('Page.screencastFrameAck', { sessionId: event.sessionId }).catch(() => {});
-      onFrame({
-        data: event.data,
-        width: event.metadata.deviceWidth,
-        height: event.metadata.deviceHeight,
-        timestamp: event.metadata.timestamp ?? Date.now() / 1000,
-      });
-    });
-    await session.send('Page.startScreencast', {
-      format: 'jpeg',
-      quality: options.quality,
-      maxWidth: options.maxWidth,
-      maxHeight: options.maxHeight,
-      everyNthFrame: 1,
-    });
-    // The first frame: the page as it is now, in the screencast's own format and size caps.
-    const keyframe = await withDeadline(
-      captureKeyframe(session, options),
-      KEYFRAME_TIMEOUT_MS,
-      'keyframe',
-    ).catch(() => undefined);
-    if (keyframe !== undefined && this.screencastSession === session) onFrame(keyframe);
+  startScreencast(options: ScreencastOptions, onFrame: (frame: ScreencastFrame) => void): Promise<void> {
+    return this.screencast.start(options, onFrame);
   }
 
-  async stopScreencast(): Promise<void> {
-    const session = this.screencastSession;
-    this.screencastSession = undefined;
-    if (session === undefined) return;
-    await session.send('Page.stopScreencast').catch(() => {});
-    await session.detach().catch(() => {});
+  stopScreencast(): Promise<void> {
+    return this.screencast.stop();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,71 @@
+/**
+ * A live session's screencast over its own CDP session on the page: Chromium's frames,
+ * acked as they come, plus one keyframe of the page as it is when the stream starts.
+ */
+import type { CDPSession, Page } from 'puppeteer-core';
+import type { ScreencastFrame, ScreencastOptions } from '../../session/ports.js';
+import { withDeadline } from './command-deadline.js';
+
+/** A keyframe waits for the page's next paint; mid-navigation that can take a moment, not more. */
+const KEYFRAME_TIMEOUT_MS = 3_000;
+
+/** A screenshot shaped like a screencast frame: JPEG, scaled down to the caps, CSS-pixel size. */
+const captureKeyframe = async (
+  session: CDPSession,
+  caps: { quality: number; maxWidth: number; maxHeight: number },
+): Promise<ScreencastFrame> => {
+  const { cssVisualViewport: v } = await session.send('Page.getLayoutMetrics');
+  const scale = Math.min(1, caps.maxWidth / v.clientWidth, caps.maxHeight / v.clientHeight);
+  const { data } = await session.send('Page.captureScreenshot', {
+    format: 'jpeg',
+    quality: caps.quality,
+    clip: { x: v.pageX, y: v.pageY, width: v.clientWidth, height: v.clientHeight, scale },
+    optimizeForSpeed: true,
+  });
+  return { data, width: v.clientWidth, height: v.clientHeight, timestamp: Date.now() / 1000 };
+};
+
+/** One screencast at a time, on whichever page the session is on when it starts. */
+export class CdpScreencast {
+  private session: CDPSession | undefined;
+
+  constructor(private readonly page: () => Page) {}
+
+  async start(options: ScreencastOptions, onFrame: (frame: ScreencastFrame) => void): Promise<void> {
+    if (this.session !== undefined) return;
+    const session = await this.page().createCDPSession();
+    this.session = session;
+    session.on('Page.screencastFrame', (event) => {
+      // Ack at once: Chromium sends the next frame only after the previous one is acked.
+      void session.send('Page.screencastFrameAck', { sessionId: event.sessionId }).catch(() => {});
+      onFrame({
+        data: event.data,
+        width: event.metadata.deviceWidth,
+        height: event.metadata.deviceHeight,
+        timestamp: event.metadata.timestamp ?? Date.now() / 1000,
+      });
+    });
+    await session.send('Page.startScreencast', {
+      format: 'jpeg',
+      quality: options.quality,
+      maxWidth: options.maxWidth,
+      maxHeight: options.maxHeight,
+      everyNthFrame: 1,
+    });
+    // The first frame: the page as it is now, in the screencast's own format and size caps.
+    const keyframe = await withDeadline(
+      captureKeyframe(session, options),
+      KEYFRAME_TIMEOUT_MS,
+      'keyframe',
+    ).catch(() => undefined);
+    if (keyframe !== undefined && this.session === session) onFrame(keyframe);
+  }
+
+  async stop(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return;
+    await session.send('Page.stopScreencast').catch(() => {});
+    await session.detach().catch(() => {});
+  }
+}
