@@ -6,10 +6,9 @@
  * is told before anything closes.
  */
 import type { Clock } from '../clock.js';
-import { ARTIFACT_KEYS } from '../contracts.js';
-import type { ArtifactStore } from '../core/artifact-store.js';
-import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ArtifactStore } from '../core/artifact-store.js';
+import { SessionCommandRunner } from './command-runner.js';
 import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type {
   ConnectionNotifier,
@@ -22,7 +21,7 @@ import type {
   SessionStore,
 } from './ports.js';
 import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';
-import { type CommandMessage, commandParamsSchema, type InboxMessage } from './session-input.js';
+import type { InboxMessage } from './session-input.js';
 
 export interface SessionHostDeps {
   sessions: SessionStore;
@@ -63,8 +62,7 @@ interface Hosted {
   /** A frame held back by the frame-rate cap, sent when the interval is up (the last state always shows). */
   heldFrame: ScreencastFrame | undefined;
   heldTimer: NodeJS.Timeout | undefined;
-  /** Commands run one at a time, in the order they arrive: there is one page. */
-  commands: Promise<void>;
+  commands: SessionCommandRunner;
   /**
    * Screencast starts and stops, one at a time: a viewer that reloads sends its old
    * connection's detach and its new one's `screencast` at once, and interleaved they could
@@ -123,6 +121,13 @@ export class SessionHost {
       await ack();
       const h: Hosted = {
         session: claimed.session,
+        commands: new SessionCommandRunner(
+          deps,
+          () => ({ sessionId: h.session.id, status: h.session.status, browser: h.browser }),
+          () => {
+            h.lastActivity = deps.clock.now();
+          },
+        ),
         browser: undefined,
         attached: new Set(),
         watching: new Set(),
@@ -132,7 +137,6 @@ export class SessionHost {
         lastFrameAt: 0,
         heldFrame: undefined,
         heldTimer: undefined,
-        commands: Promise.resolve(),
         screencastChanges: Promise.resolve(),
         screencast: undefined,
         timers: [],
@@ -292,7 +296,7 @@ export class SessionHost {
         return true;
       case 'command':
         h.attached.add(message.connectionId);
-        h.commands = h.commands.then(() => this.runCommand(h, message.connectionId, message.command));
+        h.commands.enqueue(message.command, (answer) => this.send(h, message.connectionId, answer));
         return true;
     }
   }
@@ -309,60 +313,6 @@ export class SessionHost {
     return h.browser === undefined
       ? undefined
       : { cdpEndpoint: h.browser.cdpEndpoint, downloadDir: h.browser.downloadDir };
-  }
-
-  private async runCommand(h: Hosted, connectionId: string, command: CommandMessage): Promise<void> {
-    const { deps } = this;
-    const started = performance.now();
-    h.lastActivity = deps.clock.now();
-    let answer: ServerMessage;
-    try {
-      if (h.browser === undefined || h.session.status !== 'live') {
-        throw new BrowserfleetError(
-          ERROR_CODES.SESSION_NOT_LIVE,
-          `Session ${h.session.id} is ${h.session.status}, not live yet.`,
-        );
-      }
-      const parsed = commandParamsSchema(command.method).safeParse(command.params);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new BrowserfleetError(
-          ERROR_CODES.VALIDATION_FAILED,
-          `params.${issue?.path.map(String).join('.') || '(params)'}: ${issue?.message ?? 'invalid'}`,
-        );
-      }
-      let result: unknown;
-      if (command.method === 'screenshot') {
-        const shot = await h.browser.screenshot(parsed.data, command.timeoutMs);
-        const extension = shot.contentType.split('/')[1] ?? 'bin';
-        const key = ARTIFACT_KEYS.sessionScreenshot.key(h.session.id, command.id, Date.now(), extension);
-        await deps.artifacts.put(key, shot.body, shot.contentType);
-        result = {
-          contentType: shot.contentType,
-          size: shot.body.length,
-          url: await deps.artifacts.presignGet(key, deps.artifactUrlTtlSeconds),
-        };
-      } else {
-        result = await h.browser.execute(command.method, parsed.data, command.timeoutMs);
-      }
-      const ms = Math.round(performance.now() - started);
-      answer = { type: 'result', id: command.id, result: result ?? null, ms };
-      deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'ok' });
-      deps.metrics.timing('SessionCommandMs', ms, { method: command.method });
-    } catch (error) {
-      const known = isBrowserfleetError(error);
-      deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'error' });
-      if (!known) deps.log('session command failed', { sessionId: h.session.id, error: String(error) });
-      answer = {
-        type: 'error',
-        id: command.id,
-        error: known
-          ? { code: error.code, message: error.message }
-          : { code: ERROR_CODES.INTERNAL, message: 'The command failed inside the platform.' },
-      };
-    }
-    h.lastActivity = deps.clock.now();
-    await this.send(h, connectionId, answer);
   }
 
   private syncScreencast(h: Hosted, restart = false): void {

@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { CloseReason, Session, SessionStatus } from './session.js';
-import type { CommandMethod, InboxMessage, ScreencastMessage } from './session-input.js';
+import type { CommandMethod, CommandParams, InboxMessage, ScreencastMessage } from './session-input.js';
 
 export type SessionSaveOutcome =
   | { saved: true }
@@ -88,15 +88,26 @@ export interface ScreencastFrame {
 /** How a screencast is asked for: its quality, frame rate and size caps. */
 export type ScreencastOptions = Omit<ScreencastMessage, 'action' | 'enabled'>;
 
+/** Commands the browser answers itself; a screenshot's bytes are stored first (`screenshot`). */
+export type BrowserCommandMethod = Exclude<CommandMethod, 'screenshot'>;
+
 /** What a session's browser can do; the Puppeteer adapter implements it. */
 export interface SessionBrowser {
   /** The browser's own DevTools WebSocket URL (loopback), for the CDP router. */
   readonly cdpEndpoint: string;
   /** Where this session's downloads go (its own, removed with it), for the CDP router. */
   readonly downloadDir: string;
-  execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown>;
+  /** Runs one command with its parsed params; what fails is an error of the family. */
+  execute<M extends BrowserCommandMethod>(
+    method: M,
+    params: CommandParams<M>,
+    timeoutMs: number,
+  ): Promise<unknown>;
   /** A screenshot's bytes (commands that produce files store them and answer a URL). */
-  screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }>;
+  screenshot(
+    params: CommandParams<'screenshot'>,
+    timeoutMs: number,
+  ): Promise<{ body: Uint8Array; contentType: string }>;
   /**
    * Frames from now on, the first one of the page as it is now (Chromium itself sends
    * frames only when something repaints, so a viewer joining a still page would wait).

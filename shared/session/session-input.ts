@@ -77,6 +77,8 @@ export const COMMAND_PARAMS = {
   reload: z.strictObject({ waitUntil: z.enum(WAIT_UNTIL).default('load') }),
 } as const;
 export type CommandMethod = keyof typeof COMMAND_PARAMS;
+/** A command's params once parsed (defaults filled in), by method. */
+export type CommandParams<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
 export const COMMAND_METHODS = Object.keys(COMMAND_PARAMS) as CommandMethod[];
 
 const commandId = z.string().min(1).max(64);
@@ -114,6 +116,3 @@ export type InboxMessage =
   | { kind: 'attach'; connectionId: string }
   | { kind: 'detach'; connectionId: string }
   | { kind: 'close' };
-
-/** Parses a command's params for its method, or throws `VALIDATION_FAILED` naming the field. */
-export const commandParamsSchema = (method: CommandMethod) => COMMAND_PARAMS[method];

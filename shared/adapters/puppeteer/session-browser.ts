@@ -5,33 +5,23 @@
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
-import type { z } from 'zod';
-import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import type {
+  BrowserCommandMethod,
   ScreencastFrame,
   ScreencastOptions,
   SessionBrowser,
   SessionBrowserEvents,
 } from '../../session/ports.js';
-import {
-  type COMMAND_PARAMS,
-  type CommandMethod,
-  MAX_EVALUATE_RESULT_BYTES,
-} from '../../session/session-input.js';
-import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
-import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
+import type { CommandParams } from '../../session/session-input.js';
 import { withDeadline } from './command-deadline.js';
 import { closeChromium, type LaunchedChromium } from './launch-chromium.js';
 import { translateSessionCommandError } from './puppeteer-errors.js';
+import { type EgressRefusals, PAGE_COMMANDS, type PageCommand } from './session-commands.js';
 import { CdpScreencast } from './session-screencast.js';
 
-type Params<M extends CommandMethod> = z.output<(typeof COMMAND_PARAMS)[M]>;
-
 /** The egress proxy a session's browser goes through, as the browser sees it. */
-export interface SessionProxy {
+export interface SessionProxy extends EgressRefusals {
   server: string;
-  blocked(): { url: string; reason: string }[];
-  blockedTotal(): number;
   close(): Promise<unknown>;
 }
 
@@ -82,116 +72,19 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     );
   }
 
-  async execute(method: CommandMethod, params: unknown, timeoutMs: number): Promise<unknown> {
-    const page = this.page;
-    const run = async (): Promise<unknown> => {
-      switch (method) {
-        case 'navigate': {
-          const p = params as Params<'navigate'>;
-          const before = this.proxy.blockedTotal();
-          /** What the proxy refused since this navigation began (the session's proxy lives on). */
-          const since = () => {
-            const fresh = Math.min(this.proxy.blockedTotal() - before, 200);
-            return fresh === 0 ? [] : this.proxy.blocked().slice(-fresh);
-          };
-          const refusal = (url: string | undefined) => {
-            const refused = since().find((b) => b.url === url || b.url === page.url() || b.url === p.url);
-            return refused === undefined ? undefined : blockedNavigationError(refused);
-          };
-          let response: Awaited<ReturnType<Page['goto']>>;
-          try {
-            response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
-          } catch (error) {
-            const refused = refusalBehindNavigationError(error, since());
-            throw refused === undefined ? error : blockedNavigationError(refused);
-          }
-          // The page itself (or a redirect on its way) was refused by the egress guard.
-          const blocked = refusal(response?.url());
-          if (blocked !== undefined) throw blocked;
-          return { url: page.url(), status: response?.status() ?? null };
-        }
-        case 'click': {
-          const p = params as Params<'click'>;
-          if ('selector' in p) {
-            const handle = await page.$(p.selector);
-            if (handle === null) {
-              throw new BrowserfleetError(
-                ERROR_CODES.SELECTOR_NOT_FOUND,
-                `No element matches ${p.selector}.`,
-              );
-            }
-            await handle.click({ count: p.clickCount });
-            await handle.dispose();
-          } else {
-            await page.mouse.click(p.x, p.y, { count: p.clickCount });
-          }
-          return { url: page.url() };
-        }
-        case 'type': {
-          const p = params as Params<'type'>;
-          if (p.selector !== undefined) await page.type(p.selector, p.text);
-          else await page.keyboard.type(p.text);
-          return {};
-        }
-        case 'press': {
-          const p = params as Params<'press'>;
-          await page.keyboard.press(p.key as Parameters<Page['keyboard']['press']>[0]);
-          return {};
-        }
-        case 'scroll': {
-          const p = params as Params<'scroll'>;
-          if (p.x !== undefined && p.y !== undefined) await page.mouse.move(p.x, p.y);
-          await page.mouse.wheel({ deltaX: p.deltaX, deltaY: p.deltaY });
-          return {};
-        }
-        case 'evaluate': {
-          const p = params as Params<'evaluate'>;
-          // The expression runs in the page, as a function of the JSON arguments when it is
-          // one; its answer is serialized and measured there, so one too big never leaves it.
-          const value = `(async () => {
-            const fn = ${compiledInPage(p.expression)};
-            return typeof fn === 'function' ? fn(...${JSON.stringify(p.args)}) : fn;
-          })()`;
-          const answer = await evaluateBounded(page, jsonOf(value, MAX_EVALUATE_RESULT_BYTES), {
-            bytes: MAX_EVALUATE_RESULT_BYTES,
-            what: "The expression's JSON result",
-            hint: 'Return less: the values you need, or take a screenshot.',
-          });
-          if ('threw' in answer) {
-            throw new BrowserfleetError(
-              ERROR_CODES.SCRIPT_ERROR,
-              `The script failed in the page: ${answer.threw}`,
-            );
-          }
-          return { value: JSON.parse(answer.text) as unknown };
-        }
-        case 'setViewport': {
-          const p = params as Params<'setViewport'>;
-          await page.setViewport(p);
-          return {};
-        }
-        case 'back':
-        case 'forward': {
-          const response =
-            method === 'back'
-              ? await page.goBack({ timeout: timeoutMs })
-              : await page.goForward({ timeout: timeoutMs });
-          return { url: page.url(), status: response?.status() ?? null };
-        }
-        case 'reload': {
-          const p = params as Params<'reload'>;
-          const response = await page.reload({ waitUntil: p.waitUntil, timeout: timeoutMs });
-          return { url: page.url(), status: response?.status() ?? null };
-        }
-        case 'screenshot':
-          throw new Error('screenshot is answered by screenshot()');
-      }
-    };
-    return withTimeout(run(), timeoutMs, method);
+  execute<M extends BrowserCommandMethod>(
+    method: M,
+    params: CommandParams<M>,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    const command: PageCommand<M> = PAGE_COMMANDS[method];
+    return withTimeout(command({ page: this.page, proxy: this.proxy, timeoutMs }, params), timeoutMs, method);
   }
 
-  async screenshot(params: unknown, timeoutMs: number): Promise<{ body: Uint8Array; contentType: string }> {
-    const p = params as Params<'screenshot'>;
+  async screenshot(
+    p: CommandParams<'screenshot'>,
+    timeoutMs: number,
+  ): Promise<{ body: Uint8Array; contentType: string }> {
     const body = await withTimeout(
       this.page.screenshot({
         type: p.format,
