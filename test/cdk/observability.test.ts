@@ -121,7 +121,7 @@ describe('observability', () => {
   it('a browser crash is counted where the task pool and the session host detect it', () => {
     expect(emitted.get('BrowserCrashes')?.sort()).toEqual([
       expect.stringMatching(/^shared\/adapters\/puppeteer\/browser-runner\.ts:\d+$/),
-      expect.stringMatching(/^shared\/session\/host-session\.ts:\d+$/),
+      expect.stringMatching(/^shared\/session\/hosted-session\.ts:\d+$/),
     ]);
   });
 
