@@ -1,0 +1,184 @@
+/**
+ * One hosted session's own life, on fake timers (no AWS, no Chromium): the idle timeout
+ * counts only time with nobody attached (WebSocket or CDP), the absolute timeout ends it
+ * whatever its activity, and its lease — renewed by each heartbeat — ends it when lost or
+ * when failed writes outlast it: clients are told, the browser is closed.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RecordingMetrics } from '../../shared/metrics/metrics.js';
+import { HostedSession } from '../../shared/session/hosted-session.js';
+import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
+import { deferred, FakeArtifacts } from '../support/fakes.js';
+import { FakeLauncher, MemorySessionStore, RecordingNotifier } from '../support/session-fakes.js';
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const LEASE_MS = 30_000;
+const HEARTBEAT_MS = 10_000;
+const IDLE_MS = 20_000;
+const TIMEOUT_MS = 120_000;
+
+const ok = (out: ReturnType<typeof transitionSession>): Session => {
+  if (!out.ok) throw new Error(out.reason);
+  return out.session;
+};
+
+/** A session claimed by this worker and brought up live; `attached` are known to the connection store. */
+const hostOne = async (attached: string[] = []) => {
+  const pending = newSession({
+    id: 's1',
+    tenantId: 't1',
+    options: {
+      timeoutMs: TIMEOUT_MS,
+      idleTimeoutMs: IDLE_MS,
+      viewport: { width: 800, height: 600, deviceScaleFactor: 1 },
+    },
+    now: T0,
+  });
+  const store = new MemorySessionStore(
+    ok(transitionSession(pending, { kind: 'claim', owner: 'w1', leaseMs: LEASE_MS }, T0)),
+  );
+  const launcher = new FakeLauncher();
+  const notifier = new RecordingNotifier();
+  const live = deferred();
+  const ended = deferred();
+  let endedCalls = 0;
+  const session = new HostedSession(
+    {
+      sessions: store,
+      launcher,
+      notifier,
+      connections: { attached: async () => attached },
+      artifacts: new FakeArtifacts(),
+      artifactUrlTtlSeconds: 60,
+      clock: { now: () => Date.now() },
+      metrics: new RecordingMetrics(),
+      endpoint: () => 'http://127.0.0.1:8090',
+      leaseMs: LEASE_MS,
+      heartbeatMs: HEARTBEAT_MS,
+      log: (event: string) => {
+        if (event === 'session live') live.resolve();
+        if (event === 'session ended') ended.resolve();
+      },
+    },
+    store.row('s1'),
+    () => endedCalls++,
+  );
+  session.start();
+  await live.promise;
+  return {
+    session,
+    store,
+    launcher,
+    notifier,
+    ended: ended.promise,
+    /** Whether the session has ended (told its host) by now. */
+    hasEnded: () => endedCalls > 0,
+  };
+};
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the idle timeout', () => {
+  it('with nobody attached, ends the session IDLE_TIMEOUT once the idle timeout has passed, not a tick sooner', async () => {
+    const { store, launcher, hasEnded, ended } = await hostOne();
+    await vi.advanceTimersByTimeAsync(IDLE_MS - 1);
+    expect(hasEnded()).toBe(false);
+    expect(store.row('s1').status).toBe('live');
+    await vi.advanceTimersByTimeAsync(1);
+    await ended;
+    expect(store.row('s1')).toMatchObject({ status: 'closed', endReason: { code: 'IDLE_TIMEOUT' } });
+    expect(launcher.closed).toEqual(['s1']);
+  });
+
+  it('an attached client keeps the session up; the idle timeout counts from its detach', async () => {
+    const { session, store, hasEnded, ended, notifier } = await hostOne(['c1']);
+    await vi.advanceTimersByTimeAsync(3 * IDLE_MS);
+    expect(hasEnded()).toBe(false);
+    session.detach('c1');
+    await vi.advanceTimersByTimeAsync(IDLE_MS - 1);
+    expect(hasEnded()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await ended;
+    expect(store.row('s1').endReason?.code).toBe('IDLE_TIMEOUT');
+    // Detached, it is not told: it is no longer the session's client.
+    expect(notifier.closedReasonTo('c1')).toBeUndefined();
+  });
+
+  it('a CDP client counts as attached until it leaves', async () => {
+    const { session, store, hasEnded, ended } = await hostOne();
+    session.cdpClient(1);
+    await vi.advanceTimersByTimeAsync(3 * IDLE_MS);
+    expect(hasEnded()).toBe(false);
+    session.cdpClient(-1);
+    await vi.advanceTimersByTimeAsync(IDLE_MS);
+    await ended;
+    expect(store.row('s1').endReason?.code).toBe('IDLE_TIMEOUT');
+  });
+});
+
+describe('the absolute timeout', () => {
+  it('ends the session SESSION_TIMEOUT at its timeout even while a client is attached and sending commands', async () => {
+    const { session, store, notifier, launcher, hasEnded, ended } = await hostOne(['c1']);
+    const commands = TIMEOUT_MS / IDLE_MS - 1;
+    for (let i = 0; i < commands; i++) {
+      session.command('c1', {
+        action: 'command',
+        id: `cmd-${i}`,
+        method: 'evaluate',
+        params: { expression: '1' },
+        timeoutMs: 5_000,
+      });
+      await vi.advanceTimersByTimeAsync(IDLE_MS);
+    }
+    await vi.advanceTimersByTimeAsync(IDLE_MS - 1);
+    expect(hasEnded()).toBe(false);
+    expect(notifier.typesTo('c1').filter((type: string) => type === 'result')).toHaveLength(commands);
+    await vi.advanceTimersByTimeAsync(1);
+    await ended;
+    expect(store.row('s1')).toMatchObject({ status: 'closed', endReason: { code: 'SESSION_TIMEOUT' } });
+    expect(notifier.closedReasonTo('c1')).toBe('SESSION_TIMEOUT');
+    expect(launcher.closed).toEqual(['s1']);
+  });
+});
+
+describe('the lease', () => {
+  it('each heartbeat extends the lease on the row', async () => {
+    const { store } = await hostOne(['c1']);
+    expect(store.row('s1').lease?.expiresAt).toBe(T0 + LEASE_MS);
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(store.row('s1').lease?.expiresAt).toBe(T0 + HEARTBEAT_MS + LEASE_MS);
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(store.row('s1').lease?.expiresAt).toBe(T0 + 2 * HEARTBEAT_MS + LEASE_MS);
+  });
+
+  it('lost (the sweeper ended the row): the next heartbeat stops the session, tells WORKER_LOST, closes the browser, writes nothing', async () => {
+    const { store, notifier, launcher, ended } = await hostOne(['c1']);
+    store.overwrite(ok(transitionSession(store.row('s1'), { kind: 'expire' }, T0 + LEASE_MS + 1)));
+    const swept = store.row('s1');
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    await ended;
+    expect(notifier.closedReasonTo('c1')).toBe('WORKER_LOST');
+    expect(launcher.closed).toEqual(['s1']);
+    expect(store.row('s1')).toEqual(swept);
+  });
+
+  it('renewals failing: the session runs on while the lease it holds lasts, and stops once that has run out', async () => {
+    const { store, notifier, launcher, hasEnded, ended } = await hostOne(['c1']);
+    store.failWhen = () => true;
+    // Heartbeats at 10 s and 20 s fail; the lease written when it went live lasts to 30 s.
+    await vi.advanceTimersByTimeAsync(LEASE_MS - 1);
+    expect(hasEnded()).toBe(false);
+    expect(launcher.closed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await ended;
+    expect(notifier.closedReasonTo('c1')).toBe('WORKER_LOST');
+    expect(launcher.closed).toEqual(['s1']);
+    // Its row is the sweeper's to end: we could not write it.
+    expect(store.row('s1').status).toBe('live');
+  });
+});
