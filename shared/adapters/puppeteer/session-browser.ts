@@ -78,14 +78,14 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     timeoutMs: number,
   ): Promise<unknown> {
     const command: PageCommand<M> = PAGE_COMMANDS[method];
-    return withTimeout(command({ page: this.page, proxy: this.proxy, timeoutMs }, params), timeoutMs, method);
+    return asCommand(command({ page: this.page, proxy: this.proxy, timeoutMs }, params), timeoutMs, method);
   }
 
   async screenshot(
     p: CommandParams<'screenshot'>,
     timeoutMs: number,
   ): Promise<{ body: Uint8Array; contentType: string }> {
-    const body = await withTimeout(
+    const body = await asCommand(
       this.page.screenshot({
         type: p.format,
         fullPage: p.fullPage,
@@ -112,8 +112,8 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
   }
 }
 
-/** `work` under its deadline, its failure translated into the family. */
-const withTimeout = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
+/** `work` as a session command: under its deadline, and what it throws in the error family. */
+const asCommand = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
   withDeadline(work, ms, what).catch((error: unknown) => {
     throw translateSessionCommandError(error, { what, timeoutMs: ms });
   });
