@@ -3,9 +3,10 @@
  * page), each parsed by its entry in the command table and answered with a `result` or an
  * `error` — never thrown: a client's bad command must not end anyone's session.
  */
+
+import type { ArtifactStore } from '../core/artifact-store.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ArtifactStore } from '../task/ports.js';
 import type { ServerMessage, SessionBrowser } from './ports.js';
 import type { SessionStatus } from './session.js';
 import { type CommandContext, SESSION_COMMANDS, type SessionCommand } from './session-commands.js';

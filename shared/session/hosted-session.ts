@@ -4,8 +4,8 @@
  * first (with the reason), then every attached client is told, then the browser closes.
  */
 import type { Clock } from '../clock.js';
+import type { ArtifactStore } from '../core/artifact-store.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ArtifactStore } from '../task/ports.js';
 import { AttachedClients, relayBrowserEvents } from './attached-clients.js';
 import { SessionCommandRunner } from './command-runner.js';
 import { applySessionEvent } from './manage-sessions.js';

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { ARTIFACT_KEYS } from '../contracts.js';
-import type { ArtifactStore } from '../task/ports.js';
+import type { ArtifactStore } from '../core/artifact-store.js';
 import type { BrowserCommandMethod, SessionBrowser } from './ports.js';
 import { COMMAND_PARAMS, type CommandMethod, type CommandParams } from './session-input.js';
 
