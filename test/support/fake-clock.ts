@@ -31,7 +31,12 @@ export const fakeClock = (startMs = Date.parse('2026-12-01T00:00:00Z')): FakeClo
   let seq = 0;
   const timers = new Set<Timer>();
   const schedule = (ms: number, fn: () => void, every?: number): Cancel => {
-    const timer: Timer = { at: nowMs + Math.max(0, ms), seq: seq++, fn, ...(every === undefined ? {} : { every }) };
+    const timer: Timer = {
+      at: nowMs + Math.max(0, ms),
+      seq: seq++,
+      fn,
+      ...(every === undefined ? {} : { every }),
+    };
     timers.add(timer);
     return () => {
       timers.delete(timer);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
-import type { Clock } from '../../shared/clock.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
 import { runTask } from '../../shared/task/run-task.js';
 import { submitTask } from '../../shared/task/submit-task.js';
