@@ -28,6 +28,7 @@ import { ObservabilityStack } from './observability-stack.js';
 import { SessionsStack } from './sessions-stack.js';
 import type { Stage } from './stage.js';
 import { StateStack } from './state-stack.js';
+import { secretAsISecret, tableAsITable } from './upcasts.js';
 
 export interface BrowserfleetProps {
   readonly stage: Stage;
@@ -81,7 +82,7 @@ export class Browserfleet extends Construct {
     const state = new StateStack(this, `browserfleet-${stage}-state`, { stage, ...named('state') });
     const shared = {
       stage,
-      table: state.table,
+      table: tableAsITable(state.table),
       fleetQueue: state.fleetQueue,
       lambdaQueue: state.lambdaQueue,
     };
@@ -93,10 +94,10 @@ export class Browserfleet extends Construct {
     const sessions = new SessionsStack(this, `browserfleet-${stage}-sessions`, {
       stage,
       ...named('sessions'),
-      table: state.table,
+      table: tableAsITable(state.table),
       network: network.network,
       inboxCallers: network.inboxCallers,
-      ticketSecret: network.ticketSecret,
+      ticketSecret: secretAsISecret(network.ticketSecret),
       ...(props.sessionsDomain === undefined ? {} : { domain: props.sessionsDomain }),
     });
     const fleet = new FleetStack(this, `browserfleet-${stage}-fleet`, {
@@ -104,7 +105,7 @@ export class Browserfleet extends Construct {
       ...named('fleet'),
       network: network.network,
       inboxCallers: network.inboxCallers,
-      ticketSecret: network.ticketSecret,
+      ticketSecret: secretAsISecret(network.ticketSecret),
       webSocketStage: sessions.webSocketStage,
       ...(props.cdpTls === undefined ? {} : { cdpTls: props.cdpTls }),
     });
@@ -113,7 +114,7 @@ export class Browserfleet extends Construct {
       ...named('api'),
       network: network.network,
       inboxCallers: network.inboxCallers,
-      ticketSecret: network.ticketSecret,
+      ticketSecret: secretAsISecret(network.ticketSecret),
       webSocketStage: sessions.webSocketStage,
       webSocketPublicUrl: sessions.webSocketPublicUrl,
       cdpPublicUrl: fleet.cdpPublicUrl,

@@ -50,6 +50,7 @@ import type { FleetNetwork } from './network-stack.js';
 import { REPO_ROOT } from './repo-root.js';
 import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
+import { clusterAsICluster } from './upcasts.js';
 import {
   containerConsumer,
   grantPostToConnections,
@@ -255,7 +256,7 @@ export class FleetStack extends Stack {
     securityGroup.addIngressRule(securityGroup, Port.tcp(SESSIONS.inboxPort), 'CDP routed between workers');
 
     this.service = new FargateService(this, 'WorkerService', {
-      cluster,
+      cluster: clusterAsICluster(cluster),
       taskDefinition,
       vpcSubnets: props.network.workerSubnets,
       assignPublicIp: props.network.workerPublicIp,

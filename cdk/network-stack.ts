@@ -22,6 +22,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Stage } from './stage.js';
+import { vpcAsIVpc } from './upcasts.js';
 
 /** A team's own VPC for the platform, instead of the one the network stack creates. */
 export interface ExistingVpc {
@@ -69,7 +70,7 @@ export class NetworkStack extends Stack {
     const removalPolicy = props.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     const existing = props.existingVpc;
-    this.vpc = existing?.vpc ?? this.createVpc(removalPolicy);
+    this.vpc = existing?.vpc ?? vpcAsIVpc(this.createVpc(removalPolicy));
     const privateSubnets: SubnetSelection = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
     this.network =
       existing === undefined

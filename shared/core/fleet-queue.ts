@@ -46,7 +46,7 @@ export interface TaskDispatcher {
 
 const taskMessageSchema = z.object({
   taskId: z.string().min(1),
-  tier: z.enum(['lambda', 'fleet']).optional(),
+  tier: z.enum(['lambda', 'fleet']).exactOptional(),
 });
 const fleetMessageSchema = z.union([
   taskMessageSchema,

@@ -125,11 +125,11 @@ const cookieSchema = z.strictObject({
     .max(1024)
     .regex(/^\/[\x21-\x3a\x3c-\x7e]*$/, 'must start with "/" and hold no spaces, controls or ";"')
     .optional(),
-  secure: z.boolean().optional(),
-  httpOnly: z.boolean().optional(),
-  sameSite: z.enum(['Strict', 'Lax', 'None']).optional(),
+  secure: z.boolean().exactOptional(),
+  httpOnly: z.boolean().exactOptional(),
+  sameSite: z.enum(['Strict', 'Lax', 'None']).exactOptional(),
   /** Epoch seconds. */
-  expires: z.number().optional(),
+  expires: z.number().exactOptional(),
 });
 
 /** How the page is loaded and set up, shared by every task type. */
@@ -137,7 +137,7 @@ export const pageOptions = {
   viewport: viewportSchema.prefault({}),
   /** A device preset (viewport and user agent); overrides `viewport`. */
   device: z.enum(DEVICES).optional(),
-  userAgent: fieldValue(512).min(1).optional(),
+  userAgent: fieldValue(512).min(1).exactOptional(),
   extraHTTPHeaders: z
     .record(headerName, fieldValue(4096))
     .refine((h) => Object.keys(h).length <= 32, 'must have at most 32 headers')
@@ -160,13 +160,13 @@ export const pageOptions = {
   locale: z
     .string()
     .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag like "en-US"')
-    .optional(),
+    .exactOptional(),
   /** IANA time zone, e.g. `Europe/Berlin`. */
   timezoneId: z
     .string()
     .max(64)
     .refine(isTimeZone, 'must be an IANA time zone like "Europe/Berlin"')
-    .optional(),
+    .exactOptional(),
   /**
    * Page statuses that fail the task (`HTTP_STATUS_FAILED`, not retried) instead of
    * capturing the error page: codes such as `404`, or whole classes, `"4xx"` and `"5xx"`.

@@ -80,7 +80,7 @@ const cssLength = z
     z.number().min(0).max(10_000),
     z.string().regex(/^\d+(\.\d+)?(px|in|cm|mm)$/, 'must be like "1cm"'),
   ])
-  .optional();
+  .exactOptional();
 
 export const pdfOptionsSchema = z.strictObject({
   ...pageOptions,

@@ -12,6 +12,7 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Browserfleet } from '../../cdk/browserfleet.js';
+import { vpcAsIVpc } from '../../cdk/upcasts.js';
 
 const outdirs: string[] = [];
 const userApp = () => {
@@ -82,7 +83,7 @@ describe('the Browserfleet construct', { timeout: 120_000 }, () => {
         { name: 'apps', subnetType: SubnetType.PRIVATE_WITH_EGRESS },
       ],
     });
-    const platform = new Browserfleet(app, 'Platform', { stage: 'dev', vpc: { vpc } });
+    const platform = new Browserfleet(app, 'Platform', { stage: 'dev', vpc: { vpc: vpcAsIVpc(vpc) } });
     const network = Template.fromStack(platform.stacks.network);
     expect(Object.keys(network.findResources('AWS::EC2::VPC'))).toEqual([]);
     expect(Object.keys(network.findResources('AWS::EC2::VPCEndpoint'))).toEqual([]);

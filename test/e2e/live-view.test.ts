@@ -158,7 +158,7 @@ describe('live view', () => {
 
     // The management API closes the viewer's connection, as API Gateway does after 2 hours.
     const management = new ApiGatewayManagementApiClient({
-      endpoint: cloud.env.WEBSOCKET_MANAGEMENT_URL,
+      endpoint: cloud.env.WEBSOCKET_MANAGEMENT_URL ?? '',
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
