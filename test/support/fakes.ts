@@ -17,13 +17,19 @@ export class FakeQueue implements TaskQueue {
   async delete(): Promise<void> {}
 }
 
+/** Objects in memory; a presigned URL is a `data:` URL of the object, so it downloads too. */
 export class FakeArtifacts implements ArtifactStore {
   readonly objects = new Map<string, Uint8Array>();
-  async put(key: string, body: Uint8Array): Promise<void> {
+  private readonly types = new Map<string, string>();
+  async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
     this.objects.set(key, body);
+    this.types.set(key, contentType);
   }
   async presignGet(key: string): Promise<string> {
-    return `memory://${key}`;
+    const body = this.objects.get(key);
+    // S3 presigns any key; fetching a missing one fails, as a data: URL of nothing can't.
+    if (body === undefined) return `data:text/plain,missing:${encodeURIComponent(key)}`;
+    return `data:${this.types.get(key)};base64,${Buffer.from(body).toString('base64')}`;
   }
 }
 

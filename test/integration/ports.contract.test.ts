@@ -1,0 +1,122 @@
+/**
+ * Contract suites for the ports whose fakes the unit tests lean on, each run against the
+ * fake and against the real adapter on the local cloud (DynamoDB Local, s3rver), so a fake
+ * can't drift from what the adapter does. (The task and idempotency stores have theirs in
+ * task-store.contract.test.ts.)
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
+import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
+import type { ArtifactStore } from '../../shared/core/artifact-store.js';
+import { DEFAULT_LIMITS, mintApiKey, type Tenant, type TenantStore } from '../../shared/tenancy/tenant.js';
+import { FakeArtifacts } from '../support/fakes.js';
+import { startTestCloud } from '../support/local-cloud.js';
+
+let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+let clients: AwsClients;
+beforeAll(async () => {
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
+  clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+});
+afterAll(async () => {
+  destroyAwsClients(clients);
+  await cloud?.dispose();
+});
+
+const NOW = Date.parse('2026-12-01T00:00:00Z');
+const tenant = (): Tenant => ({
+  tenantId: `t-${randomUUID().slice(0, 8)}`,
+  name: 'Acme',
+  limits: { ...DEFAULT_LIMITS, requestsPerSecond: 7 },
+  createdAt: new Date(NOW).toISOString(),
+});
+let n = 0;
+const key = (tenantId: string) =>
+  mintApiKey({ tenantId, name: `key ${++n}`, now: NOW + n }, (size) => new Uint8Array(randomBytes(size)));
+
+const tenantStores: [string, () => TenantStore][] = [
+  ['memory', () => new MemoryTenantStore()],
+  ['dynamodb', () => new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable)],
+];
+
+describe.each(tenantStores)('tenant store contract (%s)', (_name, makeStore) => {
+  it('round-trips a tenant, and replaces it on a second put', async () => {
+    const store = makeStore();
+    const t = tenant();
+    expect(await store.getTenant(t.tenantId)).toBeUndefined();
+    await store.putTenant(t);
+    expect(await store.getTenant(t.tenantId)).toEqual(t);
+    const renamed = { ...t, name: 'Acme Corp', limits: { ...t.limits, burst: 3 } };
+    await store.putTenant(renamed);
+    expect(await store.getTenant(t.tenantId)).toEqual(renamed);
+  });
+
+  it('finds a key by its hash, lists only the tenant’s own, and seeds idempotently', async () => {
+    const store = makeStore();
+    const a = tenant();
+    const b = tenant();
+    const ka = key(a.tenantId);
+    const kb = key(b.tenantId);
+    await store.putKey(ka.record);
+    await store.putKey(kb.record);
+    // A second put of the same hash leaves the first as it is.
+    await store.putKey({ ...ka.record, name: 'renamed' });
+    expect(await store.getKeyByHash(ka.record.hash)).toEqual(ka.record);
+    expect(await store.getKeyByHash('0'.repeat(64))).toBeUndefined();
+    expect(await store.listKeys(a.tenantId)).toEqual([ka.record]);
+    expect(await store.listKeys(b.tenantId)).toEqual([kb.record]);
+  });
+
+  it('revokes a key of the tenant by prefix, and says false for another tenant’s', async () => {
+    const store = makeStore();
+    const a = tenant();
+    const b = tenant();
+    const ka = key(a.tenantId);
+    await store.putKey(ka.record);
+    expect(await store.revokeKey(b.tenantId, ka.record.prefix, new Date(NOW).toISOString())).toBe(false);
+    expect((await store.getKeyByHash(ka.record.hash))?.revokedAt).toBeUndefined();
+    const at = new Date(NOW + 5_000).toISOString();
+    expect(await store.revokeKey(a.tenantId, ka.record.prefix, at)).toBe(true);
+    expect((await store.getKeyByHash(ka.record.hash))?.revokedAt).toBe(at);
+    expect((await store.listKeys(a.tenantId))[0]?.revokedAt).toBe(at);
+  });
+});
+
+const artifactStores: [string, () => ArtifactStore][] = [
+  ['memory', () => new FakeArtifacts()],
+  ['s3', () => new S3ArtifactStore(clients.s3, cloud.names.artifactBucket)],
+];
+
+describe.each(artifactStores)('artifact store contract (%s)', (_name, makeStore) => {
+  it('a presigned URL downloads the bytes as put, with their content type', async () => {
+    const store = makeStore();
+    const body = new Uint8Array(70_000).map((_, i) => (i * 7) % 256);
+    const objectKey = `tasks/ten/${randomUUID()}/screenshot.png`;
+    await store.put(objectKey, body, 'image/png');
+    const res = await fetch(await store.presignGet(objectKey, 60));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(body);
+  });
+
+  it('a second put of a key replaces the object', async () => {
+    const store = makeStore();
+    const objectKey = `tasks/ten/${randomUUID()}/page.html`;
+    await store.put(objectKey, new TextEncoder().encode('<p>one</p>'), 'text/html');
+    await store.put(objectKey, new TextEncoder().encode('<p>two</p>'), 'text/html; charset=utf-8');
+    const res = await fetch(await store.presignGet(objectKey, 60));
+    expect(await res.text()).toBe('<p>two</p>');
+    // A data: URL drops the space after the `;`; the type is the same.
+    expect(res.headers.get('content-type')?.replace(/;\s*/, '; ')).toBe('text/html; charset=utf-8');
+  });
+
+  it('a key never put does not download', async () => {
+    const store = makeStore();
+    const res = await fetch(await store.presignGet(`tasks/ten/${randomUUID()}/nothing.png`, 60));
+    expect(res.headers.get('content-type')).not.toBe('image/png');
+    expect(res.status === 404 || (await res.text()).startsWith('missing:')).toBe(true);
+  });
+});
