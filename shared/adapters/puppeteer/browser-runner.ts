@@ -5,9 +5,6 @@
  * pages at once). The browser is recycled after K tasks, an age or an RSS watermark, and
  * relaunched after a crash; Chromium never outlives the worker.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { failsOnHttpStatus } from '../../core/page-options.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../errors.js';
@@ -16,7 +13,8 @@ import { abortReasonToError } from '../../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
 import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
-import { closeChromium, type HostEnv, launchChromium, PROFILE_PREFIX } from './launch-chromium.js';
+import { processGroupRss, removeStaleProfiles } from './chromium-processes.js';
+import { closeChromium, type HostEnv, launchChromium } from './launch-chromium.js';
 import { missingGlyphs } from './missing-glyphs.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
 import { translatePuppeteerError } from './puppeteer-errors.js';
@@ -285,53 +283,6 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
     return translatePuppeteerError(error, { browserConnected: browser.connected });
   }
 }
-
-/** Sum of VmRSS over every process in Chromium's process group, from /proc. */
-export const processGroupRss = (pgid: number): number => {
-  let total = 0;
-  for (const entry of safeReaddir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Field 5 (pgrp) comes after the parenthesised command name, which may hold spaces.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
-      total += Number(rss?.[1] ?? 0) * 1024;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return total;
-};
-
-const safeReaddir = (dir: string): string[] => {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-};
-
-/** Profile dirs left by workers that died (SIGKILL, OOM): their pid is no longer alive. */
-const removeStaleProfiles = (): void => {
-  for (const entry of safeReaddir(tmpdir())) {
-    const match = new RegExp(`^${PROFILE_PREFIX}(\\d+)-`).exec(entry);
-    if (match?.[1] === undefined) continue;
-    const pid = Number(match[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
-    rmSync(join(tmpdir(), entry), { recursive: true, force: true });
-  }
-};
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const throwIfAborted = (signal: AbortSignal): void => {
   if (signal.aborted) throw abortError(signal);

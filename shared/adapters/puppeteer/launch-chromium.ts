@@ -13,6 +13,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { MAX_CDP_MESSAGE_BYTES } from '../../output-caps.js';
 import { deployedFontDir, fontEnvironment } from '../fonts/font-set.js';
 import { limitCdpPipe, limitLogLines } from './bounded-chromium-output.js';
+import { killProcessGroup, PROFILE_PREFIX } from './chromium-processes.js';
 
 /**
  * Chromium flags, chosen one by one. @sparticuz/chromium's own list is tuned for one page
@@ -50,18 +51,6 @@ export const CHROMIUM_FLAGS = [
 const MAX_LOG_LINE_BYTES = 4 * 1024;
 /** How long `browser.close()` may take before the process group is killed. */
 const CLOSE_DEADLINE_MS = 5_000;
-/** Per-worker profile dirs: `bf-chrome-<pid>-XXXXXX` under the temp dir. */
-export const PROFILE_PREFIX = 'bf-chrome-';
-
-export const killProcessGroup = (pid: number): void => {
-  try {
-    // Puppeteer starts Chromium detached, as the leader of its own process group.
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-};
-
 /** util-linux's setpriv: sets the parent-death signal, then execs Chromium (same pid). */
 const SETPRIV = '/usr/bin/setpriv';
 
