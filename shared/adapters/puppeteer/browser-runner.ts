@@ -11,9 +11,9 @@ import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../error
 import type { Metrics } from '../../metrics/metrics.js';
 import { abortReasonToError } from '../../task/abort-reason.js';
 import type { BrowserJob, BrowserOutput, BrowserRunner } from '../../task/ports.js';
-import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { capture } from './capture.js';
 import { processGroupRss, removeStaleProfiles } from './chromium-processes.js';
+import { guardedGoto } from './guarded-navigation.js';
 import { closeChromium, type HostEnv, launchChromium } from './launch-chromium.js';
 import { missingGlyphs } from './missing-glyphs.js';
 import { setUpPage, waitAfterNavigation } from './page-setup.js';
@@ -106,31 +106,18 @@ export class PuppeteerBrowserRunner implements BrowserRunner {
       const work = async () => {
         await setUpPage(page, job.url, job.options);
         const navStarted = performance.now();
-        const response = await page
-          .goto(job.url, { waitUntil: job.options.waitUntil, timeout: 0 })
-          .catch((error: unknown) => {
-            // Nothing else loads before a fresh context's first page: what the proxy refused
-            // so far was on the page's way.
-            const refused = refusalBehindNavigationError(error, proxy?.blocked() ?? []);
-            if (refused !== undefined) throw blockedNavigationError(refused);
-            // Chromium names the URL it failed on (the task's, or a redirect's).
-            const failedOn = error instanceof Error ? error.message : '';
-            const broken = proxy
-              ?.malformed?.()
-              .find((m) => m.url === job.url || failedOn.includes(` at ${m.url}`));
-            if (broken !== undefined) {
-              // The same site answers the same way next time: not retried.
-              throw new BrowserfleetError(
-                ERROR_CODES.NAVIGATION_FAILED,
-                `Navigation failed: ${broken.url} answered with a malformed HTTP response (${broken.code}).`,
-                { retryable: false, cause: error },
-              );
-            }
-            throw error;
-          });
-        // An http page (or a redirect on its way) the guard refused is its 403 answer.
-        const refused = proxy?.blocked().find((b) => b.url === response?.url() || b.url === page.url());
-        if (refused !== undefined) throw blockedNavigationError(refused);
+        // Nothing else loads before a fresh context's first page: all the proxy refused so
+        // far was on the page's way.
+        const response = await guardedGoto(page, {
+          url: job.url,
+          waitUntil: job.options.waitUntil,
+          // The task's deadline bounds the navigation (the abort race), not Puppeteer.
+          timeoutMs: 0,
+          guard:
+            proxy === undefined
+              ? undefined
+              : { refused: () => proxy.blocked(), malformed: () => proxy.malformed?.() ?? [] },
+        });
         if (failsOnHttpStatus(response?.status(), job.options.failOnHttpStatus)) {
           throw new BrowserfleetError(
             ERROR_CODES.HTTP_STATUS_FAILED,
