@@ -120,7 +120,7 @@ const notEmitted = (names: string[]): string[] => [...new Set(names)].filter((na
 describe('observability', () => {
   it('a browser crash is counted where the task pool and the session host detect it', () => {
     expect(emitted.get('BrowserCrashes')?.sort()).toEqual([
-      expect.stringMatching(/^shared\/adapters\/puppeteer\/browser-runner\.ts:\d+$/),
+      expect.stringMatching(/^shared\/adapters\/puppeteer\/browser-pool\.ts:\d+$/),
       expect.stringMatching(/^shared\/session\/hosted-session\.ts:\d+$/),
     ]);
   });
