@@ -1,8 +1,10 @@
 /**
  * The sweeper, on an EventBridge schedule: re-sends lost queue messages and settles tasks
- * whose owner stopped heartbeating. The local cloud runs the same use case on a timer.
+ * whose owner stopped heartbeating. The local cloud runs this same handler on a timer, with
+ * the event EventBridge sends.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { ScheduledEvent } from 'aws-lambda';
 import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
@@ -50,9 +52,12 @@ export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
   };
 };
 
+export type SweepResult = SweepReport & { sessions: SweepSessionsReport };
+
+/** The handler; the event carries nothing it needs (each run sweeps what is overdue then). */
 export const buildHandler =
   (deps: SweeperDeps, logger: Logger, metrics: Metrics = noopMetrics) =>
-  async (): Promise<SweepReport & { sessions: SweepSessionsReport }> => {
+  async (_event: ScheduledEvent): Promise<SweepResult> => {
     const report = await sweepTasks(deps);
     const sessions = await sweepSessions(deps.sessionSweep);
     metrics.count('SweeperRequeued', report.requeued);
@@ -63,13 +68,14 @@ export const buildHandler =
     return { ...report, sessions };
   };
 
-export const handler = lazy(() => {
-  const config = loadSweeperConfig(process.env);
-  return buildHandler(
+/** The handler composed from its config, as the entry point does: the local cloud's too. */
+export const createSweepHandler = (config: SweeperConfig) =>
+  buildHandler(
     createSweepDeps(config),
     new Logger({ serviceName: 'browserfleet-sweeper', logLevel: config.logLevel }),
     config.metricsEnabled
       ? new EmfMetrics({ stage: config.stage, defaults: { service: 'sweeper' } })
       : noopMetrics,
   );
-});
+
+export const handler = lazy(() => createSweepHandler(loadSweeperConfig(process.env)));

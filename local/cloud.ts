@@ -19,7 +19,7 @@ import { buildHandler as getTask } from '../functions/http-get-task.js';
 import { buildHandler as health } from '../functions/http-health.js';
 import { buildHandler as listSessions } from '../functions/http-list-sessions.js';
 import { buildHandler as liveView } from '../functions/http-live-view.js';
-import { createSweepDeps } from '../functions/schedule-sweep.js';
+import { createSweepHandler } from '../functions/schedule-sweep.js';
 import { buildHandler as buildLambdaRunner, createLambdaRunnerDeps } from '../functions/sqs-run-task.js';
 import { createWsDeps, type WsFunctionDeps } from '../functions/ws/deps.js';
 import type { WsHandler } from '../functions/ws/ws-route.js';
@@ -48,8 +48,6 @@ import {
   WS_ROUTES,
   type WsFunctionName,
 } from '../shared/contracts.js';
-import { sweepSessions } from '../shared/session/sweep-sessions.js';
-import { sweepTasks } from '../shared/task/sweep-tasks.js';
 import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type FaultFronts, startFaultFronts } from './fault-front.js';
@@ -59,6 +57,7 @@ import { FLEET_WORKER, loadRolePolicies, localizePolicies, type RolePolicySet } 
 import { startLambdaTier } from './lambda-tier.js';
 import { freePorts } from './ports.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
+import { startSchedule } from './schedule.js';
 import { startWsGateway } from './ws-gateway.js';
 
 const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
@@ -348,32 +347,16 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
     }
 
     if (options.sweeper !== false) {
+      // The sweeper: the real handler, invoked the way its EventBridge schedule does.
       const sweeperConfig = loadSweeperConfig(roleEnv(SWEEPER.functionName));
-      const sweepDeps = createSweepDeps(sweeperConfig);
-      let sweeping = false;
-      const timer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        Promise.all([sweepTasks(sweepDeps), sweepSessions(sweepDeps.sessionSweep)])
-          .then(([report, sessions]) => {
-            if (
-              report.requeued +
-                report.resent +
-                report.failed +
-                report.cancelled +
-                sessions.lost +
-                sessions.resent >
-              0
-            ) {
-              logger.info('sweep', { ...report, sessions });
-            }
-          })
-          .catch((error: unknown) => logger.warn('sweep failed', { error: error as Error }))
-          .finally(() => {
-            sweeping = false;
-          });
-      }, sweeperConfig.sweepIntervalMs);
-      stops.push(async () => clearInterval(timer));
+      const schedule = startSchedule({
+        ruleName: `${SWEEPER.functionName}-schedule`,
+        region: REGION,
+        intervalMs: sweeperConfig.sweepIntervalMs,
+        handler: createSweepHandler(sweeperConfig),
+        onError: (error) => logger.warn('sweep failed', { error: error as Error }),
+      });
+      stops.push(() => schedule.stop());
     }
 
     return {
