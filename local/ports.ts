@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 
 const RANGE = { from: 20_000, to: 32_000 } as const;
 
-/** `npm start` listens on PORT and the five after it (see `pickPorts` in cloud.ts). */
+/** `npm start` listens on PORT and the five after it (see `pickPorts`). */
 export const PORTS_PER_CLOUD = 6;
 
 const isFree = (port: number): Promise<boolean> =>
@@ -27,3 +27,30 @@ export const freePorts = async (count = 1): Promise<number> => {
     if (free.every(Boolean)) return base;
   }
 };
+
+/** Where one local cloud listens. */
+export interface CloudPorts {
+  gateway: number;
+  dynamodb: number;
+  sqs: number;
+  s3: number;
+  ws: number;
+  inbox: number;
+}
+
+/**
+ * Ports: the HTTP gateway on `port`, then 3001 DynamoDB, 3002 SQS, 3003 S3, 3004 the
+ * WebSocket gateway and 3005 the worker's inbox and CDP router by default, so URLs stay
+ * stable across restarts. Port 0 picks free ports for all (tests).
+ */
+export const pickPorts = async (port: number): Promise<CloudPorts> =>
+  port === 0
+    ? {
+        gateway: 0,
+        dynamodb: await freePorts(),
+        sqs: 0,
+        s3: 0,
+        ws: await freePorts(),
+        inbox: await freePorts(),
+      }
+    : { gateway: port, dynamodb: port + 1, sqs: port + 2, s3: port + 3, ws: port + 4, inbox: port + 5 };
