@@ -6,6 +6,8 @@
  * that part's role policies from the synthesized templates (local/iam-policies.ts), with a
  * maintained evaluator. A denied call is answered in the service's own wire shape, so the
  * SDK raises exactly the error it would on AWS and the platform's handling of it is tested.
+ * What a call asks for is read in local/iam-requests.ts; how AWS says no, in
+ * local/iam-answers.ts.
  *
  * The local administrator's key (the emulators' placeholder, which test set-up and
  * provisioning use) is a principal with every permission, as a developer's own admin
@@ -16,12 +18,14 @@
  * and the Lambda service's own calls (the SQS event source polls with the function's role
  * on AWS; here local/lambda-tier.ts polls the emulator directly).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { Answer, FaultService } from './fault-front.js';
+import { accessDenied, unknownKey } from './iam-answers.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type RolePolicySet } from './iam-policies.js';
+import { type AuthorizationRequest, authorizationRequests } from './iam-requests.js';
 
 /** The key s3rver knows (and every emulator accepts): the local administrator's. */
 export const ADMIN_ACCESS_KEY_ID = 'S3RVER';
@@ -29,13 +33,6 @@ export const ADMIN_ACCESS_KEY_ID = 'S3RVER';
 /** An `AKIA…` key id per part, alphanumeric as DynamoDB Local requires. */
 export const accessKeyFor = (part: string): string =>
   `AKIA${createHash('sha256').update(part).digest('hex').slice(0, 16).toUpperCase()}`;
-
-/** One call as IAM sees it: the action, on what, with which request context. */
-export interface AuthorizationRequest {
-  action: string;
-  resource: string;
-  context: Record<string, string | string[]>;
-}
 
 export interface Denial {
   part: string;
@@ -53,9 +50,6 @@ export interface IamFront {
   /** Every call refused so far. */
   denials(): readonly Denial[];
 }
-
-const asList = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 // ---------------------------------------------------------------- who is calling
 
@@ -88,285 +82,6 @@ const signAsAdministrator = (req: IncomingMessage): void => {
   req.url = (req.url ?? '/').replace(
     /([?&]X-Amz-Credential=)[^%&/]+/,
     (_, prefix: string) => `${prefix}${ADMIN_ACCESS_KEY_ID}`,
-  );
-};
-
-// ---------------------------------------------------------------- what it asks for
-
-const tableArn = (table: string, index?: string) =>
-  `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}${index === undefined ? '' : `/index/${index}`}`;
-
-/** A table's items, and the (dynamodb) condition keys a request about them carries. */
-const dynamoContext = (input: Record<string, unknown>): Record<string, string | string[]> => {
-  const context: Record<string, string | string[]> = {};
-  if (typeof input.ReturnValues === 'string') context['dynamodb:ReturnValues'] = input.ReturnValues;
-  if (typeof input.Select === 'string') context['dynamodb:Select'] = input.Select;
-  if (typeof input.ReturnConsumedCapacity === 'string')
-    context['dynamodb:ReturnConsumedCapacity'] = input.ReturnConsumedCapacity;
-  return context;
-};
-
-/** TransactWriteItems has no IAM action of its own: each item is judged as its single-item action. */
-const TRANSACT_ACTIONS: Record<string, string> = {
-  Put: 'PutItem',
-  Update: 'UpdateItem',
-  Delete: 'DeleteItem',
-  ConditionCheck: 'ConditionCheckItem',
-  Get: 'GetItem',
-};
-
-const dynamoRequests = (operation: string, body: Buffer): AuthorizationRequest[] => {
-  const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
-  if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
-    return asList(input.TransactItems as Record<string, Record<string, unknown>>[]).flatMap((item) =>
-      Object.entries(item).map(([kind, detail]) => ({
-        action: `dynamodb:${TRANSACT_ACTIONS[kind] ?? kind}`,
-        resource: tableArn(String(detail.TableName)),
-        context: dynamoContext(detail),
-      })),
-    );
-  }
-  if (operation === 'BatchGetItem' || operation === 'BatchWriteItem') {
-    return Object.keys((input.RequestItems as object | undefined) ?? {}).map((table) => ({
-      action: `dynamodb:${operation}`,
-      resource: tableArn(table),
-      context: dynamoContext(input),
-    }));
-  }
-  if (typeof input.TableName === 'string') {
-    return [
-      {
-        action: `dynamodb:${operation}`,
-        resource: tableArn(
-          input.TableName,
-          typeof input.IndexName === 'string' ? input.IndexName : undefined,
-        ),
-        context: dynamoContext(input),
-      },
-    ];
-  }
-  return [{ action: `dynamodb:${operation}`, resource: '*', context: {} }];
-};
-
-/** SQS's batch operations are authorized as the single-message action. */
-const SQS_ACTIONS: Record<string, string> = {
-  SendMessageBatch: 'SendMessage',
-  DeleteMessageBatch: 'DeleteMessage',
-  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
-};
-
-/**
- * A queue URL's ARN. The local cloud is one account, whichever id the emulator writes into
- * its queue URLs (local-aws-sqs: 123456789012, LocalStack: 000000000000).
- */
-const queueArn = (queueUrl: string): string => {
-  const name = new URL(queueUrl).pathname.split('/').filter(Boolean).at(-1);
-  return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
-};
-
-const sqsRequests = (req: IncomingMessage, body: Buffer): AuthorizationRequest[] => {
-  const target = req.headers['x-amz-target'];
-  let operation: string;
-  let input: Record<string, unknown>;
-  if (typeof target === 'string') {
-    operation = target.slice(target.lastIndexOf('.') + 1);
-    input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
-  } else {
-    // The query protocol (older SDKs, the AWS CLI v1): a form body.
-    const form = new URLSearchParams(body.toString('utf8'));
-    operation = form.get('Action') ?? 'Unknown';
-    input = Object.fromEntries(form);
-  }
-  const action = `sqs:${SQS_ACTIONS[operation] ?? operation}`;
-  if (typeof input.QueueUrl === 'string')
-    return [{ action, resource: queueArn(input.QueueUrl), context: {} }];
-  if (typeof input.QueueName === 'string') {
-    return [
-      { action, resource: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${input.QueueName}`, context: {} },
-    ];
-  }
-  return [{ action, resource: '*', context: {} }];
-};
-
-/** Bucket subresources and the action each names (GET / PUT / DELETE). */
-const BUCKET_SUBRESOURCES: Record<string, [string, string, string]> = {
-  policy: ['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy'],
-  cors: ['GetBucketCORS', 'PutBucketCORS', 'PutBucketCORS'],
-  lifecycle: ['GetLifecycleConfiguration', 'PutLifecycleConfiguration', 'PutLifecycleConfiguration'],
-  website: ['GetBucketWebsite', 'PutBucketWebsite', 'DeleteBucketWebsite'],
-  tagging: ['GetBucketTagging', 'PutBucketTagging', 'PutBucketTagging'],
-  acl: ['GetBucketAcl', 'PutBucketAcl', 'PutBucketAcl'],
-  versioning: ['GetBucketVersioning', 'PutBucketVersioning', 'PutBucketVersioning'],
-  location: ['GetBucketLocation', 'GetBucketLocation', 'GetBucketLocation'],
-  uploads: ['ListBucketMultipartUploads', 'ListBucketMultipartUploads', 'ListBucketMultipartUploads'],
-  versions: ['ListBucketVersions', 'ListBucketVersions', 'ListBucketVersions'],
-};
-
-const s3Requests = (req: IncomingMessage, body: Buffer, presigned: boolean): AuthorizationRequest[] => {
-  const url = new URL(req.url ?? '/', 'http://front');
-  const [bucket, ...keyParts] = url.pathname.slice(1).split('/');
-  const key = keyParts.map(decodeURIComponent).join('/');
-  const method = req.method ?? 'GET';
-  const q = url.searchParams;
-  const context: Record<string, string | string[]> = {
-    's3:authType': presigned ? 'REST-QUERY-STRING' : 'REST-HEADER',
-    's3:signatureversion': 'AWS4-HMAC-SHA256',
-  };
-  const header = (name: string) => {
-    const value = req.headers[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  for (const [name, contextKey] of [
-    ['x-amz-acl', 's3:x-amz-acl'],
-    ['x-amz-server-side-encryption', 's3:x-amz-server-side-encryption'],
-    ['x-amz-storage-class', 's3:x-amz-storage-class'],
-    ['x-amz-copy-source', 's3:x-amz-copy-source'],
-    ['x-amz-metadata-directive', 's3:x-amz-metadata-directive'],
-  ] as const) {
-    const value = header(name);
-    if (value !== undefined) context[contextKey] = value;
-  }
-  if (bucket === undefined || bucket === '')
-    return [{ action: 's3:ListAllMyBuckets', resource: '*', context }];
-  const bucketArn = `arn:aws:s3:::${bucket}`;
-  if (key === '') {
-    const sub = Object.keys(BUCKET_SUBRESOURCES).find((s) => q.has(s));
-    if (method === 'POST' && q.has('delete')) {
-      // DeleteObjects: each key is judged as s3:DeleteObject.
-      const keys = [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1] ?? '');
-      return keys.map((k) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${k}`, context }));
-    }
-    if (sub !== undefined) {
-      const [get, put, del] = BUCKET_SUBRESOURCES[sub] as [string, string, string];
-      const action = method === 'PUT' ? put : method === 'DELETE' ? del : get;
-      return [{ action: `s3:${action}`, resource: bucketArn, context }];
-    }
-    if (method === 'PUT') return [{ action: 's3:CreateBucket', resource: bucketArn, context }];
-    if (method === 'DELETE') return [{ action: 's3:DeleteBucket', resource: bucketArn, context }];
-    // GET (ListObjects) and HEAD (HeadBucket) are both s3:ListBucket, with its condition keys.
-    context['s3:prefix'] = q.get('prefix') ?? '';
-    if (q.has('delimiter')) context['s3:delimiter'] = q.get('delimiter') ?? '';
-    if (q.has('max-keys')) context['s3:max-keys'] = q.get('max-keys') ?? '';
-    return [{ action: 's3:ListBucket', resource: bucketArn, context }];
-  }
-  const objectArn = `${bucketArn}/${key}`;
-  const versioned = q.has('versionId');
-  const one = (action: string): AuthorizationRequest[] => [
-    { action: `s3:${action}`, resource: objectArn, context },
-  ];
-  if (q.has('tagging')) {
-    return one(
-      method === 'PUT'
-        ? 'PutObjectTagging'
-        : method === 'DELETE'
-          ? 'DeleteObjectTagging'
-          : 'GetObjectTagging',
-    );
-  }
-  if (q.has('acl')) return one(method === 'PUT' ? 'PutObjectAcl' : 'GetObjectAcl');
-  switch (method) {
-    case 'GET':
-      if (q.has('uploadId')) return one('ListMultipartUploadParts');
-      return one(versioned ? 'GetObjectVersion' : 'GetObject');
-    case 'HEAD':
-      return one(versioned ? 'GetObjectVersion' : 'GetObject');
-    case 'DELETE':
-      if (q.has('uploadId')) return one('AbortMultipartUpload');
-      return one(versioned ? 'DeleteObjectVersion' : 'DeleteObject');
-    case 'PUT': {
-      const source = header('x-amz-copy-source');
-      const put = one('PutObject');
-      // CopyObject also reads its source.
-      if (source === undefined) return put;
-      const path = decodeURIComponent(source.split('?')[0] ?? '').replace(/^\//, '');
-      return [...put, { action: 's3:GetObject', resource: `arn:aws:s3:::${path}`, context }];
-    }
-    default:
-      // POST ?uploads (CreateMultipartUpload) and ?uploadId (CompleteMultipartUpload).
-      return one('PutObject');
-  }
-};
-
-// ---------------------------------------------------------------- how AWS says no
-
-const s3ErrorAnswer = (status: number, code: string, message: string, method: string | undefined): Answer => {
-  const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
-  const body =
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<Error><Code>${code}</Code><Message>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Message>` +
-    `<RequestId>${requestId}</RequestId><HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`;
-  return {
-    status,
-    headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
-    // A HEAD answer has no body; the SDK reads the status (403 → `Forbidden`).
-    body: method === 'HEAD' ? '' : body,
-  };
-};
-
-const AWS_JSON_1_0 = 'application/x-amz-json-1.0';
-
-const jsonAnswer = (status: number, body: object, extra: Record<string, string> = {}): Answer => ({
-  status,
-  headers: { 'content-type': AWS_JSON_1_0, 'x-amzn-requestid': randomUUID(), ...extra },
-  body: JSON.stringify(body),
-});
-
-/**
- * AWS's wording: "User: <principal> is not authorized to perform: <action> on resource:
- * <arn> because no identity-based policy allows the <action> action" (or "with an
- * explicit deny in an identity-based policy"). SQS spells its actions in lower case; S3
- * quotes the resource.
- */
-const accessDenied = (
-  service: FaultService,
-  principal: string,
-  request: AuthorizationRequest,
-  explicit: boolean,
-  method: string | undefined,
-): Answer => {
-  const action = service === 'sqs' ? request.action.toLowerCase() : request.action;
-  const resource = service === 's3' ? `"${request.resource}"` : request.resource;
-  const why = explicit
-    ? 'with an explicit deny in an identity-based policy'
-    : `because no identity-based policy allows the ${action} action`;
-  const message = `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
-  if (service === 'dynamodb') {
-    return jsonAnswer(400, { __type: 'com.amazon.coral.service#AccessDeniedException', Message: message });
-  }
-  if (service === 'sqs') {
-    // The JSON protocol is query-compatible: the query error code rides in a header.
-    return jsonAnswer(
-      403,
-      { __type: 'com.amazon.coral.service#AccessDeniedException', message },
-      { 'x-amzn-query-error': 'AccessDenied;Sender' },
-    );
-  }
-  return s3ErrorAnswer(403, 'AccessDenied', message, method);
-};
-
-/** A key no part owns: what each service answers for an access key id it has never issued. */
-const unknownKey = (service: FaultService, method: string | undefined): Answer => {
-  if (service === 'dynamodb') {
-    return jsonAnswer(400, {
-      __type: 'com.amazon.coral.service#UnrecognizedClientException',
-      message: 'The security token included in the request is invalid.',
-    });
-  }
-  if (service === 'sqs') {
-    return jsonAnswer(
-      403,
-      {
-        __type: 'com.amazon.coral.service#InvalidClientTokenId',
-        message: 'The security token included in the request is invalid.',
-      },
-      { 'x-amzn-query-error': 'InvalidClientTokenId;Sender' },
-    );
-  }
-  return s3ErrorAnswer(
-    403,
-    'InvalidAccessKeyId',
-    'The AWS Access Key Id you provided does not exist in our records.',
-    method,
   );
 };
 
@@ -440,12 +155,7 @@ export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFro
     const principal = `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${role?.roleName ?? part}/${part}`;
     let requests: AuthorizationRequest[];
     try {
-      requests =
-        service === 'dynamodb'
-          ? dynamoRequests(operationOf(req), body)
-          : service === 'sqs'
-            ? sqsRequests(req, body)
-            : s3Requests(req, body, presigned);
+      requests = authorizationRequests(service, req, body, presigned);
     } catch {
       // A body the front can't read: the emulator answers it as malformed, as AWS would.
       requests = [];
@@ -469,9 +179,4 @@ export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFro
   };
 
   return { admit, accessKeyFor, denials: () => [...denials] };
-};
-
-const operationOf = (req: IncomingMessage): string => {
-  const target = req.headers['x-amz-target'];
-  return typeof target === 'string' ? target.slice(target.lastIndexOf('.') + 1) : 'Unknown';
 };
