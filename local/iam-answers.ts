@@ -4,7 +4,7 @@
  * id nobody issued.
  */
 import { randomUUID } from 'node:crypto';
-import type { Answer, FaultService } from './fault-front.js';
+import type { Answer, FaultService } from './aws-faults.js';
 import type { AuthorizationRequest } from './iam-requests.js';
 
 const s3ErrorAnswer = (status: number, code: string, message: string, method: string | undefined): Answer => {

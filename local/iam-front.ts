@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import type { Answer, FaultService } from './fault-front.js';
+import type { Answer, FaultService } from './aws-faults.js';
 import { accessDenied, unknownKey } from './iam-answers.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type RolePolicySet } from './iam-policies.js';
 import { type AuthorizationRequest, authorizationRequests } from './iam-requests.js';

@@ -4,7 +4,7 @@
  * request as AWS reads it — DynamoDB's and SQS's JSON protocol, S3's REST paths.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FaultService } from './fault-front.js';
+import type { FaultService } from './aws-faults.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam-policies.js';
 
 /** One call as IAM sees it: the action, on what, with which request context. */
