@@ -8,8 +8,9 @@ import type { LocalConfig } from '../shared/config.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type FaultFronts, type ServiceEndpoints, startFaultFronts } from './fault-front.js';
 import { createIamFront, type IamFront } from './iam-front.js';
-import { loadRolePolicies, localizePolicies, type RolePolicySet } from './iam-policies.js';
+import { localizePolicies, type RolePolicySet } from './iam-policies.js';
 import type { StopStack } from './stop-stack.js';
+import { loadRolePolicies } from './synthesized-policies.js';
 
 /**
  * The emulators on these ports, keeping their data under `dataDir`; or, with `awsEndpoint`

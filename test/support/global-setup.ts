@@ -7,7 +7,7 @@
  *   in the file cache), so the test files that start a cloud don't each synthesize.
  */
 import chromium from '@sparticuz/chromium';
-import { loadRolePolicies } from '../../local/iam-policies.js';
+import { loadRolePolicies } from '../../local/synthesized-policies.js';
 import { loadLocalConfig } from '../../shared/config.js';
 
 export const setup = async (): Promise<void> => {
