@@ -10,10 +10,10 @@ import { buildHandler as buildLambdaRunner, createLambdaRunnerDeps } from '../fu
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { loadLambdaRunnerConfig, loadSweeperConfig, loadWorkerConfig } from '../shared/config.js';
 import { ENV, LAMBDA_RUNNER, SWEEPER } from '../shared/contracts.js';
-import { LOCAL_REGION, type RoleEnv } from './cloud-resources.js';
+import type { RoleEnv } from './cloud-resources.js';
 import type { ServiceEndpoints } from './fault-front.js';
 import type { IamFront } from './iam-front.js';
-import { FLEET_WORKER } from './iam-policies.js';
+import { FLEET_WORKER, LOCAL_REGION } from './iam-policies.js';
 import { startLambdaTier } from './lambda-tier.js';
 import type { ProvisionedNames } from './provision.js';
 import { startSchedule } from './schedule.js';

@@ -12,11 +12,11 @@ import { ENV } from '../shared/contracts.js';
 import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import type { ServiceEndpoints } from './fault-front.js';
 import type { IamFront } from './iam-front.js';
+import { LOCAL_REGION } from './iam-policies.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
 
 export const LOCAL_STAGE = 'local';
 export const LOCAL_TENANT = 'local';
-export const LOCAL_REGION = 'us-east-1';
 const LOCAL_TENANT_LIMITS = {
   requestsPerSecond: 1_000,
   burst: 2_000,
