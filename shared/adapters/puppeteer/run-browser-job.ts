@@ -51,6 +51,8 @@ export const runBrowserJob = async ({
     if (signal.aborted) reject(abortReasonToError(signal));
     signal.addEventListener('abort', () => reject(abortReasonToError(signal)), { once: true });
   });
+  // Raced against each step, which handles the rejection; after the last step nobody is
+  // listening, and an abort then must not be an unhandled rejection.
   aborted.catch(() => {});
   let context: BrowserContext | undefined;
   try {
@@ -110,7 +112,10 @@ export const runBrowserJob = async ({
     throw translate(error, browser, signal);
   } finally {
     // Closing the context also rejects whatever the page was still doing after a deadline.
+    // A context that won't close dies with its browser (a crash retires it); the task's own
+    // outcome is already decided.
     await context?.close().catch(() => {});
+    // Closed once already on success; on failure the task's error is the answer, not this.
     await proxy?.close().catch(() => []);
   }
 };
