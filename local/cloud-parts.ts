@@ -30,8 +30,12 @@ export interface PartsOptions {
   pollWaitSeconds?: number | undefined;
   lambdaConcurrency: number;
   roleEnv: RoleEnv;
-  /** Where the local cloud's own plumbing (the SQS event source) sends its calls. */
-  emulators: ServiceEndpoints;
+  /**
+   * Where the SQS event source polls: through the fronts, as the parts call, so the IAM
+   * front judges its calls against the runner's role and injected faults reach it too (it
+   * retries after a failed poll, as the real mapping does).
+   */
+  pollEndpoints: ServiceEndpoints;
   iam: IamFront | undefined;
   names: ProvisionedNames;
   logger: Logger;
@@ -59,7 +63,7 @@ export const startParts = async (options: PartsOptions, stops: StopStack): Promi
     // judges its ReceiveMessage and DeleteMessage against that role's policies.
     const sqsClients = createAwsClients({
       region: LOCAL_REGION,
-      endpoints: options.emulators,
+      endpoints: options.pollEndpoints,
       localAccessKeyId: options.iam?.accessKeyFor(LAMBDA_RUNNER.functionName),
     });
     const { lambdaQueueUrl } = options.names;

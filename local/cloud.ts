@@ -98,8 +98,8 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       stops,
     );
     const stage = options.stage ?? LOCAL_STAGE;
-    // The platform's parts reach AWS through the fronts when any runs; the local cloud's
-    // own set-up and plumbing (tables, the SQS event source) go direct.
+    // The platform's parts reach AWS through the fronts when any runs, and so does the SQS
+    // event source that polls for the Lambda tier; the local cloud's own set-up goes direct.
     const fronts = await startFronts(
       { emulators, stage, iam: options.iam, faults: options.faults, iamPolicies: options.iamPolicies },
       stops,
@@ -126,7 +126,7 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
         pollWaitSeconds: options.pollWaitSeconds,
         lambdaConcurrency: options.lambdaConcurrency,
         roleEnv,
-        emulators,
+        pollEndpoints: fronts.endpoints,
         iam: fronts.iam,
         names,
         logger,

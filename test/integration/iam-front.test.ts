@@ -12,6 +12,7 @@ import { accessKeyFor } from '../../local/iam-front.js';
 import { FLEET_WORKER, type RolePolicySet } from '../../local/iam-policies.js';
 import { loadRolePolicies } from '../../local/synthesized-policies.js';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { LAMBDA_RUNNER } from '../../shared/contracts.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
 
@@ -249,5 +250,46 @@ describe('a grant deleted from cdk/', () => {
         resource: expect.stringMatching(/\/tasks\//),
       }),
     );
+  });
+});
+
+describe("the Lambda tier's SQS event source", () => {
+  let cloud: Cloud;
+
+  beforeAll(async () => {
+    const synthesized = await loadRolePolicies();
+    // As if the SqsEventSource were removed from cdk/: its grant to the runner's role
+    // (ReceiveMessage, DeleteMessage, …) goes with it.
+    const runner = synthesized[LAMBDA_RUNNER.functionName];
+    if (runner === undefined) throw new Error('no Lambda runner role');
+    const withoutReceive: RolePolicySet = {
+      ...synthesized,
+      [LAMBDA_RUNNER.functionName]: {
+        ...runner,
+        policies: runner.policies.map((p) => ({
+          ...p,
+          statements: p.statements.filter((s) => ![s.Action].flat().includes('sqs:ReceiveMessage')),
+        })),
+      },
+    };
+    expect(JSON.stringify(withoutReceive)).not.toBe(JSON.stringify(synthesized));
+    cloud = await startTestCloud({ worker: false, sweeper: false, iamPolicies: withoutReceive });
+  });
+  afterAll(async () => {
+    await cloud?.dispose();
+  });
+
+  it("polls with the runner's own role, so a missing grant is an AccessDenied on ReceiveMessage", async () => {
+    await expect
+      .poll(
+        () =>
+          cloud.iam
+            ?.denials()
+            .some((d) => d.part === LAMBDA_RUNNER.functionName && d.action === 'sqs:ReceiveMessage'),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(true);
   });
 });
