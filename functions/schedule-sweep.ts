@@ -64,7 +64,9 @@ export const buildHandler =
     metrics.count('SweeperResent', report.resent + sessions.resent);
     if (sessions.lost > 0) metrics.count('SessionsEnded', sessions.lost, { reason: 'WORKER_LOST' });
     if (sessions.unplaced > 0) metrics.count('SessionsEnded', sessions.unplaced, { reason: 'NO_CAPACITY' });
-    logger.info('sweep done', { ...report, sessions });
+    // A run that found nothing is the usual case (every 15 s under `npm start`): debug only.
+    const acted = [...Object.values(report), ...Object.values(sessions)].some((n) => n > 0);
+    (acted ? logger.info : logger.debug).call(logger, 'sweep done', { ...report, sessions });
     return { ...report, sessions };
   };
 
