@@ -138,8 +138,9 @@ export class HostedSession {
   private async bringUp(): Promise<void> {
     const { deps } = this;
     const id = this.row.id;
+    let browser: SessionBrowser;
     try {
-      this.browser = await deps.launcher.launch(
+      browser = await deps.launcher.launch(
         this.row,
         relayBrowserEvents(id, this.clients, (why) => {
           if (why === 'crashed') deps.metrics.count('BrowserCrashes', 1, { where: 'session' });
@@ -152,7 +153,17 @@ export class HostedSession {
       await this.end('START_FAILED', `The browser for the session could not be started: ${why}`);
       return;
     }
-    if (this.ending !== undefined) return;
+    if (this.ending !== undefined) {
+      // Ended while its browser launched: the end had no browser to close, so this one is
+      // closed here — no Chromium outlives its session.
+      await browser
+        .close()
+        .catch((error: unknown) =>
+          deps.log('session browser close failed', { sessionId: id, error: String(error) }),
+        );
+      return;
+    }
+    this.browser = browser;
     // A failed write (throttled, a network blip) ends the session with a reason its client
     // can act on; its browser is closed with it.
     let live: Awaited<ReturnType<typeof applySessionEvent>>;

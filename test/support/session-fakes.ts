@@ -72,6 +72,13 @@ export class FakeLauncher implements SessionLauncher {
   readonly closed: string[] = [];
   /** Awaited by each launch before it answers (a slow Chromium). */
   gate: Promise<void> = Promise.resolve();
+  private readonly closeWaiters = new Map<string, () => void>();
+
+  /** Resolves once the browser launched for `sessionId` has been closed. */
+  whenClosed(sessionId: string): Promise<void> {
+    if (this.closed.includes(sessionId)) return Promise.resolve();
+    return new Promise((resolve) => this.closeWaiters.set(sessionId, resolve));
+  }
 
   async launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser> {
     await this.gate;
@@ -86,6 +93,7 @@ export class FakeLauncher implements SessionLauncher {
       stopScreencast: async () => {},
       close: async () => {
         this.closed.push(session.id);
+        this.closeWaiters.get(session.id)?.();
       },
     };
     this.launched.push({ sessionId: session.id, browser, events });

@@ -114,6 +114,23 @@ describe('slots', () => {
   });
 });
 
+describe('a session ended while its browser launches', () => {
+  it('its end completing first: the browser that then comes up is closed, not left running', async () => {
+    const { host, store, launcher, ended } = hostWith({ slots: 1, rows: [pending('s1')] });
+    const launch = deferred();
+    launcher.gate = launch.promise;
+    expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('started');
+    expect(host.deliver('s1', 't1', { kind: 'close' })).toBe(true);
+    await ended('s1');
+    expect(store.row('s1').status).toBe('closed');
+    expect(launcher.closed).toEqual([]);
+    launch.resolve();
+    await launcher.whenClosed('s1');
+    expect(launcher.launched.map((l) => l.sessionId)).toEqual(['s1']);
+    expect(launcher.closed).toEqual(['s1']);
+  });
+});
+
 describe('attaches that race the session', () => {
   it('two clients attaching while it starts are each told it is live, once', async () => {
     // c1 attached through the WebSocket API before the worker took the session (the
