@@ -153,7 +153,7 @@ export class HostedSession {
       await this.end('START_FAILED', `The browser for the session could not be started: ${why}`);
       return;
     }
-    if (this.ending !== undefined) {
+    if (this.abandonedStart()) {
       // Ended while its browser launched: the end had no browser to close, so this one is
       // closed here — no Chromium outlives its session.
       await browser
@@ -184,14 +184,25 @@ export class HostedSession {
       await this.teardown(live.session?.endReason ?? closeReason('CLOSED_BY_CLIENT'));
       return;
     }
+    // Ended while the live write was in flight (its end wrote over our live row): the end
+    // has told its clients and cancelled its timers, so nothing is announced or scheduled.
+    if (this.abandonedStart()) return;
+    const attached = await deps.connections.attached(live.session.tenantId, id).catch(() => []);
+    if (this.abandonedStart()) return;
     this.row = live.session;
     this.touch();
-    for (const c of await deps.connections.attached(this.row.tenantId, id).catch(() => []))
-      this.clients.add(c);
+    for (const c of attached) this.clients.add(c);
     deps.metrics.count('SessionsLive', 1);
     deps.log('session live', { sessionId: id, tenantId: this.row.tenantId });
     this.clients.broadcast({ type: 'status', sessionId: id, status: 'live' });
     this.startTimers();
+  }
+
+  /** `true` (and logged) when the session ended before bringUp could finish. */
+  private abandonedStart(): boolean {
+    if (this.ending === undefined) return false;
+    this.deps.log('session start abandoned', { sessionId: this.row.id });
+    return true;
   }
 
   private startTimers(): void {

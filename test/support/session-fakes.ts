@@ -21,6 +21,8 @@ export class MemorySessionStore implements SessionStore {
   failWhen: (next: Session) => boolean = () => false;
   /** Awaited before each write (a slow DynamoDB); `next` is the row being written. */
   beforeSave: (next: Session) => Promise<void> = async () => {};
+  /** Awaited after each write has landed, before it answers (a slow reply); `next` is the row written. */
+  afterSave: (next: Session) => Promise<void> = async () => {};
 
   constructor(...rows: Session[]) {
     for (const row of rows) this.rows.set(row.id, row);
@@ -62,6 +64,7 @@ export class MemorySessionStore implements SessionStore {
     const row = this.rows.get(current.id);
     if (row === undefined || current.version !== row.version) return { saved: false, current: row };
     this.rows.set(next.id, next);
+    await this.afterSave(next);
     return { saved: true };
   }
 }

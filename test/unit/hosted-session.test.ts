@@ -22,8 +22,8 @@ const ok = (out: ReturnType<typeof transitionSession>): Session => {
   return out.session;
 };
 
-/** A session claimed by this worker and brought up live; `attached` are known to the connection store. */
-const hostOne = async (attached: string[] = []) => {
+/** A session claimed by this worker, not yet started; `attached` are known to the connection store. */
+const claimOne = (attached: string[] = []) => {
   const pending = newSession({
     id: 's1',
     tenantId: 't1',
@@ -40,6 +40,7 @@ const hostOne = async (attached: string[] = []) => {
   const launcher = new FakeLauncher();
   const notifier = new RecordingNotifier();
   const live = deferred();
+  const abandoned = deferred();
   const ended = deferred();
   let endedCalls = 0;
   const session = new HostedSession(
@@ -57,23 +58,33 @@ const hostOne = async (attached: string[] = []) => {
       heartbeatMs: HEARTBEAT_MS,
       log: (event: string) => {
         if (event === 'session live') live.resolve();
+        if (event === 'session start abandoned') abandoned.resolve();
         if (event === 'session ended') ended.resolve();
       },
     },
     store.row('s1'),
     () => endedCalls++,
   );
-  session.start();
-  await live.promise;
   return {
     session,
     store,
     launcher,
     notifier,
+    live: live.promise,
+    /** Its bring-up is over: it went live, or gave up because the session had ended. */
+    startDone: Promise.race([live.promise, abandoned.promise]),
     ended: ended.promise,
     /** Whether the session has ended (told its host) by now. */
     hasEnded: () => endedCalls > 0,
   };
+};
+
+/** A session claimed by this worker and brought up live; `attached` are known to the connection store. */
+const hostOne = async (attached: string[] = []) => {
+  const hosted = claimOne(attached);
+  hosted.session.start();
+  await hosted.live;
+  return hosted;
 };
 
 beforeEach(() => {
@@ -180,5 +191,35 @@ describe('the lease', () => {
     expect(launcher.closed).toEqual(['s1']);
     // Its row is the sweeper's to end: we could not write it.
     expect(store.row('s1').status).toBe('live');
+  });
+});
+
+describe('an end that lands while the live write is in flight', () => {
+  it('nothing is announced live and no timer is left running once the session has ended', async () => {
+    const { session, store, notifier, launcher, startDone, ended } = claimOne(['c1']);
+    // The live write lands, but its answer is slow: the client's close overtakes it.
+    const liveWritten = deferred();
+    const answer = deferred();
+    store.afterSave = async (next) => {
+      if (next.status !== 'live') return;
+      liveWritten.resolve();
+      await answer.promise;
+    };
+    session.start();
+    await liveWritten.promise;
+    await session.end('CLOSED_BY_CLIENT');
+    await ended;
+    expect(store.row('s1')).toMatchObject({ status: 'closed', endReason: { code: 'CLOSED_BY_CLIENT' } });
+    expect(launcher.closed).toEqual(['s1']);
+    answer.resolve();
+    await startDone;
+    expect(notifier.sent.filter((s) => s.connectionId === 'c1').map((s) => s.message)).toEqual([
+      expect.objectContaining({ type: 'status', status: 'closed' }),
+      expect.objectContaining({
+        type: 'closed',
+        reason: expect.objectContaining({ code: 'CLOSED_BY_CLIENT' }),
+      }),
+    ]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
