@@ -51,6 +51,8 @@ export class HostedSession {
   private lastActivity: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private ending: Promise<void> | undefined;
+  /** Set once the end has told its clients: what a client attaching later is told instead. */
+  private told: { status: 'closed' | 'failed'; reason: CloseReason } | undefined;
 
   constructor(
     private readonly deps: HostedSessionDeps,
@@ -100,6 +102,12 @@ export class HostedSession {
   }
 
   attach(connectionId: string): void {
+    if (this.told !== undefined) {
+      // Too late for the end's own `closed` (its browser is still closing, so we're still
+      // routed to): told now, or it would wait on a session that is gone.
+      void this.tellEnded(connectionId, this.told.status, this.told.reason);
+      return;
+    }
     this.clients.add(connectionId);
     this.touch();
     void this.clients.send(connectionId, {
@@ -250,6 +258,16 @@ export class HostedSession {
     return this.ending;
   }
 
+  private async tellEnded(
+    connectionId: string,
+    status: 'closed' | 'failed',
+    reason: CloseReason,
+  ): Promise<void> {
+    const sessionId = this.row.id;
+    await this.clients.send(connectionId, { type: 'status', sessionId, status, reason });
+    await this.clients.send(connectionId, { type: 'closed', sessionId, reason });
+  }
+
   private async finish(reason: CloseReason, final: Session): Promise<void> {
     const { deps } = this;
     const { id, tenantId } = this.row;
@@ -261,12 +279,9 @@ export class HostedSession {
       for (const c of await deps.connections.attached(tenantId, id).catch(() => [])) this.clients.add(c);
     }
     const status = final.status === 'failed' ? 'failed' : 'closed';
-    await Promise.all(
-      this.clients.list().map(async (c) => {
-        await this.clients.send(c, { type: 'status', sessionId: id, status, reason });
-        await this.clients.send(c, { type: 'closed', sessionId: id, reason });
-      }),
-    );
+    // From here on a client that attaches is told by attach(): the list below is all we tell.
+    this.told = { status, reason };
+    await Promise.all(this.clients.list().map((c) => this.tellEnded(c, status, reason)));
     await this.browser?.close().catch(() => {});
     this.onEnded();
     const { liveAt } = this.row;

@@ -75,6 +75,8 @@ export class FakeLauncher implements SessionLauncher {
   readonly closed: string[] = [];
   /** Awaited by each launch before it answers (a slow Chromium). */
   gate: Promise<void> = Promise.resolve();
+  /** Awaited by each browser's close before it is done (a slow Chromium shutdown). */
+  beforeClose: (sessionId: string) => Promise<void> = async () => {};
   private readonly closeWaiters = new Map<string, () => void>();
 
   /** Resolves once the browser launched for `sessionId` has been closed. */
@@ -95,6 +97,7 @@ export class FakeLauncher implements SessionLauncher {
       },
       stopScreencast: async () => {},
       close: async () => {
+        await this.beforeClose(session.id);
         this.closed.push(session.id);
         this.closeWaiters.get(session.id)?.();
       },

@@ -189,6 +189,34 @@ describe('attaches that race the session', () => {
   });
 });
 
+describe('an attach after the session told its clients closed', () => {
+  it('while its browser is still closing: is told closed, with the end reason, and never attached', async () => {
+    const { host, launcher, notifier, live, ended } = hostWith({
+      slots: 1,
+      rows: [pending('s1')],
+      attached: ['c1'],
+    });
+    expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('started');
+    await live('s1');
+    // The browser's close is slow: the attach lands after c1 was told, before it is done.
+    const closing = deferred();
+    const release = deferred();
+    launcher.beforeClose = async () => {
+      closing.resolve();
+      await release.promise;
+    };
+    expect(host.deliver('s1', 't1', { kind: 'close' })).toBe(true);
+    await closing.promise;
+    expect(notifier.closedReasonTo('c1')).toBe('CLOSED_BY_CLIENT');
+    expect(host.deliver('s1', 't1', { kind: 'attach', connectionId: 'c2' })).toBe(true);
+    release.resolve();
+    await ended('s1');
+    expect(notifier.typesTo('c2')).toEqual(['status', 'closed']);
+    expect(notifier.closedReasonTo('c2')).toBe('CLOSED_BY_CLIENT');
+    expect(notifier.sent.find((s) => s.connectionId === 'c2')?.message).toMatchObject({ status: 'closed' });
+  });
+});
+
 describe('stopping the worker', () => {
   it('ends every hosted session WORKER_SHUTDOWN and closes its browser', async () => {
     const { host, store, launcher, live } = hostWith({ slots: 2, rows: [pending('s1'), pending('s2')] });
