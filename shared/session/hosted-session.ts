@@ -3,7 +3,7 @@
  * it live, keep its lease, end it on the idle or absolute timeout, and tear it down — row
  * first (with the reason), then every attached client is told, then the browser closes.
  */
-import type { Clock } from '../clock.js';
+import type { Cancel, SchedulingClock } from '../clock.js';
 import type { ArtifactStore } from '../core/artifact-store.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AttachedClients, relayBrowserEvents } from './attached-clients.js';
@@ -29,7 +29,8 @@ export interface HostedSessionDeps {
   connections: Pick<ConnectionStore, 'attached'>;
   artifacts: ArtifactStore;
   artifactUrlTtlSeconds: number;
-  clock: Clock;
+  /** The session's time and its timers (idle, absolute timeout, heartbeat, screencast pacing). */
+  clock: SchedulingClock;
   metrics: Metrics;
   /** Where this worker's inbox and CDP router are reached (`http://10.0.1.5:8090`). */
   endpoint: () => string;
@@ -49,7 +50,8 @@ export class HostedSession {
   private readonly commands: SessionCommandRunner;
   private cdpClients = 0;
   private lastActivity: number;
-  private readonly timers: NodeJS.Timeout[] = [];
+  /** One cancel per timer the session scheduled, each called when it ends. */
+  private readonly timers: Cancel[] = [];
   private ending: Promise<void> | undefined;
   /** Set once the end has told its clients: what a client attaching later is told instead. */
   private told: { status: 'closed' | 'failed'; reason: CloseReason } | undefined;
@@ -67,6 +69,7 @@ export class HostedSession {
       sessionId: claimed.id,
       browser: () => this.browser,
       ending: () => this.ending !== undefined,
+      clock: deps.clock,
       send: (c, message) => this.clients.send(c, message),
       metrics: deps.metrics,
       log: deps.log,
@@ -214,18 +217,15 @@ export class HostedSession {
   }
 
   private startTimers(): void {
+    const { clock, heartbeatMs } = this.deps;
     const { timeoutMs, idleTimeoutMs } = this.row.options;
     this.timers.push(
-      setTimeout(() => void this.end('SESSION_TIMEOUT'), timeoutMs),
-      setInterval(() => void this.renewLease(), this.deps.heartbeatMs),
-      setInterval(
-        () => {
-          const idle = this.clients.size === 0 && this.cdpClients === 0;
-          if (idle && this.deps.clock.now() - this.lastActivity >= idleTimeoutMs)
-            void this.end('IDLE_TIMEOUT');
-        },
-        Math.min(IDLE_CHECK_MS, Math.max(100, Math.floor(idleTimeoutMs / 4))),
-      ),
+      clock.after(timeoutMs, () => void this.end('SESSION_TIMEOUT')),
+      clock.every(heartbeatMs, () => void this.renewLease()),
+      clock.every(Math.min(IDLE_CHECK_MS, Math.max(100, Math.floor(idleTimeoutMs / 4))), () => {
+        const idle = this.clients.size === 0 && this.cdpClients === 0;
+        if (idle && clock.now() - this.lastActivity >= idleTimeoutMs) void this.end('IDLE_TIMEOUT');
+      }),
     );
   }
 
@@ -271,7 +271,7 @@ export class HostedSession {
   private async finish(reason: CloseReason, final: Session): Promise<void> {
     const { deps } = this;
     const { id, tenantId } = this.row;
-    for (const t of this.timers) clearTimeout(t);
+    for (const cancel of this.timers.splice(0)) cancel();
     this.screencast.stop();
     // Ended before it went live (closed while starting, or its browser never came up):
     // clients that attached meanwhile are known to the connection store only.

@@ -2,6 +2,7 @@
  * One hosted session's screencast: started while someone watches, stopped when nobody
  * does, and its frames paced to the viewers' frame rate and fanned out to each of them.
  */
+import type { Cancel, SchedulingClock } from '../clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ScreencastFrame, ScreencastOptions, ServerMessage, SessionBrowser } from './ports.js';
 import type { ScreencastMessage } from './session-input.js';
@@ -15,6 +16,8 @@ export interface ScreencastRelayDeps {
   browser: () => SessionBrowser | undefined;
   /** `true` once the session is ending: a held frame is not sent then. */
   ending: () => boolean;
+  /** Paces frames and schedules a held one. */
+  clock: Pick<SchedulingClock, 'now' | 'after'>;
   send: (connectionId: string, message: ServerMessage) => Promise<void>;
   metrics: Metrics;
   log: (event: string, details: Record<string, unknown>) => void;
@@ -28,7 +31,7 @@ export class ScreencastRelay {
   private lastFrameAt = 0;
   /** A frame held back by the frame-rate cap, sent when the interval is up (the last state always shows). */
   private heldFrame: ScreencastFrame | undefined;
-  private heldTimer: NodeJS.Timeout | undefined;
+  private cancelHeld: Cancel | undefined;
   /**
    * Screencast starts and stops, one at a time: a viewer that reloads sends its old
    * connection's detach and its new one's `screencast` at once, and interleaved they could
@@ -61,9 +64,11 @@ export class ScreencastRelay {
     this.watching.delete(connectionId);
   }
 
-  /** The session is ending: a held frame is not sent. */
+  /** The session is ending: a held frame is not sent, its timer cancelled. */
   stop(): void {
-    clearTimeout(this.heldTimer);
+    this.cancelHeld?.();
+    this.cancelHeld = undefined;
+    this.heldFrame = undefined;
   }
 
   private sync(restart: boolean): void {
@@ -84,17 +89,17 @@ export class ScreencastRelay {
       .startScreencast(options, (frame) => {
         // Frames over one API Gateway message are dropped (quality and size caps keep them rare).
         if (frame.data.length > MAX_FRAME_BASE64) return;
-        const wait = this.lastFrameAt + interval - Date.now();
+        const wait = this.lastFrameAt + interval - this.deps.clock.now();
         if (wait <= 0) return this.emit(frame);
         // The frame-rate cap: hold the newest frame and send it when the interval is up, so
         // the picture never stays on a stale frame when the page stops changing.
         this.heldFrame = frame;
-        this.heldTimer ??= setTimeout(() => {
-          this.heldTimer = undefined;
+        this.cancelHeld ??= this.deps.clock.after(wait, () => {
+          this.cancelHeld = undefined;
           const held = this.heldFrame;
           this.heldFrame = undefined;
           if (held !== undefined && !this.deps.ending() && this.watching.size > 0) this.emit(held);
-        }, wait);
+        });
       })
       .catch((error: unknown) =>
         this.deps.log('screencast failed', { sessionId: this.deps.sessionId, error: String(error) }),
@@ -102,7 +107,7 @@ export class ScreencastRelay {
   }
 
   private emit(frame: ScreencastFrame): void {
-    this.lastFrameAt = Date.now();
+    this.lastFrameAt = this.deps.clock.now();
     this.frameSeq++;
     this.deps.metrics.count('ScreencastFrames', 1);
     const message: ServerMessage = {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RecordingMetrics } from '../../shared/metrics/metrics.js';
 import { SessionHost } from '../../shared/session/host-session.js';
 import { newSession, type Session } from '../../shared/session/session.js';
+import { fakeClock } from '../support/fake-clock.js';
 import { deferred, FakeArtifacts } from '../support/fakes.js';
 import { FakeLauncher, MemorySessionStore, RecordingNotifier } from '../support/session-fakes.js';
 
@@ -29,6 +30,7 @@ const hostWith = (setup: { slots: number; rows: Session[]; attached?: string[] }
   const launcher = new FakeLauncher();
   const notifier = new RecordingNotifier();
   const metrics = new RecordingMetrics();
+  const clock = fakeClock(T0);
   const loads: number[] = [];
   const live = new Map<string, ReturnType<typeof deferred>>();
   const ended = new Map<string, ReturnType<typeof deferred>>();
@@ -44,7 +46,7 @@ const hostWith = (setup: { slots: number; rows: Session[]; attached?: string[] }
     connections: { attached: async () => setup.attached ?? [] },
     artifacts: new FakeArtifacts(),
     artifactUrlTtlSeconds: 60,
-    clock: { now: () => T0 },
+    clock,
     metrics,
     workerId: 'w1',
     endpoint: () => 'http://127.0.0.1:8090',
@@ -58,6 +60,7 @@ const hostWith = (setup: { slots: number; rows: Session[]; attached?: string[] }
     onLoad: (n) => loads.push(n),
   });
   return {
+    clock,
     host,
     store,
     launcher,
@@ -116,7 +119,7 @@ describe('slots', () => {
 
 describe('a session ended while its browser launches', () => {
   it('its end completing first: the browser that then comes up is closed, not left running', async () => {
-    const { host, store, launcher, ended } = hostWith({ slots: 1, rows: [pending('s1')] });
+    const { clock, host, store, launcher, ended } = hostWith({ slots: 1, rows: [pending('s1')] });
     const launch = deferred();
     launcher.gate = launch.promise;
     expect(await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {})).toBe('started');
@@ -128,6 +131,7 @@ describe('a session ended while its browser launches', () => {
     await launcher.whenClosed('s1');
     expect(launcher.launched.map((l) => l.sessionId)).toEqual(['s1']);
     expect(launcher.closed).toEqual(['s1']);
+    expect(clock.pending()).toBe(0);
   });
 });
 
@@ -156,7 +160,7 @@ describe('attaches that race the session', () => {
   });
 
   it('an attach while the session is ending is told it closed; one after it has ended is not taken', async () => {
-    const { host, store, notifier, metrics, live, ended } = hostWith({
+    const { clock, host, store, notifier, metrics, live, ended } = hostWith({
       slots: 1,
       rows: [pending('s1')],
       attached: ['c1'],
@@ -182,6 +186,7 @@ describe('attaches that race the session', () => {
     expect(notifier.closedReasonTo('c2')).toBe('CLOSED_BY_CLIENT');
     expect(notifier.closedReasonTo('c1')).toBe('CLOSED_BY_CLIENT');
     expect(metrics.total('SessionsEnded')).toBe(1);
+    expect(clock.pending()).toBe(0);
 
     expect(host.deliver('s1', 't1', { kind: 'attach', connectionId: 'c3' })).toBe(false);
     expect(host.isHosted('s1')).toBe(false);
@@ -191,7 +196,7 @@ describe('attaches that race the session', () => {
 
 describe('an attach after the session told its clients closed', () => {
   it('while its browser is still closing: is told closed, with the end reason, and never attached', async () => {
-    const { host, launcher, notifier, live, ended } = hostWith({
+    const { clock, host, launcher, notifier, live, ended } = hostWith({
       slots: 1,
       rows: [pending('s1')],
       attached: ['c1'],
@@ -214,12 +219,16 @@ describe('an attach after the session told its clients closed', () => {
     expect(notifier.typesTo('c2')).toEqual(['status', 'closed']);
     expect(notifier.closedReasonTo('c2')).toBe('CLOSED_BY_CLIENT');
     expect(notifier.sent.find((s) => s.connectionId === 'c2')?.message).toMatchObject({ status: 'closed' });
+    expect(clock.pending()).toBe(0);
   });
 });
 
 describe('stopping the worker', () => {
   it('ends every hosted session WORKER_SHUTDOWN and closes its browser', async () => {
-    const { host, store, launcher, live } = hostWith({ slots: 2, rows: [pending('s1'), pending('s2')] });
+    const { clock, host, store, launcher, live } = hostWith({
+      slots: 2,
+      rows: [pending('s1'), pending('s2')],
+    });
     await host.start({ sessionId: 's1', tenantId: 't1' }, async () => {});
     await host.start({ sessionId: 's2', tenantId: 't1' }, async () => {});
     await Promise.all([live('s1'), live('s2')]);
@@ -228,5 +237,6 @@ describe('stopping the worker', () => {
     expect(store.row('s2').endReason?.code).toBe('WORKER_SHUTDOWN');
     expect([...launcher.closed].sort()).toEqual(['s1', 's2']);
     expect(host.count()).toBe(0);
+    expect(clock.pending()).toBe(0);
   });
 });

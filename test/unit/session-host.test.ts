@@ -16,11 +16,14 @@ import type {
 } from '../../shared/session/ports.js';
 import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
 import type { CommandMethod, InboxMessage } from '../../shared/session/session-input.js';
+import { fakeClock } from '../support/fake-clock.js';
 import { deferred, FakeArtifacts } from '../support/fakes.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
+const LEASE_MS = 30_000;
 const options = {
-  timeoutMs: 60_000,
+  // Past the 90 s the metrics test runs for: it ends the session itself.
+  timeoutMs: 120_000,
   idleTimeoutMs: 60_000,
   viewport: { width: 800, height: 600, deviceScaleFactor: 1 },
 };
@@ -70,13 +73,11 @@ class OneSessionStore implements SessionStore {
   }
 }
 
-const hostOneSession = async (
-  setup: { failWhen?: (next: Session) => boolean; heartbeatMs?: number; awaitLive?: boolean } = {},
-) => {
+const hostOneSession = async (setup: { failWhen?: (next: Session) => boolean; awaitLive?: boolean } = {}) => {
   const store = new OneSessionStore(newSession({ id: 's1', tenantId: 't1', options, now: T0 }));
   if (setup.failWhen !== undefined) store.failWhen = setup.failWhen;
   const metrics = new RecordingMetrics();
-  let now = T0;
+  const clock = fakeClock(T0);
   const sent: { connectionId: string; message: ServerMessage }[] = [];
   const answered = new Map<string, () => void>();
   const live = deferred();
@@ -87,7 +88,7 @@ const hostOneSession = async (
     launcher: {
       launch: async (_session, e) => {
         events = e;
-        return fakeBrowser(() => now);
+        return fakeBrowser(clock.now);
       },
     },
     notifier: {
@@ -100,12 +101,12 @@ const hostOneSession = async (
     connections: { attached: async () => ['c1'] },
     artifacts: new FakeArtifacts(),
     artifactUrlTtlSeconds: 60,
-    clock: { now: () => now },
+    clock,
     metrics,
     workerId: 'w1',
     endpoint: () => 'http://127.0.0.1:8090',
-    leaseMs: 30_000,
-    heartbeatMs: setup.heartbeatMs ?? 10_000,
+    leaseMs: LEASE_MS,
+    heartbeatMs: 10_000,
     slots: 1,
     log: (event) => {
       if (event === 'session live') live.resolve();
@@ -125,9 +126,7 @@ const hostOneSession = async (
     metrics,
     sent,
     nextSent,
-    advance: (ms: number) => {
-      now += ms;
-    },
+    clock,
     ended: ended.promise,
     gone: (why: 'closed' | 'crashed') => events?.onGone(why),
   };
@@ -155,28 +154,34 @@ describe('a session whose DynamoDB writes fail', () => {
 
   it('heartbeats failing past the lease: the host stops the session rather than run it unowned', async () => {
     let failing = false;
-    const { ended, advance, host } = await hostOneSession({ failWhen: () => failing, heartbeatMs: 20 });
+    const { ended, clock, host } = await hostOneSession({ failWhen: () => failing });
     failing = true;
-    advance(30_001); // the lease we hold (30 s) has run out by our own clock
+    // Heartbeats at 10 s and 20 s fail and are retried; at 30 s the lease we hold has run out.
+    await clock.advance(LEASE_MS - 1);
+    expect(host.isHosted('s1')).toBe(true);
+    await clock.advance(1);
     await ended;
     expect(host.isHosted('s1')).toBe(false);
+    expect(clock.pending()).toBe(0);
   });
 });
 
 describe('a live session whose browser goes away', () => {
   it('crashed: the session fails with BROWSER_CRASHED and one BrowserCrashes is counted, where: session', async () => {
-    const { store, metrics, ended, gone } = await hostOneSession();
+    const { store, metrics, ended, gone, clock } = await hostOneSession();
     gone('crashed');
     await ended;
+    expect(clock.pending()).toBe(0);
     expect(store.row).toMatchObject({ status: 'failed', endReason: { code: 'BROWSER_CRASHED' } });
     expect(metrics.total('BrowserCrashes')).toBe(1);
     expect(metrics.total('BrowserCrashes', { where: 'session' })).toBe(1);
   });
 
   it('closed over CDP (browser.close()): the session closes and no crash is counted', async () => {
-    const { store, metrics, ended, gone } = await hostOneSession();
+    const { store, metrics, ended, gone, clock } = await hostOneSession();
     gone('closed');
     await ended;
+    expect(clock.pending()).toBe(0);
     expect(store.row).toMatchObject({ status: 'closed', endReason: { code: 'BROWSER_CLOSED' } });
     expect(metrics.total('BrowserCrashes')).toBe(0);
   });
@@ -191,7 +196,7 @@ const command = (id: string, method: CommandMethod, params: Record<string, unkno
 
 describe('session metrics', () => {
   it('counts a session going live, its commands and their latency, screencast frames, and its end with its minutes', async () => {
-    const { host, metrics, sent, nextSent, advance, ended } = await hostOneSession();
+    const { host, metrics, sent, nextSent, clock, ended } = await hostOneSession();
     expect(metrics.total('SessionsLive')).toBe(1);
 
     const result = nextSent('result');
@@ -221,9 +226,11 @@ describe('session metrics', () => {
     expect(metrics.total('ScreencastFrames')).toBe(1);
     expect(sent.find((s) => s.message.type === 'frame')?.connectionId).toBe('c1');
 
-    advance(90_000);
+    await clock.advance(90_000);
+    expect(metrics.total('SessionsEnded')).toBe(0);
     host.deliver('s1', 't1', { kind: 'close' });
     await ended;
+    expect(clock.pending()).toBe(0);
     expect(metrics.total('SessionsEnded', { reason: 'CLOSED_BY_CLIENT' })).toBe(1);
     expect(metrics.total('SessionMinutes')).toBeCloseTo(1.5, 2);
   });
@@ -262,7 +269,7 @@ describe('a session closed before it went live', () => {
       connections: { attached: async () => ['c9'] },
       artifacts: new FakeArtifacts(),
       artifactUrlTtlSeconds: 60,
-      clock: { now: () => T0 },
+      clock: fakeClock(T0),
       metrics: new RecordingMetrics(),
       workerId: 'w1',
       endpoint: () => 'http://127.0.0.1:8090',
