@@ -14,7 +14,7 @@ export interface ScreencastRelayDeps {
   sessionId: string;
   /** The session's browser, once it is up. */
   browser: () => SessionBrowser | undefined;
-  /** `true` once the session is ending: a held frame is not sent then. */
+  /** `true` once the session is ending: no frame is sent or held then. */
   ending: () => boolean;
   /** Paces frames and schedules a held one. */
   clock: Pick<SchedulingClock, 'now' | 'after'>;
@@ -89,6 +89,9 @@ export class ScreencastRelay {
       .startScreencast(options, (frame) => {
         // Frames over one API Gateway message are dropped (quality and size caps keep them rare).
         if (frame.data.length > MAX_FRAME_BASE64) return;
+        // Ending (the browser still closing): nothing is sent, or held on a timer the end
+        // would never cancel.
+        if (this.deps.ending()) return;
         const wait = this.lastFrameAt + interval - this.deps.clock.now();
         if (wait <= 0) return this.emit(frame);
         // The frame-rate cap: hold the newest frame and send it when the interval is up, so

@@ -270,4 +270,26 @@ describe('the screencast frame-rate cap', () => {
     await clock.advance(FRAME_MS);
     expect(frames(notifier)).toBe(1);
   });
+
+  it('a frame arriving while the session ends (its browser still closing) is neither sent nor held', async () => {
+    const { clock, session, notifier, launcher, ended } = await hostOne(['c1']);
+    session.requestScreencast('c1', watch);
+    await clock.advance(0);
+    const closing = deferred();
+    const release = deferred();
+    launcher.beforeClose = async () => {
+      closing.resolve();
+      await release.promise;
+    };
+    const end = session.end('CLOSED_BY_CLIENT');
+    await closing.promise;
+    session.requestScreencast('c1', watch);
+    await clock.advance(0);
+    expectNoTimers(clock);
+    release.resolve();
+    await end;
+    await ended;
+    await clock.advance(FRAME_MS);
+    expect(frames(notifier)).toBe(1);
+  });
 });
