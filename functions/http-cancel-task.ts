@@ -5,8 +5,9 @@
 import { loadHttpConfig } from '../shared/config.js';
 import { cancelTask } from '../shared/task/cancel-task.js';
 import { presentTask } from '../shared/task/get-task.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {

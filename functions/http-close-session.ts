@@ -1,9 +1,10 @@
 /** `DELETE /v1/sessions/{id}`: close the session now; `200` with it (`closed`). */
 import { loadHttpConfig } from '../shared/config.js';
 import { closeSession, presentSession } from '../shared/session/manage-sessions.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {

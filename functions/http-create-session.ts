@@ -3,9 +3,10 @@ import { loadHttpConfig } from '../shared/config.js';
 import { createSession, presentSession } from '../shared/session/manage-sessions.js';
 import { createSessionInputSchema } from '../shared/session/session-input.js';
 import { parseOrThrow } from '../shared/validation.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute(

@@ -7,9 +7,10 @@ import { presentTask } from '../shared/task/get-task.js';
 import { submitTask } from '../shared/task/submit-task.js';
 import { isFinal } from '../shared/task/task.js';
 import { waitForTask } from '../shared/task/wait-for-task.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute(

@@ -1,7 +1,8 @@
 /** `GET /v1/limits`: the tenant's limits and what it is using right now. */
 import { loadHttpConfig } from '../shared/config.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ tenant }) => {

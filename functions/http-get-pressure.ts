@@ -6,8 +6,9 @@
  */
 import { loadHttpConfig } from '../shared/config.js';
 import { createPressureReader } from '../shared/health/read-pressure.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute } from './http/http-route.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) => {
   const pressure = createPressureReader({

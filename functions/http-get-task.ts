@@ -1,9 +1,10 @@
 /** `GET /v1/tasks/{id}[?wait=N]`: the task as it stands (or once it ends, within N s). */
 import { loadHttpConfig } from '../shared/config.js';
 import { getTask } from '../shared/task/get-task.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute(

@@ -1,8 +1,9 @@
 /** `GET /health` (no auth): 200 once every dependency answers, 503 with which one doesn't. */
 import { loadHttpConfig } from '../shared/config.js';
 import { checkHealth } from '../shared/health/check-health.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute } from './http/http-route.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics }, async () => {

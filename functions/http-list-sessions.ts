@@ -1,9 +1,10 @@
 /** `GET /v1/sessions[?status=live&limit=N]`: the tenant's own sessions, newest first. */
 import { loadHttpConfig } from '../shared/config.js';
 import { presentSession } from '../shared/session/manage-sessions.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl, sessionListQueryFrom } from './http/query.js';
+import { lazy } from './lazy.js';
 
 export const buildHandler = (deps: HttpDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {

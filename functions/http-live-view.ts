@@ -8,9 +8,10 @@ import { loadHttpConfig } from '../shared/config.js';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
 import { verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
 import { parseOrThrow } from '../shared/validation.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createHttpDeps, type HttpDeps } from './http/deps.js';
 import { httpRoute } from './http/http-route.js';
 import { liveViewPage } from './http/live-view-page.js';
+import { lazy } from './lazy.js';
 
 const querySchema = z.strictObject({ ticket: z.string().min(1).max(2048) });
 
