@@ -53,8 +53,12 @@ const clientConfig = (region: string | undefined, endpoint: string | undefined, 
         credentials: { accessKeyId, secretAccessKey: 'S3RVER' },
       };
 
-export const createAwsClients = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig): AwsClients => ({
-  dynamo: translateSdkErrorsOf(
+/**
+ * One client per service, so a function that calls one service builds (and bundles) only
+ * that client: each takes the same config and applies the same rules.
+ */
+export const createDynamoClient = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig) =>
+  translateSdkErrorsOf(
     DynamoDBDocumentClient.from(
       // Every status change writes the tenant's one usage row: a busy tenant is where DynamoDB
       // throttles, so allow more attempts than the default 3. (The SDK doesn't retry a
@@ -65,9 +69,13 @@ export const createAwsClients = ({ region, endpoints, localAccessKeyId }: AwsCli
       },
     ),
     'DynamoDB',
-  ),
-  sqs: translateSdkErrorsOf(new SQSClient(clientConfig(region, endpoints.sqs, localAccessKeyId)), 'SQS'),
-  s3: translateSdkErrorsOf(
+  );
+
+export const createSqsClient = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig) =>
+  translateSdkErrorsOf(new SQSClient(clientConfig(region, endpoints.sqs, localAccessKeyId)), 'SQS');
+
+export const createS3Client = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig) =>
+  translateSdkErrorsOf(
     new S3Client({
       ...clientConfig(region, endpoints.s3, localAccessKeyId),
       // An upload is the last step of a run that succeeded: three SlowDowns in a row (the
@@ -76,7 +84,13 @@ export const createAwsClients = ({ region, endpoints, localAccessKeyId }: AwsCli
       forcePathStyle: endpoints.s3 !== undefined,
     }),
     'S3',
-  ),
+  );
+
+/** The three clients every long-lived process (worker, sweeper, runner) uses. */
+export const createAwsClients = (config: AwsClientsConfig): AwsClients => ({
+  dynamo: createDynamoClient(config),
+  sqs: createSqsClient(config),
+  s3: createS3Client(config),
 });
 
 /**
