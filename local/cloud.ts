@@ -7,18 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startFleetWorker } from '../container/worker-deps.js';
-import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
-import { buildHandler as cancelTask } from '../functions/http-cancel-task.js';
-import { buildHandler as closeSession } from '../functions/http-close-session.js';
-import { buildHandler as createSession } from '../functions/http-create-session.js';
-import { buildHandler as createTask } from '../functions/http-create-task.js';
-import { buildHandler as getLimits } from '../functions/http-get-limits.js';
-import { buildHandler as getPressure } from '../functions/http-get-pressure.js';
-import { buildHandler as getSession } from '../functions/http-get-session.js';
-import { buildHandler as getTask } from '../functions/http-get-task.js';
-import { buildHandler as health } from '../functions/http-health.js';
-import { buildHandler as listSessions } from '../functions/http-list-sessions.js';
-import { buildHandler as liveView } from '../functions/http-live-view.js';
 import { createSweepDeps } from '../functions/schedule-sweep.js';
 import { buildHandler as buildLambdaRunner, createLambdaRunnerDeps } from '../functions/sqs-run-task.js';
 import { createWsDeps, type WsFunctionDeps } from '../functions/ws/deps.js';
@@ -33,7 +21,6 @@ import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js
 import { systemClock } from '../shared/clock.js';
 import {
   type LocalConfig,
-  loadHttpConfig,
   loadLambdaRunnerConfig,
   loadSweeperConfig,
   loadWorkerConfig,
@@ -42,7 +29,6 @@ import {
 import {
   ENV,
   HTTP_ROUTES,
-  type HttpFunctionName,
   LAMBDA_RUNNER,
   SWEEPER,
   WS_ROUTES,
@@ -53,27 +39,14 @@ import { sweepTasks } from '../shared/task/sweep-tasks.js';
 import { ensureTenantKey } from '../shared/tenancy/manage-tenants.js';
 import { type Emulator, startDynamoDbLocal, startS3, startSqs } from './emulators.js';
 import { type FaultFronts, startFaultFronts } from './fault-front.js';
-import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
+import { type GatewayRoute, startHttpGateway } from './gateway.js';
+import { HTTP_FUNCTIONS } from './http-functions.js';
 import { createIamFront, type IamFront } from './iam-front.js';
 import { FLEET_WORKER, loadRolePolicies, localizePolicies, type RolePolicySet } from './iam-policies.js';
 import { startLambdaTier } from './lambda-tier.js';
 import { freePorts } from './ports.js';
 import { type ProvisionedNames, provisionLocalResources } from './provision.js';
 import { startWsGateway } from './ws-gateway.js';
-
-const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
-  'http-create-task': createTask,
-  'http-cancel-task': cancelTask,
-  'http-get-limits': getLimits,
-  'http-get-pressure': getPressure,
-  'http-get-task': getTask,
-  'http-health': health,
-  'http-create-session': createSession,
-  'http-list-sessions': listSessions,
-  'http-get-session': getSession,
-  'http-close-session': closeSession,
-  'http-live-view': liveView,
-};
 
 const WS_FUNCTIONS: Record<WsFunctionName, (deps: WsFunctionDeps) => WsHandler> = {
   'ws-connect': wsConnect,
@@ -265,22 +238,11 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
       iam === undefined ? env : { ...env, [ENV.localAccessKeyId]: iam.accessKeyFor(part) };
 
     // One set of dependencies per function, as each Lambda function has its own (and its role).
-    const httpDeps = new Map<HttpFunctionName, HttpDeps>();
-    const httpDepsOf = (name: HttpFunctionName): HttpDeps => {
-      let deps = httpDeps.get(name);
-      if (deps === undefined) {
-        const created = createHttpDeps(loadHttpConfig(roleEnv(name)));
-        stops.push(async () => destroyAwsClients(created.clients));
-        httpDeps.set(name, created);
-        deps = created;
-      }
-      return deps;
-    };
-    const routes: GatewayRoute[] = HTTP_ROUTES.map((route) => ({
-      routeKey: route.routeKey,
-      functionName: route.functionName,
-      handler: HTTP_FUNCTIONS[route.functionName](httpDepsOf(route.functionName)),
-    }));
+    const routes: GatewayRoute[] = HTTP_ROUTES.map((route) => {
+      const fn = HTTP_FUNCTIONS[route.functionName](roleEnv(route.functionName));
+      stops.push(async () => fn.dispose());
+      return { routeKey: route.routeKey, functionName: route.functionName, handler: fn.handler };
+    });
     const gateway = await startHttpGateway({
       port: ports.gateway,
       routes,

@@ -9,7 +9,8 @@ import { ENV } from './contracts.js';
 import { parseEgressAllowList } from './egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES } from './errors.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** An environment to read config from (`process.env` in a composition root). */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 const optionalUrl = z.url().optional();
 
@@ -179,6 +180,9 @@ export const loadHttpConfig = (env: Env) => {
   });
 };
 export type HttpConfig = ReturnType<typeof loadHttpConfig>;
+
+/** What every HTTP function's composition root reads, whatever else it uses. */
+export type HttpBaseConfig = Pick<HttpConfig, 'stage' | 'aws' | 'metricsEnabled' | 'logLevel'>;
 
 const workerSchema = z.object({
   ...awsSchema,
