@@ -29,7 +29,12 @@ describe("Chromium's environment", { timeout: 60_000 }, () => {
     try {
       expect(launched.pid).toBeTypeOf('number');
       const env = environOf(launched.pid as number);
-      for (const secret of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'SESSION_TICKET_SECRET']) {
+      for (const secret of [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'SESSION_TICKET_SECRET',
+      ]) {
         expect(env.has(secret), secret).toBe(false);
       }
       expect(env.get('PATH')).toBe(process.env.PATH);
