@@ -29,7 +29,7 @@ export const buildHandler = (deps: CancelTaskRouteDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-cancel-task', env);
   const dynamo = createDynamoClient(config.aws);
   const s3 = createS3Client(config.aws);
   const handler = buildHandler({

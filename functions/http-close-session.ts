@@ -28,7 +28,7 @@ export const buildHandler = (deps: CloseSessionDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-close-session', env);
   const dynamo = createDynamoClient(config.aws);
   const ticketKeys = createRouteTicketKeys(config);
   const handler = buildHandler({

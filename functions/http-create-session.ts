@@ -47,7 +47,7 @@ export const buildHandler = (deps: CreateSessionDeps) =>
   );
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-create-session', env);
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
   const handler = buildHandler({

@@ -37,7 +37,7 @@ export const buildHandler = (deps: GetLimitsDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-get-limits', env);
   const dynamo = createDynamoClient(config.aws);
   const handler = buildHandler({
     ...createRouteDeps(config),

@@ -35,7 +35,7 @@ export const buildHandler = (deps: GetPressureDeps) => {
 };
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-get-pressure', env);
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
   const s3 = createS3Client(config.aws);

@@ -26,7 +26,7 @@ export const buildHandler = (deps: GetSessionDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-get-session', env);
   const dynamo = createDynamoClient(config.aws);
   const handler = buildHandler({
     ...createRouteDeps(config),

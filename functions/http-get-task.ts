@@ -32,7 +32,7 @@ export const buildHandler = (deps: GetTaskRouteDeps) =>
   );
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-get-task', env);
   const dynamo = createDynamoClient(config.aws);
   const s3 = createS3Client(config.aws);
   const handler = buildHandler({

@@ -26,7 +26,7 @@ export const buildHandler = (deps: HealthDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-health', env);
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
   const s3 = createS3Client(config.aws);

@@ -34,7 +34,7 @@ export const buildHandler = (deps: ListSessionsDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-list-sessions', env);
   const dynamo = createDynamoClient(config.aws);
   const handler = buildHandler({
     ...createRouteDeps(config),

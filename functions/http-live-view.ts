@@ -52,7 +52,7 @@ export const buildHandler = (deps: LiveViewDeps) =>
   });
 
 export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
-  const config = loadHttpConfig(env);
+  const config = loadHttpConfig('http-live-view', env);
   const handler = buildHandler({
     ...createRouteDeps(config),
     ticketKeys: createRouteTicketKeys(config),

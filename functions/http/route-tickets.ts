@@ -6,7 +6,7 @@ import type { HttpBaseConfig, TicketSecretConfig } from '../../shared/config.js'
 import type { TicketKeys } from '../../shared/session/ticket-keys.js';
 
 export const createRouteTicketKeys = (
-  config: HttpBaseConfig & { ticketSecret: TicketSecretConfig | undefined },
+  config: HttpBaseConfig & { ticketSecret: TicketSecretConfig },
 ): TicketKeys =>
   createTicketKeys(config.ticketSecret, {
     secretsManager: () => createSecretsManagerClient(config.aws),
