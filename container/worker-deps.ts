@@ -3,11 +3,7 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
-import {
-  createAwsClients,
-  createSecretsManagerClient,
-  destroyAwsClients,
-} from '../shared/adapters/aws-clients.js';
+import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
@@ -16,6 +12,7 @@ import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-browser.js';
 import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createSecretsManagerClient } from '../shared/adapters/secrets-manager-client.js';
 import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';

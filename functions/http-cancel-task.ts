@@ -2,9 +2,10 @@
  * `DELETE /v1/tasks/{id}`: cancel. `200` with the task once `cancelled`; `202` while a
  * running task's owner is still stopping (`cancelRequested: true`).
  */
-import { createDynamoClient, createS3Client } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createS3Client } from '../shared/adapters/s3-client.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { cancelTask } from '../shared/task/cancel-task.js';

@@ -1,5 +1,5 @@
 /** `DELETE /v1/sessions/{id}`: close the session now; `200` with it (`closed`). */
-import { createDynamoClient } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { HttpSessionInbox } from '../shared/adapters/http-session-inbox.js';
 import { systemClock } from '../shared/clock.js';

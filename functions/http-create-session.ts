@@ -1,6 +1,7 @@
 /** `POST /v1/sessions`: start a live browser session; `201` with it (`pending` at first). */
-import { createDynamoClient, createSqsClient } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';

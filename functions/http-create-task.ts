@@ -2,11 +2,14 @@
  * `POST /v1/tasks[?wait=N]`: accept a task; `202` with it, or `200` if it ended within the
  * wait. An `Idempotency-Key` replay answers the original task with `Idempotent-Replayed: true`.
  */
-import { createDynamoClient, createS3Client, createSqsClient } from '../shared/adapters/aws-clients.js';
+
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createS3Client } from '../shared/adapters/s3-client.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';

@@ -1,5 +1,5 @@
 /** `GET /v1/limits`: the tenant's limits and what it is using right now. */
-import { createDynamoClient } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';

@@ -4,9 +4,11 @@
  * and whether it accepts work (every dependency up). One reading answers for a couple of
  * seconds (see `createPressureReader`).
  */
-import { createDynamoClient, createS3Client, createSqsClient } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createS3Client } from '../shared/adapters/s3-client.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';

@@ -1,5 +1,5 @@
 /** `GET /v1/sessions/{id}`: the session, with a fresh `cdpUrl` and `liveViewUrl` while open. */
-import { createDynamoClient } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';

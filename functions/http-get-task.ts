@@ -1,7 +1,8 @@
 /** `GET /v1/tasks/{id}[?wait=N]`: the task as it stands (or once it ends, within N s). */
-import { createDynamoClient, createS3Client } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createS3Client } from '../shared/adapters/s3-client.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { type GetTaskDeps, getTask } from '../shared/task/get-task.js';
 import { httpRoute, requireTenant } from './http/http-route.js';

@@ -1,7 +1,9 @@
 /** `GET /health` (no auth): 200 once every dependency answers, 503 with which one doesn't. */
-import { createDynamoClient, createS3Client, createSqsClient } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createS3Client } from '../shared/adapters/s3-client.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { checkHealth } from '../shared/health/check-health.js';

@@ -1,5 +1,5 @@
 /** The session ticket keys of a function that declares `tickets`. */
-import { createSecretsManagerClient } from '../../shared/adapters/aws-clients.js';
+import { createSecretsManagerClient } from '../../shared/adapters/secrets-manager-client.js';
 import { createTicketKeys } from '../../shared/adapters/secrets-manager-ticket-secret.js';
 import { systemClock } from '../../shared/clock.js';
 import type { HttpBaseConfig, TicketSecretConfig } from '../../shared/config.js';
