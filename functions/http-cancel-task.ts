@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { cancelTask } from '../shared/task/cancel-task.js';
 import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { createRouteAuth } from './http/route-auth.js';
 import {
@@ -17,7 +18,6 @@ import {
   type ComposedHttpFunction,
   createRouteDeps,
 } from './http/route-deps.js';
-import { lazy } from './lazy.js';
 
 export type CancelTaskRouteDeps = AuthenticatedRouteDeps & GetTaskDeps & { clock: Clock };
 

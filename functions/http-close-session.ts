@@ -5,6 +5,7 @@ import { HttpSessionInbox } from '../shared/adapters/http-session-inbox.js';
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { closeSession, presentSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -14,7 +15,6 @@ import {
   createRouteDeps,
 } from './http/route-deps.js';
 import { createRouteTicketKeys } from './http/route-tickets.js';
-import { lazy } from './lazy.js';
 
 export type CloseSessionDeps = AuthenticatedRouteDeps &
   Pick<SessionApiDeps, 'sessions' | 'clock' | 'inbox' | 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl'>;

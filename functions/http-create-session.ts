@@ -9,6 +9,7 @@ import { newTimeOrderedId } from '../shared/ids.js';
 import { createSession, presentSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
 import { createSessionInputSchema } from '../shared/session/session-input.js';
 import { parseOrThrow } from '../shared/validation.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -18,7 +19,6 @@ import {
   createRouteDeps,
 } from './http/route-deps.js';
 import { createRouteTicketKeys } from './http/route-tickets.js';
-import { lazy } from './lazy.js';
 
 export type CreateSessionDeps = AuthenticatedRouteDeps &
   Pick<

@@ -19,6 +19,7 @@ import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
 import { type SubmitTaskDeps, submitTask } from '../shared/task/submit-task.js';
 import { isFinal } from '../shared/task/task.js';
 import { waitForTask } from '../shared/task/wait-for-task.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -27,7 +28,6 @@ import {
   type ComposedHttpFunction,
   createRouteDeps,
 } from './http/route-deps.js';
-import { lazy } from './lazy.js';
 
 export type CreateTaskDeps = AuthenticatedRouteDeps & SubmitTaskDeps & GetTaskDeps;
 

@@ -5,6 +5,7 @@ import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import type { TaskStore } from '../shared/task/ports.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { createRouteAuth } from './http/route-auth.js';
 import {
@@ -12,7 +13,6 @@ import {
   type ComposedHttpFunction,
   createRouteDeps,
 } from './http/route-deps.js';
-import { lazy } from './lazy.js';
 
 export interface GetLimitsDeps extends AuthenticatedRouteDeps {
   store: Pick<TaskStore, 'usage'>;

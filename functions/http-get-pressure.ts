@@ -14,9 +14,9 @@ import { type Clock, systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { createPressureReader, type QueueDepth } from '../shared/health/read-pressure.js';
 import type { Pingable } from '../shared/task/ports.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute } from './http/http-route.js';
 import { type ComposedHttpFunction, createRouteDeps, type RouteDeps } from './http/route-deps.js';
-import { lazy } from './lazy.js';
 
 export interface GetPressureDeps extends RouteDeps {
   /** The health check's pings, by the name the answer reports them under. */

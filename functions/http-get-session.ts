@@ -4,6 +4,7 @@ import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { presentSession, requireSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -13,7 +14,6 @@ import {
   createRouteDeps,
 } from './http/route-deps.js';
 import { createRouteTicketKeys } from './http/route-tickets.js';
-import { lazy } from './lazy.js';
 
 export type GetSessionDeps = AuthenticatedRouteDeps &
   Pick<SessionApiDeps, 'sessions' | 'clock' | 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl'>;

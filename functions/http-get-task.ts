@@ -5,6 +5,7 @@ import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { type GetTaskDeps, getTask } from '../shared/task/get-task.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -13,7 +14,6 @@ import {
   type ComposedHttpFunction,
   createRouteDeps,
 } from './http/route-deps.js';
-import { lazy } from './lazy.js';
 
 export type GetTaskRouteDeps = AuthenticatedRouteDeps & GetTaskDeps;
 

@@ -8,9 +8,9 @@ import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { checkHealth } from '../shared/health/check-health.js';
 import type { Pingable } from '../shared/task/ports.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute } from './http/http-route.js';
 import { type ComposedHttpFunction, createRouteDeps, type RouteDeps } from './http/route-deps.js';
-import { lazy } from './lazy.js';
 
 export interface HealthDeps extends RouteDeps {
   /** Each dependency's ping, by the name the answer reports it under. */

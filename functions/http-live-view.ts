@@ -9,11 +9,11 @@ import { type Env, loadHttpConfig } from '../shared/config.js';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
 import { type TicketKeys, verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
 import { parseOrThrow } from '../shared/validation.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute } from './http/http-route.js';
 import { liveViewPage } from './http/live-view-page.js';
 import { type ComposedHttpFunction, createRouteDeps, type RouteDeps } from './http/route-deps.js';
 import { createRouteTicketKeys } from './http/route-tickets.js';
-import { lazy } from './lazy.js';
 
 const querySchema = z.strictObject({ ticket: z.string().min(1).max(2048) });
 

@@ -18,7 +18,7 @@ import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/confi
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
-import { lazy } from './lazy.js';
+import { lazy } from './entry/lazy.js';
 
 /** Time kept back before the Lambda deadline to hand a task back and answer. */
 export const HAND_BACK_MARGIN_MS = 8_000;
