@@ -246,7 +246,6 @@ export class ApiStack extends Stack {
     this.runner.addEnvironment(ENV.chromiumBinDir, CHROMIUM_LAYER_BIN_DIR);
     wireTable(this.runner, props.table, 'readWrite');
     wireQueue(this.runner, props.lambdaQueue, 'defer', ENV.lambdaQueueUrl);
-    wireQueue(this.runner, props.fleetQueue, 'urlOnly');
     wireBucket(this.runner, artifactBucket, ['taskRunner']);
     this.runner.addEventSource(
       new SqsEventSource(props.lambdaQueue, {

@@ -69,16 +69,11 @@ export const wireTable = (consumer: Consumer, table: ITable, access: TableAccess
   if (DESCRIBES.has(access)) grant(consumer, ['dynamodb:DescribeTable'], [table.tableArn]);
 };
 
-/**
- * The queue accesses of `QueueAccess` (the contracts), and `urlOnly`: no access, for the
- * runners, whose task dispatcher names both tiers' queues though each runs one tier.
- */
-type QueueWiring = QueueAccess | 'urlOnly';
-
+/** `QueueAccess` (the contracts): what the consumer does with the queue. */
 export const wireQueue = (
   consumer: Consumer,
   queue: IQueue,
-  access: QueueWiring,
+  access: QueueAccess,
   envName: typeof ENV.fleetQueueUrl | typeof ENV.lambdaQueueUrl = ENV.fleetQueueUrl,
 ): void => {
   consumer.addEnvironment(envName, queue.queueUrl);
@@ -98,8 +93,6 @@ export const wireQueue = (
       return;
     case 'attributes':
       queue.grant(consumer, 'sqs:GetQueueAttributes');
-      return;
-    case 'urlOnly':
       return;
   }
 };

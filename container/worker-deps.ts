@@ -14,7 +14,7 @@ import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createSecretsManagerClient } from '../shared/adapters/secrets-manager-client.js';
 import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
-import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { OneTierDispatcher, SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { usesLocalEndpoints, type WorkerConfig } from '../shared/config.js';
 import { noopMetrics } from '../shared/metrics/metrics.js';
@@ -112,7 +112,7 @@ export const createWorkerDeps = (
       engine: config,
       stateTable: config.stateTable,
       artifactBucket: config.artifactBucket,
-      queues: { fleet: queue, lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl) },
+      dispatcher: new OneTierDispatcher('fleet', queue),
       workerId,
       egressAllow: config.egressAllow,
       hostEnv: process.env,

@@ -13,7 +13,7 @@ import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
 import { createRunTaskDeps } from '../shared/adapters/run-task-deps.js';
-import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { OneTierDispatcher, SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
@@ -51,7 +51,7 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
       engine: config,
       stateTable: config.stateTable,
       artifactBucket: config.artifactBucket,
-      queues: { lambda: lambdaQueue, fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl) },
+      dispatcher: new OneTierDispatcher('lambda', lambdaQueue),
       // Module scope in the entry file keeps the runner (and its browser) warm between invocations.
       workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
       egressAllow: config.egressAllow,

@@ -7,6 +7,7 @@ import { systemClock } from '../clock.js';
 import type { EngineConfig } from '../config.js';
 import type { AllowEntry } from '../egress/egress-policy.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { TaskDispatcher } from '../task/ports.js';
 import type { RunTaskDeps } from '../task/run-task.js';
 import { cachedTenantLimits } from '../tenancy/tenant-limits-cache.js';
 import type { AwsClients } from './aws-clients.js';
@@ -17,14 +18,14 @@ import { startEgressProxy } from './egress-proxy.js';
 import { PuppeteerBrowserRunner } from './puppeteer/browser-runner.js';
 import type { HostEnv } from './puppeteer/launch-chromium.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
-import { type SqsTaskQueue, TieredTaskDispatcher } from './sqs-task-queue.js';
 
 export interface RunTaskWiring {
   clients: AwsClients;
   engine: EngineConfig;
   stateTable: string;
   artifactBucket: string;
-  queues: { fleet: SqsTaskQueue; lambda: SqsTaskQueue };
+  /** Where a retried or handed-back task's message goes: the runner's own tier's queue. */
+  dispatcher: TaskDispatcher;
   workerId: string;
   egressAllow: AllowEntry[];
   /** The process's environment (Chromium gets a filtered part of it). */
@@ -40,7 +41,7 @@ export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
   const limitsOf = cachedTenantLimits(new DynamoDbTenantStore(w.clients.dynamo, w.stateTable));
   return {
     store: new DynamoDbTaskStore(w.clients.dynamo, w.stateTable),
-    queue: new TieredTaskDispatcher(w.queues),
+    queue: w.dispatcher,
     artifacts: new S3ArtifactStore(w.clients.s3, w.artifactBucket),
     browser: new PuppeteerBrowserRunner({
       hostEnv: w.hostEnv,
