@@ -252,7 +252,8 @@ const mapHttpFunctions = <T>(of: (name: HttpFunctionName) => T): Record<HttpFunc
     T
   >;
 
-const HTTP_SCHEMAS = mapHttpFunctions((name) => httpSchemaFor(HTTP_FUNCTION_RESOURCES[name]));
+// Pure: a bundle that never reads CONFIG_ENV_* (every function's) drops these.
+const HTTP_SCHEMAS = /* @__PURE__ */ mapHttpFunctions((name) => httpSchemaFor(HTTP_FUNCTION_RESOURCES[name]));
 
 const workerSchema = z.object({
   ...awsSchema,
@@ -495,13 +496,13 @@ const parseEnv = <S extends z.ZodObject>(
  * The env var names each runtime's config reads (each HTTP function's by its name), for the CDK assertion that a function is
  * given only variables its config knows.
  */
-export const CONFIG_ENV_KEYS = {
+export const CONFIG_ENV_KEYS = /* @__PURE__ */ (() => ({
   ...mapHttpFunctions((name) => Object.keys(HTTP_SCHEMAS[name].shape)),
   worker: Object.keys(workerSchema.shape),
   sweeper: Object.keys(sweeperSchema.shape),
   lambdaRunner: Object.keys(lambdaRunnerSchema.shape),
   ws: Object.keys(wsSchema.shape),
-} as const;
+}))();
 
 /** The names in `shape` whose schema refuses a missing value: no default, not optional. */
 const requiredKeys = (shape: Record<string, z.ZodType>): string[] =>
@@ -514,19 +515,20 @@ const requiredKeys = (shape: Record<string, z.ZodType>): string[] =>
  * function is given what its code reads: `required` names each must be set; of each
  * `oneOf` group at least one. (AWS_REGION is set by Lambda and ECS themselves.)
  */
-export const CONFIG_ENV_REQUIRED = {
-  ...mapHttpFunctions((name) => ({
-    required: requiredKeys(HTTP_SCHEMAS[name].shape),
-    oneOf: oneOfFor(HTTP_FUNCTION_RESOURCES[name]),
-  })),
-  worker: { required: requiredKeys(workerSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
-  sweeper: { required: requiredKeys(sweeperSchema.shape), oneOf: [] },
-  lambdaRunner: { required: requiredKeys(lambdaRunnerSchema.shape), oneOf: [] },
-  ws: { required: requiredKeys(wsSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
-} as const satisfies Record<
-  keyof typeof CONFIG_ENV_KEYS,
-  { required: string[]; oneOf: readonly (readonly string[])[] }
->;
+export const CONFIG_ENV_REQUIRED = /* @__PURE__ */ (() =>
+  ({
+    ...mapHttpFunctions((name) => ({
+      required: requiredKeys(HTTP_SCHEMAS[name].shape),
+      oneOf: oneOfFor(HTTP_FUNCTION_RESOURCES[name]),
+    })),
+    worker: { required: requiredKeys(workerSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
+    sweeper: { required: requiredKeys(sweeperSchema.shape), oneOf: [] },
+    lambdaRunner: { required: requiredKeys(lambdaRunnerSchema.shape), oneOf: [] },
+    ws: { required: requiredKeys(wsSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
+  }) as const satisfies Record<
+    keyof typeof CONFIG_ENV_KEYS,
+    { required: string[]; oneOf: readonly (readonly string[])[] }
+  >)();
 
 /** Whether AWS endpoints point at emulators (then local placeholder credentials apply). */
 export const usesLocalEndpoints = (aws: { endpoints: Record<string, string | undefined> }): boolean =>
