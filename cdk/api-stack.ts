@@ -27,6 +27,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   ENV,
+  type FunctionResources,
   HTTP_FUNCTION_RESOURCES,
   HTTP_ROUTES,
   type HttpFunctionName,
@@ -126,9 +127,6 @@ export interface ApiStackProps extends StackProps {
   readonly domain?: CustomDomain;
 }
 
-/** Functions that call a worker's inbox run in the fleet's VPC. */
-const CALLS_INBOX: ReadonlySet<HttpFunctionName> = new Set(['http-close-session']);
-
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
   /** The API's one stage (`$default`), which its 5xx alarm reads. */
@@ -173,11 +171,13 @@ export class ApiStack extends Stack {
     };
     const functions = {} as Record<HttpFunctionName, NodejsFunction>;
     for (const route of HTTP_ROUTES) {
+      const uses: FunctionResources = HTTP_FUNCTION_RESOURCES[route.functionName];
       const fn = nodeFunction(this, route.functionName, {
         stage,
         removalPolicy,
         timeout: TIMEOUTS[route.functionName],
-        ...(CALLS_INBOX.has(route.functionName)
+        // A worker's inbox is reachable only inside the fleet's VPC.
+        ...(uses.workerInbox === true
           ? {
               network: {
                 vpc: props.network.vpc,
@@ -190,7 +190,7 @@ export class ApiStack extends Stack {
       fn.addEnvironment(ENV.stage, stage);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       // The env var and grant of each resource the function declares, and of nothing else.
-      wireResources(fn, HTTP_FUNCTION_RESOURCES[route.functionName], resources);
+      wireResources(fn, uses, resources);
       functions[route.functionName] = fn;
 
       const [method, path] = parseRouteKey(route.routeKey);

@@ -248,6 +248,8 @@ export interface FunctionResources {
   readonly publicUrls?: readonly ('websocket' | 'cdp')[];
   /** Accepts tasks: checks their URL against the egress policy, remembers Idempotency-Keys. */
   readonly acceptsTasks?: true;
+  /** Calls a worker's inbox (signed with the ticket key): runs in the fleet's VPC. */
+  readonly workerInbox?: true;
 }
 
 /**
@@ -282,8 +284,13 @@ export const HTTP_FUNCTION_RESOURCES = {
   },
   'http-list-sessions': { table: 'readWrite', tickets: true, publicUrls: ['websocket', 'cdp'] },
   'http-get-session': { table: 'readWrite', tickets: true, publicUrls: ['websocket', 'cdp'] },
-  // A close also calls the worker's inbox, signed with the ticket key.
-  'http-close-session': { table: 'readWrite', tickets: true, publicUrls: ['websocket', 'cdp'] },
+  // A close also tells the session's worker, through its inbox.
+  'http-close-session': {
+    table: 'readWrite',
+    tickets: true,
+    publicUrls: ['websocket', 'cdp'],
+    workerInbox: true,
+  },
   // Only checks the ticket and renders a page that opens the WebSocket API.
   'http-live-view': { tickets: true, publicUrls: ['websocket'] },
   'http-health': { table: 'describe', fleetQueue: 'attributes', artifacts: 'head' },
