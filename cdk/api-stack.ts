@@ -27,6 +27,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   ENV,
+  type FunctionResources,
+  HTTP_FUNCTION_RESOURCES,
   HTTP_ROUTES,
   type HttpFunctionName,
   LAMBDA_RUNNER,
@@ -41,14 +43,12 @@ import { nodeFunction } from './node-function.js';
 import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
 import {
-  type BucketAccess,
   grantPostToConnections,
-  type QueueAccess,
-  type TableAccess,
+  type WiredResources,
   wireBucket,
   wireQueue,
+  wireResources,
   wireTable,
-  wireTicketSecret,
 } from './wiring.js';
 
 type PublicFunctionName = Extract<(typeof HTTP_ROUTES)[number], { auth: false }>['functionName'];
@@ -65,95 +65,25 @@ const PUBLIC_ROUTE_REASONS: Record<PublicFunctionName, string> = {
 };
 
 /**
- * What each function may touch, and how long it may run. Keyed by the contracts' function
- * names, so a route added there without an entry here does not compile.
+ * How long each function may run (what it may touch is its `HTTP_FUNCTION_RESOURCES` entry
+ * in the contracts). Keyed by the contracts' function names, so a route added there
+ * without an entry here does not compile.
  */
-const FUNCTIONS: Record<
-  HttpFunctionName,
-  {
-    table: TableAccess;
-    queue: QueueAccess;
-    lambdaQueue?: QueueAccess;
-    bucket: BucketAccess;
-    timeout: Duration;
-    /** Signs session tickets or inbox calls, or checks tickets: gets the ticket secret. */
-    tickets?: true;
-  }
-> = {
+const TIMEOUTS: Record<HttpFunctionName, Duration> = {
   // `?wait=N` holds at most 25 s; API Gateway gives up on an integration after 30 s.
-  'http-create-task': {
-    table: 'readWrite',
-    queue: 'send',
-    bucket: ['taskReader'],
-    timeout: Duration.seconds(29),
-  },
-  // Every authenticated route writes the tenant's rate-limit bucket.
-  'http-get-task': {
-    table: 'readWrite',
-    queue: 'urlOnly',
-    bucket: ['taskReader'],
-    timeout: Duration.seconds(29),
-  },
-  'http-cancel-task': {
-    table: 'readWrite',
-    queue: 'urlOnly',
-    bucket: ['taskReader'],
-    timeout: Duration.seconds(10),
-  },
-  'http-get-limits': {
-    table: 'readWrite',
-    queue: 'urlOnly',
-    bucket: 'nameOnly',
-    timeout: Duration.seconds(10),
-  },
-  // Queue attributes of both tiers and a count on the sweep index; public like /health,
-  // and `accepting` is the health check (DescribeTable, GetQueueAttributes, HeadBucket).
-  'http-get-pressure': {
-    table: 'readAndDescribe',
-    queue: 'attributes',
-    lambdaQueue: 'attributes',
-    bucket: 'head',
-    timeout: Duration.seconds(10),
-  },
-  // Sessions: the row and the fleet queue's start message; a close also calls the worker's inbox.
-  'http-create-session': {
-    table: 'readWrite',
-    queue: 'send',
-    bucket: 'nameOnly',
-    timeout: Duration.seconds(10),
-    tickets: true,
-  },
-  'http-list-sessions': {
-    table: 'readWrite',
-    queue: 'urlOnly',
-    bucket: 'nameOnly',
-    timeout: Duration.seconds(10),
-    tickets: true,
-  },
-  'http-get-session': {
-    table: 'readWrite',
-    queue: 'urlOnly',
-    bucket: 'nameOnly',
-    timeout: Duration.seconds(10),
-    tickets: true,
-  },
-  'http-close-session': {
-    table: 'readWrite',
-    queue: 'urlOnly',
-    bucket: 'nameOnly',
-    timeout: Duration.seconds(10),
-    tickets: true,
-  },
+  'http-create-task': Duration.seconds(29),
+  'http-get-task': Duration.seconds(29),
+  'http-cancel-task': Duration.seconds(10),
+  'http-get-limits': Duration.seconds(10),
+  'http-get-pressure': Duration.seconds(10),
+  'http-create-session': Duration.seconds(10),
+  'http-list-sessions': Duration.seconds(10),
+  'http-get-session': Duration.seconds(10),
+  'http-close-session': Duration.seconds(10),
   // Only checks the ticket and renders a page.
-  'http-live-view': {
-    table: 'read',
-    queue: 'urlOnly',
-    bucket: 'nameOnly',
-    timeout: Duration.seconds(5),
-    tickets: true,
-  },
+  'http-live-view': Duration.seconds(5),
   // Each dependency's ping has its own 2 s deadline; they run at once.
-  'http-health': { table: 'describe', queue: 'attributes', bucket: 'head', timeout: Duration.seconds(10) },
+  'http-health': Duration.seconds(10),
 };
 
 /**
@@ -197,9 +127,6 @@ export interface ApiStackProps extends StackProps {
   readonly domain?: CustomDomain;
 }
 
-/** Functions that call a worker's inbox run in the fleet's VPC. */
-const CALLS_INBOX: ReadonlySet<HttpFunctionName> = new Set(['http-close-session']);
-
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
   /** The API's one stage (`$default`), which its 5xx alarm reads. */
@@ -234,14 +161,23 @@ export class ApiStack extends Stack {
     });
 
     const artifactBucket = importArtifactBucket(this, stage);
+    const resources: WiredResources = {
+      table: props.table,
+      fleetQueue: props.fleetQueue,
+      lambdaQueue: props.lambdaQueue,
+      artifacts: artifactBucket,
+      ticketSecret: props.ticketSecret,
+      publicUrls: { websocket: props.webSocketPublicUrl, cdp: props.cdpPublicUrl },
+    };
     const functions = {} as Record<HttpFunctionName, NodejsFunction>;
     for (const route of HTTP_ROUTES) {
-      const access = FUNCTIONS[route.functionName];
+      const uses: FunctionResources = HTTP_FUNCTION_RESOURCES[route.functionName];
       const fn = nodeFunction(this, route.functionName, {
         stage,
         removalPolicy,
-        timeout: access.timeout,
-        ...(CALLS_INBOX.has(route.functionName)
+        timeout: TIMEOUTS[route.functionName],
+        // A worker's inbox is reachable only inside the fleet's VPC.
+        ...(uses.workerInbox === true
           ? {
               network: {
                 vpc: props.network.vpc,
@@ -252,20 +188,9 @@ export class ApiStack extends Stack {
           : {}),
       });
       fn.addEnvironment(ENV.stage, stage);
-      // Sessions: tickets are signed here (cdpUrl, liveViewUrl) and checked by the workers.
-      if (access.tickets) wireTicketSecret(fn, props.ticketSecret);
-      fn.addEnvironment(ENV.websocketPublicUrl, props.webSocketPublicUrl);
-      fn.addEnvironment(ENV.cdpPublicUrl, props.cdpPublicUrl);
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
-      wireTable(fn, props.table, access.table);
-      wireQueue(fn, props.fleetQueue, access.queue);
-      wireQueue(
-        fn,
-        props.lambdaQueue,
-        access.lambdaQueue ?? (access.queue === 'send' ? 'send' : 'urlOnly'),
-        ENV.lambdaQueueUrl,
-      );
-      wireBucket(fn, artifactBucket, access.bucket);
+      // The env var and grant of each resource the function declares, and of nothing else.
+      wireResources(fn, uses, resources);
       functions[route.functionName] = fn;
 
       const [method, path] = parseRouteKey(route.routeKey);
@@ -321,7 +246,6 @@ export class ApiStack extends Stack {
     this.runner.addEnvironment(ENV.chromiumBinDir, CHROMIUM_LAYER_BIN_DIR);
     wireTable(this.runner, props.table, 'readWrite');
     wireQueue(this.runner, props.lambdaQueue, 'defer', ENV.lambdaQueueUrl);
-    wireQueue(this.runner, props.fleetQueue, 'urlOnly');
     wireBucket(this.runner, artifactBucket, ['taskRunner']);
     this.runner.addEventSource(
       new SqsEventSource(props.lambdaQueue, {

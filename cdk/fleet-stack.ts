@@ -229,7 +229,6 @@ export class FleetStack extends Stack {
     wireTicketSecret(worker, props.ticketSecret);
     wireTable(worker, props.table, 'readWrite');
     wireQueue(worker, props.fleetQueue, 'run');
-    wireQueue(worker, props.lambdaQueue, 'urlOnly', ENV.lambdaQueueUrl);
     // Task artifacts, and the screenshots of the live sessions it hosts (put, then presigned).
     wireBucket(worker, importArtifactBucket(this, stage), ['taskRunner', 'sessionHost']);
     Validations.of(taskDefinition.obtainExecutionRole()).acknowledge({

@@ -12,7 +12,16 @@ import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { ARTIFACT_KEYS, type ArtifactAccessor, type ArtifactKeyLayout, ENV } from '../shared/contracts.js';
+import {
+  ARTIFACT_KEYS,
+  type ArtifactAccessor,
+  type ArtifactKeyLayout,
+  type BucketAccess,
+  ENV,
+  type FunctionResources,
+  type QueueAccess,
+  type TableAccess,
+} from '../shared/contracts.js';
 import {
   type ArtifactBucketRef,
   acknowledgeArtifactObjectGrant,
@@ -30,14 +39,6 @@ export const containerConsumer = (container: ContainerDefinition, taskRole: IRol
   grantPrincipal: taskRole.grantPrincipal,
   addEnvironment: (name, value) => container.addEnvironment(name, value),
 });
-
-/**
- * - `readWrite`: rows are created and moved through their states (conditional writes).
- * - `read`: rows are only read.
- * - `describe`: only `DescribeTable`, the health check's ping.
- * - `readAndDescribe`: rows are read, and the health check pings the table (`/v1/pressure`).
- */
-export type TableAccess = 'readWrite' | 'read' | 'describe' | 'readAndDescribe';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
@@ -68,16 +69,7 @@ export const wireTable = (consumer: Consumer, table: ITable, access: TableAccess
   if (DESCRIBES.has(access)) grant(consumer, ['dynamodb:DescribeTable'], [table.tableArn]);
 };
 
-/**
- * - `send`: enqueues tasks.
- * - `run`: what a runner does: receives and deletes messages, and sends one (delayed) to
- *   retry or hand back a task.
- * - `attributes`: only `GetQueueAttributes`, the health check's ping.
- * - `urlOnly`: no access. The HTTP config requires the URL in every HTTP function, also
- *   in those that never call SQS.
- */
-export type QueueAccess = 'send' | 'run' | 'defer' | 'attributes' | 'urlOnly';
-
+/** `QueueAccess` (the contracts): what the consumer does with the queue. */
 export const wireQueue = (
   consumer: Consumer,
   queue: IQueue,
@@ -102,24 +94,17 @@ export const wireQueue = (
     case 'attributes':
       queue.grant(consumer, 'sqs:GetQueueAttributes');
       return;
-    case 'urlOnly':
-      return;
   }
 };
 
 /**
- * - the artifact accessors the consumer is (`ArtifactAccessor`): `PutObject` on each key
- *   layout that accessor puts under, `GetObject` on each it presigns URLs to (a presigned
- *   URL carries the rights of whoever signed it). Both from `ARTIFACT_KEYS`.
- * - `head`: only `HeadBucket` (which IAM checks as `ListBucket`), the health check's ping.
- * - `nameOnly`: no access; the HTTP config requires the name in every HTTP function.
+ * `BucketAccess` (the contracts): `PutObject` on each key layout an accessor the consumer
+ * is puts under, `GetObject` on each it presigns URLs to (a presigned URL carries the
+ * rights of whoever signed it), both from `ARTIFACT_KEYS`; or `head`, only `HeadBucket`.
  */
-export type BucketAccess = readonly [ArtifactAccessor, ...ArtifactAccessor[]] | 'head' | 'nameOnly';
-
 export const wireBucket = (consumer: Consumer, artifacts: ArtifactBucketRef, access: BucketAccess): void => {
   const { bucket } = artifacts;
   consumer.addEnvironment(ENV.artifactBucket, bucket.bucketName);
-  if (access === 'nameOnly') return;
   if (access === 'head') {
     grant(consumer, ['s3:ListBucket'], [bucket.bucketArn]);
     return;
@@ -146,6 +131,34 @@ export const wireBucket = (consumer: Consumer, artifacts: ArtifactBucketRef, acc
 export const wireTicketSecret = (consumer: Consumer, secret: ISecret): void => {
   consumer.addEnvironment(ENV.sessionTicketSecretId, secret.secretArn);
   grant(consumer, ['secretsmanager:GetSecretValue'], [secret.secretArn]);
+};
+
+/** The resources a function can be wired to (each only if the function declares it). */
+export interface WiredResources {
+  table: ITable;
+  fleetQueue: IQueue;
+  lambdaQueue: IQueue;
+  artifacts: ArtifactBucketRef;
+  ticketSecret: ISecret;
+  publicUrls: { websocket: string; cdp: string };
+}
+
+/**
+ * Wires a function to what it declares (`FunctionResources`, from the contracts): for each
+ * entry the env var its config requires and the grant for that access; nothing else.
+ */
+export const wireResources = (consumer: Consumer, uses: FunctionResources, to: WiredResources): void => {
+  if (uses.table !== undefined) wireTable(consumer, to.table, uses.table);
+  if (uses.fleetQueue !== undefined) wireQueue(consumer, to.fleetQueue, uses.fleetQueue, ENV.fleetQueueUrl);
+  if (uses.lambdaQueue !== undefined) {
+    wireQueue(consumer, to.lambdaQueue, uses.lambdaQueue, ENV.lambdaQueueUrl);
+  }
+  if (uses.artifacts !== undefined) wireBucket(consumer, to.artifacts, uses.artifacts);
+  if (uses.tickets !== undefined) wireTicketSecret(consumer, to.ticketSecret);
+  if (uses.publicUrls?.includes('websocket')) {
+    consumer.addEnvironment(ENV.websocketPublicUrl, to.publicUrls.websocket);
+  }
+  if (uses.publicUrls?.includes('cdp')) consumer.addEnvironment(ENV.cdpPublicUrl, to.publicUrls.cdp);
 };
 
 const grant = (grantee: IGrantable, actions: string[], resourceArns: string[]): void => {

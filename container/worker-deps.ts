@@ -3,11 +3,7 @@
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
-import {
-  createAwsClients,
-  createSecretsManagerClient,
-  destroyAwsClients,
-} from '../shared/adapters/aws-clients.js';
+import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
@@ -15,8 +11,9 @@ import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-launcher.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createSecretsManagerClient } from '../shared/adapters/secrets-manager-client.js';
 import { createTicketKeys } from '../shared/adapters/secrets-manager-ticket-secret.js';
-import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { OneTierDispatcher, SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { usesLocalEndpoints, type WorkerConfig } from '../shared/config.js';
@@ -115,7 +112,7 @@ export const createWorkerDeps = (
       engine: config,
       stateTable: config.stateTable,
       artifactBucket: config.artifactBucket,
-      queues: { fleet: queue, lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl) },
+      dispatcher: new OneTierDispatcher('fleet', queue),
       workerId,
       egressAllow: config.egressAllow,
       hostEnv: process.env,

@@ -1,13 +1,32 @@
 /** `POST /v1/sessions`: start a live browser session; `201` with it (`pending` at first). */
-import { loadHttpConfig } from '../shared/config.js';
-import { createSession, presentSession } from '../shared/session/manage-sessions.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
+import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { systemClock } from '../shared/clock.js';
+import { type Env, loadHttpConfig } from '../shared/config.js';
+import { newTimeOrderedId } from '../shared/ids.js';
+import { createSession, presentSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
 import { createSessionInputSchema } from '../shared/session/session-input.js';
 import { parseOrThrow } from '../shared/validation.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
+import { createRouteAuth } from './http/route-auth.js';
+import {
+  type AuthenticatedRouteDeps,
+  type ComposedHttpFunction,
+  createRouteDeps,
+} from './http/route-deps.js';
+import { createRouteTicketKeys } from './http/route-tickets.js';
 
-export const buildHandler = (deps: HttpDeps) =>
+export type CreateSessionDeps = AuthenticatedRouteDeps &
+  Pick<
+    SessionApiDeps,
+    'sessions' | 'sessionQueue' | 'clock' | 'newId' | 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl'
+  >;
+
+export const buildHandler = (deps: CreateSessionDeps) =>
   httpRoute(
     { logger: deps.logger, metrics: deps.metrics, auth: deps.auth, jsonBody: true },
     async ({ event, body, tenant }) => {
@@ -28,4 +47,28 @@ export const buildHandler = (deps: HttpDeps) =>
     },
   );
 
-export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));
+export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
+  const config = loadHttpConfig('http-create-session', env);
+  const dynamo = createDynamoClient(config.aws);
+  const sqs = createSqsClient(config.aws);
+  const handler = buildHandler({
+    ...createRouteDeps(config),
+    auth: createRouteAuth(dynamo, config.stateTable),
+    sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
+    sessionQueue: new SqsTaskQueue(sqs, config.fleetQueueUrl),
+    clock: systemClock,
+    newId: () => newTimeOrderedId(),
+    ticketKeys: createRouteTicketKeys(config),
+    cdpPublicUrl: config.cdpPublicUrl,
+    websocketPublicUrl: config.websocketPublicUrl,
+  });
+  return {
+    handler,
+    dispose: () => {
+      dynamo.destroy();
+      sqs.destroy();
+    },
+  };
+};
+
+export const handler = lazy(() => compose(process.env).handler);

@@ -2,16 +2,36 @@
  * `POST /v1/tasks[?wait=N]`: accept a task; `202` with it, or `200` if it ended within the
  * wait. An `Idempotency-Key` replay answers the original task with `Idempotent-Replayed: true`.
  */
-import { loadHttpConfig } from '../shared/config.js';
-import { presentTask } from '../shared/task/get-task.js';
-import { submitTask } from '../shared/task/submit-task.js';
+
+import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
+import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
+import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
+import { createS3Client } from '../shared/adapters/s3-client.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
+import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
+import { systemClock } from '../shared/clock.js';
+import { type Env, loadHttpConfig } from '../shared/config.js';
+import { checkDestination } from '../shared/egress/egress-policy.js';
+import { newTimeOrderedId } from '../shared/ids.js';
+import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
+import { type SubmitTaskDeps, submitTask } from '../shared/task/submit-task.js';
 import { isFinal } from '../shared/task/task.js';
 import { waitForTask } from '../shared/task/wait-for-task.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
+import { createRouteAuth } from './http/route-auth.js';
+import {
+  type AuthenticatedRouteDeps,
+  type ComposedHttpFunction,
+  createRouteDeps,
+} from './http/route-deps.js';
 
-export const buildHandler = (deps: HttpDeps) =>
+export type CreateTaskDeps = AuthenticatedRouteDeps & SubmitTaskDeps & GetTaskDeps;
+
+export const buildHandler = (deps: CreateTaskDeps) =>
   httpRoute(
     { logger: deps.logger, metrics: deps.metrics, auth: deps.auth, jsonBody: true },
     async ({ event, body, tenant, signal }) => {
@@ -37,4 +57,36 @@ export const buildHandler = (deps: HttpDeps) =>
     },
   );
 
-export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));
+export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
+  const config = loadHttpConfig('http-create-task', env);
+  const dynamo = createDynamoClient(config.aws);
+  const sqs = createSqsClient(config.aws);
+  const s3 = createS3Client(config.aws);
+  const handler = buildHandler({
+    ...createRouteDeps(config),
+    auth: createRouteAuth(dynamo, config.stateTable),
+    store: new DynamoDbTaskStore(dynamo, config.stateTable),
+    idempotency: new DynamoDbIdempotencyStore(dynamo, config.stateTable),
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    queue: new TieredTaskDispatcher({
+      fleet: new SqsTaskQueue(sqs, config.fleetQueueUrl),
+      lambda: new SqsTaskQueue(sqs, config.lambdaQueueUrl),
+    }),
+    artifacts: new S3ArtifactStore(s3, config.artifactBucket),
+    artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
+    clock: systemClock,
+    newId: () => newTimeOrderedId(),
+    checkDestination: (url) =>
+      checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
+  });
+  return {
+    handler,
+    dispose: () => {
+      dynamo.destroy();
+      sqs.destroy();
+      s3.destroy();
+    },
+  };
+};
+
+export const handler = lazy(() => compose(process.env).handler);

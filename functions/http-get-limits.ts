@@ -1,9 +1,25 @@
 /** `GET /v1/limits`: the tenant's limits and what it is using right now. */
-import { loadHttpConfig } from '../shared/config.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { type Env, loadHttpConfig } from '../shared/config.js';
+import type { SessionStore } from '../shared/session/ports.js';
+import type { TaskStore } from '../shared/task/ports.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
+import { createRouteAuth } from './http/route-auth.js';
+import {
+  type AuthenticatedRouteDeps,
+  type ComposedHttpFunction,
+  createRouteDeps,
+} from './http/route-deps.js';
 
-export const buildHandler = (deps: HttpDeps) =>
+export interface GetLimitsDeps extends AuthenticatedRouteDeps {
+  store: Pick<TaskStore, 'usage'>;
+  sessions: Pick<SessionStore, 'liveCount'>;
+}
+
+export const buildHandler = (deps: GetLimitsDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ tenant }) => {
     const { tenantId, limits } = requireTenant(tenant);
     const [usage, liveSessions] = await Promise.all([
@@ -20,4 +36,16 @@ export const buildHandler = (deps: HttpDeps) =>
     };
   });
 
-export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));
+export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
+  const config = loadHttpConfig('http-get-limits', env);
+  const dynamo = createDynamoClient(config.aws);
+  const handler = buildHandler({
+    ...createRouteDeps(config),
+    auth: createRouteAuth(dynamo, config.stateTable),
+    store: new DynamoDbTaskStore(dynamo, config.stateTable),
+    sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
+  });
+  return { handler, dispose: () => dynamo.destroy() };
+};
+
+export const handler = lazy(() => compose(process.env).handler);

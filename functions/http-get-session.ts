@@ -1,15 +1,43 @@
 /** `GET /v1/sessions/{id}`: the session, with a fresh `cdpUrl` and `liveViewUrl` while open. */
-import { loadHttpConfig } from '../shared/config.js';
-import { presentSession, requireSession } from '../shared/session/manage-sessions.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { systemClock } from '../shared/clock.js';
+import { type Env, loadHttpConfig } from '../shared/config.js';
+import { presentSession, requireSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';
+import { createRouteAuth } from './http/route-auth.js';
+import {
+  type AuthenticatedRouteDeps,
+  type ComposedHttpFunction,
+  createRouteDeps,
+} from './http/route-deps.js';
+import { createRouteTicketKeys } from './http/route-tickets.js';
 
-export const buildHandler = (deps: HttpDeps) =>
+export type GetSessionDeps = AuthenticatedRouteDeps &
+  Pick<SessionApiDeps, 'sessions' | 'clock' | 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl'>;
+
+export const buildHandler = (deps: GetSessionDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {
     const { tenantId } = requireTenant(tenant);
     const session = await requireSession(deps.sessions, tenantId, event.pathParameters?.id ?? '');
     return { statusCode: 200, body: await presentSession(deps, session, publicBaseUrl(event)) };
   });
 
-export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));
+export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
+  const config = loadHttpConfig('http-get-session', env);
+  const dynamo = createDynamoClient(config.aws);
+  const handler = buildHandler({
+    ...createRouteDeps(config),
+    auth: createRouteAuth(dynamo, config.stateTable),
+    sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
+    clock: systemClock,
+    ticketKeys: createRouteTicketKeys(config),
+    cdpPublicUrl: config.cdpPublicUrl,
+    websocketPublicUrl: config.websocketPublicUrl,
+  });
+  return { handler, dispose: () => dynamo.destroy() };
+};
+
+export const handler = lazy(() => compose(process.env).handler);

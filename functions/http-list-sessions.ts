@@ -1,11 +1,24 @@
 /** `GET /v1/sessions[?status=live&limit=N]`: the tenant's own sessions, newest first. */
-import { loadHttpConfig } from '../shared/config.js';
-import { presentSession } from '../shared/session/manage-sessions.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { systemClock } from '../shared/clock.js';
+import { type Env, loadHttpConfig } from '../shared/config.js';
+import { presentSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl, sessionListQueryFrom } from './http/query.js';
+import { createRouteAuth } from './http/route-auth.js';
+import {
+  type AuthenticatedRouteDeps,
+  type ComposedHttpFunction,
+  createRouteDeps,
+} from './http/route-deps.js';
+import { createRouteTicketKeys } from './http/route-tickets.js';
 
-export const buildHandler = (deps: HttpDeps) =>
+export type ListSessionsDeps = AuthenticatedRouteDeps &
+  Pick<SessionApiDeps, 'sessions' | 'clock' | 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl'>;
+
+export const buildHandler = (deps: ListSessionsDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics, auth: deps.auth }, async ({ event, tenant }) => {
     const { tenantId } = requireTenant(tenant);
     const query = sessionListQueryFrom(event);
@@ -20,4 +33,19 @@ export const buildHandler = (deps: HttpDeps) =>
     };
   });
 
-export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));
+export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
+  const config = loadHttpConfig('http-list-sessions', env);
+  const dynamo = createDynamoClient(config.aws);
+  const handler = buildHandler({
+    ...createRouteDeps(config),
+    auth: createRouteAuth(dynamo, config.stateTable),
+    sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
+    clock: systemClock,
+    ticketKeys: createRouteTicketKeys(config),
+    cdpPublicUrl: config.cdpPublicUrl,
+    websocketPublicUrl: config.websocketPublicUrl,
+  });
+  return { handler, dispose: () => dynamo.destroy() };
+};
+
+export const handler = lazy(() => compose(process.env).handler);

@@ -4,17 +4,27 @@
  * to open the WebSocket API.
  */
 import { z } from 'zod';
-import { loadHttpConfig } from '../shared/config.js';
+import { type Clock, systemClock } from '../shared/clock.js';
+import { type Env, loadHttpConfig } from '../shared/config.js';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
-import { verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
+import { type TicketKeys, verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
 import { parseOrThrow } from '../shared/validation.js';
-import { createHttpDeps, type HttpDeps, lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 import { httpRoute } from './http/http-route.js';
 import { liveViewPage } from './http/live-view-page.js';
+import { type ComposedHttpFunction, createRouteDeps, type RouteDeps } from './http/route-deps.js';
+import { createRouteTicketKeys } from './http/route-tickets.js';
 
 const querySchema = z.strictObject({ ticket: z.string().min(1).max(2048) });
 
-export const buildHandler = (deps: HttpDeps) =>
+export interface LiveViewDeps extends RouteDeps {
+  ticketKeys: TicketKeys;
+  clock: Clock;
+  /** The WebSocket API the page opens. */
+  websocketPublicUrl: string;
+}
+
+export const buildHandler = (deps: LiveViewDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics }, async ({ event }) => {
     const sessionId = event.pathParameters?.id ?? '';
     const { ticket } = parseOrThrow(querySchema, event.queryStringParameters ?? {});
@@ -41,4 +51,16 @@ export const buildHandler = (deps: HttpDeps) =>
     };
   });
 
-export const handler = lazy(() => buildHandler(createHttpDeps(loadHttpConfig(process.env))));
+export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildHandler>> => {
+  const config = loadHttpConfig('http-live-view', env);
+  const handler = buildHandler({
+    ...createRouteDeps(config),
+    ticketKeys: createRouteTicketKeys(config),
+    clock: systemClock,
+    websocketPublicUrl: config.websocketPublicUrl,
+  });
+  // No AWS client to close: a Secrets Manager client, if any, lives with the ticket keys.
+  return { handler, dispose: () => {} };
+};
+
+export const handler = lazy(() => compose(process.env).handler);

@@ -21,7 +21,7 @@ import {
   sweepSessions,
 } from '../shared/session/sweep-sessions.js';
 import { type SweepDeps, type SweepReport, sweepTasks } from '../shared/task/sweep-tasks.js';
-import { lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 
 export type SweeperDeps = SweepDeps & { sessionSweep: SweepSessionsDeps };
 

@@ -11,14 +11,14 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createAwsClients } from '../shared/adapters/aws-clients.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
-import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
+import { OneTierDispatcher, SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { createRunTaskDeps } from '../shared/composition/run-task-deps.js';
 import { type LambdaRunnerConfig, loadLambdaRunnerConfig } from '../shared/config.js';
 import { decodeTaskMessage } from '../shared/core/fleet-queue.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
 import { recordRunOutcome } from '../shared/task/run-metrics.js';
 import { type RunTaskDeps, runTask } from '../shared/task/run-task.js';
-import { lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 
 /** Time kept back before the Lambda deadline to hand a task back and answer. */
 export const HAND_BACK_MARGIN_MS = 8_000;
@@ -49,7 +49,7 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
       engine: config,
       stateTable: config.stateTable,
       artifactBucket: config.artifactBucket,
-      queues: { lambda: lambdaQueue, fleet: new SqsTaskQueue(clients.sqs, config.fleetQueueUrl) },
+      dispatcher: new OneTierDispatcher('lambda', lambdaQueue),
       // Module scope in the entry file keeps the runner (and its browser) warm between invocations.
       workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
       egressAllow: config.egressAllow,

@@ -1,7 +1,7 @@
 /** `attach` / `detach`: follow a session's events (and drive it), or stop. */
 import { loadWsConfig } from '../shared/config.js';
 import { attachClient, detachClient } from '../shared/session/ws-clients.js';
-import { lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import { wsRoute } from './ws/ws-route.js';
 

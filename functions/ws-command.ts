@@ -1,7 +1,7 @@
 /** `command` / `screencast`: forwarded to the worker hosting the attached session. */
 import { loadWsConfig } from '../shared/config.js';
 import { forwardToSession } from '../shared/session/ws-clients.js';
-import { lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import { wsRoute } from './ws/ws-route.js';
 

@@ -5,7 +5,7 @@
 import { loadWsConfig } from '../shared/config.js';
 import { isBrowserfleetError } from '../shared/errors.js';
 import { connectClient } from '../shared/session/ws-clients.js';
-import { lazy } from './http/deps.js';
+import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import type { WsHandler } from './ws/ws-route.js';
 

@@ -4,18 +4,6 @@
  * its own role's key, as each Lambda function has its own execution environment and role.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createHttpDeps, type HttpDeps } from '../functions/http/deps.js';
-import { buildHandler as cancelTask } from '../functions/http-cancel-task.js';
-import { buildHandler as closeSession } from '../functions/http-close-session.js';
-import { buildHandler as createSession } from '../functions/http-create-session.js';
-import { buildHandler as createTask } from '../functions/http-create-task.js';
-import { buildHandler as getLimits } from '../functions/http-get-limits.js';
-import { buildHandler as getPressure } from '../functions/http-get-pressure.js';
-import { buildHandler as getSession } from '../functions/http-get-session.js';
-import { buildHandler as getTask } from '../functions/http-get-task.js';
-import { buildHandler as health } from '../functions/http-health.js';
-import { buildHandler as listSessions } from '../functions/http-list-sessions.js';
-import { buildHandler as liveView } from '../functions/http-live-view.js';
 import { createWsDeps, type WsFunctionDeps } from '../functions/ws/deps.js';
 import type { WsHandler } from '../functions/ws/ws-route.js';
 import { buildHandler as wsAttach } from '../functions/ws-attach.js';
@@ -23,27 +11,13 @@ import { buildHandler as wsCommand } from '../functions/ws-command.js';
 import { buildHandler as wsConnect } from '../functions/ws-connect.js';
 import { buildHandler as wsDefault } from '../functions/ws-default.js';
 import { buildHandler as wsDisconnect } from '../functions/ws-disconnect.js';
-import { destroyAwsClients } from '../shared/adapters/aws-clients.js';
-import { loadHttpConfig, loadWsConfig } from '../shared/config.js';
+import { loadWsConfig } from '../shared/config.js';
 import { HTTP_ROUTES, type HttpFunctionName, WS_ROUTES, type WsFunctionName } from '../shared/contracts.js';
 import type { RoleEnv } from './cloud-resources.js';
-import { type GatewayRoute, type HttpHandler, startHttpGateway } from './gateway.js';
+import { type GatewayRoute, startHttpGateway } from './gateway.js';
+import { HTTP_FUNCTIONS } from './http-functions.js';
 import type { StopStack } from './stop-stack.js';
 import { startWsGateway } from './ws-gateway.js';
-
-const HTTP_FUNCTIONS: Record<HttpFunctionName, (deps: HttpDeps) => HttpHandler> = {
-  'http-create-task': createTask,
-  'http-cancel-task': cancelTask,
-  'http-get-limits': getLimits,
-  'http-get-pressure': getPressure,
-  'http-get-task': getTask,
-  'http-health': health,
-  'http-create-session': createSession,
-  'http-list-sessions': listSessions,
-  'http-get-session': getSession,
-  'http-close-session': closeSession,
-  'http-live-view': liveView,
-};
 
 const WS_FUNCTIONS: Record<WsFunctionName, (deps: WsFunctionDeps) => WsHandler> = {
   'ws-connect': wsConnect,
@@ -78,15 +52,16 @@ export const startGateways = async (
   stops: StopStack,
 ): Promise<{ url: string; wsUrl: string }> => {
   const { roleEnv, logger } = options;
-  const httpDepsOf = oncePerName((name: HttpFunctionName) => {
-    const created = createHttpDeps(loadHttpConfig(roleEnv(name)));
-    stops.push(async () => destroyAwsClients(created.clients));
-    return created;
+  // Each function composes its own ports from its own role's environment (http-functions.ts).
+  const httpFunctionOf = oncePerName((name: HttpFunctionName) => {
+    const fn = HTTP_FUNCTIONS[name](roleEnv(name));
+    stops.push(async () => fn.dispose());
+    return fn;
   });
   const routes: GatewayRoute[] = HTTP_ROUTES.map((route) => ({
     routeKey: route.routeKey,
     functionName: route.functionName,
-    handler: HTTP_FUNCTIONS[route.functionName](httpDepsOf(route.functionName)),
+    handler: httpFunctionOf(route.functionName).handler,
   }));
   const gateway = await startHttpGateway({
     port: options.ports.gateway,

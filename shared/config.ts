@@ -5,11 +5,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ENV } from './contracts.js';
-import { parseEgressAllowList } from './egress/egress-policy.js';
+import {
+  type ArtifactAccessor,
+  type BucketAccess,
+  ENV,
+  type FunctionResources,
+  HTTP_FUNCTION_RESOURCES,
+  HTTP_ROUTES,
+  type HttpFunctionName,
+  type QueueAccess,
+  type TableAccess,
+} from './contracts.js';
+import { type AllowEntry, parseEgressAllowList } from './egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES } from './errors.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** An environment to read config from (`process.env` in a composition root). */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 const optionalUrl = z.url().optional();
 
@@ -134,51 +145,115 @@ const engineFrom = (e: z.output<z.ZodObject<typeof engineSchema>>) => {
 /** The task engine's timings, shared by every runtime that runs or sweeps tasks. */
 export type EngineConfig = ReturnType<typeof engineFrom>;
 
-const httpSchema = z.object({
-  ...awsSchema,
-  [ENV.stage]: z.string().default('dev'),
-  [ENV.stateTable]: z.string(),
-  [ENV.fleetQueueUrl]: z.url(),
-  [ENV.lambdaQueueUrl]: z.url(),
-  [ENV.artifactBucket]: z.string().min(3),
-  /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
-  [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
-  [ENV.egressAllow]: egressAllow,
-  /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
-  [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
-  // No management API: these run in the fleet's VPC, where it can't be reached; workers
-  // and the sweeper post to WebSocket clients. Only the session routes sign or check
-  // tickets, so only they are given the secret (and its grant); see `ticketSecret` below.
-  ...ticketSecretSchema,
-  [ENV.websocketPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
-  [ENV.cdpPublicUrl]: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
-  ...engineSchema,
-  [ENV.metricsEnabled]: metricsEnabled,
-  [ENV.logLevel]: logLevel,
-});
-
-export const loadHttpConfig = (env: Env) => {
-  const e = parseEnv(httpSchema, env);
-  return Object.freeze({
-    stage: e[ENV.stage],
-    aws: awsFrom(e),
-    stateTable: e[ENV.stateTable],
-    fleetQueueUrl: e[ENV.fleetQueueUrl],
-    lambdaQueueUrl: e[ENV.lambdaQueueUrl],
-    artifactBucket: e[ENV.artifactBucket],
-    artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
-    idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds],
-    egressAllow: e[ENV.egressAllow],
-    /** Unset in the functions that handle no tickets; using it there fails CONFIG_INVALID. */
-    ticketSecret: ticketSecretFrom(e),
-    websocketPublicUrl: e[ENV.websocketPublicUrl].replace(/\/$/, ''),
-    cdpPublicUrl: e[ENV.cdpPublicUrl].replace(/\/$/, ''),
-    ...engineFrom(e),
-    metricsEnabled: e[ENV.metricsEnabled],
-    logLevel: e[ENV.logLevel],
+/** The env vars an HTTP function's declared resources imply (`HTTP_FUNCTION_RESOURCES`). */
+const httpSchemaFor = (r: FunctionResources) =>
+  z.object({
+    ...awsSchema,
+    [ENV.stage]: z.string().default('dev'),
+    ...(r.table === undefined ? {} : { [ENV.stateTable]: z.string() }),
+    ...(r.fleetQueue === undefined ? {} : { [ENV.fleetQueueUrl]: z.url() }),
+    ...(r.lambdaQueue === undefined ? {} : { [ENV.lambdaQueueUrl]: z.url() }),
+    ...(r.artifacts === undefined ? {} : { [ENV.artifactBucket]: z.string().min(3) }),
+    ...(presignsArtifacts(r)
+      ? {
+          /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
+          [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
+        }
+      : {}),
+    ...(r.acceptsTasks === undefined
+      ? {}
+      : {
+          [ENV.egressAllow]: egressAllow,
+          /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
+          [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
+        }),
+    // No management API: these run in the fleet's VPC, where it can't be reached; workers
+    // and the sweeper post to WebSocket clients.
+    ...(r.tickets === undefined ? {} : ticketSecretSchema),
+    ...(r.publicUrls?.includes('websocket') ? { [ENV.websocketPublicUrl]: publicWsUrl } : {}),
+    ...(r.publicUrls?.includes('cdp') ? { [ENV.cdpPublicUrl]: publicWsUrl } : {}),
+    [ENV.metricsEnabled]: metricsEnabled,
+    [ENV.logLevel]: logLevel,
   });
+
+const publicWsUrl = z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' });
+
+const presignsArtifacts = (r: FunctionResources): boolean =>
+  Array.isArray(r.artifacts) && r.artifacts.length > 0;
+
+/** What every HTTP function's config holds, whatever else it uses. */
+export interface HttpBaseConfig {
+  stage: string;
+  aws: ReturnType<typeof awsFrom>;
+  metricsEnabled: boolean;
+  logLevel: z.output<typeof logLevel>;
+}
+
+/**
+ * The config of a function that uses `R`: each field is there exactly when the resource
+ * that needs it is declared, so a factory that reads a queue URL the function doesn't
+ * declare is a type error.
+ */
+export type HttpFunctionConfig<R extends FunctionResources> = Readonly<
+  HttpBaseConfig &
+    (R extends { table: TableAccess } ? { stateTable: string } : unknown) &
+    (R extends { fleetQueue: QueueAccess } ? { fleetQueueUrl: string } : unknown) &
+    (R extends { lambdaQueue: QueueAccess } ? { lambdaQueueUrl: string } : unknown) &
+    (R extends { artifacts: BucketAccess } ? { artifactBucket: string } : unknown) &
+    (R extends { artifacts: readonly ArtifactAccessor[] } ? { artifactUrlTtlSeconds: number } : unknown) &
+    (R extends { acceptsTasks: true }
+      ? { egressAllow: AllowEntry[]; idempotencyTtlSeconds: number }
+      : unknown) &
+    (R extends { tickets: true } ? { ticketSecret: TicketSecretConfig } : unknown) &
+    (R extends { publicUrls: readonly (infer U)[] }
+      ? ('websocket' extends U ? { websocketPublicUrl: string } : unknown) &
+          ('cdp' extends U ? { cdpPublicUrl: string } : unknown)
+      : unknown)
+>;
+
+/** The config of the HTTP function `name`, from the env vars its declared resources imply. */
+export type HttpConfigOf<N extends HttpFunctionName> = HttpFunctionConfig<
+  (typeof HTTP_FUNCTION_RESOURCES)[N]
+>;
+
+const oneOfFor = (r: FunctionResources) => (r.tickets === undefined ? [] : [TICKET_SECRET_ONE_OF]);
+
+/** Loads the config of the HTTP function `name` (its composition root calls this). */
+export const loadHttpConfig = <N extends HttpFunctionName>(name: N, env: Env): HttpConfigOf<N> => {
+  const r: FunctionResources = HTTP_FUNCTION_RESOURCES[name];
+  const e = parseEnv(httpSchemaFor(r), env, { oneOf: oneOfFor(r) }) as Record<string, unknown>;
+  const present = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Record<K, V>;
+  const stripSlash = (url: unknown) => (typeof url === 'string' ? url.replace(/\/$/, '') : undefined);
+  return Object.freeze({
+    stage: e[ENV.stage] as string,
+    aws: awsFrom(e as z.output<z.ZodObject<typeof awsSchema>>),
+    ...present('stateTable', e[ENV.stateTable]),
+    ...present('fleetQueueUrl', e[ENV.fleetQueueUrl]),
+    ...present('lambdaQueueUrl', e[ENV.lambdaQueueUrl]),
+    ...present('artifactBucket', e[ENV.artifactBucket]),
+    ...present('artifactUrlTtlSeconds', e[ENV.artifactUrlTtlSeconds]),
+    ...(r.acceptsTasks === undefined
+      ? {}
+      : { egressAllow: e[ENV.egressAllow], idempotencyTtlSeconds: e[ENV.idempotencyTtlSeconds] }),
+    ...(r.tickets === undefined
+      ? {}
+      : { ticketSecret: requiredTicketSecret(e as z.output<z.ZodObject<typeof ticketSecretSchema>>) }),
+    ...present('websocketPublicUrl', stripSlash(e[ENV.websocketPublicUrl])),
+    ...present('cdpPublicUrl', stripSlash(e[ENV.cdpPublicUrl])),
+    metricsEnabled: e[ENV.metricsEnabled] as boolean,
+    logLevel: e[ENV.logLevel] as z.output<typeof logLevel>,
+  }) as unknown as HttpConfigOf<N>;
 };
-export type HttpConfig = ReturnType<typeof loadHttpConfig>;
+
+const mapHttpFunctions = <T>(of: (name: HttpFunctionName) => T): Record<HttpFunctionName, T> =>
+  Object.fromEntries(HTTP_ROUTES.map((route) => [route.functionName, of(route.functionName)])) as Record<
+    HttpFunctionName,
+    T
+  >;
+
+// Pure: a bundle that never reads CONFIG_ENV_* (every function's) drops these.
+const HTTP_SCHEMAS = /* @__PURE__ */ mapHttpFunctions((name) => httpSchemaFor(HTTP_FUNCTION_RESOURCES[name]));
 
 const workerSchema = z.object({
   ...awsSchema,
@@ -186,7 +261,6 @@ const workerSchema = z.object({
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
-  [ENV.lambdaQueueUrl]: z.url(),
   [ENV.artifactBucket]: z.string().min(3),
   [ENV.chromiumPath]: z.string().optional(),
   [ENV.workerId]: z.string().optional(),
@@ -225,7 +299,6 @@ export const loadWorkerConfig = (env: Env) => {
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
-    lambdaQueueUrl: e[ENV.lambdaQueueUrl],
     artifactBucket: e[ENV.artifactBucket],
     chromiumPath: e[ENV.chromiumPath],
     workerId: e[ENV.workerId],
@@ -279,7 +352,6 @@ const lambdaRunnerSchema = z.object({
   ...engineSchema,
   [ENV.stage]: z.string().default('dev'),
   [ENV.stateTable]: z.string(),
-  [ENV.fleetQueueUrl]: z.url(),
   [ENV.lambdaQueueUrl]: z.url(),
   [ENV.artifactBucket]: z.string().min(3),
   [ENV.chromiumPath]: z.string().optional(),
@@ -297,7 +369,6 @@ export const loadLambdaRunnerConfig = (env: Env) => {
     aws: awsFrom(e),
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
-    fleetQueueUrl: e[ENV.fleetQueueUrl],
     lambdaQueueUrl: e[ENV.lambdaQueueUrl],
     artifactBucket: e[ENV.artifactBucket],
     chromiumPath: e[ENV.chromiumPath],
@@ -422,16 +493,16 @@ const parseEnv = <S extends z.ZodObject>(
 };
 
 /**
- * The env var names each runtime's config reads, for the CDK assertion that a function is
+ * The env var names each runtime's config reads (each HTTP function's by its name), for the CDK assertion that a function is
  * given only variables its config knows.
  */
-export const CONFIG_ENV_KEYS = {
-  http: Object.keys(httpSchema.shape),
+export const CONFIG_ENV_KEYS = /* @__PURE__ */ (() => ({
+  ...mapHttpFunctions((name) => Object.keys(HTTP_SCHEMAS[name].shape)),
   worker: Object.keys(workerSchema.shape),
   sweeper: Object.keys(sweeperSchema.shape),
   lambdaRunner: Object.keys(lambdaRunnerSchema.shape),
   ws: Object.keys(wsSchema.shape),
-} as const;
+}))();
 
 /** The names in `shape` whose schema refuses a missing value: no default, not optional. */
 const requiredKeys = (shape: Record<string, z.ZodType>): string[] =>
@@ -444,16 +515,20 @@ const requiredKeys = (shape: Record<string, z.ZodType>): string[] =>
  * function is given what its code reads: `required` names each must be set; of each
  * `oneOf` group at least one. (AWS_REGION is set by Lambda and ECS themselves.)
  */
-export const CONFIG_ENV_REQUIRED = {
-  http: { required: requiredKeys(httpSchema.shape), oneOf: [] },
-  worker: { required: requiredKeys(workerSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
-  sweeper: { required: requiredKeys(sweeperSchema.shape), oneOf: [] },
-  lambdaRunner: { required: requiredKeys(lambdaRunnerSchema.shape), oneOf: [] },
-  ws: { required: requiredKeys(wsSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
-} as const satisfies Record<
-  keyof typeof CONFIG_ENV_KEYS,
-  { required: string[]; oneOf: readonly (readonly string[])[] }
->;
+export const CONFIG_ENV_REQUIRED = /* @__PURE__ */ (() =>
+  ({
+    ...mapHttpFunctions((name) => ({
+      required: requiredKeys(HTTP_SCHEMAS[name].shape),
+      oneOf: oneOfFor(HTTP_FUNCTION_RESOURCES[name]),
+    })),
+    worker: { required: requiredKeys(workerSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
+    sweeper: { required: requiredKeys(sweeperSchema.shape), oneOf: [] },
+    lambdaRunner: { required: requiredKeys(lambdaRunnerSchema.shape), oneOf: [] },
+    ws: { required: requiredKeys(wsSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
+  }) as const satisfies Record<
+    keyof typeof CONFIG_ENV_KEYS,
+    { required: string[]; oneOf: readonly (readonly string[])[] }
+  >)();
 
 /** Whether AWS endpoints point at emulators (then local placeholder credentials apply). */
 export const usesLocalEndpoints = (aws: { endpoints: Record<string, string | undefined> }): boolean =>

@@ -205,6 +205,98 @@ export const HTTP_ROUTES = [
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
 
 /**
+ * How a function uses the state table:
+ * - `readWrite`: rows are created and moved through their states (conditional writes).
+ * - `read`: rows are only read.
+ * - `describe`: only `DescribeTable`, the health check's ping.
+ * - `readAndDescribe`: rows are read, and the health check pings the table (`/v1/pressure`).
+ */
+export type TableAccess = 'readWrite' | 'read' | 'describe' | 'readAndDescribe';
+
+/**
+ * How a function uses a tier's queue:
+ * - `send`: enqueues messages.
+ * - `run`: what a runner does: receives and deletes messages, and sends one (delayed) to
+ *   retry or hand back a task.
+ * - `defer`: the Lambda runner (its event source mapping consumes): pushes a message back
+ *   and re-sends one to retry or hand back.
+ * - `attributes`: only `GetQueueAttributes`, the health check's ping and the queue depth.
+ */
+export type QueueAccess = 'send' | 'run' | 'defer' | 'attributes';
+
+/**
+ * How a function uses the artifact bucket: the artifact accessors it is (`PutObject` and
+ * `GetObject` on the key layouts `ARTIFACT_KEYS` declares for them), or `head`: only
+ * `HeadBucket` (which IAM checks as `ListBucket`), the health check's ping.
+ */
+export type BucketAccess = readonly [ArtifactAccessor, ...ArtifactAccessor[]] | 'head';
+
+/**
+ * What one function uses, declared once. The CDK app wires each entry (the env var that
+ * names the resource, and the grant for that access) and the function's config requires
+ * exactly the env vars its entries imply: a function that uses no queue is told of none
+ * and may call none.
+ */
+export interface FunctionResources {
+  readonly table?: TableAccess;
+  readonly fleetQueue?: QueueAccess;
+  readonly lambdaQueue?: QueueAccess;
+  readonly artifacts?: BucketAccess;
+  /** Signs or checks session tickets, or signs inbox calls: the ticket secret. */
+  readonly tickets?: true;
+  /** Public URLs it hands out: the WebSocket API's, the CDP router's. */
+  readonly publicUrls?: readonly ('websocket' | 'cdp')[];
+  /** Accepts tasks: checks their URL against the egress policy, remembers Idempotency-Keys. */
+  readonly acceptsTasks?: true;
+  /** Calls a worker's inbox (signed with the ticket key): runs in the fleet's VPC. */
+  readonly workerInbox?: true;
+}
+
+/**
+ * The resources of each HTTP function. Every authenticated route writes the tenant's
+ * rate-limit bucket, so each reads and writes the table.
+ */
+export const HTTP_FUNCTION_RESOURCES = {
+  'http-create-task': {
+    table: 'readWrite',
+    fleetQueue: 'send',
+    lambdaQueue: 'send',
+    artifacts: ['taskReader'],
+    acceptsTasks: true,
+  },
+  'http-get-task': { table: 'readWrite', artifacts: ['taskReader'] },
+  'http-cancel-task': { table: 'readWrite', artifacts: ['taskReader'] },
+  'http-get-limits': { table: 'readWrite' },
+  // Queue depths of both tiers and a count on the sweep index; `accepting` is the health
+  // check (DescribeTable, GetQueueAttributes, HeadBucket).
+  'http-get-pressure': {
+    table: 'readAndDescribe',
+    fleetQueue: 'attributes',
+    lambdaQueue: 'attributes',
+    artifacts: 'head',
+  },
+  // Sessions: the row, the fleet queue's start message, and tickets in cdpUrl and liveViewUrl.
+  'http-create-session': {
+    table: 'readWrite',
+    fleetQueue: 'send',
+    tickets: true,
+    publicUrls: ['websocket', 'cdp'],
+  },
+  'http-list-sessions': { table: 'readWrite', tickets: true, publicUrls: ['websocket', 'cdp'] },
+  'http-get-session': { table: 'readWrite', tickets: true, publicUrls: ['websocket', 'cdp'] },
+  // A close also tells the session's worker, through its inbox.
+  'http-close-session': {
+    table: 'readWrite',
+    tickets: true,
+    publicUrls: ['websocket', 'cdp'],
+    workerInbox: true,
+  },
+  // Only checks the ticket and renders a page that opens the WebSocket API.
+  'http-live-view': { tickets: true, publicUrls: ['websocket'] },
+  'http-health': { table: 'describe', fleetQueue: 'attributes', artifacts: 'head' },
+} as const satisfies Record<HttpFunctionName, FunctionResources>;
+
+/**
  * WebSocket API routes (route selection expression `$request.body.action`) and the
  * function that serves each, with API Gateway's limits the protocol is shaped to fit.
  */

@@ -1,12 +1,13 @@
 /** Composition of the WebSocket functions' dependencies from their config. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createAwsClients, createSecretsManagerClient } from '../../shared/adapters/aws-clients.js';
+import { createAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { EmfMetrics } from '../../shared/adapters/emf-metrics.js';
 import { HttpSessionInbox } from '../../shared/adapters/http-session-inbox.js';
+import { createSecretsManagerClient } from '../../shared/adapters/secrets-manager-client.js';
 import { createTicketKeys } from '../../shared/adapters/secrets-manager-ticket-secret.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { systemClock } from '../../shared/clock.js';

@@ -16,6 +16,7 @@ import {
   type TaskQueue,
   type Tier,
 } from '../core/fleet-queue.js';
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Pingable } from '../health/ports.js';
 
 /**
@@ -125,5 +126,30 @@ export class TieredTaskDispatcher implements TaskDispatcher {
 
   send(message: TaskMessage & { tier: Tier }, options?: { delaySeconds?: number }): Promise<void> {
     return this.queues[message.tier].send(message, options);
+  }
+}
+
+/**
+ * A runner's dispatcher: the queue of the one tier it runs, to retry or hand back a task.
+ * A runner is only given tasks of its tier (a task's tier never changes), so it is neither
+ * told of nor granted the other tier's queue. A message for another tier is refused; the
+ * row is queued either way, and the sweeper sends it to the right queue.
+ */
+export class OneTierDispatcher implements TaskDispatcher {
+  constructor(
+    private readonly tier: Tier,
+    private readonly queue: Pick<TaskQueue, 'send'>,
+  ) {}
+
+  send(message: TaskMessage & { tier: Tier }, options?: { delaySeconds?: number }): Promise<void> {
+    if (message.tier !== this.tier) {
+      return Promise.reject(
+        new BrowserfleetError(
+          ERROR_CODES.INTERNAL,
+          `Task ${message.taskId} is for the ${message.tier} tier; this runner sends only to the ${this.tier} queue.`,
+        ),
+      );
+    }
+    return this.queue.send(message, options);
   }
 }

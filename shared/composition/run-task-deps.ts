@@ -14,6 +14,7 @@ import { S3ArtifactStore } from '../adapters/s3-artifact-store.js';
 import { type SqsTaskQueue, TieredTaskDispatcher } from '../adapters/sqs-task-queue.js';
 import { systemClock } from '../clock.js';
 import type { EngineConfig } from '../config.js';
+import type { TaskDispatcher } from '../core/fleet-queue.js';
 import type { AllowEntry } from '../egress/egress-policy.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RunTaskDeps } from '../task/run-task.js';
@@ -24,7 +25,8 @@ export interface RunTaskWiring {
   engine: EngineConfig;
   stateTable: string;
   artifactBucket: string;
-  queues: { fleet: SqsTaskQueue; lambda: SqsTaskQueue };
+  /** Where a retried or handed-back task's message goes: the runner's own tier's queue. */
+  dispatcher: TaskDispatcher;
   workerId: string;
   egressAllow: AllowEntry[];
   /** The process's environment (Chromium gets a filtered part of it). */
@@ -40,7 +42,7 @@ export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
   const limitsOf = cachedTenantLimits(new DynamoDbTenantStore(w.clients.dynamo, w.stateTable));
   return {
     store: new DynamoDbTaskStore(w.clients.dynamo, w.stateTable),
-    queue: new TieredTaskDispatcher(w.queues),
+    queue: w.dispatcher,
     artifacts: new S3ArtifactStore(w.clients.s3, w.artifactBucket),
     browser: new PuppeteerBrowserRunner({
       hostEnv: w.hostEnv,

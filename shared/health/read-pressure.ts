@@ -16,7 +16,7 @@ export interface Pressure {
   at: string;
 }
 
-interface QueueDepth {
+export interface QueueDepth {
   depth(): Promise<{ waiting: number; inFlight: number }>;
 }
 

@@ -8,7 +8,7 @@ import { type BuiltStage, SYNTH_TIMEOUT_MS, type Synthesized, synthStages } from
 
 /** Which config each function's entry file loads (its composition root). */
 const RUNTIME_OF: Record<string, keyof typeof CONFIG_ENV_REQUIRED> = {
-  ...Object.fromEntries(HTTP_ROUTES.map((r) => [r.functionName, 'http' as const])),
+  ...Object.fromEntries(HTTP_ROUTES.map((r) => [r.functionName, r.functionName])),
   ...Object.fromEntries(WS_ROUTES.map((r) => [r.functionName, 'ws' as const])),
   [SWEEPER.functionName]: 'sweeper',
   [LAMBDA_RUNNER.functionName]: 'lambdaRunner',

@@ -4,10 +4,7 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpDeps } from '../../functions/http/deps.js';
-import { buildHandler as healthHandler } from '../../functions/http-health.js';
-import { destroyAwsClients } from '../../shared/adapters/aws-clients.js';
-import { loadHttpConfig } from '../../shared/config.js';
+import { compose as composeHealth } from '../../functions/http-health.js';
 import {
   type ApiResponse,
   apiClient,
@@ -54,11 +51,12 @@ describe('screenshot task, end to end', () => {
 
   it('answers 503 naming the dependency that does not answer', async () => {
     // The real handler and adapters, with S3 pointed at a port nothing listens on.
-    const deps = createHttpDeps(
-      loadHttpConfig({ ...cloud.roleEnv('http-health'), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' }),
-    );
+    const health = composeHealth({
+      ...cloud.roleEnv('http-health'),
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1',
+    });
     try {
-      const res = await healthHandler(deps)(
+      const res = await health.handler(
         { headers: {}, requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2,
         { getRemainingTimeInMillis: () => 10_000 } as Context,
       );
@@ -68,7 +66,7 @@ describe('screenshot task, end to end', () => {
         dependencies: { dynamodb: { status: 'up' }, sqs: { status: 'up' }, s3: { status: 'down' } },
       });
     } finally {
-      destroyAwsClients(deps.clients);
+      health.dispose();
     }
   });
 

@@ -12,19 +12,49 @@ describe('config', () => {
   it('reports every problem at once, naming each variable', () => {
     let error: unknown;
     try {
-      loadHttpConfig({ FLEET_QUEUE_URL: 'not-a-url', ARTIFACT_URL_TTL_SECONDS: '5' });
+      loadHttpConfig('http-create-task', { FLEET_QUEUE_URL: 'not-a-url', ARTIFACT_URL_TTL_SECONDS: '5' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(BrowserfleetError);
     const message = (error as BrowserfleetError).message;
     expect((error as BrowserfleetError).code).toBe('CONFIG_INVALID');
-    expect(message).toMatch(/7 problems/);
+    expect(message).toMatch(/5 problems/);
     expect(message).toContain('LAMBDA_QUEUE_URL: is required');
     expect(message).toContain('ARTIFACT_URL_TTL_SECONDS');
     expect(message).toContain('STATE_TABLE_NAME: is required');
     expect(message).toContain('FLEET_QUEUE_URL');
     expect(message).toContain('ARTIFACT_BUCKET_NAME: is required');
+  });
+
+  it("an HTTP function's config requires exactly what its declared resources imply", () => {
+    // get-task reads the table and presigns artifacts: no queue, no ticket secret, no public URLs.
+    const getTask = loadHttpConfig('http-get-task', {
+      STATE_TABLE_NAME: 't',
+      ARTIFACT_BUCKET_NAME: 'bucket',
+    });
+    expect(getTask).toMatchObject({
+      stateTable: 't',
+      artifactBucket: 'bucket',
+      artifactUrlTtlSeconds: 3_600,
+    });
+    expect(getTask).not.toHaveProperty('fleetQueueUrl');
+    expect(() => loadHttpConfig('http-get-task', {})).toThrow(
+      /2 problems[\s\S]*STATE_TABLE_NAME: is required[\s\S]*ARTIFACT_BUCKET_NAME: is required/,
+    );
+    // live-view only checks tickets and names the WebSocket API.
+    expect(() => loadHttpConfig('http-live-view', {})).toThrow(
+      /2 problems[\s\S]*WEBSOCKET_PUBLIC_URL: is required[\s\S]*SESSION_TICKET_SECRET_ID or SESSION_TICKET_SECRET/,
+    );
+    const liveView = loadHttpConfig('http-live-view', {
+      WEBSOCKET_PUBLIC_URL: 'wss://ws.example/',
+      SESSION_TICKET_SECRET: 's'.repeat(32),
+    });
+    expect(liveView).toMatchObject({
+      websocketPublicUrl: 'wss://ws.example',
+      ticketSecret: { kind: 'value', value: 's'.repeat(32) },
+    });
+    expect(liveView).not.toHaveProperty('stateTable');
   });
 
   it('a runtime that checks tickets needs the secret or its ARN, reported with every other problem', () => {
