@@ -1,13 +1,22 @@
 /**
  * `$connect`: authenticates the WebSocket client with `Authorization: Bearer <key>`, or a
- * live-view `?ticket=`. Any other status than 200 refuses the handshake (401 here).
+ * live-view `?ticket=`. Any other status than 200 refuses the handshake: the status is the
+ * WebSocket error table's (shared/session/ws-errors.ts), 401 for a bad key, 429 past the rate.
  */
 import { loadWsConfig } from '../shared/config.js';
-import { isBrowserfleetError } from '../shared/errors.js';
+import type { MetricName } from '../shared/contracts.js';
+import type { ErrorCode } from '../shared/errors.js';
 import { connectClient } from '../shared/session/ws-clients.js';
+import { mapWsError } from '../shared/session/ws-errors.js';
 import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import type { WsHandler } from './ws/ws-route.js';
+
+/** Refusals counted as their own metric, beside the status the one table gives them. */
+const CONNECT_REFUSAL_METRICS: Partial<Record<ErrorCode, MetricName>> = {
+  UNAUTHORIZED: 'AuthFailures',
+  RATE_LIMITED: 'RateLimited',
+};
 
 export const buildHandler =
   (deps: WsFunctionDeps): WsHandler =>
@@ -24,16 +33,12 @@ export const buildHandler =
       deps.logger.info('ws connected', { connectionId: c.connectionId, tenantId: c.tenantId });
       return { statusCode: 200 };
     } catch (error) {
-      if (isBrowserfleetError(error) && (error.code === 'UNAUTHORIZED' || error.code === 'RATE_LIMITED')) {
-        const limited = error.code === 'RATE_LIMITED';
-        deps.metrics.count(limited ? 'RateLimited' : 'AuthFailures', 1, { where: 'websocket' });
-        return {
-          statusCode: limited ? 429 : 401,
-          body: JSON.stringify({ error: { code: error.code, message: error.message } }),
-        };
-      }
-      deps.logger.error('ws connect failed', { error: error as Error });
-      return { statusCode: 500 };
+      const { error: shown, connectStatus } = mapWsError(error, (hidden) =>
+        deps.logger.error('ws connect failed', { error: hidden as Error }),
+      );
+      const metric = CONNECT_REFUSAL_METRICS[shown.code];
+      if (metric !== undefined) deps.metrics.count(metric, 1, { where: 'websocket' });
+      return { statusCode: connectStatus, body: JSON.stringify({ error: shown }) };
     }
   };
 

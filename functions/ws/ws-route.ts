@@ -1,13 +1,15 @@
 /**
  * Builds a WebSocket API route handler (API Gateway WebSocket event shape). The body is
  * parsed once; the handler's answer, or any error as `{"type":"error","id"?,"error":{code,
- * message}}` (never internals), goes back as the route response (the routes are two-way),
- * so these functions need no PostToConnection — they run in the VPC, which has no way out to
- * API Gateway's management API. `$connect` is different: its status decides the handshake.
+ * message}}` (by the transport's one table, shared/session/ws-errors.ts: never internals),
+ * goes back as the route response (the routes are two-way), so these functions need no
+ * PostToConnection — they run in the VPC, which has no way out to API Gateway's management
+ * API. `$connect` is different: its status decides the handshake.
  */
 import type { Context } from 'aws-lambda';
-import { ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
+import { ERROR_CODES } from '../../shared/errors.js';
 import type { ServerMessage } from '../../shared/session/ports.js';
+import { mapWsError } from '../../shared/session/ws-errors.js';
 import { assertJsonDepth } from '../../shared/validation.js';
 import type { WsFunctionDeps } from './deps.js';
 
@@ -75,15 +77,12 @@ export const wsRoute =
       assertJsonDepth(body, '(message)');
       return answer(await handle({ connectionId, body, event }));
     } catch (error) {
-      const known = isBrowserfleetError(error) && error.code !== ERROR_CODES.INTERNAL;
-      if (!known)
-        deps.logger.error('ws route failed', { route: event.requestContext.routeKey, error: error as Error });
-      return answer({
-        type: 'error',
-        ...(id === undefined ? {} : { id }),
-        error: known
-          ? { code: error.code, message: error.message }
-          : { code: ERROR_CODES.INTERNAL, message: 'Internal error. The message can be sent again.' },
-      });
+      const { error: shownError } = mapWsError(error, (hidden) =>
+        deps.logger.error('ws route failed', {
+          route: event.requestContext.routeKey,
+          error: hidden as Error,
+        }),
+      );
+      return answer({ type: 'error', ...(id === undefined ? {} : { id }), error: shownError });
     }
   };
