@@ -41,14 +41,17 @@ export const MAX_EVALUATE_RESULT_BYTES = OUTPUT_CAPS.sessionEvaluate;
 /** Each command's params. Coordinates are CSS pixels of the viewport. */
 export const COMMAND_PARAMS = {
   navigate: z.strictObject({ url, waitUntil: z.enum(WAIT_UNTIL).default('load') }),
-  click: z.union([
-    z.strictObject({ selector, clickCount: z.int().min(1).max(3).default(1) }),
-    z.strictObject({
-      x: z.number().min(0).max(10_000),
-      y: z.number().min(0).max(10_000),
-      clickCount: z.int().min(1).max(3).default(1),
-    }),
-  ]),
+  click: z.union(
+    [
+      z.strictObject({ selector, clickCount: z.int().min(1).max(3).default(1) }),
+      z.strictObject({
+        x: z.number().min(0).max(10_000),
+        y: z.number().min(0).max(10_000),
+        clickCount: z.int().min(1).max(3).default(1),
+      }),
+    ],
+    { error: 'must be { selector } or { x, y } (0–10000 CSS pixels), with an optional clickCount of 1–3' },
+  ),
   type: z.strictObject({ text: z.string().max(10_000), selector: selector.optional() }),
   press: z.strictObject({ key: z.string().min(1).max(64) }),
   scroll: z.strictObject({
@@ -83,13 +86,25 @@ export const COMMAND_METHODS = Object.keys(COMMAND_PARAMS) as CommandMethod[];
 
 const commandId = z.string().min(1).max(64);
 
-export const commandMessageSchema = z.strictObject({
-  action: z.literal('command'),
-  id: commandId,
-  method: z.enum(COMMAND_METHODS as [CommandMethod, ...CommandMethod[]]),
-  params: z.record(z.string(), z.unknown()).default({}),
-  timeoutMs: z.int().min(100).max(COMMAND_TIMEOUT_MS.max).default(COMMAND_TIMEOUT_MS.default),
-});
+/**
+ * A `command` message. Its params are checked against the method's own schema here, at the
+ * edge, so a bad one is refused (`params.<field>: <rule>`) before anything is delivered to
+ * the worker; they travel as the client sent them, and the worker parses them again (with
+ * the same table) when the command's turn comes.
+ */
+export const commandMessageSchema = z
+  .strictObject({
+    action: z.literal('command'),
+    id: commandId,
+    method: z.enum(COMMAND_METHODS as [CommandMethod, ...CommandMethod[]]),
+    params: z.record(z.string(), z.unknown()).default({}),
+    timeoutMs: z.int().min(100).max(COMMAND_TIMEOUT_MS.max).default(COMMAND_TIMEOUT_MS.default),
+  })
+  .superRefine((message, ctx) => {
+    const parsed = COMMAND_PARAMS[message.method].safeParse(message.params);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['params', ...issue.path] });
+  });
 export type CommandMessage = z.output<typeof commandMessageSchema>;
 
 /** Screencast frames: JPEG, capped in size so each fits one API Gateway message. */
