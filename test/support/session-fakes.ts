@@ -1,19 +1,26 @@
 /**
- * Fakes for unit tests of the session host: in-memory rows written only at the version
- * they were read at (as the DynamoDB store does), a browser that records what it was
- * asked, and a notifier that records what each client was sent.
+ * Fakes for unit tests of the session host and the session APIs: in-memory rows written
+ * only at the version they were read at (as the DynamoDB store does), a browser that
+ * records what it was asked, a notifier that records what each client was sent, in-memory
+ * connection rows, and an inbox that records what each worker was delivered.
  */
+import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import type {
+  Connection,
   ConnectionNotifier,
+  ConnectionStore,
   ScreencastFrame,
   ServerMessage,
   SessionBrowser,
   SessionBrowserEvents,
+  SessionInbox,
   SessionLauncher,
   SessionSaveOutcome,
   SessionStore,
 } from '../../shared/session/ports.js';
-import type { Session } from '../../shared/session/session.js';
+import { holdsSlot, type Session, type SessionStatus } from '../../shared/session/session.js';
+import type { InboxMessage } from '../../shared/session/session-input.js';
+import { sessionQuotaError } from '../../shared/tenancy/quota-errors.js';
 
 export class MemorySessionStore implements SessionStore {
   readonly rows = new Map<string, Session>();
@@ -39,20 +46,31 @@ export class MemorySessionStore implements SessionStore {
     this.rows.set(next.id, { ...next, version: this.row(next.id).version + 1 });
   }
 
-  async create(): Promise<void> {
-    throw new Error('not used by the host');
+  /** As DynamoDB's transaction: the row is written only while the tenant is under its quota. */
+  async create(session: Session, quota: { maxLive: number }): Promise<void> {
+    if (this.rows.has(session.id)) {
+      throw new BrowserfleetError(ERROR_CODES.CONFLICT, `Session ${session.id} already exists.`);
+    }
+    if ((await this.liveCount(session.tenantId)) >= quota.maxLive) throw sessionQuotaError(quota.maxLive);
+    this.rows.set(session.id, session);
   }
-  async list(): Promise<Session[]> {
-    throw new Error('not used by the host');
+  /** Newest first: ids sort by time here as UUIDv7s do. */
+  async list(tenantId: string, options: { limit: number; status?: SessionStatus }): Promise<Session[]> {
+    return [...this.rows.values()]
+      .filter((s) => s.tenantId === tenantId && (options.status === undefined || s.status === options.status))
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .slice(0, options.limit);
   }
   async listDue(): Promise<Session[]> {
     throw new Error('not used by the host');
   }
-  async liveCount(): Promise<number> {
-    throw new Error('not used by the host');
+  async liveCount(tenantId: string): Promise<number> {
+    return [...this.rows.values()].filter((s) => s.tenantId === tenantId && holdsSlot(s.status)).length;
   }
-  async get(_tenantId: string, sessionId: string): Promise<Session | undefined> {
-    return this.rows.get(sessionId);
+  /** Keyed by tenant, as the table is: another tenant's id reads as missing. */
+  async get(tenantId: string, sessionId: string): Promise<Session | undefined> {
+    const row = this.rows.get(sessionId);
+    return row?.tenantId === tenantId ? row : undefined;
   }
   async save(next: Session, current: Session): Promise<SessionSaveOutcome> {
     await this.beforeSave(next);
@@ -122,5 +140,50 @@ export class RecordingNotifier implements ConnectionNotifier {
     for (const { connectionId: c, message } of this.sent)
       if (c === connectionId && message.type === 'closed') return message.reason.code;
     return undefined;
+  }
+}
+
+/** Connection rows in memory, as the DynamoDB store keeps them. */
+export class MemoryConnectionStore implements ConnectionStore {
+  readonly rows = new Map<string, Connection>();
+
+  constructor(...rows: Connection[]) {
+    for (const row of rows) this.rows.set(row.connectionId, row);
+  }
+
+  async put(connection: Connection): Promise<void> {
+    this.rows.set(connection.connectionId, connection);
+  }
+  async get(connectionId: string): Promise<Connection | undefined> {
+    return this.rows.get(connectionId);
+  }
+  async delete(connectionId: string): Promise<void> {
+    this.rows.delete(connectionId);
+  }
+  async attach(connection: Connection, session: { tenantId: string; id: string } | undefined): Promise<void> {
+    const row = this.rows.get(connection.connectionId);
+    if (row === undefined) return;
+    const { sessionId: _previous, ...rest } = row;
+    this.rows.set(connection.connectionId, session === undefined ? rest : { ...rest, sessionId: session.id });
+  }
+  async attached(tenantId: string, sessionId: string): Promise<string[]> {
+    return [...this.rows.values()]
+      .filter((c) => c.tenantId === tenantId && c.sessionId === sessionId)
+      .map((c) => c.connectionId);
+  }
+}
+
+/** A worker inbox that records each delivery; `failWith` makes every delivery throw it. */
+export class RecordingInbox implements SessionInbox {
+  readonly delivered: { endpoint: string; sessionId: string; tenantId: string; message: InboxMessage }[] = [];
+  failWith: Error | undefined;
+
+  async deliver(
+    endpoint: string,
+    session: { tenantId: string; id: string },
+    message: InboxMessage,
+  ): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.delivered.push({ endpoint, sessionId: session.id, tenantId: session.tenantId, message });
   }
 }
