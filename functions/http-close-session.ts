@@ -4,7 +4,7 @@ import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.
 import { HttpSessionInbox } from '../shared/adapters/http-session-inbox.js';
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
-import { closeSession, presentSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
+import { closeSession, presentSession, type SessionApiDeps } from '../shared/session/sessions-api.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl } from './http/query.js';

@@ -3,7 +3,7 @@ import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
-import { presentSession, type SessionApiDeps } from '../shared/session/manage-sessions.js';
+import { presentSession, type SessionApiDeps } from '../shared/session/sessions-api.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { publicBaseUrl, sessionListQueryFrom } from './http/query.js';

@@ -1,6 +1,6 @@
 /** `attach` / `detach`: follow a session's events (and drive it), or stop. */
 import { loadWsConfig } from '../shared/config.js';
-import { attachClient, detachClient } from '../shared/session/ws-clients.js';
+import { attachClient, detachClient } from '../shared/session/websocket-api.js';
 import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import { wsRoute } from './ws/ws-route.js';

@@ -1,6 +1,6 @@
 /** `command` / `screencast`: forwarded to the worker hosting the attached session. */
 import { loadWsConfig } from '../shared/config.js';
-import { forwardToSession } from '../shared/session/ws-clients.js';
+import { forwardToSession } from '../shared/session/websocket-api.js';
 import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import { wsRoute } from './ws/ws-route.js';

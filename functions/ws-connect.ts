@@ -6,7 +6,7 @@
 import { loadWsConfig } from '../shared/config.js';
 import type { MetricName } from '../shared/contracts.js';
 import type { ErrorCode } from '../shared/errors.js';
-import { connectClient } from '../shared/session/ws-clients.js';
+import { connectClient } from '../shared/session/websocket-api.js';
 import { mapWsError } from '../shared/session/ws-errors.js';
 import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';

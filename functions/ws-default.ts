@@ -4,7 +4,7 @@
  */
 import { loadWsConfig } from '../shared/config.js';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
-import { renewTicket } from '../shared/session/ws-clients.js';
+import { renewTicket } from '../shared/session/websocket-api.js';
 import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import { wsRoute } from './ws/ws-route.js';

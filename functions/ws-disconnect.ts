@@ -1,6 +1,6 @@
 /** `$disconnect`: the worker stops sending to the connection and its rows are removed. */
 import { loadWsConfig } from '../shared/config.js';
-import { disconnectClient } from '../shared/session/ws-clients.js';
+import { disconnectClient } from '../shared/session/websocket-api.js';
 import { lazy } from './entry/lazy.js';
 import { createWsDeps, type WsFunctionDeps } from './ws/deps.js';
 import type { WsHandler } from './ws/ws-route.js';

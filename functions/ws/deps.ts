@@ -13,7 +13,7 @@ import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import { systemClock } from '../../shared/clock.js';
 import type { WsConfig } from '../../shared/config.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
-import type { WsDeps } from '../../shared/session/ws-clients.js';
+import type { WsDeps } from '../../shared/session/websocket-api.js';
 
 export interface WsFunctionDeps extends WsDeps {
   logger: Logger;

@@ -5,8 +5,8 @@
  * timers, commands, screencast and end — is its HostedSession (hosted-session.ts).
  */
 import { HostedSession, type HostedSessionDeps } from './hosted-session.js';
-import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type { Session } from './session.js';
+import { applySessionEvent, tellEnded } from './session-events.js';
 import type { InboxMessage } from './session-input.js';
 
 export interface SessionHostDeps extends HostedSessionDeps {

@@ -8,7 +8,6 @@ import type { ArtifactStore } from '../core/artifact-store.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AttachedClients, relayBrowserEvents } from './attached-clients.js';
 import { SessionCommandRunner } from './command-runner.js';
-import { applySessionEvent } from './manage-sessions.js';
 import type {
   ConnectionNotifier,
   ConnectionStore,
@@ -18,6 +17,7 @@ import type {
 } from './ports.js';
 import { ScreencastRelay } from './screencast-relay.js';
 import { type CloseReason, type CloseReasonCode, closeReason, type Session } from './session.js';
+import { applySessionEvent } from './session-events.js';
 import type { CommandMessage, ScreencastMessage } from './session-input.js';
 import { renewSessionLease } from './session-lease.js';
 

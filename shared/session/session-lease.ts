@@ -4,9 +4,9 @@
  * is ours no more.
  */
 import type { Clock } from '../clock.js';
-import { applySessionEvent } from './manage-sessions.js';
 import type { SessionStore } from './ports.js';
 import { type CloseReason, closeReason, type Session } from './session.js';
+import { applySessionEvent } from './session-events.js';
 
 export type LeaseRenewal =
   | { kind: 'renewed'; session: Session }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
-import { applySessionEvent, tellEnded } from './manage-sessions.js';
 import type { ConnectionNotifier, ConnectionStore, SessionStore } from './ports.js';
+import { applySessionEvent, tellEnded } from './session-events.js';
 
 export interface SweepSessionsDeps {
   sessions: SessionStore;

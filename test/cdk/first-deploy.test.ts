@@ -20,8 +20,8 @@ import {
   METRIC_DIMENSIONS,
   METRICS,
 } from '../../shared/contracts.js';
-import { presentSession } from '../../shared/session/manage-sessions.js';
 import { newSession } from '../../shared/session/session.js';
+import { presentSession } from '../../shared/session/sessions-api.js';
 import { CachedTicketKeys, fixedTicketSecret } from '../../shared/session/ticket-keys.js';
 import {
   ACCOUNT,

@@ -44,9 +44,11 @@ const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'command-runner',
     'screencast-relay',
     'session-commands',
-    'manage-sessions',
+    // The APIs' use cases, and the session writes every side shares.
+    'sessions-api',
+    'websocket-api',
+    'session-events',
     'sweep-sessions',
-    'ws-clients',
   ],
   tenancy: ['manage-tenants', 'rate-limit', 'verify-usage'],
   dlq: ['dead-letters'],

@@ -7,14 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionMessage } from '../../shared/core/fleet-queue.js';
 import { BrowserfleetError } from '../../shared/errors.js';
-import {
-  closeSession,
-  createSession,
-  presentSession,
-  requireSession,
-} from '../../shared/session/manage-sessions.js';
 import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
+import { requireSession } from '../../shared/session/session-events.js';
 import { createSessionInputSchema } from '../../shared/session/session-input.js';
+import { closeSession, createSession, presentSession } from '../../shared/session/sessions-api.js';
 import { verifyTicket } from '../../shared/session/ticket.js';
 import type { TicketKeys } from '../../shared/session/ticket-keys.js';
 import { fakeClock } from '../support/fake-clock.js';

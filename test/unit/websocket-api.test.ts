@@ -17,7 +17,7 @@ import {
   disconnectClient,
   forwardToSession,
   type WsDeps,
-} from '../../shared/session/ws-clients.js';
+} from '../../shared/session/websocket-api.js';
 import { DEFAULT_LIMITS } from '../../shared/tenancy/tenant.js';
 import { fakeClock } from '../support/fake-clock.js';
 import { MemoryConnectionStore, MemorySessionStore, RecordingInbox } from '../support/session-fakes.js';

@@ -1,19 +1,13 @@
 /**
- * The sessions API's use cases: create (quota at create), get, list and close. A tenant
- * sees only its own sessions: another tenant's id answers `NOT_FOUND`, like a missing one.
+ * The sessions API's use cases: create (quota at create), present (what get and list
+ * answer) and close. A tenant sees only its own sessions: another tenant's id answers
+ * `NOT_FOUND`, like a missing one (requireSession, session-events.ts).
  */
 import type { Clock } from '../clock.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
-import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import { isIdShaped, notFound } from '../ids.js';
-import type { ConnectionNotifier, ConnectionStore, SessionInbox, SessionStore } from './ports.js';
-import {
-  newSession,
-  type Session,
-  type SessionEvent,
-  type SessionRefusal,
-  transitionSession,
-} from './session.js';
+import type { SessionInbox, SessionStore } from './ports.js';
+import { newSession, type Session } from './session.js';
+import { applySessionEvent, requireSession } from './session-events.js';
 import type { CreateSessionInput } from './session-input.js';
 import { issueSessionTicket } from './ticket.js';
 import type { TicketKeys } from './ticket-keys.js';
@@ -114,47 +108,6 @@ export const createSession = async (
   return session;
 };
 
-export const requireSession = async (
-  sessions: SessionStore,
-  tenantId: string,
-  sessionId: string,
-): Promise<Session> => {
-  if (!isIdShaped(sessionId)) throw notFound('Session', sessionId);
-  const found = await sessions.get(tenantId, sessionId);
-  if (found === undefined) throw notFound('Session', sessionId);
-  return found;
-};
-
-/** Lost races in a row before giving up. */
-const MAX_CONFLICTS = 8;
-
-export type SessionApplyOutcome =
-  | { ok: true; session: Session }
-  | { ok: false; reason: SessionRefusal | 'missing'; session: Session | undefined };
-
-/** The state machine decides, the store writes on the version; a lost race re-decides. */
-export const applySessionEvent = async (
-  store: SessionStore,
-  from: Session,
-  event: SessionEvent,
-  now: () => number,
-): Promise<SessionApplyOutcome> => {
-  let current = from;
-  for (let i = 0; i < MAX_CONFLICTS; i++) {
-    const out = transitionSession(current, event, now());
-    if (!out.ok) return { ok: false, reason: out.reason, session: current };
-    const saved = await store.save(out.session, current);
-    if (saved.saved) return { ok: true, session: out.session };
-    if ('quotaExceeded' in saved || saved.current === undefined) {
-      return { ok: false, reason: 'missing', session: undefined };
-    }
-    current = saved.current;
-  }
-  throw new BrowserfleetError(ERROR_CODES.CONFLICT, `Session ${from.id} kept changing under ${event.kind}.`, {
-    retryable: true,
-  });
-};
-
 /**
  * Closes a session: at once on the row. Attached clients are told by a worker, never from
  * here: this runs in the fleet's VPC (to reach the inboxes), where API Gateway's management
@@ -176,20 +129,4 @@ export const closeSession = async (
     await deps.inbox.deliver(found.endpoint, closed, { kind: 'close' }).catch(() => {});
   }
   return closed;
-};
-
-/** Tells every connection attached to an ended session why it ended. */
-export const tellEnded = async (
-  deps: { connections: Pick<ConnectionStore, 'attached'>; notifier: ConnectionNotifier },
-  s: Session,
-): Promise<void> => {
-  if (s.endReason === undefined) return;
-  const reason = s.endReason;
-  const attached = await deps.connections.attached(s.tenantId, s.id);
-  await Promise.all(
-    attached.map(async (connectionId) => {
-      await deps.notifier.send(connectionId, { type: 'status', sessionId: s.id, status: s.status, reason });
-      await deps.notifier.send(connectionId, { type: 'closed', sessionId: s.id, reason });
-    }),
-  );
 };

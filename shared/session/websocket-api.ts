@@ -13,9 +13,9 @@ import { notFound } from '../ids.js';
 import type { RateBucketStore } from '../tenancy/ports.js';
 import { consumeRequest } from '../tenancy/rate-limit.js';
 import { parseOrThrow } from '../validation.js';
-import { requireSession } from './manage-sessions.js';
 import type { Connection, ConnectionStore, ServerMessage, SessionInbox, SessionStore } from './ports.js';
 import { isSessionFinal, type Session } from './session.js';
+import { requireSession } from './session-events.js';
 import {
   attachMessageSchema,
   commandMessageSchema,
