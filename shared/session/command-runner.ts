@@ -5,12 +5,13 @@
  */
 
 import type { ArtifactStore } from '../core/artifact-store.js';
-import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
+import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ServerMessage, SessionBrowser } from './ports.js';
 import type { SessionStatus } from './session.js';
 import { type CommandContext, SESSION_COMMANDS, type SessionCommand } from './session-commands.js';
 import type { CommandMessage, CommandMethod } from './session-input.js';
+import { mapWsError } from './ws-errors.js';
 
 export interface CommandRunnerDeps {
   artifacts: ArtifactStore;
@@ -85,16 +86,12 @@ export class SessionCommandRunner {
       deps.metrics.timing('SessionCommandMs', ms, { method: command.method });
       return { type: 'result', id: command.id, result: result ?? null, ms };
     } catch (error) {
-      const known = isBrowserfleetError(error);
       deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'error' });
-      if (!known) deps.log('session command failed', { sessionId, error: String(error) });
-      return {
-        type: 'error',
-        id: command.id,
-        error: known
-          ? { code: error.code, message: error.message }
-          : { code: ERROR_CODES.INTERNAL, message: 'The command failed inside the platform.' },
-      };
+      // The WebSocket transport's one table decides what a client is shown (ws-errors.ts).
+      const { error: shown } = mapWsError(error, (hidden) =>
+        deps.log('session command failed', { sessionId, error: String(hidden) }),
+      );
+      return { type: 'error', id: command.id, error: shown };
     }
   }
 }
