@@ -106,12 +106,6 @@ const requiredTicketSecret = (e: z.output<z.ZodObject<typeof ticketSecretSchema>
   return source;
 };
 
-const sessionApiSchema = {
-  ...ticketSecretSchema,
-  /** `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>` (or the local gateway). */
-  [ENV.websocketManagementUrl]: z.url(),
-};
-
 const logLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO');
 
 const engineSchema = {
@@ -145,15 +139,46 @@ const engineFrom = (e: z.output<z.ZodObject<typeof engineSchema>>) => {
 /** The task engine's timings, shared by every runtime that runs or sweeps tasks. */
 export type EngineConfig = ReturnType<typeof engineFrom>;
 
+/** Each env var more than one runtime reads, defined once; a runtime picks what it reads. */
+const FIELDS = {
+  [ENV.stage]: z.string().default('dev'),
+  [ENV.stateTable]: z.string(),
+  [ENV.fleetQueueUrl]: z.url(),
+  [ENV.lambdaQueueUrl]: z.url(),
+  [ENV.artifactBucket]: z.string().min(3),
+  /** A Chromium binary instead of @sparticuz/chromium's (e.g. /usr/bin/chromium). */
+  [ENV.chromiumPath]: z.string().optional(),
+  /** Browser pages a worker runs at once. */
+  [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
+  [ENV.egressAllow]: egressAllow,
+  /** `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>` (or the local gateway). */
+  [ENV.websocketManagementUrl]: z.url(),
+  [ENV.metricsEnabled]: metricsEnabled,
+  [ENV.logLevel]: logLevel,
+};
+type FieldName = keyof typeof FIELDS;
+
+const fields = <K extends FieldName>(...names: K[]): Pick<typeof FIELDS, K> =>
+  Object.fromEntries(names.map((name) => [name, FIELDS[name]])) as Pick<typeof FIELDS, K>;
+
+/** What every runtime on AWS reads: where AWS is, its stage, metrics and log level. */
+const runtimeSchema = { ...awsSchema, ...fields(ENV.stage, ENV.metricsEnabled, ENV.logLevel) };
+
+const runtimeFrom = (e: z.output<z.ZodObject<typeof runtimeSchema>>) => ({
+  stage: e[ENV.stage],
+  aws: awsFrom(e),
+  metricsEnabled: e[ENV.metricsEnabled],
+  logLevel: e[ENV.logLevel],
+});
+
 /** The env vars an HTTP function's declared resources imply (`HTTP_FUNCTION_RESOURCES`). */
 const httpSchemaFor = (r: FunctionResources) =>
   z.object({
-    ...awsSchema,
-    [ENV.stage]: z.string().default('dev'),
-    ...(r.table === undefined ? {} : { [ENV.stateTable]: z.string() }),
-    ...(r.fleetQueue === undefined ? {} : { [ENV.fleetQueueUrl]: z.url() }),
-    ...(r.lambdaQueue === undefined ? {} : { [ENV.lambdaQueueUrl]: z.url() }),
-    ...(r.artifacts === undefined ? {} : { [ENV.artifactBucket]: z.string().min(3) }),
+    ...runtimeSchema,
+    ...(r.table === undefined ? {} : fields(ENV.stateTable)),
+    ...(r.fleetQueue === undefined ? {} : fields(ENV.fleetQueueUrl)),
+    ...(r.lambdaQueue === undefined ? {} : fields(ENV.lambdaQueueUrl)),
+    ...(r.artifacts === undefined ? {} : fields(ENV.artifactBucket)),
     ...(presignsArtifacts(r)
       ? {
           /** Presigned artifact URLs expire after this long (S3 allows up to 7 days). */
@@ -163,7 +188,7 @@ const httpSchemaFor = (r: FunctionResources) =>
     ...(r.acceptsTasks === undefined
       ? {}
       : {
-          [ENV.egressAllow]: egressAllow,
+          ...fields(ENV.egressAllow),
           /** How long an Idempotency-Key is remembered (24 h by default, as Stripe does). */
           [ENV.idempotencyTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(86_400),
         }),
@@ -172,8 +197,6 @@ const httpSchemaFor = (r: FunctionResources) =>
     ...(r.tickets === undefined ? {} : ticketSecretSchema),
     ...(r.publicUrls?.includes('websocket') ? { [ENV.websocketPublicUrl]: publicWsUrl } : {}),
     ...(r.publicUrls?.includes('cdp') ? { [ENV.cdpPublicUrl]: publicWsUrl } : {}),
-    [ENV.metricsEnabled]: metricsEnabled,
-    [ENV.logLevel]: logLevel,
   });
 
 const publicWsUrl = z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' });
@@ -226,8 +249,7 @@ export const loadHttpConfig = <N extends HttpFunctionName>(name: N, env: Env): H
     (value === undefined ? {} : { [key]: value }) as Record<K, V>;
   const stripSlash = (url: unknown) => (typeof url === 'string' ? url.replace(/\/$/, '') : undefined);
   return Object.freeze({
-    stage: e[ENV.stage] as string,
-    aws: awsFrom(e as z.output<z.ZodObject<typeof awsSchema>>),
+    ...runtimeFrom(e as z.output<z.ZodObject<typeof runtimeSchema>>),
     ...present('stateTable', e[ENV.stateTable]),
     ...present('fleetQueueUrl', e[ENV.fleetQueueUrl]),
     ...present('lambdaQueueUrl', e[ENV.lambdaQueueUrl]),
@@ -241,8 +263,6 @@ export const loadHttpConfig = <N extends HttpFunctionName>(name: N, env: Env): H
       : { ticketSecret: requiredTicketSecret(e as z.output<z.ZodObject<typeof ticketSecretSchema>>) }),
     ...present('websocketPublicUrl', stripSlash(e[ENV.websocketPublicUrl])),
     ...present('cdpPublicUrl', stripSlash(e[ENV.cdpPublicUrl])),
-    metricsEnabled: e[ENV.metricsEnabled] as boolean,
-    logLevel: e[ENV.logLevel] as z.output<typeof logLevel>,
   }) as unknown as HttpConfigOf<N>;
 };
 
@@ -256,20 +276,21 @@ const mapHttpFunctions = <T>(of: (name: HttpFunctionName) => T): Record<HttpFunc
 const HTTP_SCHEMAS = /* @__PURE__ */ mapHttpFunctions((name) => httpSchemaFor(HTTP_FUNCTION_RESOURCES[name]));
 
 const workerSchema = z.object({
-  ...awsSchema,
+  ...runtimeSchema,
   ...engineSchema,
-  [ENV.stage]: z.string().default('dev'),
-  [ENV.stateTable]: z.string(),
-  [ENV.fleetQueueUrl]: z.url(),
-  [ENV.artifactBucket]: z.string().min(3),
-  [ENV.chromiumPath]: z.string().optional(),
+  ...fields(
+    ENV.stateTable,
+    ENV.fleetQueueUrl,
+    ENV.artifactBucket,
+    ENV.chromiumPath,
+    ENV.workerConcurrency,
+    ENV.egressAllow,
+    ENV.websocketManagementUrl,
+  ),
+  ...ticketSecretSchema,
   [ENV.workerId]: z.string().optional(),
-  /** Browser pages this worker runs at once. */
-  [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
-  [ENV.egressAllow]: egressAllow,
   /** On SIGTERM, how long tasks in flight may run on before they are handed back. Spot gives 120 s. */
   [ENV.drainMs]: z.coerce.number().int().min(0).max(110_000).default(75_000),
-  ...sessionApiSchema,
   /** Port of the inbox and CDP router; 0 picks a free one (tests). */
   [ENV.workerInboxPort]: z.coerce.number().int().min(0).max(65_535).default(8090),
   /**
@@ -284,8 +305,6 @@ const workerSchema = z.object({
   [ENV.workerServiceName]: z.string().optional(),
   [ENV.ecsAgentUri]: z.url().optional(),
   [ENV.ecsContainerMetadataUri]: z.url().optional(),
-  [ENV.metricsEnabled]: metricsEnabled,
-  [ENV.logLevel]: logLevel,
 });
 
 const ecsServiceFrom = (cluster: string | undefined, service: string | undefined) =>
@@ -294,8 +313,7 @@ const ecsServiceFrom = (cluster: string | undefined, service: string | undefined
 export const loadWorkerConfig = (env: Env) => {
   const e = parseEnv(workerSchema, env, { oneOf: [TICKET_SECRET_ONE_OF] });
   return Object.freeze({
-    stage: e[ENV.stage],
-    aws: awsFrom(e),
+    ...runtimeFrom(e),
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
@@ -313,60 +331,41 @@ export const loadWorkerConfig = (env: Env) => {
     ecsService: ecsServiceFrom(e[ENV.workerClusterName], e[ENV.workerServiceName]),
     /** On ECS only (its agent sets them): where task protection and the task's metadata live. */
     ecs: { agentUri: e[ENV.ecsAgentUri], metadataUri: e[ENV.ecsContainerMetadataUri] },
-    metricsEnabled: e[ENV.metricsEnabled],
-    logLevel: e[ENV.logLevel],
   });
 };
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 const sweeperSchema = z.object({
-  ...awsSchema,
+  ...runtimeSchema,
   ...engineSchema,
-  [ENV.websocketManagementUrl]: z.url(),
-  [ENV.stage]: z.string().default('dev'),
-  [ENV.stateTable]: z.string(),
-  [ENV.fleetQueueUrl]: z.url(),
-  [ENV.lambdaQueueUrl]: z.url(),
-  [ENV.metricsEnabled]: metricsEnabled,
-  [ENV.logLevel]: logLevel,
+  ...fields(ENV.websocketManagementUrl, ENV.stateTable, ENV.fleetQueueUrl, ENV.lambdaQueueUrl),
 });
 
 export const loadSweeperConfig = (env: Env) => {
   const e = parseEnv(sweeperSchema, env);
   return Object.freeze({
-    stage: e[ENV.stage],
-    aws: awsFrom(e),
+    ...runtimeFrom(e),
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
     lambdaQueueUrl: e[ENV.lambdaQueueUrl],
     websocketManagementUrl: e[ENV.websocketManagementUrl],
-    metricsEnabled: e[ENV.metricsEnabled],
-    logLevel: e[ENV.logLevel],
   });
 };
 export type SweeperConfig = ReturnType<typeof loadSweeperConfig>;
 
 const lambdaRunnerSchema = z.object({
-  ...awsSchema,
+  ...runtimeSchema,
   ...engineSchema,
-  [ENV.stage]: z.string().default('dev'),
-  [ENV.stateTable]: z.string(),
-  [ENV.lambdaQueueUrl]: z.url(),
-  [ENV.artifactBucket]: z.string().min(3),
-  [ENV.chromiumPath]: z.string().optional(),
+  ...fields(ENV.stateTable, ENV.lambdaQueueUrl, ENV.artifactBucket, ENV.chromiumPath, ENV.egressAllow),
   /** Where @sparticuz/chromium's compressed binaries are (a Lambda layer: /opt). */
   [ENV.chromiumBinDir]: z.string().optional(),
-  [ENV.egressAllow]: egressAllow,
-  [ENV.metricsEnabled]: metricsEnabled,
-  [ENV.logLevel]: logLevel,
 });
 
 export const loadLambdaRunnerConfig = (env: Env) => {
   const e = parseEnv(lambdaRunnerSchema, env);
   return Object.freeze({
-    stage: e[ENV.stage],
-    aws: awsFrom(e),
+    ...runtimeFrom(e),
     ...engineFrom(e),
     stateTable: e[ENV.stateTable],
     lambdaQueueUrl: e[ENV.lambdaQueueUrl],
@@ -374,31 +373,19 @@ export const loadLambdaRunnerConfig = (env: Env) => {
     chromiumPath: e[ENV.chromiumPath],
     chromiumBinDir: e[ENV.chromiumBinDir],
     egressAllow: e[ENV.egressAllow],
-    metricsEnabled: e[ENV.metricsEnabled],
-    logLevel: e[ENV.logLevel],
   });
 };
 export type LambdaRunnerConfig = ReturnType<typeof loadLambdaRunnerConfig>;
 
-const wsSchema = z.object({
-  ...awsSchema,
-  [ENV.stage]: z.string().default('dev'),
-  [ENV.stateTable]: z.string(),
-  ...ticketSecretSchema,
-  [ENV.metricsEnabled]: metricsEnabled,
-  [ENV.logLevel]: logLevel,
-});
+const wsSchema = z.object({ ...runtimeSchema, ...fields(ENV.stateTable), ...ticketSecretSchema });
 
 /** The WebSocket API's functions (`functions/ws-*`). */
 export const loadWsConfig = (env: Env) => {
   const e = parseEnv(wsSchema, env, { oneOf: [TICKET_SECRET_ONE_OF] });
   return Object.freeze({
-    stage: e[ENV.stage],
-    aws: awsFrom(e),
+    ...runtimeFrom(e),
     stateTable: e[ENV.stateTable],
     ticketSecret: requiredTicketSecret(e),
-    metricsEnabled: e[ENV.metricsEnabled],
-    logLevel: e[ENV.logLevel],
   });
 };
 export type WsConfig = ReturnType<typeof loadWsConfig>;
@@ -410,8 +397,7 @@ const localSchema = z.object({
   [ENV.port]: z.coerce.number().int().min(0).max(65_535).default(3000),
   [ENV.localApiKey]: z.string().min(16, 'must be at least 16 characters').default(DEFAULT_LOCAL_API_KEY),
   [ENV.localDataDir]: z.string().default('.data'),
-  [ENV.chromiumPath]: z.string().optional(),
-  [ENV.workerConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
+  ...fields(ENV.chromiumPath, ENV.workerConcurrency, ENV.metricsEnabled, ENV.logLevel),
   /** Lambda-tier invocations the local cloud runs at once. */
   [ENV.lambdaConcurrency]: z.coerce.number().int().min(1).max(32).default(2),
   /** Unset: a random one per start (tickets from an earlier run stop working, as they should). */
@@ -433,8 +419,6 @@ const localSchema = z.object({
   /** The IAM front (local/iam-front.ts): on unless turned off. */
   [ENV.localIam]: z.enum(['on', 'off']).default('on'),
   [ENV.localIamDenialLog]: z.string().optional(),
-  [ENV.metricsEnabled]: metricsEnabled,
-  [ENV.logLevel]: logLevel,
 });
 
 export const loadLocalConfig = (env: Env) => {
