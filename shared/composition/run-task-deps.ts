@@ -11,7 +11,6 @@ import { startEgressProxy } from '../adapters/egress-proxy.js';
 import { PuppeteerBrowserRunner } from '../adapters/puppeteer/browser-runner.js';
 import type { HostEnv } from '../adapters/puppeteer/launch-chromium.js';
 import { S3ArtifactStore } from '../adapters/s3-artifact-store.js';
-import { type SqsTaskQueue, TieredTaskDispatcher } from '../adapters/sqs-task-queue.js';
 import { systemClock } from '../clock.js';
 import type { EngineConfig } from '../config.js';
 import type { TaskDispatcher } from '../core/fleet-queue.js';
