@@ -245,7 +245,9 @@ export class ApiStack extends Stack {
     this.runner.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
     this.runner.addEnvironment(ENV.chromiumBinDir, CHROMIUM_LAYER_BIN_DIR);
     wireTable(this.runner, props.table, 'readWrite');
-    wireQueue(this.runner, props.lambdaQueue, 'defer', ENV.lambdaQueueUrl);
+    // Its event source mapping receives and deletes (granted by SqsEventSource below); the
+    // function itself only sends, a fresh copy to retry, hand back or wait.
+    wireQueue(this.runner, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);
     wireBucket(this.runner, artifactBucket, ['taskRunner']);
     this.runner.addEventSource(
       new SqsEventSource(props.lambdaQueue, {

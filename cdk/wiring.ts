@@ -85,12 +85,6 @@ export const wireQueue = (
       queue.grantConsumeMessages(consumer);
       queue.grantSendMessages(consumer);
       return;
-    case 'defer':
-      // The Lambda runner: the event source mapping consumes; the function only pushes a
-      // message back (ChangeMessageVisibility) and re-sends one to retry or hand back.
-      queue.grant(consumer, 'sqs:ChangeMessageVisibility');
-      queue.grantSendMessages(consumer);
-      return;
     case 'attributes':
       queue.grant(consumer, 'sqs:GetQueueAttributes');
       return;

@@ -218,11 +218,9 @@ export type TableAccess = 'readWrite' | 'read' | 'describe' | 'readAndDescribe';
  * - `send`: enqueues messages.
  * - `run`: what a runner does: receives and deletes messages, and sends one (delayed) to
  *   retry or hand back a task.
- * - `defer`: the Lambda runner (its event source mapping consumes): pushes a message back
- *   and re-sends one to retry or hand back.
  * - `attributes`: only `GetQueueAttributes`, the health check's ping and the queue depth.
  */
-export type QueueAccess = 'send' | 'run' | 'defer' | 'attributes';
+export type QueueAccess = 'send' | 'run' | 'attributes';
 
 /**
  * How a function uses the artifact bucket: the artifact accessors it is (`PutObject` and
