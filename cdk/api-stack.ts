@@ -1,6 +1,7 @@
 /**
- * The Lambda tier: the HTTP API, with one route per entry of `HTTP_ROUTES`, each served by
- * its own function bundled from `functions/<functionName>.ts`; and the scheduled sweeper.
+ * The HTTP API: one route per entry of `HTTP_ROUTES`, each served by its own function
+ * bundled from `functions/<functionName>.ts`, wired to what its `HTTP_FUNCTION_RESOURCES`
+ * entry declares. (The Lambda tier's runner and the sweeper are in engine-stack.ts.)
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -16,10 +17,6 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Architecture } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -31,25 +28,13 @@ import {
   HTTP_FUNCTION_RESOURCES,
   HTTP_ROUTES,
   type HttpFunctionName,
-  LAMBDA_RUNNER,
-  QUEUES,
-  SWEEPER,
 } from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
-import { CHROMIUM_LAYER_BIN_DIR, chromiumLayer } from './chromium-layer.js';
 import { type CustomDomain, mapCustomDomain } from './custom-domain.js';
 import type { FleetNetwork } from './network-stack.js';
 import { nodeFunction } from './node-function.js';
-import { webSocketStageName } from './sessions-stack.js';
 import type { Stage } from './stage.js';
-import {
-  grantPostToConnections,
-  type WiredResources,
-  wireBucket,
-  wireQueue,
-  wireResources,
-  wireTable,
-} from './wiring.js';
+import { type WiredResources, wireResources } from './wiring.js';
 
 type PublicFunctionName = Extract<(typeof HTTP_ROUTES)[number], { auth: false }>['functionName'];
 
@@ -132,8 +117,6 @@ export class ApiStack extends Stack {
   /** The API's one stage (`$default`), which its 5xx alarm reads. */
   readonly httpStage: HttpStage;
   readonly functions: Readonly<Record<HttpFunctionName, NodejsFunction>>;
-  readonly sweeper: NodejsFunction;
-  readonly runner: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -208,55 +191,6 @@ export class ApiStack extends Stack {
       });
     }
     this.functions = functions;
-
-    // The sweeper re-sends lost messages and settles tasks whose owner died. It finishes
-    // before the next run is due, and a failed run is not retried: the next one is the retry.
-    this.sweeper = nodeFunction(this, SWEEPER.functionName, {
-      stage,
-      removalPolicy,
-      timeout: Duration.minutes(SWEEPER.rateMinutes).minus(Duration.seconds(5)),
-      retryAttempts: 0,
-    });
-    this.sweeper.addEnvironment(ENV.stage, stage);
-    this.sweeper.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
-    // A session whose worker died ends here; its attached clients are told why.
-    this.sweeper.addEnvironment(ENV.websocketManagementUrl, props.webSocketStage.callbackUrl);
-    grantPostToConnections(webSocketStageName(stage), this.sweeper);
-    wireTable(this.sweeper, props.table, 'readWrite');
-    wireQueue(this.sweeper, props.fleetQueue, 'send');
-    wireQueue(this.sweeper, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);
-    new Rule(this, 'SweepSchedule', {
-      description: 'Runs the browserfleet sweeper',
-      schedule: Schedule.rate(Duration.minutes(SWEEPER.rateMinutes)),
-      targets: [new LambdaFunction(this.sweeper, { retryAttempts: 0 })],
-    });
-
-    // The Lambda tier: one task per invocation, the browser kept warm in the execution
-    // environment. x86_64 because the @sparticuz/chromium build it runs is x86-64.
-    this.runner = nodeFunction(this, LAMBDA_RUNNER.functionName, {
-      stage,
-      removalPolicy,
-      timeout: Duration.seconds(QUEUES.lambdaFunctionTimeoutSeconds),
-      architecture: Architecture.X86_64,
-      memorySize: LAMBDA_RUNNER.memoryMb,
-      layers: [chromiumLayer(this)],
-    });
-    this.runner.addEnvironment(ENV.stage, stage);
-    this.runner.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
-    this.runner.addEnvironment(ENV.chromiumBinDir, CHROMIUM_LAYER_BIN_DIR);
-    wireTable(this.runner, props.table, 'readWrite');
-    // Its event source mapping receives and deletes (granted by SqsEventSource below); the
-    // function itself only sends, a fresh copy to retry, hand back or wait.
-    wireQueue(this.runner, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);
-    wireBucket(this.runner, artifactBucket, ['taskRunner']);
-    this.runner.addEventSource(
-      new SqsEventSource(props.lambdaQueue, {
-        batchSize: LAMBDA_RUNNER.batchSize,
-        reportBatchItemFailures: true,
-        // Bounds the tier's Chromium count (and cost); the queue absorbs bursts.
-        maxConcurrency: LAMBDA_RUNNER.maxConcurrency,
-      }),
-    );
 
     const url =
       props.domain === undefined

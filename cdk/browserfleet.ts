@@ -12,7 +12,7 @@
  * });
  * ```
  *
- * It makes the six stacks of one stage (state, network, sessions, fleet, API,
+ * It makes the seven stacks of one stage (state, network, sessions, fleet, API, engine,
  * observability; `browserfleet-<stage>-*`), each a deployment unit, stateful resources in
  * their own. This repository's app (cdk/app.ts, cdk/build-app.ts) is a thin user of it.
  */
@@ -22,6 +22,7 @@ import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ApiStack } from './api-stack.js';
 import type { CustomDomain } from './custom-domain.js';
+import { EngineStack } from './engine-stack.js';
 import { FleetStack } from './fleet-stack.js';
 import { type ExistingVpc, NetworkStack } from './network-stack.js';
 import { ObservabilityStack } from './observability-stack.js';
@@ -61,6 +62,7 @@ export class Browserfleet extends Construct {
     readonly network: NetworkStack;
     readonly sessions: SessionsStack;
     readonly api: ApiStack;
+    readonly engine: EngineStack;
     readonly fleet: FleetStack;
     readonly observability: ObservabilityStack;
   };
@@ -120,6 +122,16 @@ export class Browserfleet extends Construct {
       cdpPublicUrl: fleet.cdpPublicUrl,
       ...(props.apiDomain === undefined ? {} : { domain: props.apiDomain }),
     });
+    const engine = new EngineStack(this, `browserfleet-${stage}-engine`, {
+      stage,
+      ...named('engine'),
+      table: tableAsITable(state.table),
+      fleetQueue: state.fleetQueue,
+      lambdaQueue: state.lambdaQueue,
+      webSocketStage: sessions.webSocketStage,
+    });
+    // The runner writes under the artifact bucket, referenced by name (as for the API).
+    engine.addStackDependency(state);
     sessions.addStackDependency(state);
     // Also implied by the table and queue references; said outright because the artifact
     // bucket is referenced by name, which CDK can't see.
@@ -139,7 +151,7 @@ export class Browserfleet extends Construct {
       ...(props.alarmTopicArn === undefined ? {} : { alarmTopicArn: props.alarmTopicArn }),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
-    this.stacks = { state, network, sessions, api, fleet, observability };
+    this.stacks = { state, network, sessions, api, engine, fleet, observability };
   }
 
   /** Every stack of the platform, e.g. to add a user's aspects or cdk-nag checks to. */

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import type { ApiStack } from './api-stack.js';
 import { Browserfleet } from './browserfleet.js';
+import type { EngineStack } from './engine-stack.js';
 import type { FleetStack } from './fleet-stack.js';
 import type { NetworkStack } from './network-stack.js';
 import type { ObservabilityStack } from './observability-stack.js';
@@ -34,6 +35,7 @@ export interface BrowserfleetApp {
   readonly network: NetworkStack;
   readonly sessions: SessionsStack;
   readonly api: ApiStack;
+  readonly engine: EngineStack;
   readonly fleet: FleetStack;
   readonly observability: ObservabilityStack;
 }

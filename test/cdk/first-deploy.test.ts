@@ -63,11 +63,11 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     return roleStatements(template, referencedId(taskDefinition?.Properties.TaskRoleArn) ?? '');
   };
 
-  /** Every statement the role of the API stack's function from `functions/<name>.ts` holds. */
+  /** Every statement the role of the function from `functions/<name>.ts` holds (API or engine stack). */
   const apiFunctionStatements =
     (name: string) =>
     (built: Built): Statement[] => {
-      const template = Template.fromStack(built.api);
+      const template = Template.fromStack(name === LAMBDA_RUNNER.functionName ? built.engine : built.api);
       const [fn] = Object.values(
         template.findResources('AWS::Lambda::Function', {
           Properties: { FunctionName: `browserfleet-${built.stage}-${name}` },
@@ -340,7 +340,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       }[];
       const [container] = containers;
       expect(container?.Environment).toContainEqual({ Name: ENV.stage, Value: built.stage });
-      Template.fromStack(built.api).hasResourceProperties('AWS::Lambda::Function', {
+      Template.fromStack(built.engine).hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `browserfleet-${built.stage}-${LAMBDA_RUNNER.functionName}`,
         Environment: { Variables: Match.objectLike({ [ENV.stage]: built.stage }) },
       });
@@ -383,7 +383,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       const observability = Template.fromStack(built.observability);
       const alarms = resourcesOf(observability, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
       // Every function any stack deploys, found in the templates, has its Errors alarm.
-      const functionNames = [built.api, built.sessions].flatMap((stack) =>
+      const functionNames = [built.api, built.engine, built.sessions].flatMap((stack) =>
         resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function').map(
           ([, fn]) => fn.Properties.FunctionName,
         ),

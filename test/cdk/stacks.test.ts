@@ -64,6 +64,7 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
   let prod: BrowserfleetApp;
   let state: Template;
   let api: Template;
+  let engine: Template;
   let fleet: Template;
   let prodState: Template;
 
@@ -72,6 +73,7 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     prod = build({ stage: 'prod' });
     state = Template.fromStack(dev.state);
     api = Template.fromStack(dev.api);
+    engine = Template.fromStack(dev.engine);
     fleet = Template.fromStack(dev.fleet);
     prodState = Template.fromStack(prod.state);
   }, SYNTH_TIMEOUT_MS);
@@ -270,7 +272,7 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
   });
 
   it('sweeper runs every SWEEPER.rateMinutes with the env vars its config requires', () => {
-    api.hasResourceProperties('AWS::Events::Rule', {
+    engine.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: `rate(${SWEEPER.rateMinutes} minute${SWEEPER.rateMinutes === 1 ? '' : 's'})`,
       Targets: [
         Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(SWEEPER.functionName), 'Arn'] } }),
@@ -351,9 +353,13 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
   });
 
   /** The logical ID of the Lambda function from `functions/<name>.ts` (deployed as `browserfleet-dev-<name>`). */
+  /** The engine stack holds the Lambda tier's runner and the sweeper; the API stack the rest. */
+  const templateOf = (name: string): Template =>
+    name === LAMBDA_RUNNER.functionName || name === SWEEPER.functionName ? engine : api;
+
   const functionLogicalId = (name: string): string => {
     const found = Object.keys(
-      api.findResources('AWS::Lambda::Function', {
+      templateOf(name).findResources('AWS::Lambda::Function', {
         Properties: { FunctionName: `browserfleet-dev-${name}` },
       }),
     );
@@ -362,7 +368,7 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
   };
 
   const functionEnvironment = (name: string): Record<string, unknown> => {
-    const fn = api.toJSON().Resources[functionLogicalId(name)] as Resource;
+    const fn = templateOf(name).toJSON().Resources[functionLogicalId(name)] as Resource;
     return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
   };
 
@@ -500,7 +506,8 @@ describe('env vars and config agree', () => {
     [LAMBDA_RUNNER.functionName, CONFIG_ENV_KEYS.lambdaRunner],
   ] as const)('%s is given only variables its config reads', (name, keys) => {
     const app = build({ stage: 'dev' });
-    const resources = Template.fromStack(app.api).findResources('AWS::Lambda::Function', {
+    const inEngine = name === SWEEPER.functionName || name === LAMBDA_RUNNER.functionName;
+    const resources = Template.fromStack(inEngine ? app.engine : app.api).findResources('AWS::Lambda::Function', {
       Properties: { FunctionName: `browserfleet-dev-${name}` },
     });
     const [fn] = Object.values(resources) as {
@@ -515,7 +522,7 @@ describe('env vars and config agree', () => {
 
 describe('the Lambda tier', () => {
   it('runs sqs-run-task from the Lambda queue: batch 1, partial batch responses, bounded concurrency', () => {
-    const template = Template.fromStack(build({ stage: 'dev' }).api);
+    const template = Template.fromStack(build({ stage: 'dev' }).engine);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: LAMBDA_RUNNER.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
