@@ -54,7 +54,9 @@ export const guardedGoto = async (page: Page, nav: GuardedNavigation): Promise<H
       throw error;
     });
   // An http page (or a redirect on its way) the guard refused is its 403 answer.
-  const refused = guard?.refused().find((b) => b.url === response?.url() || b.url === page.url());
+  const refused = guard
+    ?.refused()
+    .find((b) => b.url === response?.url() || b.url === page.url() || b.url === nav.url);
   if (refused !== undefined) throw blockedNavigationError(refused);
   return response;
 };

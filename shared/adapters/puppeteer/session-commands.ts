@@ -7,8 +7,8 @@ import type { HTTPResponse, Page } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import type { BrowserCommandMethod } from '../../session/ports.js';
 import { type CommandParams, MAX_EVALUATE_RESULT_BYTES } from '../../session/session-input.js';
-import { blockedNavigationError, refusalBehindNavigationError } from '../egress-proxy.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
+import { guardedGoto } from './guarded-navigation.js';
 
 /** What the session's egress proxy refused so far: the newest last, and how many in all. */
 export interface EgressRefusals {
@@ -48,20 +48,13 @@ const navigate: PageCommand<'navigate'> = async ({ page, proxy, timeoutMs }, p) 
     const fresh = Math.min(proxy.blockedTotal() - before, 200);
     return fresh === 0 ? [] : proxy.blocked().slice(-fresh);
   };
-  const refusal = (url: string | undefined) => {
-    const refused = since().find((b) => b.url === url || b.url === page.url() || b.url === p.url);
-    return refused === undefined ? undefined : blockedNavigationError(refused);
-  };
-  let response: HTTPResponse | null;
-  try {
-    response = await page.goto(p.url, { waitUntil: p.waitUntil, timeout: timeoutMs });
-  } catch (error) {
-    const refused = refusalBehindNavigationError(error, since());
-    throw refused === undefined ? error : blockedNavigationError(refused);
-  }
-  // The page itself (or a redirect on its way) was refused by the egress guard.
-  const blocked = refusal(response?.url());
-  if (blocked !== undefined) throw blocked;
+  // The same guarded navigation as a task's, judged on what was refused since it began.
+  const response = await guardedGoto(page, {
+    url: p.url,
+    waitUntil: p.waitUntil,
+    timeoutMs,
+    guard: { refused: since },
+  });
   return landed(page, response);
 };
 
