@@ -33,7 +33,9 @@ describe('the Browserfleet construct', { timeout: 120_000 }, () => {
       alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
     });
     expect(platform.allStacks.map((s) => s.stackName).sort()).toEqual(
-      ['api', 'engine', 'fleet', 'network', 'observability', 'sessions', 'state'].map((p) => `browserfleet-prod-${p}`),
+      ['api', 'engine', 'fleet', 'network', 'observability', 'sessions', 'state'].map(
+        (p) => `browserfleet-prod-${p}`,
+      ),
     );
     // The given topic is notified; none is created.
     const observability = Template.fromStack(platform.stacks.observability);

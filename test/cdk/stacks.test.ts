@@ -507,9 +507,12 @@ describe('env vars and config agree', () => {
   ] as const)('%s is given only variables its config reads', (name, keys) => {
     const app = build({ stage: 'dev' });
     const inEngine = name === SWEEPER.functionName || name === LAMBDA_RUNNER.functionName;
-    const resources = Template.fromStack(inEngine ? app.engine : app.api).findResources('AWS::Lambda::Function', {
-      Properties: { FunctionName: `browserfleet-dev-${name}` },
-    });
+    const resources = Template.fromStack(inEngine ? app.engine : app.api).findResources(
+      'AWS::Lambda::Function',
+      {
+        Properties: { FunctionName: `browserfleet-dev-${name}` },
+      },
+    );
     const [fn] = Object.values(resources) as {
       Properties: { Environment: { Variables: Record<string, unknown> } };
     }[];
