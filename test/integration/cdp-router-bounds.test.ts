@@ -8,12 +8,8 @@
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import {
-  type CdpRouterLimits,
-  DEFAULT_CDP_ROUTER_LIMITS,
-  type RunningInbox,
-  startInboxServer,
-} from '../../container/inbox-server.js';
+import { type CdpRouterLimits, DEFAULT_CDP_ROUTER_LIMITS } from '../../container/cdp-router.js';
+import { type RunningInbox, startInboxServer } from '../../container/inbox-server.js';
 import { systemClock } from '../../shared/clock.js';
 import { MAX_CDP_MESSAGE_BYTES } from '../../shared/output-caps.js';
 import type { SessionHost } from '../../shared/session/host-session.js';
