@@ -44,6 +44,10 @@ const sameFile = (a: string, b: string): boolean => {
 /** Assembles the layer's directory: Chromium's archives at the root, the font set in fonts/. */
 export const stageChromiumLayer = (): string => {
   mkdirSync(LAYER_STAGING_DIR, { recursive: true });
+  // Copies in progress live beside the staging dir, never in it: a parallel synth packaging
+  // the layer copies the dir, and a `.part` that is renamed away under it fails the copy.
+  const partsDir = `${LAYER_STAGING_DIR}.parts`;
+  mkdirSync(partsDir, { recursive: true });
   const bin = sparticuzBinDir();
   for (const file of readdirSync(bin)) {
     const source = join(bin, file);
@@ -51,7 +55,7 @@ export const stageChromiumLayer = (): string => {
     // Test files synthesize in parallel, and the Lambda sandbox test mounts this directory:
     // an unchanged file is left alone, a changed one replaced whole (copy, then rename).
     if (existsSync(target) && sameFile(source, target)) continue;
-    const part = `${target}.${process.pid}.part`;
+    const part = join(partsDir, `${file}.${process.pid}.part`);
     cpSync(source, part, { preserveTimestamps: true });
     renameSync(part, target);
   }

@@ -90,13 +90,18 @@ export const stageFontSet = async (targetDir: string): Promise<string> => {
   const marker = join(targetDir, STAGED_MARKER);
   if (existsSync(marker) && readFileSync(marker, 'utf8') === fingerprint) return targetDir;
   mkdirSync(targetDir, { recursive: true });
+  // Half-written files wait beside the set, not in it: whoever copies the set meanwhile
+  // (the CDK packaging the layer, in a parallel synth) never finds one that then vanishes.
+  const partsDir = `${targetDir}.parts`;
+  mkdirSync(partsDir, { recursive: true });
   for (const source of FONT_SOURCES) {
     const root = packageRoot(source.packageName);
     for (const file of source.files) {
       // Each file is written whole, then renamed: another worker staging the same temp dir
       // at the same time, or a browser reading it, never sees half a font.
-      const target = join(targetDir, stagedName(source.packageName, file));
-      const part = `${target}.${process.pid}.part`;
+      const name = stagedName(source.packageName, file);
+      const target = join(targetDir, name);
+      const part = join(partsDir, `${name}.${process.pid}.part`);
       if (source.woff2 === true) {
         // Imported here only: a runtime given a staged directory never loads the decoder.
         const { decompress } = (await import('wawoff2')).default;
