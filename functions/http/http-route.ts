@@ -14,7 +14,7 @@ import type { MetricName } from '../../shared/contracts.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../../shared/errors.js';
 import { type Metrics, noopMetrics } from '../../shared/metrics/metrics.js';
 import type { RateBucketStore } from '../../shared/tenancy/ports.js';
-import { consumeRequest, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
+import { consumeRequest, rateLimitedError, rateLimitHeaders } from '../../shared/tenancy/rate-limit.js';
 import { assertJsonDepth } from '../../shared/validation.js';
 import { mapError } from './error-mapping.js';
 
@@ -154,11 +154,7 @@ const authAndRateLimit = (auth: RouteAuth): RouteMiddleware => ({
     const decision = await consumeRequest(auth, tenant);
     request.context.rateHeaders = { ...rateLimitHeaders(tenant.limits, decision) };
     if (!decision.admitted) {
-      throw new BrowserfleetError(
-        ERROR_CODES.RATE_LIMITED,
-        `Rate limit exceeded: ${tenant.limits.requestsPerSecond} requests per second with bursts of ${tenant.limits.burst}. Retry after ${decision.retryAfterSeconds} s.`,
-        { details: { retryAfterSeconds: decision.retryAfterSeconds } },
-      );
+      throw rateLimitedError(tenant, decision);
     }
   },
 });

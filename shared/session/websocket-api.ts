@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { notFound } from '../ids.js';
 import type { RateBucketStore } from '../tenancy/ports.js';
-import { consumeRequest } from '../tenancy/rate-limit.js';
+import { consumeRequest, rateLimitedError } from '../tenancy/rate-limit.js';
 import { parseOrThrow } from '../validation.js';
 import type { Connection, ConnectionStore, ServerMessage, SessionInbox, SessionStore } from './ports.js';
 import { isSessionFinal, type Session } from './session.js';
@@ -62,11 +62,7 @@ export const connectClient = async (
     const tenant = await authenticate(deps.verifier, input.authorization);
     const decision = await consumeRequest(deps, tenant);
     if (!decision.admitted) {
-      throw new BrowserfleetError(
-        ERROR_CODES.RATE_LIMITED,
-        `Rate limit exceeded: ${tenant.limits.requestsPerSecond} requests per second with bursts of ${tenant.limits.burst}. Retry after ${decision.retryAfterSeconds} s.`,
-        { details: { retryAfterSeconds: decision.retryAfterSeconds } },
-      );
+      throw rateLimitedError(tenant, decision);
     }
     connection = { connectionId: input.connectionId, tenantId: tenant.tenantId, connectedAt };
   }
