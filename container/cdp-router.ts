@@ -116,6 +116,7 @@ export const createCdpRouter = (deps: CdpRouterDeps, cdpLimits?: Partial<CdpRout
   const sockets = new Set<WebSocket>();
 
   const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A client's reset is its own business; without a listener it would crash the worker.
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://worker');
     const match = CDP_PATH.exec(url.pathname);
@@ -124,6 +125,7 @@ export const createCdpRouter = (deps: CdpRouterDeps, cdpLimits?: Partial<CdpRout
     };
     if (match?.[1] === undefined) return refuse(404, 'Not Found');
     const sessionId = match[1];
+    // The secret unreadable: refused as unavailable (the client may retry), not as unauthorized.
     const check = await verifyTicketWithKeys(deps.keys, url.searchParams.get('ticket') ?? '', {
       scope: 'cdp',
       nowSeconds: Math.floor(Date.now() / 1000),

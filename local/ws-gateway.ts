@@ -132,6 +132,7 @@ export const startWsGateway = async (options: {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // As API Gateway: a client's reset ends its connection, not the gateway.
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://gw');
     const connectionId = randomBytes(12).toString('base64url');
@@ -186,6 +187,7 @@ export const startWsGateway = async (options: {
         }
       });
     });
+    // The close that follows an error is what the gateway acts on ($disconnect).
     ws.on('error', () => {});
     ws.on('close', () => {
       for (const t of c.timers) clearTimeout(t);

@@ -63,6 +63,7 @@ export const startEgressProxy = async (options: {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const track = (socket: Duplex) => {
     sockets.add(socket);
+    // A page's connection reset ends that request only; unheard, it would crash the process.
     socket.on('error', () => {});
     socket.once('close', () => sockets.delete(socket));
   };

@@ -198,6 +198,7 @@ export class HostedSession {
     // Ended while the live write was in flight (its end wrote over our live row): the end
     // has told its clients and cancelled its timers, so nothing is announced or scheduled.
     if (this.abandonedStart()) return;
+    // Unreadable: those clients attach again or learn the state at their next message.
     const attached = await deps.connections.attached(live.session.tenantId, id).catch(() => []);
     if (this.abandonedStart()) return;
     this.row = live.session;
@@ -245,7 +246,12 @@ export class HostedSession {
         this.row,
         { kind: 'end', leaseToken: this.row.leaseToken, reason },
         this.deps.clock.now,
-      ).catch(() => undefined);
+      ).catch((error: unknown) => {
+        // The row keeps its lease; when it runs out the sweeper ends it (WORKER_LOST). The
+        // clients and the browser are not kept waiting for that.
+        this.deps.log('session end write failed', { sessionId: this.row.id, error: String(error) });
+        return undefined;
+      });
       const final = out?.ok === true ? out.session : out?.session;
       await this.finish(final?.endReason ?? reason, final ?? this.row);
     })();
@@ -276,12 +282,14 @@ export class HostedSession {
     // Ended before it went live (closed while starting, or its browser never came up):
     // clients that attached meanwhile are known to the connection store only.
     if (this.row.liveAt === undefined) {
+      // Unreadable: those clients learn it ended at their next message (SESSION_NOT_LIVE).
       for (const c of await deps.connections.attached(tenantId, id).catch(() => [])) this.clients.add(c);
     }
     const status = final.status === 'failed' ? 'failed' : 'closed';
     // From here on a client that attaches is told by attach(): the list below is all we tell.
     this.told = { status, reason };
     await Promise.all(this.clients.list().map((c) => this.tellEnded(c, status, reason)));
+    // closeChromium kills the process group whatever close() did: nothing is left to handle.
     await this.browser?.close().catch(() => {});
     this.onEnded();
     const { liveAt } = this.row;

@@ -79,9 +79,11 @@ export class ScreencastRelay {
     const browser = this.deps.browser();
     if (browser === undefined) return;
     if (this.watching.size === 0 || this.options === undefined) {
+      // Stopping fails only with a browser that is already gone: nothing is streaming then.
       await browser.stopScreencast().catch(() => {});
       return;
     }
+    // As above; the start below reports its own failure.
     if (restart) await browser.stopScreencast().catch(() => {});
     const options = this.options;
     const interval = 1000 / options.maxFps;

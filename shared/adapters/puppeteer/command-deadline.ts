@@ -17,6 +17,7 @@ export const withDeadline = async <T>(work: Promise<T>, ms: number, what: string
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
+    // Past the deadline the command's own outcome has no one left to answer.
     work.catch(() => {});
   }
 };

@@ -110,6 +110,7 @@ export const missingGlyphs = async (page: Page): Promise<TaskWarning | undefined
   });
   try {
     const found = await Promise.race([
+      // The probe only adds a warning: a page it can't read is delivered without one.
       page
         .evaluate(`(${PROBE_SOURCE})(${MAX_SCANNED_CHARS}, ${MAX_CHECKED_CODE_POINTS})`)
         .then((answer) => answer as Probe)

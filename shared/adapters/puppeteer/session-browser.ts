@@ -54,6 +54,7 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     // A CDP client may close our page and open another: follow the newest page.
     browser.on('targetcreated', async (target) => {
       if (target.type() !== 'page') return;
+      // A target that closed before it could be read is no page to follow.
       const created = await target.page().catch(() => null);
       if (created !== null && this.page.isClosed()) {
         this.page = created;
@@ -108,6 +109,7 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
   async close(): Promise<void> {
     this.closing = true;
     await closeChromium(this.launched);
+    // The proxy's sockets close with the browser's connections; a failed close leaks nothing.
     await this.proxy.close().catch(() => {});
   }
 }

@@ -58,6 +58,7 @@ export class PuppeteerSessionLauncher implements SessionLauncher {
       return new PuppeteerSessionBrowser(launched, page, cdpEndpoint, proxy, events);
     } catch (error) {
       if (launched !== undefined) await closeChromium(launched);
+      // The launch's own error is the answer; a proxy that fails to close holds no browser.
       await proxy.close().catch(() => {});
       throw error;
     }

@@ -54,6 +54,7 @@ export class CdpScreencast {
     });
     // The first frame: the page as it is now, in the screencast's own format and size caps.
     const keyframe = await withDeadline(
+      // The keyframe is a courtesy to a new viewer: the stream's next frame follows anyway.
       captureKeyframe(session, options),
       KEYFRAME_TIMEOUT_MS,
       'keyframe',
@@ -65,6 +66,7 @@ export class CdpScreencast {
     const session = this.session;
     this.session = undefined;
     if (session === undefined) return;
+    // Both fail only once the page or browser is gone, which ends the screencast anyway.
     await session.send('Page.stopScreencast').catch(() => {});
     await session.detach().catch(() => {});
   }
