@@ -4,6 +4,7 @@
  * `error` — never thrown: a client's bad command must not end anyone's session.
  */
 
+import type { Clock } from '../clock.js';
 import type { ArtifactStore } from '../core/artifact-store.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -14,6 +15,7 @@ import type { CommandMessage, CommandMethod } from './session-input.js';
 import { mapWsError } from './ws-errors.js';
 
 export interface CommandRunnerDeps {
+  clock: Clock;
   artifacts: ArtifactStore;
   artifactUrlTtlSeconds: number;
   metrics: Metrics;
@@ -80,6 +82,7 @@ export class SessionCommandRunner {
         timeoutMs: command.timeoutMs,
         artifacts: deps.artifacts,
         artifactUrlTtlSeconds: deps.artifactUrlTtlSeconds,
+        now: () => deps.clock.now(),
       });
       const ms = Math.round(performance.now() - started);
       deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'ok' });

@@ -17,6 +17,8 @@ export interface CommandContext {
   timeoutMs: number;
   artifacts: ArtifactStore;
   artifactUrlTtlSeconds: number;
+  /** The session host's clock (names screenshot keys). */
+  now: () => number;
 }
 
 export interface SessionCommand<M extends CommandMethod> {
@@ -43,7 +45,7 @@ const screenshot: SessionCommand<'screenshot'> = {
     const key = ARTIFACT_KEYS.sessionScreenshot.key(
       context.sessionId,
       context.commandId,
-      Date.now(),
+      context.now(),
       extension,
     );
     await context.artifacts.put(key, shot.body, shot.contentType);
