@@ -4,19 +4,8 @@
  * revoked or orphaned key is refused with the same answer, so a caller learns nothing.
  */
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import { DEFAULT_LIMITS, hashApiKey, type TenantLimits, type TenantStore } from '../tenancy/tenant.js';
-
-export interface AuthenticatedTenant {
-  tenantId: string;
-  limits: TenantLimits;
-  /** The key's public prefix, for logs. */
-  keyPrefix: string;
-}
-
-/** Port: finds the tenant a presented key belongs to. */
-export interface ApiKeyVerifier {
-  verify(key: string): Promise<AuthenticatedTenant | undefined>;
-}
+import { DEFAULT_LIMITS, hashApiKey, type TenantStore } from '../tenancy/tenant.js';
+import type { ApiKeyVerifier, AuthenticatedTenant } from './ports.js';
 
 /** Keys and tenants from the state table. */
 export class StoredApiKeyVerifier implements ApiKeyVerifier {

@@ -4,3 +4,8 @@
 export interface Pingable {
   ping(): Promise<void>;
 }
+
+/** A queue's depth: messages waiting (visible or delayed) and in flight. */
+export interface QueueDepth {
+  depth(): Promise<{ waiting: number; inFlight: number }>;
+}

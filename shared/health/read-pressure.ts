@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import { checkHealth } from './check-health.js';
-import type { Pingable } from './ports.js';
+import type { Pingable, QueueDepth } from './ports.js';
 
 export interface Pressure {
   accepting: boolean;
@@ -14,10 +14,6 @@ export interface Pressure {
   queued: { fleet: number; lambda: number };
   inFlight: { fleet: number; lambda: number };
   at: string;
-}
-
-export interface QueueDepth {
-  depth(): Promise<{ waiting: number; inFlight: number }>;
 }
 
 export interface PressureDeps {

@@ -6,7 +6,8 @@
  * ticket only that session. What a use case returns is the route's answer to the client (an
  * API Gateway route response); what a worker says later arrives through PostToConnection.
  */
-import { type ApiKeyVerifier, authenticate } from '../auth/api-key.js';
+import { authenticate } from '../auth/api-key.js';
+import type { ApiKeyVerifier } from '../auth/ports.js';
 import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { notFound } from '../ids.js';

@@ -4,7 +4,7 @@
  * the worker (the attach race included), and that nothing bad reaches a worker's inbox.
  */
 import { describe, expect, it } from 'vitest';
-import type { AuthenticatedTenant } from '../../shared/auth/api-key.js';
+import type { AuthenticatedTenant } from '../../shared/auth/ports.js';
 import { BrowserfleetError } from '../../shared/errors.js';
 import type { Connection } from '../../shared/session/ports.js';
 import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
