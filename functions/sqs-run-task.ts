@@ -51,7 +51,7 @@ export const createLambdaRunnerDeps = (config: LambdaRunnerConfig, logger?: Logg
       artifactBucket: config.artifactBucket,
       dispatcher: new OneTierDispatcher('lambda', lambdaQueue),
       // Module scope in the entry file keeps the runner (and its browser) warm between invocations.
-      workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
+      workerId: `lambda-${config.logStreamName ?? process.pid}`,
       egressAllow: config.egressAllow,
       hostEnv: process.env,
       chromiumPath: config.chromiumPath,

@@ -360,6 +360,8 @@ const lambdaRunnerSchema = z.object({
   ...fields(ENV.stateTable, ENV.lambdaQueueUrl, ENV.artifactBucket, ENV.chromiumPath, ENV.egressAllow),
   /** Where @sparticuz/chromium's compressed binaries are (a Lambda layer: /opt). */
   [ENV.chromiumBinDir]: z.string().optional(),
+  /** Set by Lambda: the execution environment's log stream, which names it as a worker. */
+  AWS_LAMBDA_LOG_STREAM_NAME: z.string().optional(),
 });
 
 export const loadLambdaRunnerConfig = (env: Env) => {
@@ -372,6 +374,7 @@ export const loadLambdaRunnerConfig = (env: Env) => {
     artifactBucket: e[ENV.artifactBucket],
     chromiumPath: e[ENV.chromiumPath],
     chromiumBinDir: e[ENV.chromiumBinDir],
+    logStreamName: e.AWS_LAMBDA_LOG_STREAM_NAME,
     egressAllow: e[ENV.egressAllow],
   });
 };
