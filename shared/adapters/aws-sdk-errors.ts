@@ -4,7 +4,8 @@
  * `DEPENDENCY_UNAVAILABLE` with the SDK's error as `cause`: retried by the task engine and a
  * 503 over HTTP, never a 500 for the client's request. Every other SDK error (a failed
  * condition, a cancelled transaction, a missing object) passes unchanged, for the adapter
- * that called to read. Installed once per client, in `createAwsClients`.
+ * that called to read. Installed once per client, by each service's client factory
+ * (`dynamodb-client.ts`, `sqs-client.ts`, `s3-client.ts`, …).
  */
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 

@@ -20,7 +20,7 @@ const FIELDS = [
   'liveSessions',
 ] as const satisfies readonly (keyof UsageCounts)[];
 
-/** Port: the usage counters and the rows they count. */
+/** What the check needs: the usage ledger (a port), and a way to wait between looks. */
 export interface VerifyUsageDeps {
   ledger: UsageLedger;
   sleep: (ms: number) => Promise<void>;
