@@ -1,5 +1,6 @@
 /**
- * Contract suites for the ports whose fakes the unit tests lean on, each run against the
+ * Contract suites for the ports whose fakes the unit tests lean on (tenant, artifact and
+ * session stores), each run against the
  * fake and against the real adapter on the local cloud (DynamoDB Local, s3rver), so a fake
  * can't drift from what the adapter does. (The task and idempotency stores have theirs in
  * task-store.contract.test.ts.)
@@ -7,13 +8,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
 import type { ArtifactStore } from '../../shared/core/artifact-store.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
+import type { SessionStore } from '../../shared/session/ports.js';
+import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
+import { createSessionInputSchema } from '../../shared/session/session-input.js';
 import { DEFAULT_LIMITS, mintApiKey, type Tenant, type TenantStore } from '../../shared/tenancy/tenant.js';
 import { FakeArtifacts } from '../support/fakes.js';
 import { startTestCloud } from '../support/local-cloud.js';
+import { MemorySessionStore } from '../support/session-fakes.js';
 
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let clients: AwsClients;
@@ -118,5 +125,81 @@ describe.each(artifactStores)('artifact store contract (%s)', (_name, makeStore)
     const res = await fetch(await store.presignGet(`tasks/ten/${randomUUID()}/nothing.png`, 60));
     expect(res.headers.get('content-type')).not.toBe('image/png');
     expect(res.status === 404 || (await res.text()).startsWith('missing:')).toBe(true);
+  });
+});
+
+const sessionStores: [string, () => SessionStore][] = [
+  ['memory', () => new MemorySessionStore()],
+  ['dynamodb', () => new DynamoDbSessionStore(clients.dynamo, cloud.names.stateTable)],
+];
+
+const session = (tenantId: string, at: number): Session =>
+  newSession({ id: newTimeOrderedId(at), tenantId, options: createSessionInputSchema.parse({}), now: at });
+const next = (s: Session, event: Parameters<typeof transitionSession>[1], at: number): Session => {
+  const out = transitionSession(s, event, at);
+  if (!out.ok) throw new Error(out.reason);
+  return out.session;
+};
+
+describe.each(sessionStores)('session store contract (%s)', (_name, makeStore) => {
+  it('round-trips a session under its tenant only, and refuses a second create of its id', async () => {
+    const store = makeStore();
+    const tenantId = `t-${randomUUID().slice(0, 8)}`;
+    const s = session(tenantId, NOW);
+    await store.create(s, { maxLive: 5 });
+    expect(await store.get(tenantId, s.id)).toEqual(s);
+    expect(await store.get('someone-else', s.id)).toBeUndefined();
+    await expect(store.create(s, { maxLive: 5 })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('writes only at the version read, answering the row as it stands otherwise', async () => {
+    const store = makeStore();
+    const tenantId = `t-${randomUUID().slice(0, 8)}`;
+    const s = session(tenantId, NOW);
+    await store.create(s, { maxLive: 5 });
+    const claimed = next(s, { kind: 'claim', owner: 'w1', leaseMs: 30_000 }, NOW + 1);
+    expect(await store.save(claimed, s)).toEqual({ saved: true });
+    // A second writer that read the first version loses, and is told what is there now.
+    const rival = next(s, { kind: 'claim', owner: 'w2', leaseMs: 30_000 }, NOW + 2);
+    expect(await store.save(rival, s)).toEqual({ saved: false, current: claimed });
+    expect(await store.get(tenantId, s.id)).toEqual(claimed);
+  });
+
+  it('holds the tenant to maxLive, and an ended session frees its slot', async () => {
+    const store = makeStore();
+    const tenantId = `t-${randomUUID().slice(0, 8)}`;
+    const a = session(tenantId, NOW);
+    const b = session(tenantId, NOW + 1);
+    await store.create(a, { maxLive: 2 });
+    await store.create(b, { maxLive: 2 });
+    expect(await store.liveCount(tenantId)).toBe(2);
+    await expect(store.create(session(tenantId, NOW + 2), { maxLive: 2 })).rejects.toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+    });
+    await store.save(next(a, { kind: 'close' }, NOW + 3), a);
+    expect(await store.liveCount(tenantId)).toBe(1);
+    await store.create(session(tenantId, NOW + 4), { maxLive: 2 });
+    expect(await store.liveCount(tenantId)).toBe(2);
+  });
+
+  it("lists the tenant's sessions newest first, by status, up to the limit", async () => {
+    const store = makeStore();
+    const tenantId = `t-${randomUUID().slice(0, 8)}`;
+    const made: Session[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = session(tenantId, NOW + i * 1_000);
+      await store.create(s, { maxLive: 10 });
+      made.push(s);
+    }
+    const [first] = made;
+    if (first === undefined) throw new Error('none made');
+    await store.save(next(first, { kind: 'close' }, NOW + 10_000), first);
+    await store.create(session(`other-${randomUUID().slice(0, 8)}`, NOW), { maxLive: 10 });
+    const ids = (await store.list(tenantId, { limit: 10 })).map((s) => s.id);
+    expect(ids).toEqual(made.map((s) => s.id).reverse());
+    expect((await store.list(tenantId, { limit: 2 })).map((s) => s.id)).toEqual(ids.slice(0, 2));
+    expect((await store.list(tenantId, { limit: 10, status: 'closed' })).map((s) => s.id)).toEqual([
+      first.id,
+    ]);
   });
 });
