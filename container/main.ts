@@ -4,7 +4,7 @@
  * tasks in flight get `DRAIN_MS` to finish, the rest are handed back at once, live sessions
  * end with `WORKER_SHUTDOWN`, exit 0.
  */
-import { createEcsClient } from '../shared/adapters/aws-clients.js';
+import { createEcsClient } from '../shared/adapters/ecs-client.js';
 import { installProcessGuard } from '../shared/adapters/process-guard.js';
 import { systemClock } from '../shared/clock.js';
 import { loadWorkerConfig } from '../shared/config.js';

@@ -6,11 +6,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ScheduledEvent } from 'aws-lambda';
 import { ApiGatewayConnectionNotifier } from '../shared/adapters/apigw-connection-notifier.js';
-import { createAwsClients } from '../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
+import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { loadSweeperConfig, type SweeperConfig, usesLocalEndpoints } from '../shared/config.js';
@@ -26,7 +27,8 @@ import { lazy } from './entry/lazy.js';
 export type SweeperDeps = SweepDeps & { sessionSweep: SweepSessionsDeps };
 
 export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
-  const clients = createAwsClients(config.aws);
+  // DynamoDB and SQS are all the sweeper calls (and API Gateway, through its notifier).
+  const clients = { dynamo: createDynamoClient(config.aws), sqs: createSqsClient(config.aws) };
   const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
   return {
     sessionSweep: {

@@ -1,6 +1,6 @@
 /** Composition of the WebSocket functions' dependencies from their config. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createAwsClients } from '../../shared/adapters/aws-clients.js';
+import { createDynamoClient } from '../../shared/adapters/dynamodb-client.js';
 import { DynamoDbConnectionStore } from '../../shared/adapters/dynamodb-connection-store.js';
 import { DynamoDbRateBucketStore } from '../../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
@@ -22,7 +22,8 @@ export interface WsFunctionDeps extends WsDeps {
 }
 
 export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps => {
-  const clients = createAwsClients(config.aws);
+  // DynamoDB is all these functions call (the inbox is plain HTTP; the secret is read lazily).
+  const dynamo = createDynamoClient(config.aws);
   const ticketKeys = createTicketKeys(config.ticketSecret, {
     secretsManager: () => createSecretsManagerClient(config.aws),
     clock: systemClock,
@@ -38,17 +39,13 @@ export const createWsDeps = (config: WsConfig, logger?: Logger): WsFunctionDeps 
     metrics: config.metricsEnabled
       ? new EmfMetrics({ stage: config.stage, defaults: { service: 'ws' } })
       : noopMetrics,
-    verifier: new StoredApiKeyVerifier(new DynamoDbTenantStore(clients.dynamo, config.stateTable)),
-    buckets: new DynamoDbRateBucketStore(clients.dynamo, config.stateTable),
-    sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
-    connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
+    verifier: new StoredApiKeyVerifier(new DynamoDbTenantStore(dynamo, config.stateTable)),
+    buckets: new DynamoDbRateBucketStore(dynamo, config.stateTable),
+    sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
+    connections: new DynamoDbConnectionStore(dynamo, config.stateTable),
     inbox: new HttpSessionInbox(ticketKeys),
     clock: systemClock,
     ticketKeys,
-    dispose: () => {
-      clients.dynamo.destroy();
-      clients.sqs.destroy();
-      clients.s3.destroy();
-    },
+    dispose: () => dynamo.destroy(),
   };
 };

@@ -1,14 +1,7 @@
-/**
- * The AWS SDK v3 clients a long-lived process (worker, sweeper, Lambda runner, the local
- * cloud) builds once, by the rules of `aws-client-config.ts`. An HTTP function builds only
- * the clients it uses, from their own modules (`dynamodb-client.ts`, `sqs-client.ts`, …).
- */
-import { ECSClient } from '@aws-sdk/client-ecs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type AwsClientsConfig, clientConfig } from './aws-client-config.js';
-import { translateSdkErrorsOf } from './aws-sdk-errors.js';
+import type { AwsClientsConfig } from './aws-client-config.js';
 import { createDynamoClient } from './dynamodb-client.js';
 import { createS3Client } from './s3-client.js';
 import { createSqsClient } from './sqs-client.js';
@@ -25,10 +18,6 @@ export const createAwsClients = (config: AwsClientsConfig): AwsClients => ({
   sqs: createSqsClient(config),
   s3: createS3Client(config),
 });
-
-/** Where a fleet worker watches its own deployment. */
-export const createEcsClient = ({ region, endpoints, localAccessKeyId }: AwsClientsConfig) =>
-  translateSdkErrorsOf(new ECSClient(clientConfig(region, endpoints.ecs, localAccessKeyId)), 'ECS');
 
 /** Closes the clients' sockets so a process (or a test) can exit promptly. */
 export const destroyAwsClients = (clients: AwsClients): void => {
