@@ -213,7 +213,7 @@ describe('architecture', { timeout: 60_000 }, () => {
     expect(await importViolations(ROOT, SOURCE_ROOTS)).toEqual([]);
   });
 
-  it('fails on one forbidden import of each kind (all but the npm-only SDK rule)', async () => {
+  it('fails on one forbidden import of each kind', async () => {
     // A tree shaped like this one, in which each file below breaks one rule.
     const dir = mkdtempSync(join(tmpdir(), 'bf-architecture-'));
     const files: Record<string, string> = {
@@ -241,6 +241,9 @@ describe('architecture', { timeout: 60_000 }, () => {
       'shared/metrics/emit.ts':
         "import { fixture } from '../../test/fixture.js';\nexport const emit = fixture;\n",
       'test/fixture.ts': 'export const fixture = 1;\n',
+      'shared/task/socket.ts': "import { WebSocket } from 'ws';\nexport const socket = WebSocket;\n",
+      'node_modules/ws/package.json': '{ "name": "ws", "version": "8.0.0", "main": "index.js" }\n',
+      'node_modules/ws/index.js': 'exports.WebSocket = class {};\n',
     };
     try {
       for (const [path, text] of Object.entries(files)) {
@@ -254,6 +257,7 @@ describe('architecture', { timeout: 60_000 }, () => {
         'container-not-functions: container/probe.ts → functions/handler.ts',
         'domain-does-no-io: shared/egress/policy.ts → fs',
         'domain-imports-no-adapter: shared/core/clock.ts → shared/adapters/s3-store.ts',
+        'domain-imports-no-sdk: shared/task/socket.ts → node_modules/ws/index.js',
         'functions-not-container: functions/handler.ts → container/main.ts',
         'no-cycles: shared/tenancy/a.ts → shared/tenancy/b.ts (cycle: shared/tenancy/b.ts → shared/tenancy/a.ts)',
         'production-not-tooling: shared/metrics/emit.ts → test/fixture.ts',
