@@ -7,3 +7,12 @@ export interface ArtifactStore {
   /** A URL that downloads the object without credentials until it expires. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }
+
+/** Reads a stored object back (the MCP tools inline small artifacts into their answers). */
+export interface ArtifactReader {
+  /**
+   * The object's bytes, at most `maxBytes` of them (`truncated` when it is longer), and its
+   * content type. A missing key is a NOT_FOUND of the family.
+   */
+  read(key: string, maxBytes: number): Promise<{ body: Uint8Array; contentType: string; truncated: boolean }>;
+}

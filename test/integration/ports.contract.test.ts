@@ -12,7 +12,7 @@ import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-sto
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
 import { S3ArtifactStore } from '../../shared/adapters/s3-artifact-store.js';
-import type { ArtifactStore } from '../../shared/core/artifact-store.js';
+import type { ArtifactReader, ArtifactStore } from '../../shared/core/artifact-store.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
 import type { SessionStore } from '../../shared/session/ports.js';
 import { newSession, type Session, transitionSession } from '../../shared/session/session.js';
@@ -92,7 +92,7 @@ describe.each(tenantStores)('tenant store contract (%s)', (_name, makeStore) => 
   });
 });
 
-const artifactStores: [string, () => ArtifactStore][] = [
+const artifactStores: [string, () => ArtifactStore & ArtifactReader][] = [
   ['memory', () => new FakeArtifacts()],
   ['s3', () => new S3ArtifactStore(clients.s3, cloud.names.artifactBucket)],
 ];
@@ -125,6 +125,25 @@ describe.each(artifactStores)('artifact store contract (%s)', (_name, makeStore)
     const res = await fetch(await store.presignGet(`tasks/ten/${randomUUID()}/nothing.png`, 60));
     expect(res.headers.get('content-type')).not.toBe('image/png');
     expect(res.status === 404 || (await res.text()).startsWith('missing:')).toBe(true);
+  });
+
+  it('reads an object back, at most maxBytes of it, saying when it was cut', async () => {
+    const store = makeStore();
+    const objectKey = `tasks/ten/${randomUUID()}/content.md`;
+    await store.put(objectKey, new TextEncoder().encode('0123456789'), 'text/markdown');
+    const whole = await store.read(objectKey, 10);
+    expect(new TextDecoder().decode(whole.body)).toBe('0123456789');
+    expect(whole).toMatchObject({ contentType: 'text/markdown', truncated: false });
+    const cut = await store.read(objectKey, 4);
+    expect(new TextDecoder().decode(cut.body)).toBe('0123');
+    expect(cut.truncated).toBe(true);
+  });
+
+  it('reading a key never put is NOT_FOUND', async () => {
+    const store = makeStore();
+    await expect(store.read(`tasks/ten/${randomUUID()}/nothing.md`, 10)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 });
 

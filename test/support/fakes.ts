@@ -1,6 +1,6 @@
 /** Fakes for unit tests of the task use cases: pure logic, no AWS, no Chromium. */
 
-import type { ArtifactStore } from '../../shared/core/artifact-store.js';
+import type { ArtifactReader, ArtifactStore } from '../../shared/core/artifact-store.js';
 import type { FleetMessage, ReceivedMessage, TaskQueue } from '../../shared/core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import { abortReasonToError } from '../../shared/task/abort-reason.js';
@@ -18,7 +18,7 @@ export class FakeQueue implements TaskQueue {
 }
 
 /** Objects in memory; a presigned URL is a `data:` URL of the object, so it downloads too. */
-export class FakeArtifacts implements ArtifactStore {
+export class FakeArtifacts implements ArtifactStore, ArtifactReader {
   readonly objects = new Map<string, Uint8Array>();
   private readonly types = new Map<string, string>();
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -30,6 +30,16 @@ export class FakeArtifacts implements ArtifactStore {
     // S3 presigns any key; fetching a missing one fails, as a data: URL of nothing can't.
     if (body === undefined) return `data:text/plain,missing:${encodeURIComponent(key)}`;
     return `data:${this.types.get(key)};base64,${Buffer.from(body).toString('base64')}`;
+  }
+  async read(key: string, maxBytes: number) {
+    const body = this.objects.get(key);
+    if (body === undefined)
+      throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Artifact ${key} does not exist.`);
+    return {
+      body: body.subarray(0, maxBytes),
+      contentType: this.types.get(key) ?? 'application/octet-stream',
+      truncated: body.length > maxBytes,
+    };
   }
 }
 
