@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   SCRIPT_ERROR: 'SCRIPT_ERROR',
   RESULT_TOO_LARGE: 'RESULT_TOO_LARGE',
   SELECTOR_NOT_FOUND: 'SELECTOR_NOT_FOUND',
+  /** A snapshot's element ref whose element is gone (removed, or the page navigated): snapshot again. */
+  STALE_REF: 'STALE_REF',
   HTTP_STATUS_FAILED: 'HTTP_STATUS_FAILED',
   LEASE_EXPIRED: 'LEASE_EXPIRED',
   TASK_ALREADY_ENDED: 'TASK_ALREADY_ENDED',

@@ -47,6 +47,7 @@ export const WS_ERROR_RULES = {
   SCRIPT_ERROR: shown(400),
   RESULT_TOO_LARGE: shown(400),
   SELECTOR_NOT_FOUND: shown(400),
+  STALE_REF: shown(400),
   HTTP_STATUS_FAILED: shown(400),
   NAVIGATION_FAILED: shown(400),
   TIMEOUT: shown(504),

@@ -39,6 +39,7 @@ const RETRYABLE = {
   SCRIPT_ERROR: false,
   RESULT_TOO_LARGE: false,
   SELECTOR_NOT_FOUND: false,
+  STALE_REF: false,
   HTTP_STATUS_FAILED: false,
   DEPENDENCY_UNAVAILABLE: true,
   SESSION_NOT_LIVE: false,
