@@ -69,4 +69,9 @@ export const SESSION_COMMANDS: SessionCommandTable = {
   back: byBrowser('back', COMMAND_PARAMS.back),
   forward: byBrowser('forward', COMMAND_PARAMS.forward),
   reload: byBrowser('reload', COMMAND_PARAMS.reload),
+  snapshot: byBrowser('snapshot', COMMAND_PARAMS.snapshot),
+  hover: byBrowser('hover', COMMAND_PARAMS.hover),
+  select: byBrowser('select', COMMAND_PARAMS.select),
+  fill: byBrowser('fill', COMMAND_PARAMS.fill),
+  wait: byBrowser('wait', COMMAND_PARAMS.wait),
 };

@@ -38,21 +38,60 @@ export const COMMAND_TIMEOUT_MS = { default: 30_000, max: 60_000 } as const;
 /** The JSON result of `evaluate` must fit in one API Gateway message with room to spare. */
 export const MAX_EVALUATE_RESULT_BYTES = OUTPUT_CAPS.sessionEvaluate;
 
+/** What a `snapshot` reads and answers, at most: a hostile page of a million nodes stops there. */
+export const SNAPSHOT_LIMITS = {
+  /** Lines (elements and texts) in one snapshot; past it the answer says `truncated`. */
+  maxNodes: 5_000,
+  /** Elements looked at, shown or not (hidden subtrees are skipped whole). */
+  maxVisited: 50_000,
+  /** One page of the text, in characters (`maxChars`' ceiling). */
+  maxChars: 100_000,
+  /** One page of the text in UTF-8 bytes: it travels in one API Gateway WebSocket message. */
+  maxBytes: OUTPUT_CAPS.sessionEvaluate,
+} as const;
+
+/** An element ref from a `snapshot` of the page (`e12`): stable while its element lives. */
+export const ref = z.string().regex(/^e\d{1,9}$/, 'must be a ref from a snapshot, like e12');
+
+/**
+ * Params that name one element, by `selector` or by a snapshot's `ref` (exactly one), plus
+ * the method's own fields.
+ */
+const onElement = <S extends z.core.$ZodShape>(shape: S) =>
+  z.strictObject({ selector: selector.optional(), ref: ref.optional(), ...shape }).refine(
+    (p) => {
+      const target = p as { selector?: string; ref?: string };
+      return (target.selector === undefined) !== (target.ref === undefined);
+    },
+    {
+      error: 'give exactly one of selector and ref',
+    },
+  );
+
 /** Each command's params. Coordinates are CSS pixels of the viewport. */
 export const COMMAND_PARAMS = {
   navigate: z.strictObject({ url, waitUntil: z.enum(WAIT_UNTIL).default('load') }),
   click: z.union(
     [
       z.strictObject({ selector, clickCount: z.int().min(1).max(3).default(1) }),
+      z.strictObject({ ref, clickCount: z.int().min(1).max(3).default(1) }),
       z.strictObject({
         x: z.number().min(0).max(10_000),
         y: z.number().min(0).max(10_000),
         clickCount: z.int().min(1).max(3).default(1),
       }),
     ],
-    { error: 'must be { selector } or { x, y } (0–10000 CSS pixels), with an optional clickCount of 1–3' },
+    {
+      error:
+        'must be { selector }, { ref } or { x, y } (0–10000 CSS pixels), with an optional clickCount of 1–3',
+    },
   ),
-  type: z.strictObject({ text: z.string().max(10_000), selector: selector.optional() }),
+  /** Types into the focused element, or into the one `selector` or `ref` names (focused first). */
+  type: z
+    .strictObject({ text: z.string().max(10_000), selector: selector.optional(), ref: ref.optional() })
+    .refine((p) => p.selector === undefined || p.ref === undefined, {
+      error: 'give at most one of selector and ref',
+    }),
   press: z.strictObject({ key: z.string().min(1).max(64) }),
   scroll: z.strictObject({
     deltaX: z.number().min(-100_000).max(100_000).default(0),
@@ -78,6 +117,49 @@ export const COMMAND_PARAMS = {
   back: z.strictObject({}),
   forward: z.strictObject({}),
   reload: z.strictObject({ waitUntil: z.enum(WAIT_UNTIL).default('load') }),
+  /**
+   * The page's accessibility tree as text lines (`- button "Submit" [ref=e12]`), each
+   * element with a ref the element commands take; long trees come in pages (`cursor`).
+   */
+  snapshot: z.strictObject({
+    selector: selector.optional(),
+    roles: z
+      .array(z.string().regex(/^[a-z]{1,32}$/, 'must be an ARIA role name'))
+      .min(1)
+      .max(50)
+      .optional(),
+    maxChars: z.int().min(200).max(SNAPSHOT_LIMITS.maxChars).default(8_000),
+    cursor: z.string().min(1).max(200).optional(),
+  }),
+  hover: onElement({}),
+  select: onElement({ values: z.array(z.string().max(1_000)).max(100) }),
+  /** Replaces the field's value (an input, a textarea or a contenteditable element). */
+  fill: onElement({ value: z.string().max(10_000) }),
+  /** Waits, within the command's timeout, for exactly one of: an element's state, a text, a navigation. */
+  wait: z
+    .strictObject({
+      selector: selector.optional(),
+      state: z.enum(['attached', 'visible', 'hidden']).optional(),
+      text: z.string().min(1).max(1_000).optional(),
+      navigation: z.literal(true).optional(),
+      waitUntil: z.enum(WAIT_UNTIL).optional(),
+    })
+    .superRefine((p, ctx) => {
+      const given = [p.selector, p.text, p.navigation].filter((v) => v !== undefined).length;
+      if (given !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be exactly one of { selector, state? }, { text } or { navigation: true, waitUntil? }',
+        });
+      }
+      if (p.state !== undefined && p.selector === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['state'], message: 'goes with selector only' });
+      }
+      if (p.waitUntil !== undefined && p.navigation === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['waitUntil'], message: 'goes with navigation only' });
+      }
+    }),
 } as const;
 export type CommandMethod = keyof typeof COMMAND_PARAMS;
 /** A command's params once parsed (defaults filled in), by method. */

@@ -44,7 +44,9 @@ describe('a command message at the edge', () => {
   });
 
   it('says what a click takes when its params fit neither shape', () => {
-    expect(refusal(command('click', {})).message).toMatch(/^params: must be \{ selector \} or \{ x, y \}/);
+    expect(refusal(command('click', {})).message).toMatch(
+      /^params: must be \{ selector \}, \{ ref \} or \{ x, y \}/,
+    );
     expect(refusal(command('click', { selector: '#go', x: 3 })).message).toBe(
       'params.x: is not a recognized field',
     );

@@ -15,6 +15,7 @@ import type {
 import type { CommandParams } from '../../session/session-input.js';
 import { withDeadline } from './command-deadline.js';
 import { closeChromium, type LaunchedChromium } from './launch-chromium.js';
+import { PageRefs } from './page-refs.js';
 import { translateSessionCommandError } from './puppeteer-errors.js';
 import { type EgressRefusals, PAGE_COMMANDS, type PageCommand } from './session-commands.js';
 import { CdpScreencast } from './session-screencast.js';
@@ -30,6 +31,8 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
   readonly downloadDir: string;
   private page: Page;
   private readonly screencast = new CdpScreencast(() => this.page);
+  /** The snapshot refs: they live as long as the session, across its pages and documents. */
+  private readonly refs = new PageRefs();
   private closing = false;
   private readonly browser: Browser;
 
@@ -79,7 +82,11 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     timeoutMs: number,
   ): Promise<unknown> {
     const command: PageCommand<M> = PAGE_COMMANDS[method];
-    return asCommand(command({ page: this.page, proxy: this.proxy, timeoutMs }, params), timeoutMs, method);
+    return asCommand(
+      command({ page: this.page, proxy: this.proxy, timeoutMs, refs: this.refs }, params),
+      timeoutMs,
+      method,
+    );
   }
 
   async screenshot(

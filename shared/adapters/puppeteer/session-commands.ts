@@ -9,6 +9,13 @@ import type { BrowserCommandMethod } from '../../session/ports.js';
 import { type CommandParams, MAX_EVALUATE_RESULT_BYTES } from '../../session/session-input.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
 import { guardedGoto } from './guarded-navigation.js';
+import {
+  focusInPage,
+  pageHasTextInPage,
+  prepareFillInPage,
+  selectOptionsInPage,
+} from './in-page/snapshot-scripts.js';
+import { type ElementTarget, handleTarget, type PageRefs, portable } from './page-refs.js';
 
 /** What the session's egress proxy refused so far: the newest last, and how many in all. */
 export interface EgressRefusals {
@@ -21,6 +28,8 @@ export interface PageCommandContext {
   page: Page;
   proxy: EgressRefusals;
   timeoutMs: number;
+  /** The session's snapshot refs (they outlive a command). */
+  refs: PageRefs;
 }
 
 export type PageCommand<M extends BrowserCommandMethod> = (
@@ -58,16 +67,58 @@ const navigate: PageCommand<'navigate'> = async ({ page, proxy, timeoutMs }, p) 
   return landed(page, response);
 };
 
-const click: PageCommand<'click'> = async ({ page }, p) => {
-  if ('selector' in p) {
+/** The element a selector or a snapshot's ref names: `SELECTOR_NOT_FOUND` / `STALE_REF` if none. */
+const targetOf = async (
+  { page, refs }: PageCommandContext,
+  p: { selector?: string | undefined; ref?: string | undefined },
+): Promise<ElementTarget> => {
+  if (p.ref !== undefined) return refs.element(page, p.ref);
+  const selector = p.selector ?? '';
+  const handle = await page.$(selector);
+  if (handle === null) {
+    throw new BrowserfleetError(ERROR_CODES.SELECTOR_NOT_FOUND, `No element matches ${selector}.`);
+  }
+  return handleTarget(handle);
+};
+
+/** Runs `act` on the element `p` names, and lets go of it after. */
+const onTarget = async <T>(
+  context: PageCommandContext,
+  p: { selector?: string | undefined; ref?: string | undefined },
+  act: (target: ElementTarget) => Promise<T>,
+): Promise<T> => {
+  const target = await targetOf(context, p);
+  try {
+    return await act(target);
+  } finally {
+    await target.release().catch(() => {});
+  }
+};
+
+/** What page code on an element refused, as the client's error (the element they named is wrong). */
+const refusedBy = (p: { ref?: string | undefined }, refused: string): BrowserfleetError => {
+  const field = p.ref === undefined ? 'params.selector' : 'params.ref';
+  return new BrowserfleetError(ERROR_CODES.VALIDATION_FAILED, `${field}: ${refused}`, {
+    details: { issues: [{ field, message: refused }] },
+  });
+};
+
+const click: PageCommand<'click'> = async (context, p) => {
+  const { page } = context;
+  if ('x' in p) {
+    await page.mouse.click(p.x, p.y, { count: p.clickCount });
+  } else if ('ref' in p) {
+    await onTarget(context, p, async (target) => {
+      const { x, y } = await target.point();
+      await page.mouse.click(x, y, { count: p.clickCount });
+    });
+  } else {
     const handle = await page.$(p.selector);
     if (handle === null) {
       throw new BrowserfleetError(ERROR_CODES.SELECTOR_NOT_FOUND, `No element matches ${p.selector}.`);
     }
     await handle.click({ count: p.clickCount });
     await handle.dispose();
-  } else {
-    await page.mouse.click(p.x, p.y, { count: p.clickCount });
   }
   return { url: page.url() };
 };
@@ -95,8 +146,12 @@ const evaluate: PageCommand<'evaluate'> = async ({ page }, p) => {
 export const PAGE_COMMANDS: { [M in BrowserCommandMethod]: PageCommand<M> } = {
   navigate,
   click,
-  type: async ({ page }, p) => {
-    if (p.selector !== undefined) await page.type(p.selector, p.text);
+  type: async (context, p) => {
+    const { page } = context;
+    if (p.ref !== undefined) {
+      await onTarget(context, p, (target) => target.run(focusInPage));
+      await page.keyboard.type(p.text);
+    } else if (p.selector !== undefined) await page.type(p.selector, p.text);
     else await page.keyboard.type(p.text);
     return {};
   },
@@ -118,4 +173,47 @@ export const PAGE_COMMANDS: { [M in BrowserCommandMethod]: PageCommand<M> } = {
   forward: async ({ page, timeoutMs }) => landed(page, await page.goForward({ timeout: timeoutMs })),
   reload: async ({ page, timeoutMs }, p) =>
     landed(page, await page.reload({ waitUntil: p.waitUntil, timeout: timeoutMs })),
+  snapshot: ({ page, refs }, p) => refs.snapshot(page, p),
+  hover: (context, p) =>
+    onTarget(context, p, async (target) => {
+      const { x, y } = await target.point();
+      await context.page.mouse.move(x, y);
+      return {};
+    }),
+  select: (context, p) =>
+    onTarget(context, p, async (target) => {
+      const answer = await target.run(selectOptionsInPage, p.values);
+      if ('refused' in answer) throw refusedBy(p, answer.refused);
+      return answer;
+    }),
+  fill: (context, p) =>
+    onTarget(context, p, async (target) => {
+      const how = await target.run(prepareFillInPage, p.value);
+      if (typeof how === 'object') throw refusedBy(p, how.refused);
+      // Typed over the selected content, as one insertion: the page sees `input` events.
+      if (how === 'type') {
+        if (p.value === '') await context.page.keyboard.press('Delete');
+        else await context.page.keyboard.sendCharacter(p.value);
+      }
+      return {};
+    }),
+  wait: async ({ page, timeoutMs }, p) => {
+    if (p.selector !== undefined) {
+      const state = p.state ?? 'visible';
+      await page.waitForSelector(p.selector, {
+        visible: state === 'visible',
+        hidden: state === 'hidden',
+        timeout: timeoutMs,
+      });
+    } else if (p.text !== undefined) {
+      await page.waitForFunction(
+        portable(pageHasTextInPage),
+        { timeout: timeoutMs, polling: 'mutation' },
+        p.text,
+      );
+    } else {
+      await page.waitForNavigation({ waitUntil: p.waitUntil ?? 'load', timeout: timeoutMs });
+    }
+    return { url: page.url() };
+  },
 };
