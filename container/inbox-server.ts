@@ -4,18 +4,24 @@
  * - `POST /inbox/sessions/{id}`: a client's message for a session hosted here, from a
  *   `ws-*` function (signed with the deployment's secret). Answers 202 at once; results go
  *   back to the client through PostToConnection.
+ * - `POST /inbox/sessions/{id}/calls`: one command, from an HTTP function (signed the same
+ *   way). Answers 200's headers at once and its `CommandOutcome` once the command has run.
  * - `GET /v1/sessions/{id}/cdp?ticket=…` (WebSocket upgrade): handed to the CDP router
  *   (container/cdp-router.ts).
  * - `GET /health`.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import {
   decodeInboxBody,
+  decodeInboxCallBody,
+  encodeCommandOutcome,
   INBOX_SIGNATURE_HEADER,
   INBOX_TIMESTAMP_HEADER,
   MAX_INBOX_BODY_BYTES,
+  sessionIdOfInboxCallPath,
   sessionIdOfInboxPath,
 } from '../shared/session/inbox-protocol.js';
+import type { CommandOutcome } from '../shared/session/ports.js';
 import { verifyInboxCallWithKeys } from '../shared/session/ticket-keys.js';
 import { type CdpRouterDeps, type CdpRouterLimits, createCdpRouter } from './cdp-router.js';
 
@@ -36,6 +42,42 @@ export const startInboxServer = async (
 ): Promise<RunningInbox> => {
   const router = createCdpRouter(deps, options.cdpLimits);
 
+  /** A call: 404 at once if the session isn't here, else 200 now and the outcome once run. */
+  const answerCall = (sessionId: string, body: string, res: ServerResponse): void => {
+    const parsed = decodeInboxCallBody(body);
+    if (parsed === undefined) {
+      res.writeHead(400).end();
+      return;
+    }
+    let outcome: Promise<CommandOutcome> | undefined;
+    try {
+      outcome = deps.host.call(sessionId, parsed.tenantId, parsed.command);
+    } catch (error) {
+      deps.log('inbox call failed', { sessionId, error: String(error) });
+      res.writeHead(500).end();
+      return;
+    }
+    if (outcome === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    // The headers go now: the caller knows the worker has the command, however long it runs.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    // The runner answers every command, never throwing; a caller that left is no one to tell.
+    void outcome
+      .catch((error: unknown): CommandOutcome => {
+        deps.log('inbox call failed', { sessionId, error: String(error) });
+        return {
+          ok: false,
+          error: { code: 'INTERNAL', message: 'Internal error. The call can be retried.' },
+        };
+      })
+      .then((answer) => {
+        if (!res.destroyed) res.end(encodeCommandOutcome(answer));
+      });
+  };
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://worker');
     if (req.method === 'GET' && url.pathname === '/health') {
@@ -44,7 +86,8 @@ export const startInboxServer = async (
         .end(JSON.stringify({ status: 'ok', sessions: deps.host.count() }));
       return;
     }
-    const sessionId = sessionIdOfInboxPath(url.pathname);
+    const callSessionId = sessionIdOfInboxCallPath(url.pathname);
+    const sessionId = callSessionId ?? sessionIdOfInboxPath(url.pathname);
     if (req.method !== 'POST' || sessionId === undefined) {
       req.resume();
       res.writeHead(404).end();
@@ -72,6 +115,10 @@ export const startInboxServer = async (
       ).catch(() => undefined);
       if (valid !== true) {
         res.writeHead(valid === undefined ? 503 : 401).end();
+        return;
+      }
+      if (callSessionId !== undefined) {
+        answerCall(callSessionId, body, res);
         return;
       }
       // Signed, but still checked for shape: this listener is async, and a throw here would

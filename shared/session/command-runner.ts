@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { ArtifactStore } from '../core/artifact-store.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ServerMessage, SessionBrowser } from './ports.js';
+import type { CommandOutcome, ServerMessage, SessionBrowser } from './ports.js';
 import type { SessionStatus } from './session.js';
 import { type CommandContext, SESSION_COMMANDS, type SessionCommand } from './session-commands.js';
 import type { CommandMessage, CommandMethod } from './session-input.js';
@@ -55,7 +55,10 @@ export class SessionCommandRunner {
   ) {}
 
   /** Queues `command`; `answer` is given its result or error message once it has run. */
-  enqueue(command: CommandMessage, answer: (message: ServerMessage) => Promise<void>): void {
+  enqueue(
+    command: CommandMessage,
+    answer: (message: Extract<ServerMessage, { type: 'result' | 'error' }>) => Promise<void>,
+  ): void {
     this.queue = this.queue.then(async () => {
       const message = await this.run(command);
       this.touch();
@@ -63,7 +66,23 @@ export class SessionCommandRunner {
     });
   }
 
-  private async run(command: CommandMessage): Promise<ServerMessage> {
+  /**
+   * Queues `command` like any other (a call waits its turn behind the WebSocket clients'
+   * commands, and they behind it) and answers its outcome once it has run.
+   */
+  call(command: CommandMessage): Promise<CommandOutcome> {
+    return new Promise((resolve) => {
+      this.enqueue(command, async (answer) => {
+        resolve(
+          answer.type === 'result'
+            ? { ok: true, result: answer.result }
+            : { ok: false, error: { code: answer.error.code, message: answer.error.message } },
+        );
+      });
+    });
+  }
+
+  private async run(command: CommandMessage): Promise<Extract<ServerMessage, { type: 'result' | 'error' }>> {
     const { deps } = this;
     const started = performance.now();
     this.touch();

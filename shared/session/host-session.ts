@@ -5,9 +5,10 @@
  * timers, commands, screencast and end — is its HostedSession (hosted-session.ts).
  */
 import { HostedSession, type HostedSessionDeps } from './hosted-session.js';
+import type { CommandOutcome } from './ports.js';
 import type { Session } from './session.js';
 import { applySessionEvent, tellEnded } from './session-events.js';
-import type { InboxMessage } from './session-input.js';
+import type { CommandMessage, InboxMessage } from './session-input.js';
 
 export interface SessionHostDeps extends HostedSessionDeps {
   workerId: string;
@@ -113,6 +114,16 @@ export class SessionHost {
         session.command(message.connectionId, message.command);
         return true;
     }
+  }
+
+  /**
+   * A command call from the inbox: its outcome once it has run (in turn with the session's
+   * other commands), or `undefined` at once when the session isn't hosted here.
+   */
+  call(sessionId: string, tenantId: string, command: CommandMessage): Promise<CommandOutcome> | undefined {
+    const session = this.hosted.get(sessionId);
+    if (session === undefined || session.session.tenantId !== tenantId) return undefined;
+    return session.call(command);
   }
 
   /**

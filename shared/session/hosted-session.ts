@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { AttachedClients, relayBrowserEvents } from './attached-clients.js';
 import { SessionCommandRunner } from './command-runner.js';
 import type {
+  CommandOutcome,
   ConnectionNotifier,
   ConnectionStore,
   SessionBrowser,
@@ -134,6 +135,11 @@ export class HostedSession {
   command(connectionId: string, command: CommandMessage): void {
     this.clients.add(connectionId);
     this.commands.enqueue(command, (answer) => this.clients.send(connectionId, answer));
+  }
+
+  /** A command called over the inbox: answered to the caller, not to a connection. */
+  call(command: CommandMessage): Promise<CommandOutcome> {
+    return this.commands.call(command);
   }
 
   /** A CDP client connected (`+1`) or left (`-1`): it counts as attached for the idle timeout. */

@@ -4,7 +4,13 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { CloseReason, Session, SessionStatus } from './session.js';
-import type { CommandMethod, CommandParams, InboxMessage, ScreencastMessage } from './session-input.js';
+import type {
+  CommandMessage,
+  CommandMethod,
+  CommandParams,
+  InboxMessage,
+  ScreencastMessage,
+} from './session-input.js';
 
 export type SessionSaveOutcome =
   | { saved: true }
@@ -71,9 +77,20 @@ export interface ConnectionNotifier {
   send(connectionId: string, message: ServerMessage): Promise<boolean>;
 }
 
+/** What a command answered: its result, or an error of the family. */
+export type CommandOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: string; message: string } };
+
 /** Delivers a client's message to the worker that hosts the session. */
 export interface SessionInbox {
   deliver(endpoint: string, session: { tenantId: string; id: string }, message: InboxMessage): Promise<void>;
+  /** Runs one command on the worker that hosts the session; answered once it has run. */
+  call(
+    endpoint: string,
+    session: { tenantId: string; id: string },
+    command: CommandMessage,
+  ): Promise<CommandOutcome>;
 }
 
 /** A screencast frame as the browser produced it. */

@@ -6,6 +6,7 @@
  */
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
 import type {
+  CommandOutcome,
   Connection,
   ConnectionNotifier,
   ConnectionStore,
@@ -19,7 +20,7 @@ import type {
   SessionStore,
 } from '../../shared/session/ports.js';
 import { holdsSlot, type Session, type SessionStatus } from '../../shared/session/session.js';
-import type { InboxMessage } from '../../shared/session/session-input.js';
+import type { CommandMessage, InboxMessage } from '../../shared/session/session-input.js';
 import { sessionQuotaError } from '../../shared/tenancy/quota-errors.js';
 
 export class MemorySessionStore implements SessionStore {
@@ -173,10 +174,25 @@ export class MemoryConnectionStore implements ConnectionStore {
   }
 }
 
-/** A worker inbox that records each delivery; `failWith` makes every delivery throw it. */
+/**
+ * A worker inbox that records each delivery and call; `failWith` makes every one throw it.
+ * A call is answered by `answer` (by default, a `null` result).
+ */
 export class RecordingInbox implements SessionInbox {
   readonly delivered: { endpoint: string; sessionId: string; tenantId: string; message: InboxMessage }[] = [];
+  readonly calls: { endpoint: string; sessionId: string; tenantId: string; command: CommandMessage }[] = [];
   failWith: Error | undefined;
+  answer: (command: CommandMessage) => Promise<CommandOutcome> = async () => ({ ok: true, result: null });
+
+  async call(
+    endpoint: string,
+    session: { tenantId: string; id: string },
+    command: CommandMessage,
+  ): Promise<CommandOutcome> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.calls.push({ endpoint, sessionId: session.id, tenantId: session.tenantId, command });
+    return this.answer(command);
+  }
 
   async deliver(
     endpoint: string,
