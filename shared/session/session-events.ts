@@ -8,6 +8,15 @@ import { isIdShaped, notFound } from '../ids.js';
 import type { ConnectionNotifier, ConnectionStore, SessionStore } from './ports.js';
 import { type Session, type SessionEvent, type SessionRefusal, transitionSession } from './session.js';
 
+/** `SESSION_NOT_LIVE` for a session that isn't (yet, or any more), with its end reason. */
+export const notLive = (s: Session): BrowserfleetError =>
+  new BrowserfleetError(
+    ERROR_CODES.SESSION_NOT_LIVE,
+    s.endReason === undefined
+      ? `Session ${s.id} is ${s.status}.`
+      : `Session ${s.id} is ${s.status}: ${s.endReason.code} (${s.endReason.message})`,
+  );
+
 /** The tenant's session `sessionId`; a malformed id, a missing row and another tenant's are `NOT_FOUND`. */
 export const requireSession = async (
   sessions: SessionStore,

@@ -16,7 +16,7 @@ import { consumeRequest, rateLimitedError } from '../tenancy/rate-limit.js';
 import { parseOrThrow } from '../validation.js';
 import type { Connection, ConnectionStore, ServerMessage, SessionInbox, SessionStore } from './ports.js';
 import { isSessionFinal, type Session } from './session.js';
-import { requireSession } from './session-events.js';
+import { notLive, requireSession } from './session-events.js';
 import {
   attachMessageSchema,
   commandMessageSchema,
@@ -91,14 +91,6 @@ const ownSession = async (
   }
   return requireSession(deps.sessions, c.tenantId, sessionId);
 };
-
-const notLive = (s: Session) =>
-  new BrowserfleetError(
-    ERROR_CODES.SESSION_NOT_LIVE,
-    s.endReason === undefined
-      ? `Session ${s.id} is ${s.status}.`
-      : `Session ${s.id} is ${s.status}: ${s.endReason.code} (${s.endReason.message})`,
-  );
 
 /**
  * `attach`: the connection follows the session. While the session is still starting the

@@ -47,6 +47,7 @@ const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     // The APIs' use cases, and the session writes every side shares.
     'sessions-api',
     'websocket-api',
+    'session-calls',
     'session-events',
     'sweep-sessions',
   ],
