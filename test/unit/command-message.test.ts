@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BrowserfleetError } from '../../shared/errors.js';
-import { commandMessageSchema } from '../../shared/session/session-input.js';
+import { COMMAND_PARAMS, commandMessageSchema } from '../../shared/session/session-input.js';
 import { parseOrThrow } from '../../shared/validation.js';
 
 const refusal = (body: unknown): BrowserfleetError => {
@@ -63,5 +63,41 @@ describe('a command message at the edge', () => {
       },
     );
     expect(parseOrThrow(commandMessageSchema, command('reload')).params).toEqual({});
+  });
+
+  it("checks the agents' commands: one element by selector or ref, one thing to wait for, their caps", () => {
+    const accepted = (method: string, params: unknown) =>
+      COMMAND_PARAMS[method as keyof typeof COMMAND_PARAMS].parse(params);
+    expect(accepted('snapshot', {})).toEqual({ maxChars: 8_000 });
+    expect(accepted('click', { ref: 'e12' })).toEqual({ ref: 'e12', clickCount: 1 });
+    expect(accepted('fill', { ref: 'e1', value: '' })).toEqual({ ref: 'e1', value: '' });
+    expect(accepted('wait', { selector: '#a' })).toEqual({ selector: '#a' });
+    expect(refusal(command('snapshot', { maxChars: 199 })).message).toMatch(/^params\.maxChars: /);
+    expect(refusal(command('snapshot', { maxChars: 100_001 })).message).toMatch(/^params\.maxChars: /);
+    expect(refusal(command('snapshot', { roles: ['Button!'] })).message).toBe(
+      'params.roles.0: must be an ARIA role name',
+    );
+    expect(refusal(command('hover', {})).message).toBe('params: give exactly one of selector and ref');
+    expect(refusal(command('hover', { selector: '#a', ref: 'e1' })).message).toBe(
+      'params: give exactly one of selector and ref',
+    );
+    expect(refusal(command('type', { text: 'x', selector: '#a', ref: 'e1' })).message).toBe(
+      'params: give at most one of selector and ref',
+    );
+    expect(refusal(command('click', { ref: 'button' })).message).toMatch(/^params/);
+    expect(refusal(command('fill', { ref: 'e1', value: 'x'.repeat(10_001) })).message).toMatch(
+      /^params\.value: /,
+    );
+    expect(
+      refusal(command('select', { selector: '#s', values: Array.from({ length: 101 }, String) })).message,
+    ).toMatch(/^params\.values: /);
+    expect(refusal(command('wait', {})).message).toMatch(/^params: must be exactly one of/);
+    expect(refusal(command('wait', { selector: '#a', text: 'b' })).message).toMatch(
+      /^params: must be exactly one/,
+    );
+    expect(refusal(command('wait', { text: 'b', state: 'hidden' })).message).toBe(
+      'params.state: goes with selector only',
+    );
+    expect(refusal(command('wait', { navigation: false })).message).toMatch(/^params\.navigation: /);
   });
 });

@@ -76,10 +76,10 @@ export function takeSnapshotInPage(options: SnapshotInPageOptions): SnapshotPage
     'meter',
     'separator',
   ]);
-  const NAME_FROM_CONTENT = new Set([...LEAF, 'cell', 'columnheader', 'rowheader', 'listitem', 'generic']);
-  NAME_FROM_CONTENT.delete('textbox');
-  NAME_FROM_CONTENT.delete('searchbox');
-  NAME_FROM_CONTENT.delete('img');
+  // Leaves named by their text; the other roles show their text below them instead.
+  const NAME_FROM_CONTENT = new Set(
+    [...LEAF].filter((role) => !['textbox', 'searchbox', 'img', 'slider', 'spinbutton'].includes(role)),
+  );
   const clean = (text: string | null | undefined): string => (text ?? '').replace(/\s+/g, ' ').trim();
   const cap = (text: string, n: number): string => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
@@ -229,6 +229,8 @@ export function takeSnapshotInPage(options: SnapshotInPageOptions): SnapshotPage
 
   const visible = (el: Element): boolean => {
     if (el.hasAttribute('hidden') || el.getAttribute('aria-hidden') === 'true') return false;
+    // A closed select's options have no box, but they are what an agent selects from.
+    if (el.tagName === 'OPTION' || el.tagName === 'OPTGROUP') return true;
     const check = (el as HTMLElement).checkVisibility;
     if (typeof check !== 'function' || check.call(el, { visibilityProperty: true })) return true;
     // `display: contents` has no box of its own, but its children do.
@@ -239,6 +241,8 @@ export function takeSnapshotInPage(options: SnapshotInPageOptions): SnapshotPage
     depth: number;
     text: string;
     isText: boolean;
+    /** A text line's text, before it is quoted. */
+    raw?: string;
     value?: string;
   }
   const lines: Line[] = [];
@@ -256,7 +260,14 @@ export function takeSnapshotInPage(options: SnapshotInPageOptions): SnapshotPage
     if (node.nodeType === 3) {
       if (filter !== undefined) continue;
       const text = clean(node.textContent);
-      if (text !== '') lines.push({ depth, text: `- text: ${JSON.stringify(cap(text, 200))}`, isText: true });
+      if (text === '') continue;
+      // Text split by inline elements (`Some <b>bold</b> text`) reads as one line.
+      const last = lines[lines.length - 1];
+      if (last?.isText === true && last.depth === depth && last.raw !== undefined && last.raw.length < 200) {
+        last.raw = `${last.raw} ${text}`;
+      } else {
+        lines.push({ depth, text: '', isText: true, raw: text });
+      }
       continue;
     }
     if (node.nodeType !== 1) continue;
@@ -292,6 +303,9 @@ export function takeSnapshotInPage(options: SnapshotInPageOptions): SnapshotPage
 
   // An element whose one child is a text reads `- paragraph [ref=e3]: Hello`; one with
   // children ends with `:` (Playwright's form).
+  for (const line of lines) {
+    if (line.raw !== undefined) line.text = `- text: ${JSON.stringify(cap(line.raw, 200))}`;
+  }
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as Line;
