@@ -36,7 +36,17 @@ const refused = (status: number): BrowserfleetError =>
  * (`…/<id>/calls`) is answered in the response instead, once its command has run.
  */
 export class HttpSessionInbox implements SessionInbox {
-  constructor(private readonly keys: TicketKeys) {}
+  constructor(
+    private readonly keys: TicketKeys,
+    private readonly options: {
+      /**
+       * The longest a call is waited for, whatever its command's timeout: a function behind
+       * API Gateway (29 s at most) sets it below its own timeout, so it answers `TIMEOUT`
+       * rather than be cut off.
+       */
+      maxCallWaitMs?: number;
+    } = {},
+  ) {}
 
   /** Posts a signed body; answers once the worker's status line and headers are in. */
   private async post(endpoint: string, path: string, body: string, signal: AbortSignal): Promise<Response> {
@@ -87,7 +97,10 @@ export class HttpSessionInbox implements SessionInbox {
   ): Promise<CommandOutcome> {
     const body = encodeInboxCallBody({ tenantId: session.tenantId, command });
     const abort = new AbortController();
-    const waitMs = command.timeoutMs + INBOX_CALL_MARGIN_MS;
+    const waitMs = Math.min(
+      command.timeoutMs + INBOX_CALL_MARGIN_MS,
+      this.options.maxCallWaitMs ?? Number.POSITIVE_INFINITY,
+    );
     let timedOut = false;
     let timer = setTimeout(() => abort.abort(), DELIVER_TIMEOUT_MS);
     try {

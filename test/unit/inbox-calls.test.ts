@@ -98,6 +98,9 @@ describe('a call over HTTP to the inbox server', () => {
     call: (sessionId: string, tenantId: string, c: CommandMessage): Promise<CommandOutcome> | undefined => {
       if (sessionId !== 's1' || tenantId !== 't1') return undefined;
       called.push({ sessionId, tenantId, command: c });
+      // A command stuck behind others: it answers long after the caller stopped waiting.
+      if (c.method === 'wait')
+        return new Promise((resolve) => setTimeout(() => resolve({ ok: true, result: null }), 2_000));
       return Promise.resolve(
         c.method === 'click'
           ? { ok: false, error: { code: 'STALE_REF', message: 'Ref e9 is gone.' } }
@@ -189,6 +192,17 @@ describe('a call over HTTP to the inbox server', () => {
       body,
     });
     expect(res.status).toBe(400);
+  });
+
+  it('a call past its wait is TIMEOUT, not a worker gone', async () => {
+    const client = new HttpSessionInbox(keysOf(SECRET), { maxCallWaitMs: 200 });
+    const started = Date.now();
+    const error = await refusal(
+      client.call(endpoint, { tenantId: 't1', id: 's1' }, command('wait', { text: 'x' })),
+    );
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toMatch(/did not answer within 200 ms/);
+    expect(Date.now() - started).toBeLessThan(1_500);
   });
 
   it('a worker that does not answer is SESSION_UNREACHABLE', async () => {
