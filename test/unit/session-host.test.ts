@@ -319,3 +319,26 @@ describe('a session closed before it went live', () => {
     expect(store.row.status).toBe('closed');
   });
 });
+
+describe('a command called over the inbox', () => {
+  it("runs on the tenant's session hosted here, answered to the caller; none elsewhere", async () => {
+    const { host, sent } = await hostOneSession();
+    const command = {
+      action: 'command' as const,
+      id: 'call-1',
+      method: 'back' as const,
+      params: {},
+      timeoutMs: 1_000,
+    };
+    expect(await host.call('s1', 't1', command)).toEqual({ ok: true, result: null });
+    expect(await host.call('s1', 't1', { ...command, method: 'press' })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
+    // Not hosted here, or another tenant's: no command runs, and the inbox answers 404.
+    expect(host.call('s2', 't1', command)).toBeUndefined();
+    expect(host.call('s1', 't2', command)).toBeUndefined();
+    // Its answer went to the caller only: no client was sent a result.
+    expect(sent.filter((m) => m.message.type === 'result' || m.message.type === 'error')).toEqual([]);
+  });
+});
