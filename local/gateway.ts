@@ -59,6 +59,19 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The API's own name, as API Gateway's `domainName` always is (it routes by it): the Host
+ * when it names this machine's loopback, else the gateway's own `127.0.0.1:<port>` — so a
+ * request for another name (a DNS name rebound to 127.0.0.1) doesn't pass for this API's.
+ */
+const ownDomainName = (host: string | undefined, port: number | undefined): string => {
+  const hostname = host === undefined ? undefined : URL.parse(`http://${host}`)?.hostname;
+  if (host !== undefined && hostname !== undefined && LOOPBACK_NAMES.has(hostname)) return host;
+  return `127.0.0.1:${port ?? 0}`;
+};
+
 export const startHttpGateway = async (options: {
   port: number;
   routes: GatewayRoute[];
@@ -145,7 +158,7 @@ export const startHttpGateway = async (options: {
       requestContext: {
         accountId: '000000000000',
         apiId: 'local',
-        domainName: headers.host ?? 'localhost',
+        domainName: ownDomainName(headers.host, req.socket.localPort),
         domainPrefix: 'local',
         http: {
           method,
