@@ -142,10 +142,22 @@ export class NetworkStack extends Stack {
     // The functions in the VPC read the ticket secret at run time and have no route to the
     // internet (no NAT), so Secrets Manager is reached through an interface endpoint (about
     // $0.01 per AZ-hour). Private DNS: the SDK's usual endpoint name resolves to it, for the
-    // workers too. Only HTTPS from inside the VPC.
-    const endpointSecurityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
+    // workers too.
+    this.addInterfaceEndpoint(
+      'SecretsManager',
+      'Secrets Manager',
+      InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    );
+    // The MCP function runs in the VPC (it calls the workers' inboxes) and submits tasks and
+    // starts sessions: SQS too, the same way.
+    this.addInterfaceEndpoint('Sqs', 'SQS', InterfaceVpcEndpointAwsService.SQS);
+  }
+
+  /** An interface endpoint with private DNS, taking only HTTPS from inside the VPC. */
+  private addInterfaceEndpoint(name: string, label: string, service: InterfaceVpcEndpointAwsService): void {
+    const endpointSecurityGroup = new SecurityGroup(this, `${name}EndpointSecurityGroup`, {
       vpc: this.vpc,
-      description: 'browserfleet: HTTPS to the Secrets Manager endpoint from inside the VPC',
+      description: `browserfleet: HTTPS to the ${label} endpoint from inside the VPC`,
       allowAllOutbound: false,
     });
     endpointSecurityGroup.addIngressRule(
@@ -158,8 +170,8 @@ export class NetworkStack extends Stack {
       reason:
         "Ingress is the VPC's own CIDR on 443, not 0.0.0.0/0; cdk-nag can't read the CIDR, a deploy-time token.",
     });
-    this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
-      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    this.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
+      service,
       privateDnsEnabled: true,
       securityGroups: [endpointSecurityGroup],
       open: false,

@@ -20,6 +20,8 @@ const TICKET_HTTP_FUNCTIONS = [
   'http-get-session',
   'http-close-session',
   'http-live-view',
+  // MCP's session tools hand out cdpUrl and liveViewUrl, and sign inbox calls.
+  'http-mcp',
 ];
 
 const asList = <T>(value: T | T[] | undefined): T[] =>
@@ -124,22 +126,25 @@ describe('the session ticket secret', { timeout: SYNTH_TIMEOUT_MS }, () => {
     expect(secretActions(statements)).toEqual(['secretsmanager:GetSecretValue']);
   });
 
-  it('functions in the VPC (no NAT) reach Secrets Manager through an interface endpoint with private DNS', () => {
-    const network = Template.fromStack(built.network);
-    const endpoints = Object.values(network.findResources('AWS::EC2::VPCEndpoint')) as Resource[];
-    const secretsManager = endpoints.find((e) =>
-      resolve(e.Properties.ServiceName).endsWith('.secretsmanager'),
-    );
-    expect(secretsManager?.Properties).toEqual(
-      expect.objectContaining({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true }),
-    );
-    // HTTPS from inside the VPC, which holds the functions and the workers.
-    const [groupRef] = asList(secretsManager?.Properties.SecurityGroupIds as unknown[]);
-    const group = network.toJSON().Resources[referencedId(groupRef) ?? ''] as Resource;
-    expect(group.Properties.SecurityGroupIngress).toEqual([
-      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
-    ]);
-    // One endpoint network interface per subnet the functions run in.
-    expect(asList(secretsManager?.Properties.SubnetIds as unknown[]).length).toBe(2);
-  });
+  // Secrets Manager: the ticket secret. SQS: the MCP function submits tasks and starts
+  // sessions from inside the VPC (it calls the workers' inboxes).
+  it.each(['secretsmanager', 'sqs'])(
+    'functions in the VPC (no NAT) reach %s through an interface endpoint with private DNS',
+    (service) => {
+      const network = Template.fromStack(built.network);
+      const endpoints = Object.values(network.findResources('AWS::EC2::VPCEndpoint')) as Resource[];
+      const endpoint = endpoints.find((e) => resolve(e.Properties.ServiceName).endsWith(`.${service}`));
+      expect(endpoint?.Properties).toEqual(
+        expect.objectContaining({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true }),
+      );
+      // HTTPS from inside the VPC, which holds the functions and the workers.
+      const [groupRef] = asList(endpoint?.Properties.SecurityGroupIds as unknown[]);
+      const group = network.toJSON().Resources[referencedId(groupRef) ?? ''] as Resource;
+      expect(group.Properties.SecurityGroupIngress).toEqual([
+        expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+      ]);
+      // One endpoint network interface per subnet the functions run in.
+      expect(asList(endpoint?.Properties.SubnetIds as unknown[]).length).toBe(2);
+    },
+  );
 });
