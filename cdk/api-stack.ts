@@ -69,6 +69,8 @@ const TIMEOUTS: Record<HttpFunctionName, Duration> = {
   'http-live-view': Duration.seconds(5),
   // Each dependency's ping has its own 2 s deadline; they run at once.
   'http-health': Duration.seconds(10),
+  // A one-shot tool holds up to 20 s for its task, a session command runs up to 25 s.
+  'http-mcp': Duration.seconds(29),
 };
 
 /**
@@ -153,12 +155,12 @@ export class ApiStack extends Stack {
       publicUrls: { websocket: props.webSocketPublicUrl, cdp: props.cdpPublicUrl },
     };
     const functions = {} as Record<HttpFunctionName, NodejsFunction>;
-    for (const route of HTTP_ROUTES) {
-      const uses: FunctionResources = HTTP_FUNCTION_RESOURCES[route.functionName];
-      const fn = nodeFunction(this, route.functionName, {
+    const makeFunction = (name: HttpFunctionName): NodejsFunction => {
+      const uses: FunctionResources = HTTP_FUNCTION_RESOURCES[name];
+      const fn = nodeFunction(this, name, {
         stage,
         removalPolicy,
-        timeout: TIMEOUTS[route.functionName],
+        timeout: TIMEOUTS[name],
         // A worker's inbox is reachable only inside the fleet's VPC.
         ...(uses.workerInbox === true
           ? {
@@ -174,13 +176,21 @@ export class ApiStack extends Stack {
       fn.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
       // The env var and grant of each resource the function declares, and of nothing else.
       wireResources(fn, uses, resources);
+      return fn;
+    };
+    for (const route of HTTP_ROUTES) {
+      // A function serves every route naming it (MCP's POST, GET and DELETE on `/mcp`).
+      const known = functions[route.functionName] !== undefined;
+      const fn = known ? functions[route.functionName] : makeFunction(route.functionName);
       functions[route.functionName] = fn;
 
       const [method, path] = parseRouteKey(route.routeKey);
-      const httpRoute = new HttpRoute(this, `Route-${route.functionName}`, {
+      // The first route of a function keeps the ids it always had.
+      const suffix = known ? `${route.functionName}-${method}` : route.functionName;
+      const httpRoute = new HttpRoute(this, `Route-${suffix}`, {
         httpApi: this.httpApi,
         routeKey: HttpRouteKey.with(path, method),
-        integration: new HttpLambdaIntegration(`Integration-${route.functionName}`, fn),
+        integration: new HttpLambdaIntegration(`Integration-${suffix}`, fn),
       });
       Validations.of(httpRoute).acknowledge({
         id: 'AwsSolutions-APIG4',

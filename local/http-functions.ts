@@ -15,6 +15,7 @@ import { compose as getTask } from '../functions/http-get-task.js';
 import { compose as health } from '../functions/http-health.js';
 import { compose as listSessions } from '../functions/http-list-sessions.js';
 import { compose as liveView } from '../functions/http-live-view.js';
+import { compose as mcp } from '../functions/http-mcp.js';
 import type { Env } from '../shared/config.js';
 import type { HttpFunctionName } from '../shared/contracts.js';
 import type { HttpHandler } from './gateway.js';
@@ -31,4 +32,5 @@ export const HTTP_FUNCTIONS: Record<HttpFunctionName, (env: Env) => ComposedHttp
   'http-get-session': getSession,
   'http-close-session': closeSession,
   'http-live-view': liveView,
+  'http-mcp': mcp,
 };

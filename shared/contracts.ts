@@ -200,6 +200,10 @@ export const HTTP_ROUTES = [
   { routeKey: 'GET /v1/limits', functionName: 'http-get-limits', auth: true },
   { routeKey: 'GET /v1/pressure', functionName: 'http-get-pressure', auth: false },
   { routeKey: 'GET /health', functionName: 'http-health', auth: false },
+  /** The MCP server (Streamable HTTP, stateless): JSON-RPC over POST; GET and DELETE answer 405. */
+  { routeKey: 'POST /mcp', functionName: 'http-mcp', auth: true },
+  { routeKey: 'GET /mcp', functionName: 'http-mcp', auth: true },
+  { routeKey: 'DELETE /mcp', functionName: 'http-mcp', auth: true },
 ] as const;
 
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
@@ -292,6 +296,18 @@ export const HTTP_FUNCTION_RESOURCES = {
   // Only checks the ticket and renders a page that opens the WebSocket API.
   'http-live-view': { tickets: true, publicUrls: ['websocket'] },
   'http-health': { table: 'describe', fleetQueue: 'attributes', artifacts: 'head' },
+  // MCP's tools: tasks (submitted, read, their artifacts read back to answer inline), and
+  // sessions (created, closed, and driven through their worker's inbox).
+  'http-mcp': {
+    table: 'readWrite',
+    fleetQueue: 'send',
+    lambdaQueue: 'send',
+    artifacts: ['taskReader'],
+    acceptsTasks: true,
+    tickets: true,
+    publicUrls: ['websocket', 'cdp'],
+    workerInbox: true,
+  },
 } as const satisfies Record<HttpFunctionName, FunctionResources>;
 
 /**

@@ -29,6 +29,8 @@ const STATUS_BY_CODE = {
   SESSION_NOT_LIVE: 409,
   SESSION_UNREACHABLE: 503,
   NOT_ATTACHED: 409,
+  // A browser page of another origin (or a rebound DNS name) calling the MCP server.
+  FORBIDDEN_ORIGIN: 403,
   // Codes below describe task outcomes or internal faults; reaching a client as a
   // response status means something went wrong on our side.
   LEASE_LOST: 500,

@@ -105,9 +105,13 @@ const errorHandler = (logger: Logger, metrics: Metrics): RouteMiddleware => ({
   },
 });
 
+/** Methods whose requests carry no body, on a route that takes one for its other methods. */
+const BODILESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 const bodyParser = (maxBytes: number): RouteMiddleware => ({
   before: (request) => {
     const { event } = request;
+    if (BODILESS_METHODS.has(event.requestContext.http.method)) return;
     const raw = event.body ?? '';
     const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
     if (Buffer.byteLength(text, 'utf8') > maxBytes) {

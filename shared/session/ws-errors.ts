@@ -41,6 +41,7 @@ export const WS_ERROR_RULES = {
   SESSION_NOT_LIVE: shown(409),
   SESSION_UNREACHABLE: shown(503),
   NOT_ATTACHED: shown(409),
+  FORBIDDEN_ORIGIN: shown(403),
   // A command's own outcome: the page, the script or the client's input is at fault, and
   // the session lives on. The client needs the code and message to act on them.
   DESTINATION_BLOCKED: shown(400),

@@ -45,6 +45,7 @@ const RETRYABLE = {
   SESSION_NOT_LIVE: false,
   SESSION_UNREACHABLE: true,
   NOT_ATTACHED: false,
+  FORBIDDEN_ORIGIN: false,
   CONFIG_INVALID: false,
   INTERNAL: true,
 } as const satisfies Record<ErrorCode, boolean>;

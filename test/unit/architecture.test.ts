@@ -23,7 +23,17 @@ import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CAPABILITIES = ['task', 'session', 'tenancy', 'dlq', 'health', 'egress', 'auth', 'metrics'] as const;
+const CAPABILITIES = [
+  'task',
+  'session',
+  'tenancy',
+  'dlq',
+  'health',
+  'egress',
+  'auth',
+  'metrics',
+  'agents',
+] as const;
 
 /** Files that run a use case: they orchestrate ports; adapters must not import them. */
 const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
@@ -57,6 +67,8 @@ const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
   egress: [],
   auth: ['api-key'],
   metrics: [],
+  // MCP's tools, over the task and session use cases.
+  agents: ['mcp-tools'],
 };
 
 /** Ports, entities, state machines, schemas, codecs and errors: what the use cases speak. */
@@ -88,6 +100,7 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
   egress: ['cdp-command-guard', 'egress-policy'],
   auth: ['ports'],
   metrics: ['metrics'],
+  agents: ['tool-output'],
 };
 
 const useCasePaths = CAPABILITIES.flatMap((c) => USE_CASES[c].map((f) => `shared/${c}/${f}\\.ts`));
