@@ -18,6 +18,7 @@ import { MAX_CDP_MESSAGE_BYTES } from '../shared/output-caps.js';
 import type { SessionHost } from '../shared/session/host-session.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import { type TicketKeys, verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
+import { relay, tooBig } from './ws-relay.js';
 
 /**
  * What the CDP router lets through, per direction. A router holds messages in the worker's
@@ -77,30 +78,6 @@ interface CdpTarget {
   downloadDir?: string;
   release(): void;
 }
-
-/** ws's error for a message past `maxPayload` (it closes that socket with 1009 itself). */
-const tooBig = (error: Error): boolean =>
-  (error as Error & { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-
-/**
- * A sender to `to` that stops reading `from` while more than `watermark` bytes are queued
- * towards `to`, and reads it again once the queue is under half of that.
- */
-const relay = (from: WebSocket, to: WebSocket, watermark: number) => {
-  let paused = false;
-  return (data: RawData, binary: boolean) => {
-    to.send(data, { binary }, () => {
-      if (paused && to.bufferedAmount < watermark / 2) {
-        paused = false;
-        from.resume();
-      }
-    });
-    if (!paused && to.bufferedAmount > watermark) {
-      paused = true;
-      from.pause();
-    }
-  };
-};
 
 const CDP_PATH = /^\/v1\/sessions\/([\w-]{1,64})\/cdp$/;
 
