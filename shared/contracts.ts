@@ -366,14 +366,36 @@ export const TICKET_SECRET = {
 } as const;
 
 /**
- * The CDP router's public path (`cdpUrl` is `<CDP_PUBLIC_URL><path>?ticket=…`): the only
- * path the public load balancer forwards to the workers; their inbox and health check
- * are not reachable from outside.
+ * The CDP router's public path (`cdpUrl` is `<CDP_PUBLIC_URL><path>?ticket=…`): with the
+ * Playwright router's (PLAYWRIGHT_ROUTE), the only paths the public load balancer forwards
+ * to the workers; their inbox and health check are not reachable from outside.
  */
 export const CDP_ROUTE = {
   path: (sessionId: string) => `/v1/sessions/${sessionId}/cdp`,
   /** The same path as a load balancer path pattern (`*` matches any characters). */
   loadBalancerPathPattern: '/v1/sessions/*/cdp',
+} as const;
+
+/**
+ * Playwright's own protocol for a live session (`chromium.connect(playwrightUrl)`):
+ * `playwrightUrl` is `<CDP_PUBLIC_URL><path>?ticket=…`, with the same ticket as `cdpUrl`,
+ * behind the same load balancer.
+ */
+export const PLAYWRIGHT_ROUTE = {
+  path: (sessionId: string) => `/v1/sessions/${sessionId}/playwright`,
+  /** The same path as a load balancer path pattern (`*` matches any characters). */
+  loadBalancerPathPattern: '/v1/sessions/*/playwright',
+} as const;
+
+/**
+ * The Playwright client versions a live session speaks to, by major.minor (Playwright's
+ * protocol changes between minors and its server refuses any other), each with the package
+ * (package.json) whose server answers it. Outside this window: `cdpUrl` with `connectOverCDP`.
+ */
+export const PLAYWRIGHT_SERVERS = {
+  '1.63': 'playwright-core-1.63',
+  '1.64': 'playwright-core-1.64',
+  '1.65': 'playwright-core',
 } as const;
 
 /** The Lambda tier's SQS-triggered runner. */

@@ -4,6 +4,7 @@
  * `NOT_FOUND`, like a missing one (requireSession, session-events.ts).
  */
 import type { Clock } from '../clock.js';
+import { CDP_ROUTE, PLAYWRIGHT_ROUTE } from '../contracts.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
 import type { SessionInbox, SessionStore } from './ports.js';
 import { newSession, type Session } from './session.js';
@@ -19,7 +20,7 @@ export interface SessionApiDeps {
   newId: () => string;
   /** Signs the tickets in `cdpUrl` and `liveViewUrl`. */
   ticketKeys: TicketKeys;
-  /** `ws://…` / `wss://…` base of the CDP router. */
+  /** `ws://…` / `wss://…` base of the CDP and Playwright routers. */
   cdpPublicUrl: string;
   /** `ws://…` / `wss://…` URL of the WebSocket API. */
   websocketPublicUrl: string;
@@ -42,6 +43,11 @@ export interface SessionView {
   endReason?: Session['endReason'];
   /** `puppeteer.connect({ browserWSEndpoint: cdpUrl })`; the ticket in it expires. */
   cdpUrl?: string;
+  /**
+   * `chromium.connect(playwrightUrl)` with playwright-core of a supported minor
+   * (PLAYWRIGHT_SERVERS); the same ticket as `cdpUrl`.
+   */
+  playwrightUrl?: string;
   /** A web page with the screencast and takeover controls; expires with its ticket. */
   liveViewUrl?: string;
   /** The WebSocket API to attach to. */
@@ -77,7 +83,8 @@ export const presentSession = async (
     websocketUrl: deps.websocketPublicUrl,
     ...(open
       ? {
-          cdpUrl: `${deps.cdpPublicUrl}/v1/sessions/${s.id}/cdp?ticket=${cdp.ticket}`,
+          cdpUrl: `${deps.cdpPublicUrl}${CDP_ROUTE.path(s.id)}?ticket=${cdp.ticket}`,
+          playwrightUrl: `${deps.cdpPublicUrl}${PLAYWRIGHT_ROUTE.path(s.id)}?ticket=${cdp.ticket}`,
           liveViewUrl: `${httpBaseUrl}/v1/sessions/${s.id}/live?ticket=${live.ticket}`,
           ticketExpiresAt: new Date(cdp.exp * 1000).toISOString(),
         }

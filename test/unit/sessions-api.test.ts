@@ -132,6 +132,10 @@ describe('get and list', () => {
       ok: true,
       claims: { sid: 's1', tid: 't1' },
     });
+    // Playwright's protocol: behind the same base URL, with the same ticket.
+    const playwright = new URL(view.playwrightUrl ?? '');
+    expect(playwright.origin + playwright.pathname).toBe('wss://cdp.example.test/v1/sessions/s1/playwright');
+    expect(playwright.searchParams.get('ticket')).toBe(cdp.searchParams.get('ticket'));
     const liveView = new URL(view.liveViewUrl ?? '');
     expect(liveView.pathname).toBe('/v1/sessions/s1/live');
     expect(
@@ -145,10 +149,12 @@ describe('get and list', () => {
     const { deps, sessions } = setup(pending('s1'), closed.session, pending('s3', 't2'));
     const listed = await sessions.list('t1', { limit: 50 });
     const views = await Promise.all(listed.map((s) => presentSession(deps, s, 'https://api.example.test')));
-    expect(views.map((v) => [v.id, v.status, v.cdpUrl !== undefined])).toEqual([
-      ['s2', 'closed', false],
-      ['s1', 'pending', true],
-    ]);
+    expect(views.map((v) => [v.id, v.status, v.cdpUrl !== undefined, v.playwrightUrl !== undefined])).toEqual(
+      [
+        ['s2', 'closed', false, false],
+        ['s1', 'pending', true, true],
+      ],
+    );
     expect(views[0]?.endReason?.code).toBe('CLOSED_BY_CLIENT');
   });
 });
