@@ -86,6 +86,7 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
   ],
   session: [
     'inbox-protocol',
+    'playwright-versions',
     'ports',
     'session',
     'session-input',
@@ -97,7 +98,7 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
   tenancy: ['ports', 'quota-errors', 'tenant', 'tenant-limits-cache', 'token-bucket'],
   dlq: ['ports'],
   health: ['ports'],
-  egress: ['cdp-command-guard', 'egress-policy'],
+  egress: ['cdp-command-guard', 'egress-policy', 'playwright-command-guard'],
   auth: ['ports'],
   metrics: ['metrics'],
   agents: ['tool-output'],
