@@ -8,9 +8,13 @@
  *   way). Answers 200's headers at once and its `CommandOutcome` once the command has run.
  * - `GET /v1/sessions/{id}/cdp?ticket=…` (WebSocket upgrade): handed to the CDP router
  *   (container/cdp-router.ts).
+ * - `GET /v1/sessions/{id}/playwright?ticket=…` (WebSocket upgrade): handed to the
+ *   Playwright router (container/playwright-router.ts), whose servers reach the session's
+ *   browser through the CDP router on this same port, over loopback.
  * - `GET /health`.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   decodeInboxBody,
   decodeInboxCallBody,
@@ -23,13 +27,14 @@ import {
 } from '../shared/session/inbox-protocol.js';
 import type { CommandOutcome } from '../shared/session/ports.js';
 import { verifyInboxCallWithKeys } from '../shared/session/ticket-keys.js';
-import { type CdpRouterDeps, type CdpRouterLimits, createCdpRouter } from './cdp-router.js';
+import { type CdpRouterLimits, createCdpRouter, DEFAULT_CDP_ROUTER_LIMITS } from './cdp-router.js';
+import { createPlaywrightRouter, isPlaywrightPath, type PlaywrightRouterDeps } from './playwright-router.js';
 
 /**
- * The router's deps; of them the inbox uses `host`, `keys` (inbox calls are verified with
+ * The routers' deps; of them the inbox uses `host`, `keys` (inbox calls are verified with
  * them too) and `log`.
  */
-export type InboxServerDeps = CdpRouterDeps;
+export type InboxServerDeps = PlaywrightRouterDeps;
 
 export interface RunningInbox {
   port: number;
@@ -41,6 +46,12 @@ export const startInboxServer = async (
   options: { port: number; host: string; cdpLimits?: Partial<CdpRouterLimits> },
 ): Promise<RunningInbox> => {
   const router = createCdpRouter(deps, options.cdpLimits);
+  let port = options.port;
+  const playwright = createPlaywrightRouter(deps, {
+    limits: { ...DEFAULT_CDP_ROUTER_LIMITS, ...options.cdpLimits },
+    // Loopback reaches this server whether it listens on 127.0.0.1 or on every interface.
+    cdpLoopback: () => `ws://127.0.0.1:${port}`,
+  });
 
   /** A call: 404 at once if the session isn't here, else 200 now and the outcome once run. */
   const answerCall = (sessionId: string, body: string, res: ServerResponse): void => {
@@ -137,21 +148,26 @@ export const startInboxServer = async (
       }
     });
   });
-  server.on('upgrade', router.handleUpgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://worker');
+    void (isPlaywrightPath(pathname) ? playwright : router).handleUpgrade(req, socket, head);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  port = typeof address === 'object' && address !== null ? address.port : options.port;
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await playwright.close();
+      await new Promise<void>((resolve) => {
         router.close();
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 };

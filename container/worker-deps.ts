@@ -9,6 +9,7 @@ import { DynamoDbConnectionStore } from '../shared/adapters/dynamodb-connection-
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { startEgressProxy } from '../shared/adapters/egress-proxy.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
+import { playwrightCoreServers } from '../shared/adapters/playwright-server.js';
 import { PuppeteerSessionLauncher } from '../shared/adapters/puppeteer/session-launcher.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createSecretsManagerClient } from '../shared/adapters/secrets-manager-client.js';
@@ -164,6 +165,7 @@ export const startFleetWorker = async (
       }),
       self: () => `http://${advertiseHostOf(config)}:${inbox.port}`,
       log: (event, details) => deps.logger.info(event, details),
+      servers: playwrightCoreServers,
     },
     // Loopback when only this machine needs to reach it; all interfaces on ECS.
     { port: config.inboxPort, host: advertiseHostOf(config) === LOOPBACK ? LOOPBACK : '0.0.0.0' },

@@ -3,6 +3,7 @@
  * (PostToConnection), the worker inbox over HTTP, and Puppeteer for the browser.
  */
 import type { ErrorCode } from '../errors.js';
+import type { PlaywrightMinor } from './playwright-versions.js';
 import type { CloseReason, Session, SessionStatus } from './session.js';
 import type {
   CommandMessage,
@@ -146,4 +147,24 @@ export interface SessionBrowserEvents {
 /** Starts a session's own browser. */
 export interface SessionLauncher {
   launch(session: Session, events: SessionBrowserEvents): Promise<SessionBrowser>;
+}
+
+/**
+ * A Playwright server for one `playwrightUrl` client: of the client's minor version, in the
+ * worker process, driving the session's browser over CDP through `cdpEndpoint` (the
+ * worker's own CDP router, so the CDP guard judges everything it sends).
+ */
+export interface PlaywrightServer {
+  /** Loopback WebSocket URL the client's connection is bridged to. */
+  readonly wsEndpoint: string;
+  /** Stops serving and lets go of the browser (which stays: it is the session's). */
+  close(): Promise<void>;
+}
+
+/** Starts Playwright servers; the playwright-core adapter implements it. */
+export interface PlaywrightServers {
+  start(
+    minor: PlaywrightMinor,
+    browser: { cdpEndpoint: string; downloadsPath: string; timeoutMs: number },
+  ): Promise<PlaywrightServer>;
 }

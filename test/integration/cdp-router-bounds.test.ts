@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type CdpRouterLimits, DEFAULT_CDP_ROUTER_LIMITS } from '../../container/cdp-router.js';
 import { type RunningInbox, startInboxServer } from '../../container/inbox-server.js';
+import { playwrightCoreServers } from '../../shared/adapters/playwright-server.js';
 import { systemClock } from '../../shared/clock.js';
 import { MAX_CDP_MESSAGE_BYTES } from '../../shared/output-caps.js';
 import type { SessionHost } from '../../shared/session/host-session.js';
@@ -61,6 +62,7 @@ const start = async (limits: Partial<CdpRouterLimits> = {}): Promise<string> => 
       keys: new CachedTicketKeys(fixedTicketSecret(SECRET), systemClock),
       self: () => 'http://127.0.0.1:1',
       log: () => {},
+      servers: playwrightCoreServers,
     },
     { port: 0, host: '127.0.0.1', cdpLimits: limits },
   );
