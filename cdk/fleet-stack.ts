@@ -44,7 +44,15 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { CDP_ROUTE, ENV, FLEET, METRIC_DIMENSIONS, METRICS, SESSIONS } from '../shared/contracts.js';
+import {
+  CDP_ROUTE,
+  ENV,
+  FLEET,
+  METRIC_DIMENSIONS,
+  METRICS,
+  PLAYWRIGHT_ROUTE,
+  SESSIONS,
+} from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
 import type { FleetNetwork } from './network-stack.js';
 import { REPO_ROOT } from './repo-root.js';
@@ -329,7 +337,7 @@ export class FleetStack extends Stack {
       dropInvalidHeaderFields: true,
     });
     // The workers serve their inbox and health check on the CDP port too: the listener
-    // forwards only the CDP path and answers anything else 404 itself. (The target group's
+    // forwards only the CDP and Playwright paths and answers anything else 404 itself. (The target group's
     // health checks go to the targets directly, not through the listener.)
     const listener = alb.addListener('Cdp', {
       ...(props.cdpTls === undefined
@@ -348,7 +356,13 @@ export class FleetStack extends Stack {
     });
     this.cdpTargetGroup = listener.addTargets('Workers', {
       priority: 1,
-      conditions: [ListenerCondition.pathPatterns([CDP_ROUTE.loadBalancerPathPattern])],
+      // CDP and Playwright's own protocol: the same workers, ticket and router port.
+      conditions: [
+        ListenerCondition.pathPatterns([
+          CDP_ROUTE.loadBalancerPathPattern,
+          PLAYWRIGHT_ROUTE.loadBalancerPathPattern,
+        ]),
+      ],
       port: SESSIONS.inboxPort,
       protocol: ApplicationProtocol.HTTP,
       targets: [this.service],

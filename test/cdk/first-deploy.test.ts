@@ -175,7 +175,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     }
   });
 
-  it('the public load balancer forwards only the CDP path: inbox and health answer 404', async () => {
+  it('the public load balancer forwards only the CDP and Playwright paths: inbox and health answer 404', async () => {
     // The path a client is given, as the sessions API builds it.
     const session = newSession({
       id: 'sess-1',
@@ -187,7 +187,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       },
       now: 0,
     });
-    const { cdpUrl } = await presentSession(
+    const { cdpUrl, playwrightUrl } = await presentSession(
       {
         ticketKeys: new CachedTicketKeys(fixedTicketSecret('x'.repeat(32)), { now: () => 0 }),
         cdpPublicUrl: 'ws://lb.example',
@@ -198,6 +198,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
       'https://api.example',
     );
     const cdpPath = new URL(cdpUrl ?? '').pathname;
+    const playwrightPath = new URL(playwrightUrl ?? '').pathname;
     for (const built of apps) {
       const template = Template.fromStack(built.fleet);
       const [[listenerId, listener] = ['', undefined]] = resourcesOf(
@@ -222,12 +223,15 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
           ),
         );
       expect(forwarded(cdpPath)).toBe(true);
+      // Playwright's protocol: the same listener, the same workers.
+      expect(forwarded(playwrightPath)).toBe(true);
       for (const path of [
         '/health',
         '/inbox/sessions/sess-1',
         '/',
         '/v1/sessions/sess-1',
         '/v1/sessions/sess-1/cdpx',
+        '/v1/sessions/sess-1/playwrightx',
       ]) {
         expect({ path, forwarded: forwarded(path) }).toEqual({ path, forwarded: false });
       }
