@@ -88,6 +88,17 @@ const clientCertificates =
         `worker, around the session's egress proxy (${WORKER})`
       : undefined;
 
+/**
+ * A trace's name becomes its files' names in the server's traces dir (`<dir>/<name>.trace`):
+ * with a separator in it, they would be written anywhere on the worker.
+ */
+const traceName = (p: Record<string, unknown>): string | undefined =>
+  p.name === undefined ||
+  p.name === '' ||
+  (typeof p.name === 'string' && /^[^/\\\0]+$/.test(p.name) && !/^\.\.?$/.test(p.name))
+    ? undefined
+    : `A trace name with a path separator in it is refused: it names files on the worker (${WORKER}) Name it plainly (tracing.start({ name: 'checkout' })).`;
+
 /** `Interface.method` calls refused for some params only. */
 const PARAM_RULES: Readonly<Record<string, (params: Record<string, unknown>) => string | undefined>> = {
   'Frame.setInputFiles': localFiles('setInputFiles'),
@@ -95,6 +106,14 @@ const PARAM_RULES: Readonly<Record<string, (params: Record<string, unknown>) => 
   'Frame.drop': localFiles('drop'),
   'Browser.newContext': clientCertificates('newContext'),
   'Browser.newContextForReuse': clientCertificates('newContext'),
+  'Tracing.tracingStart': traceName,
+  'Tracing.tracingStartChunk': traceName,
+  // `entries` answers the trace's files by their paths on the worker, for a local client to
+  // zip; a remote one asks for `archive` (the zip, as an artifact it streams).
+  'Tracing.tracingStopChunk': (p) =>
+    p.mode === 'entries'
+      ? "Tracing.tracingStopChunk with mode 'entries' is refused: it answers paths on the worker. Use mode 'archive'."
+      : undefined,
 };
 
 /** Why `Interface.method` with `params` is refused, or `undefined` if it may go. */

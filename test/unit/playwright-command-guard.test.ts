@@ -29,6 +29,7 @@ const objects = () => {
     create('browser-context@1', 'Page', 'page@1'),
     create('page@1', 'Frame', 'frame@1'),
     create('browser-context@1', 'Artifact', 'artifact@1'),
+    create('browser-context@1', 'Tracing', 'tracing@1'),
   ])
     o.observe(m);
   return o;
@@ -60,6 +61,9 @@ describe('the Playwright command guard', () => {
         timeout: 0,
       }),
       call('artifact@1', 'saveAsStream'),
+      call('tracing@1', 'tracingStart', { name: 'checkout run 2', snapshotDom: true }),
+      call('tracing@1', 'tracingStartChunk', {}),
+      call('tracing@1', 'tracingStopChunk', { mode: 'archive' }),
       call('request-context@1', 'storageState'),
       JSON.stringify({ id: 8, guid: 'page@1', method: '__waitInfo__', params: {} }),
       'not json',
@@ -82,6 +86,10 @@ describe('the Playwright command guard', () => {
     ['frame@1', 'setInputFiles', { selector: '#f', localDirectory: '/home' }, /localDirectory is refused/],
     ['frame@1', 'drop', { selector: '#f', localPaths: ['/etc/passwd'] }, /drop with localPaths/],
     ['browser@1', 'newContext', { clientCertificates: [{ origin: 'https://x' }] }, /clientCertificates/],
+    ['tracing@1', 'tracingStart', { name: '../../home/node/.bashrc' }, /trace name/],
+    ['tracing@1', 'tracingStartChunk', { name: 'a\\b' }, /trace name/],
+    ['tracing@1', 'tracingStart', { name: '..' }, /trace name/],
+    ['tracing@1', 'tracingStopChunk', { mode: 'entries' }, /paths on the worker/],
   ] as const)('refuses %s %s', (guid, method, params, message) => {
     const { call: name, reply } = refusal(call(guid, method, params, 42));
     expect(name).toBe(`${objects().typeOf(guid)}.${method}`);
