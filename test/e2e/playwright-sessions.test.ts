@@ -5,11 +5,21 @@
  * The guard attempts are the CDP tests' (live-sessions.test.ts), made over Playwright, and
  * the grid's pre-flight: every session slot driven at once, and the next session told.
  */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { chromium as playwright165 } from 'playwright-core';
 import { chromium as playwright163 } from 'playwright-core-1.63';
 import { chromium as playwright164 } from 'playwright-core-1.64';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { startInboxServer } from '../../container/inbox-server.js';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
+import { playwrightCoreServers } from '../../shared/adapters/playwright-server.js';
+import { systemClock } from '../../shared/clock.js';
+import type { SessionHost } from '../../shared/session/host-session.js';
+import { CachedTicketKeys, fixedTicketSecret } from '../../shared/session/ticket-keys.js';
 import { FAST_ENGINE_ENV } from '../support/engine-env.js';
 import { apiClient, type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
@@ -193,6 +203,43 @@ describe('chromium.connect(playwrightUrl)', () => {
   });
 });
 
+describe('a session hosted on another worker', () => {
+  it('is proxied to the worker that owns it, whose router judges the calls', async () => {
+    // A second worker's inbox and routers, hosting nothing: it finds the session's worker in
+    // the table, as a worker behind the load balancer would.
+    const clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+    const other = await startInboxServer(
+      {
+        host: { isHosted: () => false, count: () => 0 } as unknown as SessionHost,
+        sessions: new DynamoDbSessionStore(clients.dynamo, cloud.names.stateTable),
+        keys: new CachedTicketKeys(fixedTicketSecret(cloud.env.SESSION_TICKET_SECRET!), systemClock),
+        self: () => 'http://127.0.0.1:1',
+        log: () => {},
+        servers: playwrightCoreServers,
+      },
+      { port: 0, host: '127.0.0.1' },
+    );
+    try {
+      const live = await liveSession();
+      const viaOther = live.playwrightUrl.replace(/:\d+\//, `:${other.port}/`);
+      expect(viaOther).not.toBe(live.playwrightUrl);
+      const browser = await playwright164.connect(viaOther);
+      const page = browser.contexts()[0]!.pages()[0]!;
+      await page.goto(`${fixtures.url}/two`);
+      expect(await page.title()).toBe('Two');
+      await expect(browser.contexts()[0]!.request.get(`${fixtures.url}/two`)).rejects.toThrow(
+        /APIRequestContext.*refused/,
+      );
+      await browser.close();
+      expect((await api.call('GET', `/v1/sessions/${live.id}`)).body.status).toBe('live');
+      await api.call('DELETE', `/v1/sessions/${live.id}`);
+    } finally {
+      await other.close();
+      destroyAwsClients(clients);
+    }
+  });
+});
+
 describe('the guards, over Playwright', () => {
   it("refuses what would get around the egress guard or reach the worker's disk; the connection carries on", async () => {
     const live = await liveSession();
@@ -244,6 +291,33 @@ describe('the guards, over Playwright', () => {
       frame._channel.setInputFiles({ selector: '#f', strict: true, localPaths: ['/etc/passwd'] }),
     ).rejects.toThrow(/localPaths.*refused/);
     expect(await page.$eval('#f', (el) => (el as HTMLInputElement).files?.[0]?.name)).toBe('mine.txt');
+
+    // A trace: recorded in the server's temp dir, handed back as a stream; never named
+    // into a path on the worker.
+    await expect(context.tracing.start({ name: '../../escaped' })).rejects.toThrow(/trace name/);
+    await context.tracing.start({ name: 'plain', snapshots: true });
+    await page.goto(`${fixtures.url}/two`);
+    const tracePath = join(mkdtempSync(join(tmpdir(), 'bf-trace-')), 'trace.zip');
+    await context.tracing.stop({ path: tracePath });
+    expect(statSync(tracePath).size).toBeGreaterThan(100);
+    rmSync(dirname(tracePath), { recursive: true, force: true });
+
+    // A download: written to the session's own dir on the worker, saved by the client as a
+    // stream to a path of its own (Artifact.saveAs, a path on the worker, is refused).
+    await page.goto(`${fixtures.url}/`);
+    const downloading = page.waitForEvent('download');
+    await page.evaluate(() => {
+      const a = document.createElement('a');
+      a.href = 'data:text/plain,downloaded';
+      a.download = 'd.txt';
+      document.body.append(a);
+      a.click();
+    });
+    const download = await downloading;
+    const savedPath = join(mkdtempSync(join(tmpdir(), 'bf-download-')), 'd.txt');
+    await download.saveAs(savedPath);
+    expect(readFileSync(savedPath, 'utf8')).toBe('downloaded');
+    rmSync(dirname(savedPath), { recursive: true, force: true });
 
     // After all that, the same connection and page still work.
     await page.goto(`${fixtures.url}/two`);
