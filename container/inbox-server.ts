@@ -149,8 +149,21 @@ export const startInboxServer = async (
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://worker');
-    void (isPlaywrightPath(pathname) ? playwright : router).handleUpgrade(req, socket, head);
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://worker').pathname;
+    } catch {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Whatever a client sends, an upgrade ends as an answer or a closed socket, never a throw.
+    (isPlaywrightPath(pathname) ? playwright : router)
+      .handleUpgrade(req, socket, head)
+      .catch((error: unknown) => {
+        deps.log('upgrade failed', { path: pathname, error: String(error) });
+        socket.destroy();
+      });
   });
 
   await new Promise<void>((resolve, reject) => {

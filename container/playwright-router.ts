@@ -20,7 +20,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { CDP_ROUTE, PLAYWRIGHT_ROUTE } from '../shared/contracts.js';
+import { CDP_ROUTE, PLAYWRIGHT_ROUTE, SESSIONS } from '../shared/contracts.js';
 import { checkPlaywrightCommand, PlaywrightObjects } from '../shared/egress/playwright-command-guard.js';
 import { checkPlaywrightClient, type PlaywrightMinor } from '../shared/session/playwright-versions.js';
 import type { PlaywrightServer, PlaywrightServers } from '../shared/session/ports.js';
@@ -72,6 +72,8 @@ export const createPlaywrightRouter = (
   });
   const sockets = new Set<WebSocket>();
   const targets = new Set<PlaywrightTarget>();
+  /** Playwright clients per session hosted here (SESSIONS.maxPlaywrightClients at most). */
+  const clientsOf = new Map<string, number>();
 
   const handleUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
@@ -97,7 +99,7 @@ export const createPlaywrightRouter = (
         error: { code: 'VALIDATION_FAILED', message: client.message },
       });
     }
-    let target: PlaywrightTarget | undefined;
+    let target: PlaywrightTarget | 'full' | undefined;
     try {
       target = await route(sessionId, check.claims.tid, ticket, client.minor);
     } catch (error) {
@@ -105,6 +107,14 @@ export const createPlaywrightRouter = (
       return refuseUpgrade(socket, 503, 'Service Unavailable');
     }
     if (target === undefined) return refuseUpgrade(socket, 404, 'Not Found');
+    if (target === 'full') {
+      return refuseUpgrade(socket, 429, 'Too Many Requests', {
+        error: {
+          code: 'QUOTA_EXCEEDED',
+          message: `This session already has ${SESSIONS.maxPlaywrightClients} Playwright clients; close one first (one client can open many pages and contexts).`,
+        },
+      });
+    }
     const found = target;
     // A handshake that never completes gives back what the route took (count, server).
     let bridged = false;
@@ -116,7 +126,8 @@ export const createPlaywrightRouter = (
     wss.handleUpgrade(req, socket, head, (ws) => {
       bridged = true;
       socket.off('close', unclaimed);
-      bridge(ws, found, String(userAgent));
+      // Only what the server reads of it: a header the client sent may not be one we can send.
+      bridge(ws, found, `Playwright/${client.version}`);
     });
   };
 
@@ -125,13 +136,21 @@ export const createPlaywrightRouter = (
     tenantId: string,
     ticket: string,
     minor: PlaywrightMinor,
-  ): Promise<PlaywrightTarget | undefined> => {
+  ): Promise<PlaywrightTarget | 'full' | undefined> => {
     if (deps.host.isHosted(sessionId)) {
+      // Checked and taken with no await between: two connects can't both take the last one.
+      const clients = clientsOf.get(sessionId) ?? 0;
+      if (clients >= SESSIONS.maxPlaywrightClients) return 'full';
+      clientsOf.set(sessionId, clients + 1);
       const browser = deps.host.cdpClient(sessionId, 1);
       let counted = true;
       const uncount = () => {
-        if (counted) deps.host.cdpClient(sessionId, -1);
+        if (!counted) return;
         counted = false;
+        deps.host.cdpClient(sessionId, -1);
+        const left = (clientsOf.get(sessionId) ?? 1) - 1;
+        if (left > 0) clientsOf.set(sessionId, left);
+        else clientsOf.delete(sessionId);
       };
       if (browser === undefined) {
         uncount();

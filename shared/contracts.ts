@@ -344,6 +344,11 @@ export const SESSIONS = {
   minIdleTimeoutMs: 1_000,
   /** A CDP URL's ticket lives this long; GET the session for a fresh one. */
   ticketTtlSeconds: 10 * 60,
+  /**
+   * Playwright clients one session takes at once: each has a Playwright server of its own
+   * in the worker (a few MB, and a CDP connection), which the session's neighbours share.
+   */
+  maxPlaywrightClients: 4,
   inboxPort: 8090,
 } as const;
 

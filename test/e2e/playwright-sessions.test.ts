@@ -133,7 +133,7 @@ describe('chromium.connect(playwrightUrl)', () => {
     });
   }
 
-  it('a second client, and a new context of its own; ending the session disconnects the client', async () => {
+  it('a new context of its own, up to four clients at once; ending the session disconnects them', async () => {
     const live = await liveSession();
     const browser = await playwright165.connect(live.playwrightUrl);
     const context = await browser.newContext();
@@ -145,6 +145,18 @@ describe('chromium.connect(playwrightUrl)', () => {
     expect(blocked?.status()).toBe(403);
     expect(await page.evaluate(() => document.body.innerText)).toMatch(/Blocked by the egress guard/);
     await context.close();
+
+    // Up to SESSIONS.maxPlaywrightClients at once (each has a server in the worker); the next
+    // is told, and one leaving makes room.
+    const more = await Promise.all([1, 2, 3].map(() => playwright165.connect(live.playwrightUrl)));
+    const full = await rawUpgrade(live.playwrightUrl, 'Playwright/1.65.1');
+    expect(full.status).toBe(429);
+    expect(JSON.parse(full.body).error.message).toContain('already has 4 Playwright clients');
+    await more[0]!.close();
+    await expect
+      .poll(async () => (await rawUpgrade(live.playwrightUrl, 'Playwright/1.65.1')).status)
+      .toBe(101);
+
     const disconnected = new Promise<void>((r) => browser.on('disconnected', () => r()));
     await api.call('DELETE', `/v1/sessions/${live.id}`);
     await disconnected;
