@@ -350,14 +350,19 @@ describe('the guards, over Playwright', () => {
       }
       return median(times);
     };
+    let t0 = performance.now();
     const viaConnect = await playwright165.connect(live.playwrightUrl);
+    const connectMs = performance.now() - t0;
     const p50Connect = await rounds(viaConnect.contexts()[0]!.pages()[0]!);
     await viaConnect.close();
+    t0 = performance.now();
     const viaCdp = await playwright165.connectOverCDP(live.cdpUrl);
+    const connectOverCdpMs = performance.now() - t0;
     const p50Cdp = await rounds(viaCdp.contexts()[0]!.pages()[0]!);
     await viaCdp.close();
     console.log(
-      `latency: page.evaluate('1') p50 over 20: connect ${p50Connect.toFixed(2)} ms, connectOverCDP ${p50Cdp.toFixed(2)} ms`,
+      `latency: page.evaluate('1') p50 over 20: connect ${p50Connect.toFixed(2)} ms, connectOverCDP ${p50Cdp.toFixed(2)} ms; ` +
+        `to connected: connect ${connectMs.toFixed(0)} ms, connectOverCDP ${connectOverCdpMs.toFixed(0)} ms`,
     );
     expect(p50Connect).toBeGreaterThan(0);
     await api.call('DELETE', `/v1/sessions/${live.id}`);
