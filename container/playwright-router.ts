@@ -19,15 +19,15 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { CDP_ROUTE, PLAYWRIGHT_ROUTE, SESSIONS } from '../shared/contracts.js';
-import { checkPlaywrightCommand, PlaywrightObjects } from '../shared/egress/playwright-command-guard.js';
 import { checkPlaywrightClient, type PlaywrightMinor } from '../shared/session/playwright-versions.js';
 import type { PlaywrightServer, PlaywrightServers } from '../shared/session/ports.js';
 import { issueSessionTicket } from '../shared/session/ticket.js';
 import { verifyTicketWithKeys } from '../shared/session/ticket-keys.js';
 import type { CdpRouterDeps, CdpRouterLimits } from './cdp-router.js';
-import { refuseUpgrade, relay, tooBig } from './ws-relay.js';
+import { bridgePlaywright, type PlaywrightTarget } from './playwright-bridge.js';
+import { refuseUpgrade } from './ws-relay.js';
 
 /** How long the Playwright server may take to connect to the session's browser. */
 const SERVER_START_TIMEOUT_MS = 15_000;
@@ -40,15 +40,6 @@ export interface PlaywrightRouter {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
   /** Terminates every bridged socket and closes every Playwright server it started. */
   close(): Promise<void>;
-}
-
-/** Where a Playwright client goes: a server started for it here, or the owning worker. */
-interface PlaywrightTarget {
-  url: string;
-  local: boolean;
-  sessionId: string;
-  /** Gives back the client's count and closes its server (once). */
-  release(): Promise<void>;
 }
 
 const PLAYWRIGHT_PATH = /^\/v1\/sessions\/([\w-]{1,64})\/playwright$/;
@@ -127,7 +118,7 @@ export const createPlaywrightRouter = (
       bridged = true;
       socket.off('close', unclaimed);
       // Only what the server reads of it: a header the client sent may not be one we can send.
-      bridge(ws, found, `Playwright/${client.version}`);
+      bridgePlaywright(ws, found, `Playwright/${client.version}`, { limits, sockets, log: deps.log });
     });
   };
 
@@ -156,15 +147,15 @@ export const createPlaywrightRouter = (
         uncount();
         return undefined;
       }
-      // Through the CDP router, as any CDP client: a ticket of our own, for this session.
-      const own = issueSessionTicket(
-        await deps.keys.signingKey(),
-        { id: sessionId, tenantId },
-        'cdp',
-        Date.now(),
-      );
       let server: PlaywrightServer;
       try {
+        // Through the CDP router, as any CDP client: a ticket of our own, for this session.
+        const own = issueSessionTicket(
+          await deps.keys.signingKey(),
+          { id: sessionId, tenantId },
+          'cdp',
+          Date.now(),
+        );
         server = await deps.servers.start(minor, {
           cdpEndpoint: `${options.cdpLoopback()}${CDP_ROUTE.path(sessionId)}?ticket=${own.ticket}`,
           downloadsPath: browser.downloadDir,
@@ -198,82 +189,6 @@ export const createPlaywrightRouter = (
     const forward = new URL(`${session.endpoint.replace(/^http/, 'ws')}${PLAYWRIGHT_ROUTE.path(sessionId)}`);
     forward.searchParams.set('ticket', ticket);
     return { url: forward.toString(), local: false, sessionId, release: async () => {} };
-  };
-
-  /**
-   * Pipes Playwright messages both ways: client calls the guard refuses are answered here;
-   * the server's messages are read (here only) for the objects they create. Bounded like the
-   * CDP router: a message past its limit closes the client with 1009; backpressure both ways.
-   */
-  const bridge = (client: WebSocket, target: PlaywrightTarget, userAgent: string) => {
-    sockets.add(client);
-    // The client's User-Agent goes on: the server (or the owning worker) checks it too.
-    const upstream = new WebSocket(target.url, {
-      headers: { 'User-Agent': userAgent },
-      maxPayload: limits.browserMessageBytes,
-      perMessageDeflate: false,
-    });
-    sockets.add(upstream);
-    const objects = new PlaywrightObjects();
-    const toServer = relay(client, upstream, limits.highWatermarkBytes);
-    const toClient = relay(upstream, client, limits.highWatermarkBytes);
-    const pending: RawData[] = [];
-    client.pause();
-    let closing: { code: number; reason: string } = { code: 1000, reason: 'Playwright server gone' };
-    client.on('message', (data, binary) => {
-      if (binary) {
-        client.close(1003, 'Playwright messages are text frames');
-        return;
-      }
-      if (target.local) {
-        const verdict = checkPlaywrightCommand(data.toString(), objects);
-        if (!verdict.forward) {
-          deps.log('playwright call refused', { sessionId: target.sessionId, call: verdict.call });
-          client.send(verdict.reply);
-          return;
-        }
-      }
-      if (upstream.readyState === WebSocket.OPEN) toServer(data, false);
-      else pending.push(data);
-    });
-    upstream.on('open', () => {
-      for (const m of pending.splice(0)) toServer(m, false);
-      client.resume();
-    });
-    upstream.on('message', (data, binary) => {
-      if (target.local) objects.observe(Buffer.isBuffer(data) ? data : Buffer.from(data.toString()));
-      if (client.readyState === WebSocket.OPEN) toClient(data, binary);
-    });
-    upstream.on('close', (code, reason) => {
-      // The server's own close (1001 "Browser closed" when the session ends) goes on as it is.
-      if ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code < 5000))
-        closing = { code, reason: reason.toString() || closing.reason };
-    });
-    const closeBoth = () => {
-      sockets.delete(client);
-      sockets.delete(upstream);
-      if (client.readyState === WebSocket.OPEN) client.close(closing.code, closing.reason);
-      if (upstream.readyState === WebSocket.OPEN || upstream.readyState === WebSocket.CONNECTING)
-        upstream.terminate();
-      void target.release();
-    };
-    client.on('close', closeBoth);
-    upstream.on('close', closeBoth);
-    client.on('error', (error) => {
-      if (tooBig(error))
-        deps.log('playwright message too large', { sessionId: target.sessionId, from: 'client' });
-      closeBoth();
-    });
-    upstream.on('error', (error) => {
-      if (tooBig(error)) {
-        deps.log('playwright message too large', { sessionId: target.sessionId, from: 'server' });
-        closing = {
-          code: 1009,
-          reason: `A Playwright message from the server is past ${limits.browserMessageBytes} bytes`,
-        };
-      }
-      closeBoth();
-    });
   };
 
   return {
