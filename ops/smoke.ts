@@ -1,11 +1,13 @@
 /**
  * `npm run smoke -- --url <HttpApiUrl> --key <key> [--target <page url>]`: a first deploy's
  * check, through the public API only (as a client would): the health check, one task of
- * each type, and a live session driven over CDP with puppeteer-core. Prints a pass/fail
- * table and exits 1 if anything failed. The tests run the same function against the local
- * cloud (test/e2e/smoke.test.ts).
+ * each type, and a live session driven over CDP with puppeteer-core and over Playwright's
+ * own protocol with playwright-core (`playwrightUrl`). Prints a pass/fail table and exits 1
+ * if anything failed. The tests run the same function against the local cloud
+ * (test/e2e/smoke.test.ts).
  */
 import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 
 export interface SmokeOptions {
@@ -137,13 +139,23 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeRow[]> => {
         defaultViewport: null,
         protocolTimeout: 30_000,
       });
+      let cdpTitle: string;
       try {
         const [page = await browser.newPage()] = await browser.pages();
         await page.goto(options.target, { waitUntil: 'load', timeout: 30_000 });
-        const title = await page.title();
-        return `cdp: navigated, title ${JSON.stringify(title)}`;
+        cdpTitle = await page.title();
       } finally {
         await browser.disconnect();
+      }
+      // The same session over Playwright's own protocol (this playwright-core's minor).
+      const pw = await chromium.connect(String(session.playwrightUrl), { timeout: 30_000 });
+      try {
+        const page = pw.contexts()[0]?.pages()[0] ?? (await pw.newPage());
+        await page.goto(options.target, { waitUntil: 'load', timeout: 30_000 });
+        const title = await page.title();
+        return `cdp: navigated, title ${JSON.stringify(cdpTitle)}; playwright: title ${JSON.stringify(title)}`;
+      } finally {
+        await pw.close();
       }
     } finally {
       await call('DELETE', `/v1/sessions/${id}`);

@@ -49,6 +49,9 @@ describe('npm run smoke', () => {
       table,
     ).toEqual([]);
     expect(rows.find((r) => r.check === 'live session over CDP')?.detail).toContain('"smoke"');
+    expect(rows.find((r) => r.check === 'live session over CDP')?.detail).toContain(
+      'playwright: title "smoke"',
+    );
     expect(table).toContain(`all ${rows.length} checks passed`);
   }, 180_000);
 
