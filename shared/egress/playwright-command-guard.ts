@@ -210,9 +210,20 @@ export const checkPlaywrightCommand = (text: string, objects: PlaywrightObjects)
     // The server reads it with the same JSON.parse, fails the same way and closes (1007).
     return { forward: true };
   }
-  // No call (the server answers or drops it), or the two that only steer calls in flight.
-  if (!isObject(message) || typeof message.method !== 'string' || typeof message.guid !== 'string')
-    return { forward: true };
+  // Not a call at all: the server drops it.
+  if (!isObject(message)) return { forward: true };
+  // A call this can't judge is not forwarded (the server would refuse it too; no client sends it).
+  if (typeof message.method !== 'string' || typeof message.guid !== 'string') {
+    return {
+      forward: false,
+      call: '?',
+      reply: errorReply(
+        message.id,
+        'A Playwright call needs a string guid and method; this one was not forwarded.',
+      ),
+    };
+  }
+  // The two that only steer calls in flight.
   if (message.method === '__waitInfo__' || message.method === '__abort__') return { forward: true };
   const type = objects.typeOf(message.guid);
   if (type === undefined) {

@@ -101,6 +101,20 @@ describe('the Playwright command guard', () => {
     expect(reply.error.error.message.startsWith(`${name}: `)).toBe(true);
   });
 
+  it('refuses a call it cannot judge: no string guid or method', () => {
+    for (const text of [
+      JSON.stringify({ id: 3, guid: 'request-context@1', method: ['fetch'], params: {} }),
+      JSON.stringify({ id: 3, guid: ['request-context@1'], method: 'fetch', params: {} }),
+      JSON.stringify({ id: 3, method: 'fetch' }),
+    ]) {
+      const { reply } = refusal(text);
+      expect(reply, text).toMatchObject({
+        id: 3,
+        error: { error: { message: expect.stringContaining('string guid') } },
+      });
+    }
+  });
+
   it('refuses whole interfaces that act from the worker', () => {
     for (const type of [
       'LocalUtils',
