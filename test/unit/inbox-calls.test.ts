@@ -114,6 +114,7 @@ describe('a call over HTTP to the inbox server', () => {
       {
         host: host as unknown as SessionHost,
         sessions: undefined as never,
+        servers: undefined as never,
         keys: keysOf(SECRET),
         self: () => endpoint,
         log: () => {},
@@ -210,6 +211,7 @@ describe('a call over HTTP to the inbox server', () => {
       {
         host: host as unknown as SessionHost,
         sessions: undefined as never,
+        servers: undefined as never,
         keys: keysOf(SECRET),
         self: () => '',
         log: () => {},
