@@ -140,7 +140,7 @@ export const QUEUES = {
  * URLs to them (a presigned URL carries its signer's rights, so that is a read).
  * - `taskRunner`: a runner (fleet worker, Lambda tier) writing a task's artifacts.
  * - `taskReader`: the HTTP functions that answer with a task's artifact URLs.
- * - `sessionHost`: the fleet worker hosting live sessions (its screenshot command).
+ * - `sessionHost`: the fleet worker hosting live sessions (its screenshot and downloads commands).
  */
 export type ArtifactAccessor = 'taskRunner' | 'taskReader' | 'sessionHost';
 
@@ -154,6 +154,7 @@ export interface ArtifactKeyLayout {
 
 const TASK_ARTIFACTS_PREFIX = 'tasks/';
 const SESSION_SCREENSHOTS_PREFIX = 'sessions/';
+const SESSION_DOWNLOADS_PREFIX = 'session-downloads/';
 
 /**
  * Every key layout of the artifact bucket: code builds its keys only with these builders,
@@ -176,6 +177,17 @@ export const ARTIFACT_KEYS = {
     /** One per screenshot command; the command id (client-chosen) is made key-safe. */
     key: (sessionId: string, commandId: string, takenAtMs: number, extension: string) =>
       `${SESSION_SCREENSHOTS_PREFIX}${sessionId}/${commandId.replace(/[^\w.-]/g, '_')}-${takenAtMs}.${extension}`,
+  },
+  sessionDownload: {
+    prefix: SESSION_DOWNLOADS_PREFIX,
+    put: ['sessionHost'],
+    presign: ['sessionHost'],
+    /**
+     * One per file a session's page downloaded, stored once (`downloads` command); `seq`
+     * (the session's count of stored files) keeps two names that are key-safe alike apart.
+     */
+    key: (sessionId: string, seq: number, fileName: string) =>
+      `${SESSION_DOWNLOADS_PREFIX}${sessionId}/${seq}-${fileName.replace(/[^\w.-]/g, '_').slice(0, 200)}`,
   },
 } as const satisfies Record<string, ArtifactKeyLayout & { key: (...parts: never[]) => string }>;
 

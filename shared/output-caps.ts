@@ -41,6 +41,13 @@ export const OUTPUT_CAPS = {
    * (128 KB at most), with room for the envelope.
    */
   sessionEvaluate: 96 * KB,
+  /**
+   * A file a live session's page downloaded, read whole from disk and stored as an
+   * artifact (`downloads`): 32 MB holds the documents, exports and archives a page offers,
+   * and costs a worker, at a few times its size in transit, a share several sessions
+   * survive at once. A bigger file is listed as too large, not stored.
+   */
+  sessionDownload: 32 * MB,
 } as const;
 
 /**

@@ -243,6 +243,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
     const samples: Record<keyof typeof ARTIFACT_KEYS, string> = {
       taskArtifact: ARTIFACT_KEYS.taskArtifact.key('task-1', 3, 'screenshot.png'),
       sessionScreenshot: ARTIFACT_KEYS.sessionScreenshot.key('sess-1', 'cmd/1', 1_700_000_000_000, 'png'),
+      sessionDownload: ARTIFACT_KEYS.sessionDownload.key('sess-1', 1, 'report (1).csv'),
     };
     const layouts = Object.entries(ARTIFACT_KEYS) as [keyof typeof ARTIFACT_KEYS, ArtifactKeyLayout][];
     for (const [name, layout] of layouts) expect(samples[name].startsWith(layout.prefix)).toBe(true);
@@ -260,7 +261,7 @@ describe('a first cdk deploy', { timeout: SYNTH_TIMEOUT_MS }, () => {
         statements: apiFunctionStatements(fn),
       })),
     ];
-    // The worker writes every kind of object there is: tasks' artifacts and sessions' screenshots.
+    // The worker writes every kind of object there is: tasks' artifacts, sessions' screenshots and downloads.
     for (const [, layout] of layouts) {
       expect(layout.put.some((a) => parts[0]?.accessors.includes(a))).toBe(true);
     }
