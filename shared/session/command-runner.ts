@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { CommandOutcome, ServerMessage, SessionBrowser } from './ports.js';
 import type { SessionStatus } from './session.js';
 import { type CommandContext, SESSION_COMMANDS, type SessionCommand } from './session-commands.js';
+import type { StoredDownloads } from './session-downloads.js';
 import type { CommandMessage, CommandMethod } from './session-input.js';
 import { mapWsError } from './ws-errors.js';
 
@@ -45,6 +46,8 @@ const runTyped = <M extends CommandMethod>(method: M, raw: unknown, context: Com
 
 export class SessionCommandRunner {
   private queue: Promise<void> = Promise.resolve();
+  /** The session's downloaded files stored so far: each is stored once, whoever asks again. */
+  private readonly storedDownloads: StoredDownloads = new Map();
 
   constructor(
     private readonly deps: CommandRunnerDeps,
@@ -102,6 +105,7 @@ export class SessionCommandRunner {
         artifacts: deps.artifacts,
         artifactUrlTtlSeconds: deps.artifactUrlTtlSeconds,
         now: () => deps.clock.now(),
+        storedDownloads: this.storedDownloads,
       });
       const ms = Math.round(performance.now() - started);
       deps.metrics.count('SessionCommands', 1, { method: command.method, outcome: 'ok' });

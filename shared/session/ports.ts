@@ -106,8 +106,20 @@ export interface ScreencastFrame {
 /** How a screencast is asked for: its quality, frame rate and size caps. */
 export type ScreencastOptions = Omit<ScreencastMessage, 'action' | 'enabled'>;
 
-/** Commands the browser answers itself; a screenshot's bytes are stored first (`screenshot`). */
-export type BrowserCommandMethod = Exclude<CommandMethod, 'screenshot'>;
+/**
+ * Commands the browser answers itself; a screenshot's bytes and the downloads' files are
+ * stored first (`screenshot`, `downloads`).
+ */
+export type BrowserCommandMethod = Exclude<CommandMethod, 'screenshot' | 'downloads'>;
+
+/** A finished file in a session's downloads dir. */
+export interface DownloadedFile {
+  /** Its file name, as Chromium chose it (no directory part). */
+  name: string;
+  size: number;
+  /** When it was last written, in ms since the epoch. */
+  modifiedAtMs: number;
+}
 
 /** What a session's browser can do; the Puppeteer adapter implements it. */
 export interface SessionBrowser {
@@ -126,6 +138,13 @@ export interface SessionBrowser {
     params: CommandParams<'screenshot'>,
     timeoutMs: number,
   ): Promise<{ body: Uint8Array; contentType: string }>;
+  /**
+   * The finished files in `downloadDir`, oldest first: not those still being written
+   * (`.crdownload`), nor anything that is not a regular file.
+   */
+  downloads(): Promise<DownloadedFile[]>;
+  /** One of `downloads()`' files, whole; past `maxBytes`, or gone, it is an error of the family. */
+  readDownload(name: string, maxBytes: number): Promise<Uint8Array>;
   /**
    * Frames from now on, the first one of the page as it is now (Chromium itself sends
    * frames only when something repaints, so a viewer joining a still page would wait).

@@ -1,12 +1,14 @@
 /**
  * The session command table: for each method, the schema its params are parsed with and
  * what runs it. Typed by method, so each handler gets its own params, parsed and defaulted.
- * Most go to the browser as they are; a screenshot's bytes are stored and answered as a URL.
+ * Most go to the browser as they are; a screenshot's bytes and downloaded files are stored
+ * and answered as URLs.
  */
 import type { z } from 'zod';
 import { ARTIFACT_KEYS } from '../contracts.js';
 import type { ArtifactStore } from '../core/artifact-store.js';
 import type { BrowserCommandMethod, SessionBrowser } from './ports.js';
+import { listDownloads, type StoredDownloads } from './session-downloads.js';
 import { COMMAND_PARAMS, type CommandMethod, type CommandParams } from './session-input.js';
 
 /** What a command runs against. */
@@ -19,6 +21,8 @@ export interface CommandContext {
   artifactUrlTtlSeconds: number;
   /** The session host's clock (names screenshot keys). */
   now: () => number;
+  /** The session's downloads stored so far (each is stored once). */
+  storedDownloads: StoredDownloads;
 }
 
 export interface SessionCommand<M extends CommandMethod> {
@@ -57,6 +61,18 @@ const screenshot: SessionCommand<'screenshot'> = {
   },
 };
 
+const downloads: SessionCommand<'downloads'> = {
+  params: COMMAND_PARAMS.downloads,
+  run: (context) =>
+    listDownloads({
+      browser: context.browser,
+      sessionId: context.sessionId,
+      artifacts: context.artifacts,
+      artifactUrlTtlSeconds: context.artifactUrlTtlSeconds,
+      stored: context.storedDownloads,
+    }),
+};
+
 export const SESSION_COMMANDS: SessionCommandTable = {
   navigate: byBrowser('navigate', COMMAND_PARAMS.navigate),
   click: byBrowser('click', COMMAND_PARAMS.click),
@@ -74,4 +90,8 @@ export const SESSION_COMMANDS: SessionCommandTable = {
   select: byBrowser('select', COMMAND_PARAMS.select),
   fill: byBrowser('fill', COMMAND_PARAMS.fill),
   wait: byBrowser('wait', COMMAND_PARAMS.wait),
+  console: byBrowser('console', COMMAND_PARAMS.console),
+  network: byBrowser('network', COMMAND_PARAMS.network),
+  tabs: byBrowser('tabs', COMMAND_PARAMS.tabs),
+  downloads,
 };

@@ -67,6 +67,21 @@ const onElement = <S extends z.core.$ZodShape>(shape: S) =>
       error: 'give exactly one of selector and ref',
     },
   );
+/** How many tabs a session may have open; a page's own popups past it are closed. */
+export const MAX_SESSION_TABS = 10;
+const tabIndex = z
+  .int({ error: `must be a tab's index, 0–${MAX_SESSION_TABS - 1}, as tabs { action: 'list' } gives it` })
+  .min(0)
+  .max(MAX_SESSION_TABS - 1);
+
+/** A page of a session log (`console`, `network`): entries after `cursor`, bounded twice. */
+const logPageParams = z.strictObject({
+  /** The `nextCursor` of the previous read; absent or 0 reads from the oldest entry kept. */
+  cursor: z.int().min(0).optional(),
+  limit: z.int().min(1).max(500).default(100),
+  /** Characters of text (messages, URLs) in all; past it the page ends early. */
+  maxChars: z.int().min(100).max(100_000).default(8_000),
+});
 
 /** Each command's params. Coordinates are CSS pixels of the viewport. */
 export const COMMAND_PARAMS = {
@@ -160,6 +175,24 @@ export const COMMAND_PARAMS = {
         ctx.addIssue({ code: 'custom', path: ['waitUntil'], message: 'goes with navigation only' });
       }
     }),
+  /** Console messages and page errors after `cursor`, oldest first (see session-log.ts). */
+  console: logPageParams,
+  /** The session's requests (every tab) after `cursor`, oldest first, as each settles. */
+  network: logPageParams,
+  tabs: z.discriminatedUnion(
+    'action',
+    [
+      z.strictObject({ action: z.literal('list') }),
+      /** A new tab, made the active one; with a URL, navigated as `navigate` does. */
+      z.strictObject({ action: z.literal('open'), url: url.optional() }),
+      z.strictObject({ action: z.literal('select'), index: tabIndex }),
+      /** Closing the last tab opens a blank one: a session always has a page. */
+      z.strictObject({ action: z.literal('close'), index: tabIndex }),
+    ],
+    { error: "must be { action: 'list' | 'open' (url?) | 'select' (index) | 'close' (index) }" },
+  ),
+  /** The finished files in the session's downloads dir, each stored once and answered as a URL. */
+  downloads: z.strictObject({}),
 } as const;
 export type CommandMethod = keyof typeof COMMAND_PARAMS;
 /** A command's params once parsed (defaults filled in), by method. */

@@ -111,6 +111,8 @@ export class FakeLauncher implements SessionLauncher {
       downloadDir: '/nonexistent/downloads',
       execute: async () => null,
       screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
+      downloads: async () => [],
+      readDownload: async () => new Uint8Array(),
       startScreencast: async (_options, onFrame: (f: ScreencastFrame) => void) => {
         onFrame({ data: 'AAAA', width: 800, height: 600, timestamp: 0 });
       },

@@ -54,6 +54,7 @@ const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'command-runner',
     'screencast-relay',
     'session-commands',
+    'session-downloads',
     // The APIs' use cases, and the session writes every side shares.
     'sessions-api',
     'websocket-api',
@@ -91,6 +92,7 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'session',
     'session-input',
     'session-lease',
+    'session-log',
     'ticket',
     'ticket-keys',
     'ws-errors',

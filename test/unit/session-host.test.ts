@@ -34,6 +34,8 @@ const fakeBrowser = (now: () => number): SessionBrowser => ({
   downloadDir: '/nonexistent/downloads',
   execute: async () => null,
   screenshot: async () => ({ body: new Uint8Array(), contentType: 'image/png' }),
+  downloads: async () => [],
+  readDownload: async () => new Uint8Array(),
   startScreencast: async (_options, onFrame) => {
     onFrame({ data: 'AAAA', width: 800, height: 600, timestamp: now() / 1000 });
   },

@@ -1,12 +1,13 @@
 /**
- * A live session's browser, once launched (session-launcher.ts): the page the session is on
- * (a CDP client may close it and open another), its events, its commands and screencast,
- * and its close — which takes Chromium and the session's egress proxy with it.
+ * A live session's browser, once launched (session-launcher.ts): its tabs and the active
+ * one (a CDP client may close it and open another), its events and logs, its commands,
+ * downloads and screencast, and its close — which takes Chromium and the session's egress
+ * proxy with it.
  */
-import { join } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import type {
   BrowserCommandMethod,
+  DownloadedFile,
   ScreencastFrame,
   ScreencastOptions,
   SessionBrowser,
@@ -14,11 +15,14 @@ import type {
 } from '../../session/ports.js';
 import type { CommandParams } from '../../session/session-input.js';
 import { withDeadline } from './command-deadline.js';
+import { listDownloadDir, readDownloadFile } from './download-dir.js';
 import { closeChromium, type LaunchedChromium } from './launch-chromium.js';
 import { PageRefs } from './page-refs.js';
 import { translateSessionCommandError } from './puppeteer-errors.js';
 import { type EgressRefusals, PAGE_COMMANDS, type PageCommand } from './session-commands.js';
+import { SessionLogs } from './session-logs.js';
 import { CdpScreencast } from './session-screencast.js';
+import { SessionTabs } from './session-tabs.js';
 
 /** The egress proxy a session's browser goes through, as the browser sees it. */
 export interface SessionProxy extends EgressRefusals {
@@ -26,54 +30,72 @@ export interface SessionProxy extends EgressRefusals {
   close(): Promise<unknown>;
 }
 
+/** What a session's browser is made of, as its launcher brought it up. */
+export interface SessionBrowserParts {
+  launched: LaunchedChromium;
+  /** The page the session starts on. */
+  page: Page;
+  cdpEndpoint: string;
+  /** Where the browser was told to write downloads (inside the session's profile dir). */
+  downloadDir: string;
+  proxy: SessionProxy;
+  events: SessionBrowserEvents;
+  /** Makes a new tab like the first: the session's viewport and emulation. */
+  setupPage: (page: Page) => Promise<void>;
+}
+
 export class PuppeteerSessionBrowser implements SessionBrowser {
-  /** Inside the session's own profile dir, which goes when the session does. */
   readonly downloadDir: string;
-  private page: Page;
-  private readonly screencast = new CdpScreencast(() => this.page);
+  readonly cdpEndpoint: string;
+  private readonly tabs: SessionTabs;
+  private readonly logs: SessionLogs;
+  private readonly screencast = new CdpScreencast(() => this.tabs.page);
   /** The snapshot refs: they live as long as the session, across its pages and documents. */
   private readonly refs = new PageRefs();
   private closing = false;
-  private readonly browser: Browser;
+  private readonly launched: LaunchedChromium;
+  private readonly proxy: SessionProxy;
+  private readonly events: SessionBrowserEvents;
 
-  constructor(
-    private readonly launched: LaunchedChromium,
-    page: Page,
-    readonly cdpEndpoint: string,
-    private readonly proxy: SessionProxy,
-    private readonly events: SessionBrowserEvents,
-  ) {
-    this.page = page;
-    this.downloadDir = join(launched.profileDir, 'Downloads');
-    const browser = launched.browser;
-    this.browser = browser;
-    this.watch(page);
+  constructor(parts: SessionBrowserParts) {
+    this.launched = parts.launched;
+    this.cdpEndpoint = parts.cdpEndpoint;
+    this.downloadDir = parts.downloadDir;
+    this.proxy = parts.proxy;
+    this.events = parts.events;
+    this.logs = new SessionLogs(parts.proxy);
+    const browser = parts.launched.browser;
     browser.on('disconnected', () => {
       if (this.closing) return;
       // Chromium exits on its own when a CDP client calls Browser.close; anything else is a crash.
       const code = browser.process()?.exitCode;
-      events.onGone(code === 0 ? 'closed' : 'crashed');
+      parts.events.onGone(code === 0 ? 'closed' : 'crashed');
     });
-    // A CDP client may close our page and open another: follow the newest page.
-    browser.on('targetcreated', async (target) => {
-      if (target.type() !== 'page') return;
-      // A target that closed before it could be read is no page to follow.
-      const created = await target.page().catch(() => null);
-      if (created !== null && this.page.isClosed()) {
-        this.page = created;
-        this.watch(created);
-      }
+    this.tabs = new SessionTabs({
+      browser,
+      first: parts.page,
+      setup: parts.setupPage,
+      onTab: (page) => this.watch(page),
+      onActivated: () => {
+        // The viewers see the active tab. A screencast that can't move has nothing to show.
+        void this.screencast.follow().catch(() => {});
+      },
     });
   }
 
+  /** Every tab is logged; the live events (navigation, console) are the active tab's. */
   private watch(page: Page): void {
+    this.logs.watch(page);
+    const active = () => page === this.tabs.page;
     page.on('framenavigated', (frame) => {
-      if (frame === page.mainFrame()) this.events.onNavigation(frame.url());
+      if (active() && frame === page.mainFrame()) this.events.onNavigation(frame.url());
     });
-    page.on('console', (message) => this.events.onConsole(message.type(), message.text()));
-    page.on('pageerror', (error) =>
-      this.events.onPageError(error instanceof Error ? error.message : String(error)),
-    );
+    page.on('console', (message) => {
+      if (active()) this.events.onConsole(message.type(), message.text());
+    });
+    page.on('pageerror', (error) => {
+      if (active()) this.events.onPageError(error instanceof Error ? error.message : String(error));
+    });
   }
 
   execute<M extends BrowserCommandMethod>(
@@ -82,11 +104,15 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     timeoutMs: number,
   ): Promise<unknown> {
     const command: PageCommand<M> = PAGE_COMMANDS[method];
-    return asCommand(
-      command({ page: this.page, proxy: this.proxy, timeoutMs, refs: this.refs }, params),
+    const context = {
+      page: this.tabs.page,
+      proxy: this.proxy,
       timeoutMs,
-      method,
-    );
+      tabs: this.tabs,
+      logs: this.logs,
+      refs: this.refs,
+    };
+    return asCommand(command(context, params), timeoutMs, method);
   }
 
   async screenshot(
@@ -94,7 +120,7 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     timeoutMs: number,
   ): Promise<{ body: Uint8Array; contentType: string }> {
     const body = await asCommand(
-      this.page.screenshot({
+      this.tabs.page.screenshot({
         type: p.format,
         fullPage: p.fullPage,
         ...(p.format !== 'png' && p.quality !== undefined ? { quality: p.quality } : {}),
@@ -103,6 +129,14 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
       'screenshot',
     );
     return { body, contentType: `image/${p.format}` };
+  }
+
+  downloads(): Promise<DownloadedFile[]> {
+    return listDownloadDir(this.downloadDir);
+  }
+
+  readDownload(name: string, maxBytes: number): Promise<Uint8Array> {
+    return readDownloadFile(this.downloadDir, name, maxBytes);
   }
 
   startScreencast(options: ScreencastOptions, onFrame: (frame: ScreencastFrame) => void): Promise<void> {

@@ -7,6 +7,7 @@ import type { HTTPResponse, Page } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import type { BrowserCommandMethod } from '../../session/ports.js';
 import { type CommandParams, MAX_EVALUATE_RESULT_BYTES } from '../../session/session-input.js';
+import { consoleRead, networkRead } from '../../session/session-log.js';
 import { compiledInPage, evaluateBounded, jsonOf } from './bounded-evaluate.js';
 import { guardedGoto } from './guarded-navigation.js';
 import {
@@ -16,6 +17,8 @@ import {
   selectOptionsInPage,
 } from './in-page/snapshot-scripts.js';
 import { type ElementTarget, handleTarget, type PageRefs, portable } from './page-refs.js';
+import type { SessionLogs } from './session-logs.js';
+import type { SessionTabs } from './session-tabs.js';
 
 /** What the session's egress proxy refused so far: the newest last, and how many in all. */
 export interface EgressRefusals {
@@ -24,12 +27,16 @@ export interface EgressRefusals {
 }
 
 export interface PageCommandContext {
-  /** The page the session is on when the command starts. */
+  /** The page the session is on when the command starts (its active tab). */
   page: Page;
   proxy: EgressRefusals;
   timeoutMs: number;
   /** The session's snapshot refs (they outlive a command). */
   refs: PageRefs;
+  /** The session's tabs (`tabs`). */
+  tabs: SessionTabs;
+  /** What the session's pages logged and fetched (`console`, `network`). */
+  logs: SessionLogs;
 }
 
 export type PageCommand<M extends BrowserCommandMethod> = (
@@ -142,6 +149,19 @@ const evaluate: PageCommand<'evaluate'> = async ({ page }, p) => {
   return { value: result };
 };
 
+const tabs: PageCommand<'tabs'> = async (context, p) => {
+  const { tabs } = context;
+  if (p.action === 'open') {
+    const { url } = p;
+    // A URL is reached as `navigate` reaches it: under the egress guard, its refusals errors.
+    await tabs.open((page) =>
+      url === undefined ? Promise.resolve() : navigate({ ...context, page }, { url, waitUntil: 'load' }),
+    );
+  } else if (p.action === 'select') await tabs.select(p.index);
+  else if (p.action === 'close') await tabs.close(p.index);
+  return { tabs: await tabs.list() };
+};
+
 /** Every command the page answers itself (a screenshot's bytes are `screenshot()`'s). */
 export const PAGE_COMMANDS: { [M in BrowserCommandMethod]: PageCommand<M> } = {
   navigate,
@@ -216,4 +236,13 @@ export const PAGE_COMMANDS: { [M in BrowserCommandMethod]: PageCommand<M> } = {
     }
     return { url: page.url() };
   },
+  console: async ({ logs }, p) => {
+    const { entries, ...rest } = logs.console.read(consoleRead(p));
+    return { messages: entries, ...rest };
+  },
+  network: async ({ logs }, p) => {
+    const { entries, ...rest } = logs.network.read(networkRead(p));
+    return { requests: entries, ...rest };
+  },
+  tabs,
 };

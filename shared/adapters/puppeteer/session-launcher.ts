@@ -5,8 +5,9 @@
  * even by SIGKILL, the pipe closes and Chromium exits with it; CDP clients reach it on a
  * loopback DevTools port, only through the worker's CDP router (which checks the ticket).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
 import type { SessionBrowser, SessionBrowserEvents, SessionLauncher } from '../../session/ports.js';
 import type { Session } from '../../session/session.js';
 import { closeChromium, type HostEnv, type LaunchedChromium, launchChromium } from './launch-chromium.js';
@@ -50,12 +51,31 @@ export class PuppeteerSessionLauncher implements SessionLauncher {
       });
       const { browser, profileDir } = launched;
       const cdpEndpoint = await readDevToolsEndpoint(profileDir);
+      // Downloads go to the session's own dir (inside its profile, gone with it), where the
+      // `downloads` command finds them; a CDP client's own settings are pointed there too.
+      const downloadDir = join(profileDir, 'Downloads');
+      mkdirSync(downloadDir, { recursive: true });
+      // Chromium undoes a session's download setting when that session detaches: this one
+      // stays attached for the browser's life (it costs nothing but its id).
+      const cdp = await browser.target().createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloadDir });
+      const { options } = session;
+      const setupPage = async (page: Page) => {
+        await page.setViewport(options.viewport);
+        if (options.userAgent !== undefined) await page.setUserAgent({ userAgent: options.userAgent });
+        if (options.timezoneId !== undefined) await page.emulateTimezone(options.timezoneId);
+      };
       const page = (await browser.pages())[0] ?? (await browser.newPage());
-      await page.setViewport(session.options.viewport);
-      if (session.options.userAgent !== undefined)
-        await page.setUserAgent({ userAgent: session.options.userAgent });
-      if (session.options.timezoneId !== undefined) await page.emulateTimezone(session.options.timezoneId);
-      return new PuppeteerSessionBrowser(launched, page, cdpEndpoint, proxy, events);
+      await setupPage(page);
+      return new PuppeteerSessionBrowser({
+        launched,
+        page,
+        cdpEndpoint,
+        downloadDir,
+        proxy,
+        events,
+        setupPage,
+      });
     } catch (error) {
       if (launched !== undefined) await closeChromium(launched);
       // The launch's own error is the answer; a proxy that fails to close holds no browser.

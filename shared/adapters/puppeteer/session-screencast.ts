@@ -25,14 +25,20 @@ const captureKeyframe = async (
   return { data, width: v.clientWidth, height: v.clientHeight, timestamp: Date.now() / 1000 };
 };
 
-/** One screencast at a time, on whichever page the session is on when it starts. */
+/**
+ * One screencast at a time, on whichever page the session is on: started there, and moved
+ * to the new one when the session's active tab changes (`follow`).
+ */
 export class CdpScreencast {
   private session: CDPSession | undefined;
+  /** What the running screencast was asked for, to start it again on another page. */
+  private running: { options: ScreencastOptions; onFrame: (frame: ScreencastFrame) => void } | undefined;
 
   constructor(private readonly page: () => Page) {}
 
   async start(options: ScreencastOptions, onFrame: (frame: ScreencastFrame) => void): Promise<void> {
     if (this.session !== undefined) return;
+    this.running = { options, onFrame };
     const session = await this.page().createCDPSession();
     this.session = session;
     session.on('Page.screencastFrame', (event) => {
@@ -62,7 +68,24 @@ export class CdpScreencast {
     if (keyframe !== undefined && this.session === session) onFrame(keyframe);
   }
 
+  /** The session's page changed: a running screencast moves there (its keyframe first). */
+  async follow(): Promise<void> {
+    const running = this.running;
+    if (running === undefined) return;
+    await this.detach();
+    // The viewers' stream goes on from the new page; one that cannot start there (the page
+    // closed meanwhile) waits for the next change of tab.
+    await this.start(running.options, running.onFrame).catch(() => {
+      this.session = undefined;
+    });
+  }
+
   async stop(): Promise<void> {
+    this.running = undefined;
+    await this.detach();
+  }
+
+  private async detach(): Promise<void> {
     const session = this.session;
     this.session = undefined;
     if (session === undefined) return;
