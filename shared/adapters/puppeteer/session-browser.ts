@@ -76,10 +76,8 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
       first: parts.page,
       setup: parts.setupPage,
       onTab: (page) => this.watch(page),
-      onActivated: () => {
-        // The viewers see the active tab. A screencast that can't move has nothing to show.
-        void this.screencast.follow().catch(() => {});
-      },
+      // The viewers see the active tab.
+      onActivated: () => this.screencast.follow(),
     });
   }
 

@@ -28,13 +28,19 @@ export interface SessionTabsOptions {
   setup: (page: Page) => Promise<void>;
   /** Called once for each tab, as it opens (the logs and events listen on it). */
   onTab: (page: Page) => void;
-  /** The active tab changed to `page`. */
-  onActivated: (page: Page) => void;
+  /**
+   * The active tab changed to `page` (the screencast moves there). A `tabs` command answers
+   * once it is done: the screencast's keyframe of the new tab is taken with the viewport
+   * emulated, and a command right after (`setViewport`) must not race it.
+   */
+  onActivated: (page: Page) => Promise<void>;
 }
 
 export class SessionTabs {
   private readonly pages: Page[] = [];
   private active: Page;
+  /** The last change of the active tab's `onActivated`, awaited by the commands. */
+  private switched: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SessionTabsOptions) {
     this.active = options.first;
@@ -104,6 +110,7 @@ export class SessionTabs {
     this.activate(page);
     // Focus follows, as a person's click on the tab would move it (keyboard, `hasFocus`).
     await page.bringToFront();
+    await this.switched;
   }
 
   /** Closes a tab; closing the last one opens a blank one first: a session always has a page. */
@@ -117,6 +124,7 @@ export class SessionTabs {
     }
     await page.close();
     this.forget(page);
+    await this.switched;
   }
 
   private at(index: number): Page {
@@ -148,6 +156,7 @@ export class SessionTabs {
   private activate(page: Page): void {
     if (page === this.active) return;
     this.active = page;
-    this.options.onActivated(page);
+    // What it does fails only with a page gone meanwhile, which the next change follows.
+    this.switched = this.options.onActivated(page).catch(() => {});
   }
 }
