@@ -73,6 +73,8 @@ export class CdpScreencast {
     const running = this.running;
     if (running === undefined) return;
     await this.detach();
+    // Stopped meanwhile (its last viewer left): nothing to move.
+    if (this.running !== running) return;
     // The viewers' stream goes on from the new page; one that cannot start there (the page
     // closed meanwhile) waits for the next change of tab.
     await this.start(running.options, running.onFrame).catch(() => {
