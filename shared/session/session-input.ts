@@ -79,7 +79,10 @@ const logPageParams = z.strictObject({
   /** The `nextCursor` of the previous read; absent or 0 reads from the oldest entry kept. */
   cursor: z.int().min(0).optional(),
   limit: z.int().min(1).max(500).default(100),
-  /** Characters of text (messages, URLs) in all; past it the page ends early. */
+  /**
+   * The entries' size in all, as UTF-8 bytes of their JSON; past it the page ends early. At
+   * most 100,000, so the answer fits one API Gateway WebSocket message (128 KB).
+   */
   maxChars: z.int().min(100).max(100_000).default(8_000),
 });
 

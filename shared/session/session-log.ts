@@ -66,13 +66,31 @@ export interface LogRead<T> {
   cursor: number;
   /** At most this many entries. */
   limit: number;
-  /** At most this many characters of entry text in all (see `chars`); the first entry always fits. */
+  /**
+   * At most this many UTF-8 bytes of entries' JSON in all, so a page fits one WebSocket
+   * message (128 KB) whatever the text is made of; the first entry always comes (`fit`).
+   */
   maxChars: number;
-  /** The characters an entry counts for. */
-  chars: (entry: T) => number;
-  /** The entry cut to fit `budget` characters (only the first entry of a page ever needs it). */
+  /** The entry cut to fit `budget` bytes, as far as its text allows. */
   fit: (entry: T, budget: number) => T;
 }
+
+const encoder = new TextEncoder();
+/** What an entry weighs in the answer: its JSON's UTF-8 bytes. */
+export const entryBytes = (entry: object): number => encoder.encode(JSON.stringify(entry)).length;
+
+/** `entry` with its `key` text cut until the whole fits `budget` bytes (or the text is gone). */
+const cutToFit = <T extends object, K extends keyof T & string>(entry: T, key: K, budget: number): T => {
+  const text = String(entry[key]);
+  // A character is at least one byte: cutting to the bytes left is the first guess.
+  let max = Math.max(0, budget - entryBytes({ ...entry, [key]: '' }));
+  let cut = { ...entry, [key]: truncate(text, max) };
+  while (entryBytes(cut) > budget && max > 0) {
+    max = Math.floor(max / 2);
+    cut = { ...entry, [key]: truncate(text, max) };
+  }
+  return cut;
+};
 
 /**
  * Numbered entries, the newest `capacity` kept. `seq` starts at 1 and only grows, so a
@@ -106,7 +124,7 @@ export class SeqRing<T extends { seq: number }> {
     let budget = read.maxChars;
     for (let i = start; i >= 0 && i < this.entries.length && page.length < read.limit; i++) {
       const entry = this.entries[i] as T;
-      const cost = read.chars(entry);
+      const cost = entryBytes(entry);
       if (cost > budget) {
         // One entry bigger than the whole budget still comes, cut, or the reader would be stuck.
         if (page.length === 0) page.push(read.fit(entry, budget));
@@ -123,22 +141,20 @@ export class SeqRing<T extends { seq: number }> {
   }
 }
 
-/** A console ring's read: each message's text (and URL) count. */
+/** A console ring's read: an oversized first message is cut in its text. */
 export const consoleRead = (p: { cursor?: number | undefined; limit: number; maxChars: number }) =>
   ({
     cursor: p.cursor ?? 0,
     limit: p.limit,
     maxChars: p.maxChars,
-    chars: (e) => e.text.length + (e.url?.length ?? 0),
-    fit: (e, budget) => ({ ...e, text: truncate(e.text, Math.max(budget - (e.url?.length ?? 0), 0)) }),
+    fit: (e, budget) => cutToFit(e, 'text', budget),
   }) satisfies LogRead<ConsoleEntry>;
 
-/** A network ring's read: each request's URL and failure text count. */
+/** A network ring's read: an oversized first request is cut in its URL. */
 export const networkRead = (p: { cursor?: number | undefined; limit: number; maxChars: number }) =>
   ({
     cursor: p.cursor ?? 0,
     limit: p.limit,
     maxChars: p.maxChars,
-    chars: (e) => e.url.length + (e.failure?.length ?? 0),
-    fit: (e, budget) => ({ ...e, url: truncate(e.url, Math.max(budget - (e.failure?.length ?? 0), 0)) }),
+    fit: (e, budget) => cutToFit(e, 'url', budget),
   }) satisfies LogRead<NetworkEntry>;

@@ -8,6 +8,7 @@ import { commandMessageSchema } from '../../shared/session/session-input.js';
 import {
   type ConsoleEntry,
   consoleRead,
+  entryBytes,
   type NetworkEntry,
   networkRead,
   SeqRing,
@@ -73,37 +74,46 @@ describe('a session log ring', () => {
     expect(ring.newest).toBe(12);
   });
 
-  it('bounds a page by characters, and still gives one oversized entry, cut to fit', () => {
+  it('bounds a page by the bytes of its JSON, and still gives one oversized entry, cut to fit', () => {
     const ring = ringOf(['x'.repeat(60), 'y'.repeat(60), 'z'.repeat(10)]);
-    const page = ring.read(read({ maxChars: 100 }));
-    // 60 fit, 60 more would not: the page ends there, and goes on from the second.
+    const [one, two] = ring.read(read({})).entries;
+    const budget = entryBytes(one as object) + entryBytes(two as object) - 1;
+    const page = ring.read(read({ maxChars: budget }));
+    // The first fits, the second would not: the page ends there, and goes on from the second.
     expect(page.entries.map((e) => e.text.length)).toEqual([60]);
     expect(page.nextCursor).toBe(1);
-    const big = ringOf(['w'.repeat(500)]).read(read({ maxChars: 100 }));
+    expect(ring.read(read({ maxChars: budget + 1 })).entries).toHaveLength(2);
+
+    const big = ringOf(['w'.repeat(500)]).read(read({ maxChars: 150 }));
     expect(big.entries).toHaveLength(1);
-    expect(big.entries[0]?.text).toHaveLength(100);
+    expect(entryBytes(big.entries[0] as object)).toBeLessThanOrEqual(150);
     expect(big.entries[0]?.text.endsWith(TRUNCATION_MARKER)).toBe(true);
     expect(big.nextCursor).toBe(1);
   });
 
-  it('counts a console entry by its text and URL, a request by its URL and failure', () => {
-    const con = new SeqRing<ConsoleEntry>();
-    con.push((seq) => ({ seq, level: 'log', text: 'a'.repeat(40), at: AT, url: 'u'.repeat(40) }));
-    con.push((seq) => ({ seq, level: 'log', text: 'b', at: AT, url: 'u'.repeat(40) }));
-    expect(con.read(consoleRead({ limit: 10, maxChars: 100 })).entries).toHaveLength(1);
+  it('counts bytes, not characters: text that is 3 bytes a character, or escaped in JSON, weighs so', () => {
+    // 2,000 characters each (the cap on a message), and a page of 100 KB at most.
+    const wide = ringOf(Array.from({ length: 30 }, () => '\u20ac'.repeat(2_000)));
+    const page = wide.read(read({ maxChars: 100_000, limit: 500 }));
+    const bytes = page.entries.reduce((sum, e) => sum + entryBytes(e), 0);
+    expect(bytes).toBeLessThanOrEqual(100_000);
+    expect(page.entries.length).toBe(16);
+    const controls = ringOf(Array.from({ length: 30 }, () => '\u0001'.repeat(2_000)));
+    const escaped = controls.read(read({ maxChars: 100_000, limit: 500 }));
+    expect(escaped.entries.reduce((sum, e) => sum + entryBytes(e), 0)).toBeLessThanOrEqual(100_000);
+    // A request cut to fit is cut in its URL.
     const net = new SeqRing<NetworkEntry>();
-    const request = (seq: number, failure?: string): NetworkEntry => ({
+    net.push((seq) => ({
       seq,
       method: 'GET',
-      url: `http://127.0.0.1/${'p'.repeat(40)}`,
+      url: `http://127.0.0.1/${'p'.repeat(2_000)}`,
       resourceType: 'fetch',
       at: AT,
-      ...(failure === undefined ? {} : { failure }),
-    });
-    net.push((seq) => request(seq, 'net::ERR_FAILED'));
-    net.push((seq) => request(seq, 'net::ERR_ABORTED'));
-    expect(net.read(networkRead({ limit: 10, maxChars: 100 })).entries).toHaveLength(1);
-    expect(net.read(networkRead({ limit: 10, maxChars: 200 })).entries).toHaveLength(2);
+    }));
+    const [cut] = net.read(networkRead({ limit: 10, maxChars: 300 })).entries;
+    expect(entryBytes(cut as object)).toBeLessThanOrEqual(300);
+    expect(cut?.url.startsWith('http://127.0.0.1/ppp')).toBe(true);
+    expect(cut?.url.endsWith(TRUNCATION_MARKER)).toBe(true);
   });
 
   it('never moves a cursor from nowhere past the newest entry, so the next entries come', () => {
