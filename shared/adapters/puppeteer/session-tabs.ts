@@ -8,10 +8,13 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { BrowserfleetError, ERROR_CODES } from '../../errors.js';
 import { MAX_SESSION_TABS } from '../../session/session-input.js';
+import { SESSION_LOG_LIMITS, truncate } from '../../session/session-log.js';
 import { withDeadline } from './command-deadline.js';
 
 /** A tab's title is read in the page; a page busy in a loop doesn't hold the list up longer. */
 const TITLE_TIMEOUT_MS = 1_000;
+/** A title past this is cut: a tab strip shows far less. */
+const MAX_TITLE_CHARS = 500;
 
 export interface TabView {
   index: number;
@@ -72,10 +75,14 @@ export class SessionTabs {
   /** Every tab, in the order they opened. */
   list(): Promise<TabView[]> {
     return Promise.all(
+      // Cut as the logs cut them: ten data: URLs must still fit one WebSocket message.
       this.pages.map(async (page, index) => ({
         index,
-        url: page.url(),
-        title: await withDeadline(page.title(), TITLE_TIMEOUT_MS, 'title').catch(() => ''),
+        url: truncate(page.url(), SESSION_LOG_LIMITS.urlChars),
+        title: truncate(
+          await withDeadline(page.title(), TITLE_TIMEOUT_MS, 'title').catch(() => ''),
+          MAX_TITLE_CHARS,
+        ),
         active: page === this.active,
       })),
     );
