@@ -62,6 +62,8 @@ export const startEgressProxy = async (options: {
   // task's proxy was using at that moment.
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const track = (socket: Duplex) => {
+    // A pooled socket comes back for every request it carries: its listeners are added once.
+    if (sockets.has(socket)) return;
     sockets.add(socket);
     // A page's connection reset ends that request only; unheard, it would crash the process.
     socket.on('error', () => {});

@@ -94,6 +94,25 @@ const tunnel = (authority: string) =>
   });
 
 describe('egress proxy', () => {
+  it('adds its listeners to a pooled upstream connection once, however many requests it carries', async () => {
+    const leaks: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === 'MaxListenersExceededWarning') leaks.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      // Node warns past 10 listeners of one kind on one socket; 30 requests reuse one.
+      for (let i = 0; i < 30; i++) {
+        expect((await viaProxy(`http://pinned.test:${port}/`)).status).toBe(200);
+      }
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(leaks).toEqual([]);
+  });
+
   it('reaches an allowed name at the address its check resolved (one lookup, no second)', async () => {
     lookups.length = 0;
     const res = await viaProxy(`http://pinned.test:${port}/`);
