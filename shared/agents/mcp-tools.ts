@@ -296,6 +296,7 @@ const sessionFacts = (view: SessionView) => ({
   status: view.status,
   ...(view.liveViewUrl === undefined ? {} : { liveViewUrl: view.liveViewUrl }),
   ...(view.cdpUrl === undefined ? {} : { cdpUrl: view.cdpUrl }),
+  ...(view.playwrightUrl === undefined ? {} : { playwrightUrl: view.playwrightUrl }),
   ...(view.expiresAt === undefined ? {} : { expiresAt: view.expiresAt }),
   idleTimeoutMs: view.idleTimeoutMs,
   ...(view.endReason === undefined ? {} : { endReason: view.endReason }),
@@ -407,16 +408,26 @@ const sessionLiveView = tool({
  */
 const flatParams = (schema: z.ZodType): Readonly<Record<string, z.ZodType>> => {
   if (schema instanceof z.ZodObject) return schema.shape;
-  if (schema instanceof z.ZodUnion || schema instanceof z.ZodDiscriminatedUnion) {
-    const shape: Record<string, z.ZodType> = {};
-    for (const option of schema.options as z.ZodType[]) {
-      for (const [key, field] of Object.entries(flatParams(option))) {
-        shape[key] ??= field instanceof z.ZodOptional ? field : (field as z.ZodType).optional();
-      }
-    }
-    return shape;
+  if (!(schema instanceof z.ZodUnion || schema instanceof z.ZodDiscriminatedUnion)) {
+    throw new Error('A command schema that is neither an object nor a union of objects.');
   }
-  throw new Error('A command schema that is neither an object nor a union of objects.');
+  // Each field as the options have it, once per distinct JSON Schema (`action: "list"`,
+  // `action: "open"`, … become one field that takes any of them).
+  const variants = new Map<string, Map<string, z.ZodType>>();
+  for (const option of schema.options as z.ZodType[]) {
+    for (const [key, field] of Object.entries(flatParams(option))) {
+      const bare = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+      const seen = variants.get(key) ?? new Map<string, z.ZodType>();
+      seen.set(JSON.stringify(z.toJSONSchema(bare, { io: 'input', unrepresentable: 'any' })), bare);
+      variants.set(key, seen);
+    }
+  }
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, seen] of variants) {
+    const fields = [...seen.values()];
+    shape[key] = (fields.length === 1 ? (fields[0] as z.ZodType) : z.union(fields)).optional();
+  }
+  return shape;
 };
 
 /** What a command answered, as tool content; a session screenshot inline when small. */
@@ -464,6 +475,24 @@ const snapshotResult: Present = async (_deps, result, args) => {
     content: [{ type: 'text', text: `Page: ${snapshot.title} (${snapshot.url})\n${text}${more}` }],
     structuredContent: facts,
   };
+};
+
+/** The session's finished downloads, each a link to its stored copy (or why there is none). */
+const downloadsResult: Present = async (_deps, result) => {
+  const { downloads, omitted } = result as {
+    downloads: { name: string; size: number; contentType: string; url?: string; tooLarge?: boolean }[];
+    omitted?: number;
+  };
+  const content: ToolContent[] = downloads.map((d) =>
+    d.url === undefined
+      ? {
+          type: 'text',
+          text: `${d.name} (${d.size} bytes): ${d.tooLarge === true ? 'too large to store' : 'not available'}`,
+        }
+      : { type: 'resource_link', uri: d.url, name: d.name, mimeType: d.contentType, size: d.size },
+  );
+  if (content.length === 0) content.push({ type: 'text', text: 'No finished downloads.' });
+  return { content, structuredContent: { downloads, ...(omitted === undefined ? {} : { omitted }) } };
 };
 
 const browserTool = (
@@ -549,6 +578,29 @@ const BROWSER_TOOLS: McpTool[] = [
     'wait',
     'Wait, within timeoutMs, for exactly one of: an element (selector, with state attached, visible or hidden), a text to appear, or the next navigation.',
     { annotations: { readOnlyHint: true } },
+  ),
+  browserTool(
+    'browser_console',
+    'console',
+    "Console messages and page errors of the session's tabs after a cursor (nextCursor of the previous read), oldest first, bounded by limit and maxChars.",
+    { annotations: { readOnlyHint: true } },
+  ),
+  browserTool(
+    'browser_network',
+    'network',
+    "The session's requests after a cursor, oldest first: method, URL, status, failure, and whether the egress guard blocked it.",
+    { annotations: { readOnlyHint: true } },
+  ),
+  browserTool(
+    'browser_tabs',
+    'tabs',
+    'List, open (optionally at a URL), select or close tabs (by index); the active tab is the one every other browser_* tool acts on.',
+  ),
+  browserTool(
+    'browser_downloads',
+    'downloads',
+    "The session's finished downloads, each a link to its stored copy.",
+    { annotations: { readOnlyHint: true }, present: downloadsResult },
   ),
 ];
 

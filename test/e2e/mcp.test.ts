@@ -29,6 +29,12 @@ beforeAll(async () => {
     '/article': `<html><head><title>Long</title></head><body><article><h1>Long read</h1>${LONG_TEXT.map((p) => `<p>${p}</p>`).join('')}</article></body></html>`,
     '/list':
       '<html><body><ul><li class="i">one</li><li class="i">two</li></ul><a href="/">home</a></body></html>',
+    '/agent': `<html><head><title>Agent</title></head><body>
+<button onclick="out.textContent = 'clicked ' + (++n); console.log('clicked', n)">Go</button>
+<p id="out">idle</p><label>Name <input id="name"></label>
+<select id="pick"><option value="a">Alpha</option><option value="b">Beta</option></select>
+<a id="dl" href="data:text/csv;base64,${Buffer.from('a,b\n1,2\n').toString('base64')}" download="report.csv">report</a>
+<script>var n = 0; var out = document.getElementById('out');</script></body></html>`,
   });
   cloud = await startTestCloud();
   alpha = await createTestTenant(cloud, 'mcp-alpha');
@@ -170,8 +176,12 @@ describe('MCP live sessions', () => {
     // Another connection (any instance answers): the same browsers, each as it was left.
     const again = await connect(alpha.key);
     const where = async (id: string) =>
-      (await call(again, 'browser_evaluate', { sessionId: id, expression: '[location.pathname, localStorage.getItem("who")]' }))
-        .structuredContent?.result;
+      (
+        await call(again, 'browser_evaluate', {
+          sessionId: id,
+          expression: '[location.pathname, localStorage.getItem("who")]',
+        })
+      ).structuredContent?.result;
     expect(await where(a)).toEqual({ value: ['/', 'a'] });
     expect(await where(b)).toEqual({ value: ['/list', null] });
     const shot = await call(again, 'browser_screenshot', { sessionId: b });
@@ -179,11 +189,61 @@ describe('MCP live sessions', () => {
 
     const listed = await call(again, 'session_list', { status: 'live' });
     expect(listed.structuredContent?.sessions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ sessionId: a }), expect.objectContaining({ sessionId: b })]),
+      expect.arrayContaining([
+        expect.objectContaining({ sessionId: a }),
+        expect.objectContaining({ sessionId: b }),
+      ]),
     );
     for (const id of [a, b]) await call(again, 'session_close', { sessionId: id });
     const gone = await call(again, 'browser_navigate', { sessionId: a, url: `${site.url}/` });
     expect(textOf(gone)).toMatch(/^SESSION_NOT_LIVE: /);
+  });
+
+  it('an agent acts on snapshot refs, reads the console, opens tabs and gets downloads as links', async () => {
+    const client = await connect(alpha.key);
+    const sessionId = String((await call(client, 'session_create', {})).structuredContent?.sessionId);
+    await call(client, 'browser_navigate', { sessionId, url: `${site.url}/agent` });
+    const snapshot = textOf(await call(client, 'browser_snapshot', { sessionId }));
+    expect(snapshot).toContain('Page: Agent');
+    const refOf = (pattern: RegExp) => snapshot.match(pattern)?.[1] ?? 'missing';
+    const go = refOf(/button "Go" \[ref=(e\d+)\]/);
+    const name = refOf(/textbox "Name" \[ref=(e\d+)\]/);
+    expect(await call(client, 'browser_click', { sessionId, ref: go })).not.toHaveProperty('isError', true);
+    expect((await call(client, 'browser_wait', { sessionId, text: 'clicked 1' })).isError).toBeFalsy();
+    await call(client, 'browser_fill', { sessionId, ref: name, value: 'Ada' });
+    const picked = await call(client, 'browser_select', { sessionId, selector: '#pick', values: ['b'] });
+    expect(picked.structuredContent?.result).toEqual({ selected: ['b'] });
+    const read = await call(client, 'browser_evaluate', {
+      sessionId,
+      expression: 'document.getElementById("name").value',
+    });
+    expect(read.structuredContent?.result).toEqual({ value: 'Ada' });
+    const buttons = textOf(await call(client, 'browser_snapshot', { sessionId, roles: ['button'] }));
+    expect(buttons).toContain('button "Go"');
+    expect(buttons).not.toContain('textbox');
+
+    const logged = await call(client, 'browser_console', { sessionId });
+    const messages = (logged.structuredContent?.result as { messages: { text: string }[] }).messages;
+    expect(messages.map((m) => m.text)).toContain('clicked 1');
+
+    const opened = await call(client, 'browser_tabs', { sessionId, action: 'open', url: `${site.url}/` });
+    expect(textOf(opened)).toContain('"active": true');
+    const tabs = await call(client, 'browser_tabs', { sessionId, action: 'list' });
+    expect((tabs.structuredContent?.result as { tabs: { active: boolean; url: string }[] }).tabs).toEqual([
+      expect.objectContaining({ url: `${site.url}/agent`, active: false }),
+      expect.objectContaining({ url: `${site.url}/`, active: true }),
+    ]);
+    await call(client, 'browser_tabs', { sessionId, action: 'select', index: 0 });
+
+    await call(client, 'browser_click', { sessionId, selector: '#dl' });
+    let links: Content[] = [];
+    for (let i = 0; i < 50 && links.length === 0; i++) {
+      const answer = await call(client, 'browser_downloads', { sessionId });
+      links = answer.content.filter((c) => c.type === 'resource_link');
+    }
+    expect(links[0]).toMatchObject({ name: expect.stringContaining('report.csv'), mimeType: 'text/csv' });
+    expect(await (await fetch(links[0]?.uri ?? '')).text()).toBe('a,b\n1,2\n');
+    await call(client, 'session_close', { sessionId });
   });
 
   it('a session whose client vanished ends by its idle timeout', async () => {
