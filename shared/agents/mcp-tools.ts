@@ -495,6 +495,29 @@ const downloadsResult: Present = async (_deps, result) => {
   return { content, structuredContent: { downloads, ...(omitted === undefined ? {} : { omitted }) } };
 };
 
+/** Each session tool's title, as a client lists it. */
+const BROWSER_TITLES: Partial<Record<CommandMethod, string>> = {
+  navigate: 'Navigate',
+  back: 'Go back',
+  forward: 'Go forward',
+  reload: 'Reload',
+  click: 'Click',
+  type: 'Type text',
+  press: 'Press a key',
+  scroll: 'Scroll',
+  evaluate: 'Run JavaScript in the page',
+  screenshot: 'Screenshot of the page',
+  snapshot: 'Accessibility snapshot',
+  hover: 'Hover',
+  select: 'Select options',
+  fill: 'Fill a field',
+  wait: 'Wait for an element, a text or a navigation',
+  console: 'Console messages',
+  network: 'Network requests',
+  tabs: 'Tabs',
+  downloads: 'Downloads',
+};
+
 const browserTool = (
   name: string,
   method: CommandMethod,
@@ -503,7 +526,7 @@ const browserTool = (
 ): McpTool =>
   tool({
     name,
-    title: description.split('.')[0] ?? name,
+    title: BROWSER_TITLES[method] ?? name,
     description,
     input: z.object({
       sessionId,
