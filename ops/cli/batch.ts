@@ -1,0 +1,148 @@
+/**
+ * `browserfleet run tasks.jsonl`: every line a task body, run with bounded concurrency, a
+ * progress bar on a terminal (cli-progress), a summary table at the end. Resumable: each
+ * line's Idempotency-Key is derived from its place and content, so running the same file
+ * again (within the API's 24 h) answers the tasks that already ran instead of running them
+ * twice, and runs only what never got in. A line may carry its own `idempotencyKey`.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { BrowserfleetClient, TaskRequest } from '../client/index.js';
+import { BrowserfleetApiError } from '../client/index.js';
+import { table, UsageError } from './output.js';
+
+export interface BatchOptions {
+  file: string;
+  concurrency: number;
+  outDir?: string;
+  json: boolean;
+}
+
+interface LineResult {
+  line: number;
+  taskId?: string;
+  status: string;
+  error?: { code: string; message: string };
+  savedTo?: string;
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'application/pdf': 'pdf',
+  'text/markdown': 'md',
+  'text/html': 'html',
+  'application/json': 'json',
+};
+
+const parseLines = (text: string): { line: number; raw: string; body: Record<string, unknown> }[] =>
+  text
+    .split('\n')
+    .map((raw, i) => ({ raw: raw.trim(), line: i + 1 }))
+    .filter(({ raw }) => raw !== '' && !raw.startsWith('#'))
+    .map(({ raw, line }) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch (error) {
+        throw new UsageError(`line ${line}: not JSON (${(error as Error).message}).`);
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new UsageError(`line ${line}: must be a JSON object (a task body).`);
+      }
+      return { line, raw, body: body as Record<string, unknown> };
+    });
+
+export const runBatch = async (
+  client: BrowserfleetClient,
+  options: BatchOptions,
+): Promise<{ total: number; succeeded: number; failed: number }> => {
+  const items = parseLines(await readFile(options.file, 'utf8'));
+  if (options.outDir !== undefined) await mkdir(options.outDir, { recursive: true });
+  const showBar = !options.json && process.stderr.isTTY === true;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'tasks {bar} {value}/{total} | ok {ok} | failed {failed} | eta {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const counts = { ok: 0, failed: 0 };
+  if (showBar) bar.start(items.length, 0, counts);
+
+  const results: LineResult[] = [];
+  const runOne = async (item: (typeof items)[number]): Promise<LineResult> => {
+    const { idempotencyKey, ...body } = item.body;
+    const key =
+      typeof idempotencyKey === 'string'
+        ? idempotencyKey
+        : `bf-run-${createHash('sha256').update(`${item.line}\n${item.raw}`).digest('hex').slice(0, 40)}`;
+    try {
+      const {
+        task,
+        body: bytes,
+        contentType,
+      } = await client.tasks.run(body as TaskRequest, { idempotencyKey: key });
+      const result: LineResult = { line: item.line, taskId: task.id, status: task.status };
+      if (task.error !== undefined) result.error = task.error;
+      if (options.outDir !== undefined && task.status === 'succeeded') {
+        const data = bytes ?? new TextEncoder().encode(JSON.stringify(task.result?.data ?? null, null, 2));
+        const extension = EXTENSIONS[(contentType ?? 'application/json').split(';')[0] ?? ''] ?? 'bin';
+        const path = join(options.outDir, `${item.line}-${task.type}.${extension}`);
+        await writeFile(path, data);
+        result.savedTo = path;
+      }
+      return result;
+    } catch (error) {
+      if (!(error instanceof BrowserfleetApiError)) throw error;
+      return { line: item.line, status: 'refused', error: { code: error.code, message: error.message } };
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item === undefined) return;
+      const result = await runOne(item);
+      results.push(result);
+      if (result.status === 'succeeded') counts.ok++;
+      else counts.failed++;
+      if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else if (showBar) bar.increment(1, counts);
+      else
+        process.stderr.write(
+          `line ${result.line}: ${result.status}${result.taskId === undefined ? '' : ` ${result.taskId}`}\n`,
+        );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, worker));
+  if (showBar) bar.stop();
+
+  if (!options.json) {
+    results.sort((a, b) => a.line - b.line);
+    const byStatus = new Map<string, number>();
+    for (const r of results) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+    process.stdout.write(
+      `${table([['STATUS', 'TASKS'], ...[...byStatus].map(([s, n]) => [s, String(n)])])}\n`,
+    );
+    const failures = results.filter((r) => r.status !== 'succeeded');
+    if (failures.length > 0) {
+      process.stdout.write(
+        `\n${table([
+          ['LINE', 'STATUS', 'ERROR'],
+          ...failures.map((r) => [
+            String(r.line),
+            r.status,
+            r.error === undefined ? '' : `${r.error.code}: ${r.error.message}`,
+          ]),
+        ])}\n`,
+      );
+    }
+  }
+  return { total: items.length, succeeded: counts.ok, failed: counts.failed };
+};
