@@ -89,6 +89,17 @@ const clientCertificates =
       : undefined;
 
 /**
+ * `newContextForReuse` hands its params to the server's newContext as they came, without
+ * the dispatcher's own clearing of server paths (`newContext` drops `recordVideo.dir`), so
+ * a video dir there would have the worker write files anywhere on its disk.
+ */
+const reuseContext = (p: Record<string, unknown>): string | undefined =>
+  clientCertificates('newContextForReuse')(p) ??
+  (p.recordVideo !== undefined || p.recordHar !== undefined
+    ? `Browser.newContextForReuse with recordVideo or recordHar is refused: they name paths on the worker (${WORKER}) Record in a context of your own (browser.newContext).`
+    : undefined);
+
+/**
  * A trace's name becomes its files' names in the server's traces dir (`<dir>/<name>.trace`):
  * with a separator in it, they would be written anywhere on the worker.
  */
@@ -105,7 +116,7 @@ const PARAM_RULES: Readonly<Record<string, (params: Record<string, unknown>) => 
   'ElementHandle.setInputFiles': localFiles('setInputFiles'),
   'Frame.drop': localFiles('drop'),
   'Browser.newContext': clientCertificates('newContext'),
-  'Browser.newContextForReuse': clientCertificates('newContext'),
+  'Browser.newContextForReuse': reuseContext,
   'Tracing.tracingStart': traceName,
   'Tracing.tracingStartChunk': traceName,
   // `entries` answers the trace's files by their paths on the worker, for a local client to

@@ -86,6 +86,15 @@ describe('the Playwright command guard', () => {
     ['frame@1', 'setInputFiles', { selector: '#f', localDirectory: '/home' }, /localDirectory is refused/],
     ['frame@1', 'drop', { selector: '#f', localPaths: ['/etc/passwd'] }, /drop with localPaths/],
     ['browser@1', 'newContext', { clientCertificates: [{ origin: 'https://x' }] }, /clientCertificates/],
+    // newContextForReuse doesn't clear server paths as newContext does: refused here.
+    ['browser@1', 'newContextForReuse', { recordVideo: { dir: '/etc/cron.d' } }, /recordVideo or recordHar/],
+    ['browser@1', 'newContextForReuse', { recordHar: { path: '/tmp/x.har' } }, /recordVideo or recordHar/],
+    [
+      'browser@1',
+      'newContextForReuse',
+      { clientCertificates: [{ origin: 'https://x' }] },
+      /clientCertificates/,
+    ],
     ['tracing@1', 'tracingStart', { name: '../../home/node/.bashrc' }, /trace name/],
     ['tracing@1', 'tracingStartChunk', { name: 'a\\b' }, /trace name/],
     ['tracing@1', 'tracingStart', { name: '..' }, /trace name/],
