@@ -166,8 +166,9 @@ export class PageRefs {
       ({ text, totalChars, nextOffset, snapshotId, truncated } = first);
     }
     return {
-      url: page.url(),
-      title: await page.title(),
+      // A page names these itself: cut, like the tabs answer's, so they can't outgrow a message.
+      url: page.url().slice(0, 2_048),
+      title: (await page.title()).slice(0, 500),
       text,
       totalChars,
       ...(nextOffset === undefined ? {} : { nextCursor: encodeCursor(snapshotId, nextOffset) }),
