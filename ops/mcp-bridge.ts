@@ -23,9 +23,12 @@ const isRequest = (
 
 /** Runs until stdin ends; resolves then. */
 export const runMcpBridge = async (options: BridgeOptions): Promise<void> => {
-  const upstream = new StreamableHTTPClientTransport(new URL('/mcp', options.baseUrl), {
-    requestInit: { headers: { authorization: `Bearer ${options.apiKey}` } },
-  });
+  const upstream = new StreamableHTTPClientTransport(
+    new URL('mcp', `${options.baseUrl.replace(/\/+$/, '')}/`),
+    {
+      requestInit: { headers: { authorization: `Bearer ${options.apiKey}` } },
+    },
+  );
   const local = new StdioServerTransport();
   const initializeIds = new Set<string | number>();
 

@@ -42,16 +42,14 @@ export const assertSameHost = (event: HttpEvent): void => {
     );
   }
   const origin = event.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
-    const parsed = URL.parse(origin);
-    if (parsed === null || parsed.hostname.toLowerCase() !== own) {
-      throw new BrowserfleetError(
-        ERROR_CODES.FORBIDDEN_ORIGIN,
-        `Origin "${origin}" may not call this server: only pages of its own origin may.`,
-      );
-    }
-  } else if (origin === 'null') {
-    throw new BrowserfleetError(ERROR_CODES.FORBIDDEN_ORIGIN, 'Origin "null" may not call this server.');
+  if (origin === undefined) return;
+  // The whole origin: scheme, host and port, as this API is called.
+  const ownOrigin = URL.parse(publicBaseUrl(event))?.origin;
+  if (URL.parse(origin)?.origin !== ownOrigin || origin === 'null') {
+    throw new BrowserfleetError(
+      ERROR_CODES.FORBIDDEN_ORIGIN,
+      `Origin "${origin}" may not call this server: only pages of its own origin (${ownOrigin}) may.`,
+    );
   }
 };
 

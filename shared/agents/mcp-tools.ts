@@ -49,6 +49,7 @@ import {
   pagedText,
   pageOf,
   TEXT_ARTIFACT_MAX_BYTES,
+  TEXT_BUDGET,
   type ToolAnswer,
   type ToolContent,
   textAnswer,
@@ -433,8 +434,20 @@ const flatParams = (schema: z.ZodType): Readonly<Record<string, z.ZodType>> => {
 /** What a command answered, as tool content; a session screenshot inline when small. */
 type Present = (deps: McpDeps, result: unknown, args: Record<string, unknown>) => Promise<ToolAnswer>;
 
-const asJson: Present = async (_deps, result) =>
-  textAnswer(JSON.stringify(result ?? {}, null, 1), { result: result ?? {} });
+/**
+ * A command's JSON answer, compact (the worker bounded it so: evaluate at 96 KB, console and
+ * network at their maxChars), and never past the text ceiling whatever a command answers.
+ */
+const asJson: Present = async (_deps, result) => {
+  const text = JSON.stringify(result ?? {});
+  if (text.length <= TEXT_BUDGET.maxChars) return textAnswer(text, { result: result ?? {} });
+  return textAnswer(
+    `${text.slice(0, TEXT_BUDGET.maxChars)}\n[cut at ${TEXT_BUDGET.maxChars} of ${text.length} characters]`,
+    {
+      truncated: true,
+    },
+  );
+};
 
 const screenshotResult: Present = async (deps, result) => {
   const shot = result as { contentType: string; size: number; url: string };

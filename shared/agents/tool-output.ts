@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
+import { WS_ERROR_RULES } from '../session/ws-errors.js';
 
 export type ToolContent =
   | { type: 'text'; text: string }
@@ -109,10 +110,13 @@ export const textAnswer = (text: string, structured?: Record<string, unknown>): 
 
 /**
  * A refusal or failure as the model sees it: `CODE: message`, flagged as an error. Only the
- * platform's own errors say what happened; anything else is a fault the caller logs.
+ * platform's own errors of a code clients are shown (ws-errors.ts, the one such table) say
+ * what happened; anything else is a fault the caller logs and answers generically.
  */
 export const errorAnswer = (error: unknown): ToolAnswer => {
   if (!isBrowserfleetError(error)) throw error;
+  // The WebSocket API's table says which codes a client is shown; the others are faults.
+  if (WS_ERROR_RULES[error.code].client !== 'shown') throw error;
   return {
     isError: true,
     content: [{ type: 'text', text: `${error.code}: ${error.message}` }],

@@ -227,7 +227,7 @@ describe('MCP live sessions', () => {
     expect(messages.map((m) => m.text)).toContain('clicked 1');
 
     const opened = await call(client, 'browser_tabs', { sessionId, action: 'open', url: `${site.url}/` });
-    expect(textOf(opened)).toContain('"active": true');
+    expect(textOf(opened)).toContain('"active":true');
     const tabs = await call(client, 'browser_tabs', { sessionId, action: 'list' });
     expect((tabs.structuredContent?.result as { tabs: { active: boolean; url: string }[] }).tabs).toEqual([
       expect.objectContaining({ url: `${site.url}/agent`, active: false }),
@@ -355,6 +355,8 @@ describe('MCP refusals', () => {
     expect(reboundNoOrigin.status).toBe(403);
     const crossOrigin = await post({ origin: 'http://evil.example.com' });
     expect(crossOrigin.status).toBe(403);
+    // The same host on another port is another origin.
+    expect((await post({ origin: 'http://127.0.0.1:1' })).status).toBe(403);
     const sameOrigin = await post({ origin: cloud.url });
     expect(sameOrigin).toEqual({ status: 200, body: { jsonrpc: '2.0', id: 1, result: {} } });
 
@@ -446,7 +448,8 @@ describe('the MCP conformance suite', () => {
         ['server', '--url', `http://127.0.0.1:${port}/mcp`, '--scenario', scenario],
         { timeout: 60_000 },
       );
-      expect(stdout).toMatch(/Passed: \d+\/\d+, 0 failed/);
+      // At least one check ran and passed, none failed.
+      expect(stdout).toMatch(/Passed: [1-9]\d*\/\d+, 0 failed/);
     } finally {
       proxy.close();
     }
