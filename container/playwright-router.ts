@@ -86,8 +86,15 @@ export const createPlaywrightRouter = (
     const client = checkPlaywrightClient(userAgent);
     if (!client.ok) {
       deps.log('playwright client refused', { sessionId, version: client.version ?? null });
+      // The session's cdpUrl, as this request reached us (the load balancer's name and scheme).
+      const secure = req.headers['x-forwarded-proto'] === 'https';
+      const cdpUrl = `${secure ? 'wss' : 'ws'}://${req.headers.host ?? '127.0.0.1'}${CDP_ROUTE.path(sessionId)}?ticket=${encodeURIComponent(ticket)}`;
       return refuseUpgrade(socket, 428, 'Precondition Required', {
-        error: { code: 'VALIDATION_FAILED', message: client.message },
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: `${client.message} This session's cdpUrl: ${cdpUrl}`,
+          cdpUrl,
+        },
       });
     }
     let target: PlaywrightTarget | 'full' | undefined;

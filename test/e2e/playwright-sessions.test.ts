@@ -183,6 +183,8 @@ describe('chromium.connect(playwrightUrl)', () => {
     expect(body.error.message).toContain('1.63, 1.64, 1.65');
     expect(body.error.message).toContain('cdpUrl');
     expect(body.error.message).toContain('connectOverCDP');
+    // The session's own cdpUrl, with the ticket the client came with: connectOverCDP takes it.
+    expect(body.error.cdpUrl).toBe(live.cdpUrl);
     for (const ua of [undefined, 'curl/8.0', 'Playwright/one.two']) {
       const refused = await rawUpgrade(live.playwrightUrl, ua);
       expect(refused.status, String(ua)).toBe(428);
