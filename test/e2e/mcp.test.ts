@@ -223,13 +223,16 @@ describe('MCP live sessions', () => {
     expect(buttons).not.toContain('textbox');
 
     const logged = await call(client, 'browser_console', { sessionId });
-    const messages = (logged.structuredContent?.result as { messages: { text: string }[] }).messages;
+    const messages =
+      (logged.structuredContent?.result as { messages: { text: string }[] } | undefined)?.messages ?? [];
     expect(messages.map((m) => m.text)).toContain('clicked 1');
 
     const opened = await call(client, 'browser_tabs', { sessionId, action: 'open', url: `${site.url}/` });
     expect(textOf(opened)).toContain('"active":true');
     const tabs = await call(client, 'browser_tabs', { sessionId, action: 'list' });
-    expect((tabs.structuredContent?.result as { tabs: { active: boolean; url: string }[] }).tabs).toEqual([
+    expect(
+      (tabs.structuredContent?.result as { tabs: { active: boolean; url: string }[] } | undefined)?.tabs,
+    ).toEqual([
       expect.objectContaining({ url: `${site.url}/agent`, active: false }),
       expect.objectContaining({ url: `${site.url}/`, active: true }),
     ]);
