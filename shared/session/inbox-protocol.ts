@@ -36,6 +36,17 @@ export const sessionIdOfInboxCallPath = (pathname: string): string | undefined =
 /** Inbox bodies are one client message: API Gateway caps those at 128 KB. */
 export const MAX_INBOX_BODY_BYTES = 256 * 1024;
 
+/** The JSON object a body holds, or undefined for anything else (not JSON, or not an object). */
+const jsonObjectOf = (text: string): Record<string, unknown> | undefined => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+};
+
 export interface InboxBody {
   tenantId: string;
   message: InboxMessage;
@@ -49,14 +60,9 @@ export const encodeInboxBody = (body: InboxBody): string => JSON.stringify(body)
  * judge, by its kind.
  */
 export const decodeInboxBody = (text: string): InboxBody | undefined => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object') return undefined;
-  const { tenantId, message } = parsed as { tenantId?: unknown; message?: unknown };
+  const parsed = jsonObjectOf(text);
+  if (parsed === undefined) return undefined;
+  const { tenantId, message } = parsed;
   if (typeof tenantId !== 'string' || message === null || typeof message !== 'object') return undefined;
   return { tenantId, message: message as InboxMessage };
 };
@@ -73,14 +79,9 @@ export const encodeInboxCallBody = (body: InboxCallBody): string => JSON.stringi
  * edge would have accepted (its id, method, timeout and params, by the one schema).
  */
 export const decodeInboxCallBody = (text: string): InboxCallBody | undefined => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object') return undefined;
-  const { tenantId, command } = parsed as { tenantId?: unknown; command?: unknown };
+  const parsed = jsonObjectOf(text);
+  if (parsed === undefined) return undefined;
+  const { tenantId, command } = parsed;
   if (typeof tenantId !== 'string' || Object.keys(parsed).length !== 2) return undefined;
   const checked = commandMessageSchema.safeParse(command);
   return checked.success ? { tenantId, command: checked.data } : undefined;
@@ -96,13 +97,8 @@ export const encodeCommandOutcome = (outcome: CommandOutcome): string => JSON.st
 
 /** A call's answer, or undefined when the text is no `CommandOutcome`. */
 export const decodeCommandOutcome = (text: string): CommandOutcome | undefined => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const parsed = jsonObjectOf(text);
+  if (parsed === undefined) return undefined;
   const answer = parsed as { ok?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } };
   if (answer.ok === true) return { ok: true, result: answer.result ?? null };
   if (
