@@ -342,13 +342,14 @@ describe('the guards, over Playwright', () => {
     await api.call('DELETE', `/v1/sessions/${live.id}`);
   });
 
-  it('measures a Playwright round trip: connect vs connectOverCDP', async () => {
+  it('connect and connectOverCDP drive the same page of the session (round trips logged)', async () => {
     const live = await liveSession();
-    const rounds = async (page: { evaluate(e: string): Promise<unknown> }) => {
+    type Page = { evaluate(e: string): Promise<unknown> };
+    const rounds = async (page: Page) => {
       const times: number[] = [];
       for (let i = 0; i < 20; i++) {
         const t0 = performance.now();
-        await page.evaluate('1');
+        expect(await page.evaluate('1 + 1')).toBe(2);
         times.push(performance.now() - t0);
       }
       return median(times);
@@ -356,18 +357,23 @@ describe('the guards, over Playwright', () => {
     let t0 = performance.now();
     const viaConnect = await playwright165.connect(live.playwrightUrl);
     const connectMs = performance.now() - t0;
-    const p50Connect = await rounds(viaConnect.contexts()[0]!.pages()[0]!);
+    const connected = viaConnect.contexts()[0]!.pages()[0]!;
+    // A mark left over one protocol is read over the other: one page, not two browsers.
+    await connected.evaluate('window.__mark = "left over connect"');
+    const p50Connect = await rounds(connected);
     await viaConnect.close();
     t0 = performance.now();
     const viaCdp = await playwright165.connectOverCDP(live.cdpUrl);
     const connectOverCdpMs = performance.now() - t0;
-    const p50Cdp = await rounds(viaCdp.contexts()[0]!.pages()[0]!);
+    const overCdp = viaCdp.contexts()[0]!.pages()[0]!;
+    expect(await overCdp.evaluate('window.__mark')).toBe('left over connect');
+    const p50Cdp = await rounds(overCdp);
     await viaCdp.close();
+    // A figure for the note, not a bound: timing targets live in npm run bench.
     console.log(
-      `latency: page.evaluate('1') p50 over 20: connect ${p50Connect.toFixed(2)} ms, connectOverCDP ${p50Cdp.toFixed(2)} ms; ` +
+      `latency: page.evaluate p50 over 20: connect ${p50Connect.toFixed(2)} ms, connectOverCDP ${p50Cdp.toFixed(2)} ms; ` +
         `to connected: connect ${connectMs.toFixed(0)} ms, connectOverCDP ${connectOverCdpMs.toFixed(0)} ms`,
     );
-    expect(p50Connect).toBeGreaterThan(0);
     await api.call('DELETE', `/v1/sessions/${live.id}`);
   });
 });
