@@ -90,12 +90,7 @@ for (const [type, spec] of Object.entries(ONE_SHOT)) {
     command.option('-e, --element <name=selector>', 'an element to read (repeat for more)', collect, []);
   }
   command.action(async (url: string, flags: Record<string, unknown>) => {
-    const request = {
-      type,
-      url,
-      options: optionsFrom(type, flags),
-      ...(flags.cacheTtl === undefined ? {} : { cacheTTL: flags.cacheTtl }),
-    } as TaskRequest;
+    const request = { type, url, options: optionsFrom(type, flags) } as TaskRequest;
     const { task, body } = await clientOf().tasks.run(request);
     const o = out();
     if (task.status !== 'succeeded') {
@@ -134,19 +129,7 @@ program
     if (summary.failed > 0) process.exitCode = EXIT.failed;
   });
 
-const tasks = program.command('tasks').description('your tasks: list, get, cancel');
-tasks
-  .command('list')
-  .description('your tasks, newest first')
-  .option('--status <status>', 'queued, running, succeeded, failed or cancelled')
-  .option('--type <type>', 'a task type')
-  .option('--since <iso>', 'created at or after this time')
-  .option('--limit <n>', 'at most this many (1–100)', int('--limit'))
-  .option('--cursor <cursor>', 'the next page (nextCursor of the previous one)')
-  .action(async (flags: Record<string, string | number | undefined>) => {
-    const page = await clientOf().tasks.list(flags);
-    out().taskList(page.tasks, page.nextCursor);
-  });
+const tasks = program.command('tasks').description('your tasks: get, cancel');
 tasks
   .command('get <id>')
   .description('one task')

@@ -61,7 +61,6 @@ export interface Output {
   task(task: TaskView): void;
   failed(task: TaskView): void;
   saved(task: TaskView, file: string, bytes: number): void;
-  taskList(tasks: TaskView[], nextCursor?: string): void;
   session(session: SessionView): void;
   sessionList(sessions: SessionView[]): void;
   line(text: string, json: Record<string, unknown>): void;
@@ -110,17 +109,6 @@ export const outputFor = (asJson: boolean): Output => ({
   },
   saved: (task, file, bytes) =>
     asJson ? json({ ...task, savedTo: file }) : say(`${file} (${bytes} bytes) from task ${task.id}`),
-  taskList: (tasks, nextCursor) => {
-    if (asJson) return json({ tasks, ...(nextCursor === undefined ? {} : { nextCursor }) });
-    if (tasks.length === 0) return say('No tasks.');
-    say(
-      table([
-        ['ID', 'TYPE', 'STATUS', 'CREATED', 'URL'],
-        ...tasks.map((t) => [t.id, t.type, t.status, t.createdAt, t.url]),
-      ]),
-    );
-    if (nextCursor !== undefined) say(`more: --cursor ${nextCursor}`);
-  },
   session: (session) =>
     asJson
       ? json(session)

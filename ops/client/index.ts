@@ -78,27 +78,6 @@ export interface RunResult {
   contentType?: string;
 }
 
-/** A page of task history. */
-export interface TaskList {
-  tasks: TaskView[];
-  nextCursor?: string;
-}
-
-export interface TaskListQuery {
-  status?: TaskView['status'];
-  type?: TaskView['type'];
-  since?: string;
-  limit?: number;
-  cursor?: string;
-}
-
-export interface BatchItemResult {
-  index: number;
-  status: number;
-  task?: TaskView;
-  error?: { code: string; message: string };
-}
-
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** The longest one request holds for a task (the API's `?wait` bound). */
 const MAX_WAIT_SECONDS = 25;
@@ -214,19 +193,8 @@ export const createClient = (options: ClientOptions) => {
       submit,
       get,
       waitFor,
-      /** The tenant's tasks, newest first. */
-      list: async (q: TaskListQuery = {}): Promise<TaskList> =>
-        (await call<TaskList>('GET', `/v1/tasks${query({ ...q })}`, { repeatable: true })).body,
       cancel: async (id: string): Promise<TaskView> =>
         (await call<TaskView>('DELETE', `/v1/tasks/${encodeURIComponent(id)}`, { repeatable: true })).body,
-      /** Up to 100 tasks in one request; one answer per item, in order. */
-      batch: async (items: (TaskRequest & { idempotencyKey?: string })[]): Promise<BatchItemResult[]> =>
-        (
-          await call<{ results: BatchItemResult[] }>('POST', '/v1/tasks/batch', {
-            body: { tasks: items.map((item) => ({ idempotencyKey: crypto.randomUUID(), ...item })) },
-            repeatable: true,
-          })
-        ).body.results,
       /**
        * Submits, holds until the task ends, and downloads its first artifact. A task that
        * failed or was cancelled is answered as it ended (`task.status`, `task.error`).

@@ -107,7 +107,7 @@ describe('one-shot commands', () => {
       ['screenshot'],
       ['run'],
       ['tasks'],
-      ['tasks', 'list'],
+      ['tasks', 'get'],
       ['sessions', 'live'],
       ['mcp'],
     ]) {
