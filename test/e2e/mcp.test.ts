@@ -371,21 +371,27 @@ describe('MCP refusals', () => {
   });
 });
 
+/** A desktop-style client: `browserfleet mcp` started as a process, spoken to over stdio. */
+const stdioClient = async (apiKey: string): Promise<{ client: Client; connected: Promise<void> }> => {
+  const client = new Client({ name: 'desktop-test', version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [join(import.meta.dirname, '../../ops/bin/browserfleet.mjs'), 'mcp'],
+    env: {
+      ...(process.env as Record<string, string>),
+      BROWSERFLEET_URL: cloud.url,
+      BROWSERFLEET_API_KEY: apiKey,
+    },
+    stderr: 'pipe',
+  });
+  clients.push(client);
+  return { client, connected: client.connect(transport) };
+};
+
 describe('the stdio bridge (`browserfleet mcp`)', () => {
   it('a desktop-style client over stdio lists the tools and runs one against the platform', async () => {
-    const client = new Client({ name: 'desktop-test', version: '1.0.0' });
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [join(import.meta.dirname, '../../ops/bin/browserfleet.mjs'), 'mcp'],
-      env: {
-        ...(process.env as Record<string, string>),
-        BROWSERFLEET_URL: cloud.url,
-        BROWSERFLEET_API_KEY: alpha.key,
-      },
-      stderr: 'pipe',
-    });
-    await client.connect(transport);
-    clients.push(client);
+    const { client, connected } = await stdioClient(alpha.key);
+    await connected;
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toContain('session_create');
     const result = await call(client, 'content', { url: `${site.url}/` });
@@ -397,18 +403,8 @@ describe('the stdio bridge (`browserfleet mcp`)', () => {
   });
 
   it('with a wrong key, answers the initialize with an error instead of hanging', async () => {
-    const client = new Client({ name: 'desktop-test', version: '1.0.0' });
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [join(import.meta.dirname, '../../ops/bin/browserfleet.mjs'), 'mcp'],
-      env: {
-        ...(process.env as Record<string, string>),
-        BROWSERFLEET_URL: cloud.url,
-        BROWSERFLEET_API_KEY: 'bf_wrong_key_0000000000',
-      },
-      stderr: 'pipe',
-    });
-    await expect(client.connect(transport)).rejects.toThrow(/401|UNAUTHORIZED/);
+    const { client, connected } = await stdioClient('bf_wrong_key_0000000000');
+    await expect(connected).rejects.toThrow(/401|UNAUTHORIZED/);
     await client.close();
   });
 });
