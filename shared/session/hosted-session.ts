@@ -204,10 +204,12 @@ export class HostedSession {
     // Ended while the live write was in flight (its end wrote over our live row): the end
     // has told its clients and cancelled its timers, so nothing is announced or scheduled.
     if (this.abandonedStart()) return;
+    // Live from here: whoever read the live row may call a command at once, and it must find
+    // the session live (not still starting) while the attached clients are read.
+    this.row = live.session;
     // Unreadable: those clients attach again or learn the state at their next message.
     const attached = await deps.connections.attached(live.session.tenantId, id).catch(() => []);
     if (this.abandonedStart()) return;
-    this.row = live.session;
     this.touch();
     for (const c of attached) this.clients.add(c);
     deps.metrics.count('SessionsLive', 1);

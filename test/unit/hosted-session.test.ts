@@ -25,7 +25,7 @@ const ok = (out: ReturnType<typeof transitionSession>): Session => {
 };
 
 /** A session claimed by this worker, not yet started; `attached` are known to the connection store. */
-const claimOne = (attached: string[] = []) => {
+const claimOne = (attached: string[] = [], readAttached: () => Promise<string[]> = async () => attached) => {
   const clock = fakeClock(T0);
   const pending = newSession({
     id: 's1',
@@ -51,7 +51,7 @@ const claimOne = (attached: string[] = []) => {
       sessions: store,
       launcher,
       notifier,
-      connections: { attached: async () => attached },
+      connections: { attached: readAttached },
       artifacts: new FakeArtifacts(),
       artifactUrlTtlSeconds: 60,
       clock,
@@ -228,6 +228,32 @@ describe('an end that lands while the live write is in flight', () => {
       }),
     ]);
     expectNoTimers(clock);
+  });
+});
+
+describe('a command that comes as soon as the row says live', () => {
+  it('runs, even while the attached clients are still being read', async () => {
+    const reading = deferred();
+    let answerRead: (ids: string[]) => void = () => {};
+    const { session, store, live } = claimOne([], () => {
+      reading.resolve();
+      return new Promise<string[]>((resolve) => {
+        answerRead = resolve;
+      });
+    });
+    session.start();
+    await reading.promise;
+    expect(store.row('s1').status).toBe('live');
+    const outcome = await session.call({
+      action: 'command',
+      id: 'cmd-1',
+      method: 'evaluate',
+      params: { expression: '1' },
+      timeoutMs: 5_000,
+    });
+    expect(outcome).toEqual({ ok: true, result: null });
+    answerRead([]);
+    await live;
   });
 });
 
