@@ -63,7 +63,7 @@ export interface LocalCloud {
   /** The fault front, when `faults.rate` > 0: its counts of requests and injected faults. */
   faults: Pick<FaultFronts, 'counts'> | undefined;
   /** The IAM front, unless `LOCAL_IAM=off`: the calls it refused. */
-  iam: Pick<IamFront, 'denials'> | undefined;
+  iam: Pick<IamFront, 'denials' | 'calls'> | undefined;
   names: ProvisionedNames;
   /** Environment for a worker process pointed at this cloud (with the fleet worker's role). */
   env: Record<string, string>;

@@ -42,6 +42,18 @@ export interface Denial {
   explicit: boolean;
 }
 
+/** Calls of one part to one service operation, as AWS would bill and meter them. */
+export interface CallCount {
+  /** The runtime part (`http-create-task`, `fleet-worker`, …), or `admin` (set-up, provisioning). */
+  part: string;
+  service: FaultService;
+  /** `PutItem`, `TransactWriteItems`, `SendMessage`, `s3:PutObject`, … */
+  operation: string;
+  calls: number;
+  /** What IAM judged: a transaction's items, a batch's tables; 1 for a plain call. */
+  items: number;
+}
+
 export interface IamFront {
   /** Whether to forward the request (undefined) or answer with this refusal. May rewrite the request's key. */
   admit(service: FaultService, req: IncomingMessage, body: Buffer): Promise<Answer | undefined>;
@@ -49,6 +61,8 @@ export interface IamFront {
   accessKeyFor(part: string): string;
   /** Every call refused so far. */
   denials(): readonly Denial[];
+  /** Every call seen so far, counted by part and operation (refused ones too). */
+  calls(): CallCount[];
 }
 
 // ---------------------------------------------------------------- who is calling
@@ -87,6 +101,17 @@ const signAsAdministrator = (req: IncomingMessage): void => {
 
 // ---------------------------------------------------------------- the front
 
+/** The operation a call is billed as: DynamoDB's and SQS's target, S3's (first) action. */
+const operationName = (
+  service: FaultService,
+  req: IncomingMessage,
+  requests: AuthorizationRequest[],
+): string => {
+  const target = req.headers['x-amz-target'];
+  if (service !== 's3' && typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  return requests[0]?.action ?? 'Unknown';
+};
+
 export interface IamFrontOptions {
   /** Part → role policies, already localized (local/iam-policies.ts). */
   policies: RolePolicySet;
@@ -100,6 +125,14 @@ const MAX_REMEMBERED_VERDICTS = 10_000;
 export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFront => {
   const partsByKey = new Map(Object.keys(policies).map((part) => [accessKeyFor(part), part]));
   const denials: Denial[] = [];
+  const ledger = new Map<string, CallCount>();
+  const record = (part: string, service: FaultService, operation: string, items: number) => {
+    const key = `${part}\u0000${service}\u0000${operation}`;
+    const entry = ledger.get(key) ?? { part, service, operation, calls: 0, items: 0 };
+    entry.calls += 1;
+    entry.items += Math.max(1, items);
+    ledger.set(key, entry);
+  };
   // The same call is judged the same way every time: evaluate it once.
   const verdicts = new Map<string, Promise<'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied'>>();
 
@@ -148,11 +181,8 @@ export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFro
 
   const admit: IamFront['admit'] = async (service, req, body) => {
     const { key, presigned } = accessKeyOf(req);
-    if (key === ADMIN_ACCESS_KEY_ID) return undefined;
-    const part = key === undefined ? undefined : partsByKey.get(key);
+    const part = key === ADMIN_ACCESS_KEY_ID ? 'admin' : key === undefined ? undefined : partsByKey.get(key);
     if (part === undefined) return unknownKey(service, req.method);
-    const role = policies[part];
-    const principal = `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${role?.roleName ?? part}/${part}`;
     let requests: AuthorizationRequest[];
     try {
       requests = authorizationRequests(service, req, body, presigned);
@@ -160,6 +190,10 @@ export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFro
       // A body the front can't read: the emulator answers it as malformed, as AWS would.
       requests = [];
     }
+    record(part, service, operationName(service, req, requests), requests.length);
+    if (part === 'admin') return undefined;
+    const role = policies[part];
+    const principal = `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${role?.roleName ?? part}/${part}`;
     for (const request of requests) {
       const verdict = await evaluate(part, principal, request);
       if (verdict === 'Allowed') continue;
@@ -178,5 +212,10 @@ export const createIamFront = ({ policies, denialLog }: IamFrontOptions): IamFro
     return undefined;
   };
 
-  return { admit, accessKeyFor, denials: () => [...denials] };
+  return {
+    admit,
+    accessKeyFor,
+    denials: () => [...denials],
+    calls: () => [...ledger.values()].map((entry) => ({ ...entry })),
+  };
 };

@@ -133,6 +133,28 @@ describe('the IAM front', () => {
     );
   });
 
+  it('counts every call by part and operation, refused ones too', async () => {
+    const before = cloud.iam?.calls() ?? [];
+    const count = (part: string, operation: string, calls = cloud.iam?.calls() ?? []) =>
+      calls.find((c) => c.part === part && c.operation === operation) ?? { calls: 0, items: 0 };
+    const Bucket = cloud.names.artifactBucket;
+    await as(FLEET_WORKER).s3.send(new PutObjectCommand({ Bucket, Key: 'tasks/t3/out.png', Body: 'png' }));
+    await as('http-health').dynamo.send(new DescribeTableCommand({ TableName: cloud.names.stateTable }));
+    await refusal(
+      as('http-get-task').sqs.send(
+        new SendMessageCommand({ QueueUrl: cloud.names.fleetQueueUrl, MessageBody: '{}' }),
+      ),
+    );
+    const after = cloud.iam?.calls() ?? [];
+    const delta = (part: string, operation: string) => ({
+      calls: count(part, operation, after).calls - count(part, operation, before).calls,
+      items: count(part, operation, after).items - count(part, operation, before).items,
+    });
+    expect(delta(FLEET_WORKER, 's3:PutObject')).toEqual({ calls: 1, items: 1 });
+    expect(delta('http-health', 'DescribeTable')).toEqual({ calls: 1, items: 1 });
+    expect(delta('http-get-task', 'SendMessage')).toEqual({ calls: 1, items: 1 });
+  });
+
   it('refuses a key no part owns as AWS refuses an unknown access key', async () => {
     const stranger = createAwsClients({
       region: 'us-east-1',
