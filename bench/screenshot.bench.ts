@@ -18,6 +18,7 @@ import { closeChromium, launchChromium } from '../shared/adapters/puppeteer/laun
 import { apiClient, startFixtureServer } from '../test/support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../test/support/local-cloud.js';
 import { spawnWorker } from '../test/support/worker-process.js';
+import { Cleanup } from './cleanup.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -114,191 +115,199 @@ const closedLoop = async (count: number, concurrency: number, job: () => Promise
   return { latencies, wallMs: performance.now() - started };
 };
 
-const site = await startFixtureServer({ '/': PAGE });
-const url = `${site.url}/`;
+const cleanup = new Cleanup();
+await cleanup.main(async () => {
+  const site = cleanup.add('fixture server', await startFixtureServer({ '/': PAGE }), (s) => s.close());
+  const url = `${site.url}/`;
 
-// (b) Raw puppeteer-core: the same Chromium, flags and viewport, a context per screenshot.
-const launched = await launchChromium({ hostEnv: process.env });
-const { browser } = launched;
-const rawShot = async () => {
-  const t0 = performance.now();
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
-  await page.setViewport(VIEWPORT);
-  await page.goto(url, { waitUntil: 'load' });
-  await page.screenshot({ type: 'png' });
-  await context.close();
-  return performance.now() - t0;
-};
-await closedLoop(20, CONCURRENCY, rawShot); // warm-up
-const rawCpuBefore = rawCpuSeconds(launched.browser.process()?.pid ?? 0);
-const raw = await closedLoop(TASKS, CONCURRENCY, rawShot);
-const rawCpu = rawCpuSeconds(launched.browser.process()?.pid ?? 0) - rawCpuBefore;
-await closeChromium(launched);
-
-// (a) The platform, with the fleet worker as its own process (as on Fargate).
-const cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
-const worker = spawnWorker(cloud.env, 'bench', {
-  WORKER_CONCURRENCY: String(CONCURRENCY),
-  LOG_LEVEL: 'WARN',
-});
-const api = apiClient(cloud.url, TEST_API_KEY);
-const platformShot = async () => {
-  const t0 = performance.now();
-  const res = await api.call('POST', '/v1/tasks?wait=25', {
-    body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
-    headers: { 'content-type': 'application/json' },
-  });
-  if (res.body.status !== 'succeeded') {
-    throw new Error(`bench task failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-  }
-  return performance.now() - t0;
-};
-await closedLoop(20, CONCURRENCY, platformShot); // warm-up: browser launched, connections open
-
-const memory = () => {
-  const workerPid = worker.child.pid ?? 0;
-  const chromiumPids = readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .flatMap((e) => {
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        const [, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(ppid) === workerPid ? groupPids(Number(e)) : [];
-      } catch {
-        return [];
-      }
-    });
-  const chromium = chromiumPids.map(residency);
-  return {
-    worker: residency(workerPid),
-    chromium: {
-      rss: chromium.reduce((n, r) => n + r.rss, 0),
-      pss: chromium.reduce((n, r) => n + r.pss, 0),
-    },
+  // (b) Raw puppeteer-core: the same Chromium, flags and viewport, a context per screenshot.
+  const launched = cleanup.add('raw Chromium', await launchChromium({ hostEnv: process.env }), closeChromium);
+  const { browser } = launched;
+  const rawShot = async () => {
+    const t0 = performance.now();
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.setViewport(VIEWPORT);
+    await page.goto(url, { waitUntil: 'load' });
+    await page.screenshot({ type: 'png' });
+    await context.close();
+    return performance.now() - t0;
   };
-};
-await new Promise((r) => setTimeout(r, 1_000));
-const idle = memory();
-let peak = idle;
-const sampler = setInterval(() => {
-  const m = memory();
-  if (m.worker.rss + m.chromium.rss > peak.worker.rss + peak.chromium.rss) peak = m;
-}, 200);
-// (a1) Saturated: every task submitted at once, the worker runs CONCURRENCY pages at a
-// time, as the raw loop does; throughput from the server's clock, first submit to last end.
-const cpuBefore = cpuTimes(worker.child.pid ?? 0);
-// As a real client does: each submit carries an Idempotency-Key and is sent again after a
-// 429 or 503 (a burst of 200 on one tenant contends for its usage row), so none is lost.
-let resubmits = 0;
-const submitOnce = async (key: string): Promise<string> => {
-  for (let attempt = 1; ; attempt++) {
-    const res = await api.call('POST', '/v1/tasks', {
+  await closedLoop(20, CONCURRENCY, rawShot); // warm-up
+  const rawCpuBefore = rawCpuSeconds(launched.browser.process()?.pid ?? 0);
+  const raw = await closedLoop(TASKS, CONCURRENCY, rawShot);
+  const rawCpu = rawCpuSeconds(launched.browser.process()?.pid ?? 0) - rawCpuBefore;
+  await cleanup.release(launched);
+
+  // (a) The platform, with the fleet worker as its own process (as on Fargate).
+  const cloud = cleanup.add(
+    'local cloud',
+    await startTestCloud({ worker: false, lambdaTier: false, sweeper: false }),
+    (c) => c.dispose(),
+  );
+  const worker = cleanup.add(
+    'worker',
+    spawnWorker(cloud.env, 'bench', { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: 'WARN' }),
+    async (w) => {
+      if (w.child.exitCode === null && w.child.signalCode === null) w.kill('SIGTERM');
+      await w.exited;
+    },
+  );
+  const api = apiClient(cloud.url, TEST_API_KEY);
+  const platformShot = async () => {
+    const t0 = performance.now();
+    const res = await api.call('POST', '/v1/tasks?wait=25', {
       body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { 'content-type': 'application/json' },
     });
-    if (res.status === 202 || res.status === 200) return res.body.id as string;
-    if ((res.status !== 429 && res.status !== 503) || attempt >= 8) {
-      throw new Error(`bench submit failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    if (res.body.status !== 'succeeded') {
+      throw new Error(`bench task failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
     }
-    resubmits++;
-    await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
-  }
-};
-const submitted = await Promise.all(
-  Array.from({ length: TASKS }, (_, i) => submitOnce(`bench-${Date.now()}-${i}`)),
-);
-// One waiter at a time (tasks finish roughly in order): 200 concurrent long polls would
-// load the emulators on these same cores and measure them instead of the platform.
-const ended = [];
-for (const id of submitted) {
-  for (;;) {
-    const res = await api.call('GET', `/v1/tasks/${id}?wait=25`);
-    if (res.body.status === 'succeeded') {
-      ended.push(res.body);
-      break;
-    }
-    if (res.body.status === 'failed') throw new Error(`bench task ${id} failed: ${res.body.error.code}`);
-    if (res.status !== 200 && res.status !== 202) {
-      throw new Error(`bench task ${id}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-    }
-  }
-}
-const cpuAfter = cpuTimes(worker.child.pid ?? 0);
-const firstSubmit = Math.min(...ended.map((t) => Date.parse(t.createdAt)));
-const lastEnd = Math.max(...ended.map((t) => Date.parse(t.endedAt)));
-const saturated = {
-  latencies: ended.map((t) => Date.parse(t.endedAt) - Date.parse(t.startedAt)),
-  wallMs: lastEnd - firstSubmit,
-};
-// (a2) End to end at the same concurrency: CONCURRENCY clients, each submits and waits.
-const platform = await closedLoop(TASKS, CONCURRENCY, platformShot);
-clearInterval(sampler);
+    return performance.now() - t0;
+  };
+  await closedLoop(20, CONCURRENCY, platformShot); // warm-up: browser launched, connections open
 
-worker.kill('SIGTERM');
-await worker.exited;
-await cloud.dispose();
-await site.close();
+  const memory = () => {
+    const workerPid = worker.child.pid ?? 0;
+    const chromiumPids = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .flatMap((e) => {
+        try {
+          const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+          const [, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return Number(ppid) === workerPid ? groupPids(Number(e)) : [];
+        } catch {
+          return [];
+        }
+      });
+    const chromium = chromiumPids.map(residency);
+    return {
+      worker: residency(workerPid),
+      chromium: {
+        rss: chromium.reduce((n, r) => n + r.rss, 0),
+        pss: chromium.reduce((n, r) => n + r.pss, 0),
+      },
+    };
+  };
+  await new Promise((r) => setTimeout(r, 1_000));
+  const idle = memory();
+  let peak = idle;
+  const sampler = setInterval(() => {
+    const m = memory();
+    if (m.worker.rss + m.chromium.rss > peak.worker.rss + peak.chromium.rss) peak = m;
+  }, 200);
+  // (a1) Saturated: every task submitted at once, the worker runs CONCURRENCY pages at a
+  // time, as the raw loop does; throughput from the server's clock, first submit to last end.
+  const cpuBefore = cpuTimes(worker.child.pid ?? 0);
+  // As a real client does: each submit carries an Idempotency-Key and is sent again after a
+  // 429 or 503 (a burst of 200 on one tenant contends for its usage row), so none is lost.
+  let resubmits = 0;
+  const submitOnce = async (key: string): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await api.call('POST', '/v1/tasks', {
+        body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      });
+      if (res.status === 202 || res.status === 200) return res.body.id as string;
+      if ((res.status !== 429 && res.status !== 503) || attempt >= 8) {
+        throw new Error(`bench submit failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      }
+      resubmits++;
+      await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
+    }
+  };
+  const submitted = await Promise.all(
+    Array.from({ length: TASKS }, (_, i) => submitOnce(`bench-${Date.now()}-${i}`)),
+  );
+  // One waiter at a time (tasks finish roughly in order): 200 concurrent long polls would
+  // load the emulators on these same cores and measure them instead of the platform.
+  const ended = [];
+  for (const id of submitted) {
+    for (;;) {
+      const res = await api.call('GET', `/v1/tasks/${id}?wait=25`);
+      if (res.body.status === 'succeeded') {
+        ended.push(res.body);
+        break;
+      }
+      if (res.body.status === 'failed') throw new Error(`bench task ${id} failed: ${res.body.error.code}`);
+      if (res.status !== 200 && res.status !== 202) {
+        throw new Error(`bench task ${id}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      }
+    }
+  }
+  const cpuAfter = cpuTimes(worker.child.pid ?? 0);
+  const firstSubmit = Math.min(...ended.map((t) => Date.parse(t.createdAt)));
+  const lastEnd = Math.max(...ended.map((t) => Date.parse(t.endedAt)));
+  const saturated = {
+    latencies: ended.map((t) => Date.parse(t.endedAt) - Date.parse(t.startedAt)),
+    wallMs: lastEnd - firstSubmit,
+  };
+  // (a2) End to end at the same concurrency: CONCURRENCY clients, each submits and waits.
+  const platform = await closedLoop(TASKS, CONCURRENCY, platformShot);
+  clearInterval(sampler);
+  await cleanup.run();
 
-const summarize = (run: { latencies: number[]; wallMs: number }) => ({
-  tasks: run.latencies.length,
-  throughputPerSecond: Number(((run.latencies.length / run.wallMs) * 1000).toFixed(2)),
-  p50Ms: Math.round(quantile(run.latencies, 0.5)),
-  p95Ms: Math.round(quantile(run.latencies, 0.95)),
+  const summarize = (run: { latencies: number[]; wallMs: number }) => ({
+    tasks: run.latencies.length,
+    throughputPerSecond: Number(((run.latencies.length / run.wallMs) * 1000).toFixed(2)),
+    p50Ms: Math.round(quantile(run.latencies, 0.5)),
+    p95Ms: Math.round(quantile(run.latencies, 0.95)),
+  });
+  const rawSummary = summarize(raw);
+  const platformSummary = summarize(platform);
+  const saturatedSummary = summarize(saturated);
+  const cpu = {
+    workerAndChromiumSeconds: Number((cpuAfter.tree - cpuBefore.tree).toFixed(1)),
+    emulatorsAndGatewaySeconds: Number((cpuAfter.rest - cpuBefore.rest).toFixed(1)),
+    /** The raw loop's CPU (this process and its Chromium), for the same number of screenshots. */
+    rawSeconds: Number(rawCpu.toFixed(1)),
+  };
+  /**
+   * What the worker alone costs per screenshot against the raw loop: the throughput ratio the
+   * worker would reach with both cores to itself, as on a Fargate task whose DynamoDB, SQS and
+   * S3 are AWS's (here the emulators and the gateway share the worker's 2 cores).
+   */
+  const workerCpuRatio = Number((cpu.rawSeconds / cpu.workerAndChromiumSeconds).toFixed(3));
+  const memorySummary = (m: ReturnType<typeof memory>) => ({
+    rss: { worker: mb(m.worker.rss), chromium: mb(m.chromium.rss), total: mb(m.worker.rss + m.chromium.rss) },
+    pss: { worker: mb(m.worker.pss), chromium: mb(m.chromium.pss), total: mb(m.worker.pss + m.chromium.pss) },
+  });
+  const result = {
+    at: new Date().toISOString(),
+    workload: { tasks: TASKS, concurrency: CONCURRENCY, viewport: VIEWPORT },
+    raw: rawSummary,
+    /** Saturated run: latencies are service times (claim → succeeded). */
+    platformSaturated: saturatedSummary,
+    /** Closed loop: latencies are submit → answer (succeeded), on the client's clock. */
+    platform: platformSummary,
+    ratio: Number((saturatedSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3)),
+    workerCpuRatio,
+    ratioClosedLoop: Number(
+      (platformSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3),
+    ),
+    addedLatencyP50Ms: platformSummary.p50Ms - rawSummary.p50Ms,
+    cpuDuringSaturatedRun: cpu,
+    memoryMb: {
+      idle: memorySummary(idle),
+      peakLoaded: memorySummary(peak),
+    },
+    targets: { ratio: '>= 0.9', addedLatencyP50Ms: '<= 50', idleRssTotalMb: '<= 300' },
+    resubmits,
+  };
+  mkdirSync('.bench', { recursive: true });
+  writeFileSync(join('.bench', 'screenshot.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`
+  workload: ${TASKS} screenshots at concurrency ${CONCURRENCY}, ${VIEWPORT.width}x${VIEWPORT.height}
+                   throughput/s   p50 ms   p95 ms
+  raw puppeteer             ${String(rawSummary.throughputPerSecond).padStart(12)}   ${String(rawSummary.p50Ms).padStart(6)}   ${String(rawSummary.p95Ms).padStart(6)}
+  platform, saturated       ${String(saturatedSummary.throughputPerSecond).padStart(12)}   ${String(saturatedSummary.p50Ms).padStart(6)}   ${String(saturatedSummary.p95Ms).padStart(6)}   (latency: claim → succeeded)
+  platform, closed loop     ${String(platformSummary.throughputPerSecond).padStart(12)}   ${String(platformSummary.p50Ms).padStart(6)}   ${String(platformSummary.p95Ms).padStart(6)}   (latency: submit → answer, client side)
+  ratio (platform saturated / raw throughput): ${result.ratio}   (target >= 0.9); closed loop: ${result.ratioClosedLoop}
+  CPU in the saturated run: worker + Chromium ${cpu.workerAndChromiumSeconds} s, emulators + gateway + client ${cpu.emulatorsAndGatewaySeconds} s (same 2 cores); raw loop ${cpu.rawSeconds} s
+  worker CPU ratio (raw CPU / worker + Chromium CPU, same ${TASKS} screenshots): ${workerCpuRatio}
+  added p50 latency: ${result.addedLatencyP50Ms} ms   (target <= 50 ms)
+  failed tasks: 0 of ${TASKS * 2} (a failure stops the bench); submits answered 429/503 and sent again: ${resubmits}
+  memory idle:   RSS worker ${result.memoryMb.idle.rss.worker} MB + chromium ${result.memoryMb.idle.rss.chromium} MB = ${result.memoryMb.idle.rss.total} MB (target <= 300 MB); PSS ${result.memoryMb.idle.pss.total} MB
+  memory loaded: RSS worker ${result.memoryMb.peakLoaded.rss.worker} MB + chromium ${result.memoryMb.peakLoaded.rss.chromium} MB = ${result.memoryMb.peakLoaded.rss.total} MB; PSS ${result.memoryMb.peakLoaded.pss.total} MB
+  written to .bench/screenshot.json`);
 });
-const rawSummary = summarize(raw);
-const platformSummary = summarize(platform);
-const saturatedSummary = summarize(saturated);
-const cpu = {
-  workerAndChromiumSeconds: Number((cpuAfter.tree - cpuBefore.tree).toFixed(1)),
-  emulatorsAndGatewaySeconds: Number((cpuAfter.rest - cpuBefore.rest).toFixed(1)),
-  /** The raw loop's CPU (this process and its Chromium), for the same number of screenshots. */
-  rawSeconds: Number(rawCpu.toFixed(1)),
-};
-/**
- * What the worker alone costs per screenshot against the raw loop: the throughput ratio the
- * worker would reach with both cores to itself, as on a Fargate task whose DynamoDB, SQS and
- * S3 are AWS's (here the emulators and the gateway share the worker's 2 cores).
- */
-const workerCpuRatio = Number((cpu.rawSeconds / cpu.workerAndChromiumSeconds).toFixed(3));
-const memorySummary = (m: ReturnType<typeof memory>) => ({
-  rss: { worker: mb(m.worker.rss), chromium: mb(m.chromium.rss), total: mb(m.worker.rss + m.chromium.rss) },
-  pss: { worker: mb(m.worker.pss), chromium: mb(m.chromium.pss), total: mb(m.worker.pss + m.chromium.pss) },
-});
-const result = {
-  at: new Date().toISOString(),
-  workload: { tasks: TASKS, concurrency: CONCURRENCY, viewport: VIEWPORT },
-  raw: rawSummary,
-  /** Saturated run: latencies are service times (claim → succeeded). */
-  platformSaturated: saturatedSummary,
-  /** Closed loop: latencies are submit → answer (succeeded), on the client's clock. */
-  platform: platformSummary,
-  ratio: Number((saturatedSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3)),
-  workerCpuRatio,
-  ratioClosedLoop: Number((platformSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3)),
-  addedLatencyP50Ms: platformSummary.p50Ms - rawSummary.p50Ms,
-  cpuDuringSaturatedRun: cpu,
-  memoryMb: {
-    idle: memorySummary(idle),
-    peakLoaded: memorySummary(peak),
-  },
-  targets: { ratio: '>= 0.9', addedLatencyP50Ms: '<= 50', idleRssTotalMb: '<= 300' },
-  resubmits,
-};
-mkdirSync('.bench', { recursive: true });
-writeFileSync(join('.bench', 'screenshot.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log(`
-workload: ${TASKS} screenshots at concurrency ${CONCURRENCY}, ${VIEWPORT.width}x${VIEWPORT.height}
-                 throughput/s   p50 ms   p95 ms
-raw puppeteer             ${String(rawSummary.throughputPerSecond).padStart(12)}   ${String(rawSummary.p50Ms).padStart(6)}   ${String(rawSummary.p95Ms).padStart(6)}
-platform, saturated       ${String(saturatedSummary.throughputPerSecond).padStart(12)}   ${String(saturatedSummary.p50Ms).padStart(6)}   ${String(saturatedSummary.p95Ms).padStart(6)}   (latency: claim → succeeded)
-platform, closed loop     ${String(platformSummary.throughputPerSecond).padStart(12)}   ${String(platformSummary.p50Ms).padStart(6)}   ${String(platformSummary.p95Ms).padStart(6)}   (latency: submit → answer, client side)
-ratio (platform saturated / raw throughput): ${result.ratio}   (target >= 0.9); closed loop: ${result.ratioClosedLoop}
-CPU in the saturated run: worker + Chromium ${cpu.workerAndChromiumSeconds} s, emulators + gateway + client ${cpu.emulatorsAndGatewaySeconds} s (same 2 cores); raw loop ${cpu.rawSeconds} s
-worker CPU ratio (raw CPU / worker + Chromium CPU, same ${TASKS} screenshots): ${workerCpuRatio}
-added p50 latency: ${result.addedLatencyP50Ms} ms   (target <= 50 ms)
-failed tasks: 0 of ${TASKS * 2} (a failure stops the bench); submits answered 429/503 and sent again: ${resubmits}
-memory idle:   RSS worker ${result.memoryMb.idle.rss.worker} MB + chromium ${result.memoryMb.idle.rss.chromium} MB = ${result.memoryMb.idle.rss.total} MB (target <= 300 MB); PSS ${result.memoryMb.idle.pss.total} MB
-memory loaded: RSS worker ${result.memoryMb.peakLoaded.rss.worker} MB + chromium ${result.memoryMb.peakLoaded.rss.chromium} MB = ${result.memoryMb.peakLoaded.rss.total} MB; PSS ${result.memoryMb.peakLoaded.pss.total} MB
-written to .bench/screenshot.json`);
-process.exit(0);
