@@ -18,6 +18,7 @@ import { closeChromium, launchChromium } from '../shared/adapters/puppeteer/laun
 import { apiClient, startFixtureServer } from '../test/support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../test/support/local-cloud.js';
 import { spawnWorker } from '../test/support/worker-process.js';
+import { awsCost, callsBetween, PRICES_USD } from './aws-costs.js';
 import { Cleanup } from './cleanup.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
@@ -243,7 +244,11 @@ await cleanup.main(async () => {
     wallMs: lastEnd - firstSubmit,
   };
   // (a2) End to end at the same concurrency: CONCURRENCY clients, each submits and waits.
+  const ledgerBefore = cloud.iam?.calls() ?? [];
   const platform = await closedLoop(TASKS, CONCURRENCY, platformShot);
+  // Every AWS call of the closed loop (the IAM front's ledger; LOCAL_IAM=off has none).
+  const aws =
+    cloud.iam === undefined ? undefined : awsCost(callsBetween(ledgerBefore, cloud.iam.calls()), TASKS);
   clearInterval(sampler);
   await cleanup.run();
 
@@ -293,6 +298,10 @@ await cleanup.main(async () => {
     },
     targets: { ratio: '>= 0.9', addedLatencyP50Ms: '<= 50', idleRssTotalMb: '<= 300' },
     resubmits,
+    /** AWS calls of the closed loop per task, and their list price (bench/aws-costs.ts). */
+    requestsPerTask: aws?.requestsPerTask.total,
+    usdPer1000: aws?.usdPer1000,
+    aws: aws === undefined ? undefined : { ...aws, prices: PRICES_USD },
   };
   mkdirSync('.bench', { recursive: true });
   writeFileSync(join('.bench', 'screenshot.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -309,5 +318,13 @@ await cleanup.main(async () => {
   failed tasks: 0 of ${TASKS * 2} (a failure stops the bench); submits answered 429/503 and sent again: ${resubmits}
   memory idle:   RSS worker ${result.memoryMb.idle.rss.worker} MB + chromium ${result.memoryMb.idle.rss.chromium} MB = ${result.memoryMb.idle.rss.total} MB (target <= 300 MB); PSS ${result.memoryMb.idle.pss.total} MB
   memory loaded: RSS worker ${result.memoryMb.peakLoaded.rss.worker} MB + chromium ${result.memoryMb.peakLoaded.rss.chromium} MB = ${result.memoryMb.peakLoaded.rss.total} MB; PSS ${result.memoryMb.peakLoaded.pss.total} MB
+  AWS calls per task (closed loop): ${aws === undefined ? 'n/a (LOCAL_IAM=off)' : `${aws.requestsPerTask.total} (DynamoDB ${aws.requestsPerTask.dynamodb}, SQS ${aws.requestsPerTask.sqs}, S3 ${aws.requestsPerTask.s3}); capacity units ${aws.capacityUnitsPerTask.read} read + ${aws.capacityUnitsPerTask.write} write; $${aws.usdPer1000} per 1,000 tasks (${PRICES_USD.region} list prices)`}
+  ${
+    aws === undefined
+      ? ''
+      : Object.entries(aws.operationsPerTask)
+          .map(([op, n]) => `${op} ${n}`)
+          .join(', ')
+  }
   written to .bench/screenshot.json`);
 });
