@@ -58,6 +58,8 @@ const TIMEOUTS: Record<HttpFunctionName, Duration> = {
   // `?wait=N` holds at most 25 s; API Gateway gives up on an integration after 30 s.
   'http-create-task': Duration.seconds(29),
   'http-get-task': Duration.seconds(29),
+  // At most 1,000 rows read in 10 queries, and a presigned URL per artifact.
+  'http-list-tasks': Duration.seconds(10),
   'http-cancel-task': Duration.seconds(10),
   'http-get-limits': Duration.seconds(10),
   'http-get-pressure': Duration.seconds(10),

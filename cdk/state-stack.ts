@@ -18,8 +18,15 @@ const ARTIFACT_RETENTION = Duration.days(30);
 /** The longest SQS allows: time for an operator to look at what landed in the DLQ. */
 const DLQ_RETENTION = Duration.days(14);
 
-/** The state table's global secondary indexes, created here and named in every grant. */
-export const STATE_TABLE_INDEXES = [STATE_TABLE.sweepIndex] as const;
+/**
+ * The state table's global secondary indexes, created here. Every function that uses the
+ * table is granted the shared ones (`SHARED_STATE_TABLE_INDEXES`); the task-history index
+ * only a function that declares `taskHistory` (cdk/wiring.ts).
+ */
+export const STATE_TABLE_INDEXES = [STATE_TABLE.sweepIndex, STATE_TABLE.taskHistoryIndex] as const;
+
+/** The indexes every reader of the table may query: the sweep index. */
+export const SHARED_STATE_TABLE_INDEXES = [STATE_TABLE.sweepIndex] as const;
 
 export interface StateStackProps extends StackProps {
   readonly stage: Stage;
@@ -51,13 +58,17 @@ export class StateStack extends Stack {
       deletionProtection: prod,
       removalPolicy,
     });
-    // Sparse: only rows that carry the index's keys (live tasks) are in it.
+    // Sparse: only rows that carry an index's keys are in it (live tasks and sessions in the
+    // sweep index: epoch ms, the sweeper asks for rows due before now; every task in the
+    // history index). ALL: each answers whole rows, with no second read per row.
     for (const index of STATE_TABLE_INDEXES) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        // Epoch milliseconds: the sweeper asks for rows due before now.
-        sortKey: { name: index.sortKey, type: AttributeType.NUMBER },
+        sortKey: {
+          name: index.sortKey,
+          type: index.sortKeyType === 'N' ? AttributeType.NUMBER : AttributeType.STRING,
+        },
         projectionType: ProjectionType.ALL,
       });
     }

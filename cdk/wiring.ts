@@ -20,6 +20,7 @@ import {
   ENV,
   type FunctionResources,
   type QueueAccess,
+  STATE_TABLE,
   type TableAccess,
 } from '../shared/contracts.js';
 import {
@@ -27,7 +28,7 @@ import {
   acknowledgeArtifactObjectGrant,
   artifactKeyPattern,
 } from './artifact-bucket.js';
-import { STATE_TABLE_INDEXES } from './state-stack.js';
+import { SHARED_STATE_TABLE_INDEXES } from './state-stack.js';
 
 /** Code that reads env vars and acts as an IAM principal. A Lambda function is one as it is. */
 export interface Consumer extends IGrantable {
@@ -58,15 +59,25 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
 const DESCRIBES: ReadonlySet<TableAccess> = new Set(['describe', 'readAndDescribe']);
 
 /**
- * Grants name the table and each of its indexes (`STATE_TABLE_INDEXES`) by ARN, not
- * `index/*`: an index added to the table is added to the grants by the same list.
+ * Grants name the table and each of its shared indexes (`SHARED_STATE_TABLE_INDEXES`) by
+ * ARN, not `index/*`: an index added to that list is added to the grants by it. The
+ * task-history index holds every tenant's tasks: only `Query` on it, and only for a
+ * consumer that declares `taskHistory`.
  */
-export const wireTable = (consumer: Consumer, table: ITable, access: TableAccess): void => {
+export const wireTable = (
+  consumer: Consumer,
+  table: ITable,
+  access: TableAccess,
+  uses: Pick<FunctionResources, 'taskHistory'> = {},
+): void => {
   consumer.addEnvironment(ENV.stateTable, table.tableName);
-  const indexes = STATE_TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index.name}`);
+  const indexes = SHARED_STATE_TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index.name}`);
   const rowActions = TABLE_ACTIONS[access];
   if (rowActions.length > 0) grant(consumer, rowActions, [table.tableArn, ...indexes]);
   if (DESCRIBES.has(access)) grant(consumer, ['dynamodb:DescribeTable'], [table.tableArn]);
+  if (uses.taskHistory === true) {
+    grant(consumer, ['dynamodb:Query'], [`${table.tableArn}/index/${STATE_TABLE.taskHistoryIndex.name}`]);
+  }
 };
 
 /** `QueueAccess` (the contracts): what the consumer does with the queue. */
@@ -142,7 +153,7 @@ export interface WiredResources {
  * entry the env var its config requires and the grant for that access; nothing else.
  */
 export const wireResources = (consumer: Consumer, uses: FunctionResources, to: WiredResources): void => {
-  if (uses.table !== undefined) wireTable(consumer, to.table, uses.table);
+  if (uses.table !== undefined) wireTable(consumer, to.table, uses.table, uses);
   if (uses.fleetQueue !== undefined) wireQueue(consumer, to.fleetQueue, uses.fleetQueue, ENV.fleetQueueUrl);
   if (uses.lambdaQueue !== undefined) {
     wireQueue(consumer, to.lambdaQueue, uses.lambdaQueue, ENV.lambdaQueueUrl);

@@ -14,6 +14,7 @@ import { compose as getSession } from '../functions/http-get-session.js';
 import { compose as getTask } from '../functions/http-get-task.js';
 import { compose as health } from '../functions/http-health.js';
 import { compose as listSessions } from '../functions/http-list-sessions.js';
+import { compose as listTasks } from '../functions/http-list-tasks.js';
 import { compose as liveView } from '../functions/http-live-view.js';
 import { compose as mcp } from '../functions/http-mcp.js';
 import type { Env } from '../shared/config.js';
@@ -22,6 +23,7 @@ import type { HttpHandler } from './gateway.js';
 
 export const HTTP_FUNCTIONS: Record<HttpFunctionName, (env: Env) => ComposedHttpFunction<HttpHandler>> = {
   'http-create-task': createTask,
+  'http-list-tasks': listTasks,
   'http-cancel-task': cancelTask,
   'http-get-limits': getLimits,
   'http-get-pressure': getPressure,

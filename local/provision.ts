@@ -6,6 +6,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -28,8 +29,23 @@ export const provisionLocalResources = async (
   const stateTable = resourceName(STATE_TABLE.baseName, stage);
   const artifactBucket = resourceName(ARTIFACT_BUCKET.baseName, stage);
 
+  const indexes = [STATE_TABLE.sweepIndex, STATE_TABLE.taskHistoryIndex];
+  const indexSpec = (index: (typeof indexes)[number]) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  const indexAttributes = indexes.flatMap((index) => [
+    { AttributeName: index.partitionKey, AttributeType: 'S' as const },
+    { AttributeName: index.sortKey, AttributeType: index.sortKeyType },
+  ]);
+  let existing: string[] | undefined;
   try {
-    await clients.dynamo.send(new DescribeTableCommand({ TableName: stateTable }));
+    const described = await clients.dynamo.send(new DescribeTableCommand({ TableName: stateTable }));
+    existing = (described.Table?.GlobalSecondaryIndexes ?? []).map((gsi) => gsi.IndexName ?? '');
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await clients.dynamo.send(
@@ -39,23 +55,24 @@ export const provisionLocalResources = async (
         AttributeDefinitions: [
           { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
           { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.sweepIndex.partitionKey, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.sweepIndex.sortKey, AttributeType: 'N' },
+          ...indexAttributes,
         ],
         KeySchema: [
           { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
           { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: STATE_TABLE.sweepIndex.name,
-            KeySchema: [
-              { AttributeName: STATE_TABLE.sweepIndex.partitionKey, KeyType: 'HASH' },
-              { AttributeName: STATE_TABLE.sweepIndex.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
+        GlobalSecondaryIndexes: indexes.map(indexSpec),
+      }),
+    );
+  }
+  // A data dir from before an index existed (`npm start` keeps its table): add the index, as
+  // a CloudFormation update of the table would. Rows written before it aren't in it.
+  for (const index of indexes.filter((i) => existing !== undefined && !existing.includes(i.name))) {
+    await clients.dynamo.send(
+      new UpdateTableCommand({
+        TableName: stateTable,
+        AttributeDefinitions: indexAttributes,
+        GlobalSecondaryIndexUpdates: [{ Create: indexSpec(index) }],
       }),
     );
   }

@@ -89,7 +89,18 @@ export const STATE_TABLE = {
   /** Epoch seconds after which DynamoDB may delete the row. Code checks expiry itself. */
   ttlAttribute: 'expiresAt',
   /** Sparse GSI of live tasks by status and sweep due time (epoch ms), for the sweeper. */
-  sweepIndex: { name: 'sweep', partitionKey: 'sweepPk', sortKey: 'sweepDueAt' },
+  sweepIndex: { name: 'sweep', partitionKey: 'sweepPk', sortKey: 'sweepDueAt', sortKeyType: 'N' },
+  /**
+   * GSI of every task by tenant, newest last (`<createdAt>#<id>`), for `GET /v1/tasks`. On
+   * the task row itself, so an entry lives exactly as long as its task. Only the functions
+   * that declare `taskHistory` may query it (a tenant's whole history is in one partition).
+   */
+  taskHistoryIndex: {
+    name: 'task-history',
+    partitionKey: 'historyPk',
+    sortKey: 'historySk',
+    sortKeyType: 'S',
+  },
 } as const;
 
 /** Key shapes of the rows in the state table. */
@@ -97,6 +108,10 @@ export const KEYS = {
   taskPk: (taskId: string) => `TASK#${taskId}`,
   taskSk: 'TASK',
   taskSweepPk: (status: string) => `TASKS#${status}`,
+  /** A tenant's task history: one partition of the task-history index. */
+  taskHistoryPk: (tenantId: string) => `HISTORY#${tenantId}`,
+  /** ISO-8601 creation time (fixed width, so it sorts as text), then the id to break ties. */
+  taskHistorySk: (createdAt: string, taskId: string) => `${createdAt}#${taskId}`,
   idempotencyPk: (tenantId: string, key: string) => `IDEMPOTENCY#${tenantId}#${key}`,
   idempotencySk: 'IDEMPOTENCY',
   tenantPk: (tenantId: string) => `TENANT#${tenantId}`,
@@ -201,6 +216,7 @@ export const ARTIFACT_BUCKET = {
 /** HTTP API routes and the function that serves each. */
 export const HTTP_ROUTES = [
   { routeKey: 'POST /v1/tasks', functionName: 'http-create-task', auth: true },
+  { routeKey: 'GET /v1/tasks', functionName: 'http-list-tasks', auth: true },
   { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
   { routeKey: 'DELETE /v1/tasks/{id}', functionName: 'http-cancel-task', auth: true },
   { routeKey: 'POST /v1/sessions', functionName: 'http-create-session', auth: true },
@@ -264,6 +280,11 @@ export interface FunctionResources {
   readonly acceptsTasks?: true;
   /** Calls a worker's inbox (signed with the ticket key): runs in the fleet's VPC. */
   readonly workerInbox?: true;
+  /**
+   * Lists tenants' task history: `Query` on the task-history index (`STATE_TABLE`), which
+   * no function that doesn't declare this may read.
+   */
+  readonly taskHistory?: true;
 }
 
 /**
@@ -279,6 +300,8 @@ export const HTTP_FUNCTION_RESOURCES = {
     acceptsTasks: true,
   },
   'http-get-task': { table: 'readWrite', artifacts: ['taskReader'] },
+  // The tenant's history, from its partition of the task-history index.
+  'http-list-tasks': { table: 'readWrite', artifacts: ['taskReader'], taskHistory: true },
   'http-cancel-task': { table: 'readWrite', artifacts: ['taskReader'] },
   'http-get-limits': { table: 'readWrite' },
   // Queue depths of both tiers and a count on the sweep index; `accepting` is the health

@@ -3,25 +3,55 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Pingable } from '../health/ports.js';
-import type { SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
+import type {
+  HistoryPage,
+  HistoryPosition,
+  HistoryRead,
+  SaveOutcome,
+  TaskStore,
+  TaskUsage,
+} from '../task/ports.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
 import { queuedQuotaError } from '../tenancy/quota-errors.js';
 import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 
-const { sweepIndex } = STATE_TABLE;
+const { sweepIndex, taskHistoryIndex } = STATE_TABLE;
 
 /**
  * A live task carries the sweep index's keys (its status and when the sweeper should look
- * at it); an ended one doesn't, so the sparse index holds only work in progress.
+ * at it); an ended one doesn't, so the sparse index holds only work in progress. Every task
+ * carries the history index's keys, from its first write to its last: the entry goes when
+ * the row goes.
  */
-const toItem = (task: Task): Item =>
-  toRow({ pk: KEYS.taskPk(task.id), sk: KEYS.taskSk }, 'task', task, {
+const toItem = (task: Task): Item => ({
+  ...toRow({ pk: KEYS.taskPk(task.id), sk: KEYS.taskSk }, 'task', task, {
     pk: KEYS.taskSweepPk(task.status),
     dueAt: sweepDueAt(task),
-  });
+  }),
+  [taskHistoryIndex.partitionKey]: KEYS.taskHistoryPk(task.tenantId),
+  [taskHistoryIndex.sortKey]: KEYS.taskHistorySk(task.createdAt, task.id),
+});
 
-const fromItem = (item: Item): Task => fromRow<Task>(item);
+const fromItem = (item: Item): Task => {
+  const { [taskHistoryIndex.partitionKey]: _hpk, [taskHistoryIndex.sortKey]: _hsk, ...row } = item;
+  return fromRow<Task>(row);
+};
+
+/** The history index's key of a task at `at`: the table's key and the index's. */
+const historyKey = (tenantId: string, at: HistoryPosition): Item => ({
+  pk: KEYS.taskPk(at.id),
+  sk: KEYS.taskSk,
+  [taskHistoryIndex.partitionKey]: KEYS.taskHistoryPk(tenantId),
+  [taskHistoryIndex.sortKey]: KEYS.taskHistorySk(at.createdAt, at.id),
+});
+
+/** The position a `LastEvaluatedKey` of the history index names. */
+const positionOf = (key: Item): HistoryPosition => {
+  const sortKey = String(key[taskHistoryIndex.sortKey]);
+  const at = sortKey.indexOf('#');
+  return { createdAt: sortKey.slice(0, at), id: sortKey.slice(at + 1) };
+};
 
 /** Task rows in the single state table. Every write is conditional. */
 export class DynamoDbTaskStore implements TaskStore, Pingable {
@@ -165,6 +195,48 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     // The index is eventually consistent: a row may have moved on since; callers re-check
     // through the state machine and a conditional write.
     return (out.Items ?? []).map(fromItem);
+  }
+
+  async listByTenant(tenantId: string, read: HistoryRead): Promise<HistoryPage> {
+    const names: Record<string, string> = { '#pk': taskHistoryIndex.partitionKey };
+    const values: Record<string, unknown> = { ':pk': KEYS.taskHistoryPk(tenantId) };
+    let keyCondition = '#pk = :pk';
+    if (read.since !== undefined) {
+      // `<since>` sorts before `<since>#<id>`: a task created at `since` itself is in.
+      keyCondition += ' AND #sk >= :since';
+      names['#sk'] = taskHistoryIndex.sortKey;
+      values[':since'] = read.since;
+    }
+    const filters: string[] = [];
+    if (read.status !== undefined) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = read.status;
+    }
+    if (read.type !== undefined) {
+      filters.push('#type = :type');
+      names['#type'] = 'type';
+      values[':type'] = read.type;
+    }
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: taskHistoryIndex.name,
+        KeyConditionExpression: keyCondition,
+        ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        // Rows evaluated, before the filter: the cost of this read is bounded by the caller.
+        Limit: read.maxRows,
+        ...(read.after === undefined ? {} : { ExclusiveStartKey: historyKey(tenantId, read.after) }),
+      }),
+    );
+    const tasks = (out.Items ?? []).map(fromItem);
+    return {
+      tasks,
+      ...(out.LastEvaluatedKey === undefined ? {} : { last: positionOf(out.LastEvaluatedKey) }),
+    };
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,6 @@
+import { KEYS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
-import type { SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
+import type { HistoryPage, HistoryRead, SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
 import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
 import { queuedQuotaError } from '../tenancy/quota-errors.js';
 
@@ -48,6 +49,29 @@ export class MemoryTaskStore implements TaskStore {
       .sort((a, b) => (sweepDueAt(a) ?? 0) - (sweepDueAt(b) ?? 0))
       .slice(0, limit)
       .map((t) => structuredClone(t));
+  }
+
+  async listByTenant(tenantId: string, read: HistoryRead): Promise<HistoryPage> {
+    const keyOf = (t: { createdAt: string; id: string }) => KEYS.taskHistorySk(t.createdAt, t.id);
+    const after = read.after === undefined ? undefined : keyOf(read.after);
+    const rows = [...this.rows.values()]
+      .filter((t) => t.tenantId === tenantId)
+      .filter((t) => (after === undefined || keyOf(t) < after) && (read.since ?? '') <= keyOf(t))
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? 1 : -1));
+    const readRows = rows.slice(0, read.maxRows);
+    const last = readRows[readRows.length - 1];
+    return {
+      tasks: readRows
+        .filter(
+          (t) =>
+            (read.status === undefined || t.status === read.status) &&
+            (read.type === undefined || t.type === read.type),
+        )
+        .map((t) => structuredClone(t)),
+      ...(rows.length > readRows.length && last !== undefined
+        ? { last: { createdAt: last.createdAt, id: last.id } }
+        : {}),
+    };
   }
 
   async usage(tenantId: string): Promise<TaskUsage> {

@@ -5,14 +5,39 @@
  * that the same contract suite runs against.
  */
 
-import type { Task, TaskWarning } from './task.js';
-import type { TaskSpec } from './task-input.js';
+import type { Task, TaskStatus, TaskWarning } from './task.js';
+import type { TaskSpec, TaskType } from './task-input.js';
 
 export type SaveOutcome =
   | { saved: true }
   | { saved: false; current: Task | undefined }
   /** The write would take the tenant past `maxRunningTasks`. */
   | { saved: false; quotaExceeded: 'maxRunningTasks' };
+
+/** A task's place in its tenant's history: newest first is `createdAt`, then `id`, descending. */
+export interface HistoryPosition {
+  createdAt: string;
+  id: string;
+}
+
+/** One read of a tenant's history, newest first. */
+export interface HistoryRead {
+  /** Reads rows older than this one (a page's last row); from the newest when absent. */
+  after?: HistoryPosition;
+  /** Reads only rows created at or after this ISO-8601 time (canonical `toISOString` form). */
+  since?: string;
+  status?: TaskStatus;
+  type?: TaskType;
+  /** Rows to read, before the status and type filters: what one read costs. */
+  maxRows: number;
+}
+
+export interface HistoryPage {
+  /** The rows read that pass the filters, newest first. */
+  tasks: Task[];
+  /** The last row read, when older rows may follow; absent when the history ends here. */
+  last?: HistoryPosition;
+}
 
 /** A tenant's live task counts, kept by the store in the same writes as the tasks. */
 export interface TaskUsage {
@@ -38,6 +63,11 @@ export interface TaskStore {
    * first, at most `limit`.
    */
   listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]>;
+  /**
+   * One read of the tenant's tasks, newest first (`listTasks` pages through these). Served
+   * by an index, so eventually consistent: a task just created may be missing for a moment.
+   */
+  listByTenant(tenantId: string, read: HistoryRead): Promise<HistoryPage>;
   usage(tenantId: string): Promise<TaskUsage>;
 }
 

@@ -40,6 +40,7 @@ const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
   task: [
     'cancel-task',
     'get-task',
+    'list-tasks',
     'postpone-message',
     'run-task',
     'submit-task',
@@ -78,6 +79,7 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'abort-reason',
     'apply-event',
     'bounded-fields',
+    'history-cursor',
     'ports',
     'retry-policy',
     'run-metrics',
