@@ -60,6 +60,8 @@ const TIMEOUTS: Record<HttpFunctionName, Duration> = {
   'http-get-task': Duration.seconds(29),
   // At most 1,000 rows read in 10 queries, and a presigned URL per artifact.
   'http-list-tasks': Duration.seconds(10),
+  // Up to 100 submits one after another, each a few writes and a send.
+  'http-create-task-batch': Duration.seconds(29),
   'http-cancel-task': Duration.seconds(10),
   'http-get-limits': Duration.seconds(10),
   'http-get-pressure': Duration.seconds(10),

@@ -8,6 +8,7 @@ import { compose as cancelTask } from '../functions/http-cancel-task.js';
 import { compose as closeSession } from '../functions/http-close-session.js';
 import { compose as createSession } from '../functions/http-create-session.js';
 import { compose as createTask } from '../functions/http-create-task.js';
+import { compose as createTaskBatch } from '../functions/http-create-task-batch.js';
 import { compose as getLimits } from '../functions/http-get-limits.js';
 import { compose as getPressure } from '../functions/http-get-pressure.js';
 import { compose as getSession } from '../functions/http-get-session.js';
@@ -23,6 +24,7 @@ import type { HttpHandler } from './gateway.js';
 
 export const HTTP_FUNCTIONS: Record<HttpFunctionName, (env: Env) => ComposedHttpFunction<HttpHandler>> = {
   'http-create-task': createTask,
+  'http-create-task-batch': createTaskBatch,
   'http-list-tasks': listTasks,
   'http-cancel-task': cancelTask,
   'http-get-limits': getLimits,

@@ -217,6 +217,7 @@ export const ARTIFACT_BUCKET = {
 export const HTTP_ROUTES = [
   { routeKey: 'POST /v1/tasks', functionName: 'http-create-task', auth: true },
   { routeKey: 'GET /v1/tasks', functionName: 'http-list-tasks', auth: true },
+  { routeKey: 'POST /v1/tasks/batch', functionName: 'http-create-task-batch', auth: true },
   { routeKey: 'GET /v1/tasks/{id}', functionName: 'http-get-task', auth: true },
   { routeKey: 'DELETE /v1/tasks/{id}', functionName: 'http-cancel-task', auth: true },
   { routeKey: 'POST /v1/sessions', functionName: 'http-create-session', auth: true },
@@ -293,6 +294,14 @@ export interface FunctionResources {
  */
 export const HTTP_FUNCTION_RESOURCES = {
   'http-create-task': {
+    table: 'readWrite',
+    fleetQueue: 'send',
+    lambdaQueue: 'send',
+    artifacts: ['taskReader'],
+    acceptsTasks: true,
+  },
+  // One answer per item, each submitted exactly as POST /v1/tasks submits one.
+  'http-create-task-batch': {
     table: 'readWrite',
     fleetQueue: 'send',
     lambdaQueue: 'send',

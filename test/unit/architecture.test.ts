@@ -43,6 +43,7 @@ const USE_CASES: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'list-tasks',
     'postpone-message',
     'run-task',
+    'submit-batch',
     'submit-task',
     'sweep-tasks',
     'wait-for-task',
