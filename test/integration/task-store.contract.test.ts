@@ -135,6 +135,47 @@ describe.each(suites)('task store contract (%s)', (_name, makeStore) => {
     expect((await store.listDue('running', base + 10_000, 1000)).map((t) => t.id)).not.toContain(early.id);
     expect((await store.get(early.id))?.status).toBe('succeeded');
   });
+  it("reads a tenant's history newest first, from a position, since a time, filtered", async () => {
+    const store = makeStore();
+    const tenantId = `hist-${randomUUID().slice(0, 8)}`;
+    const made: Task[] = [];
+    for (let i = 0; i < 7; i++) {
+      // Two tasks in the same millisecond: the id orders them.
+      const at = T0 + Math.min(i, 5) * 1000;
+      const task = { ...fresh(), id: newTimeOrderedId(at), tenantId, createdAt: new Date(at).toISOString() };
+      made.push(i === 3 ? { ...task, status: 'cancelled' } : task);
+    }
+    for (const task of made) await store.create(task);
+    await store.create({ ...fresh(), tenantId: `${tenantId}-other` });
+    const newestFirst = [...made].sort((a, b) =>
+      `${b.createdAt}#${b.id}`.localeCompare(`${a.createdAt}#${a.id}`),
+    );
+    const ids = (tasks: Task[]) => tasks.map((t) => t.id);
+
+    const first = await store.listByTenant(tenantId, { maxRows: 3 });
+    expect(ids(first.tasks)).toEqual(ids(newestFirst.slice(0, 3)));
+    expect(first.tasks[0]).toEqual(newestFirst[0]);
+    expect(first.last).toEqual({ createdAt: newestFirst[2]?.createdAt, id: newestFirst[2]?.id });
+    const rest = await store.listByTenant(tenantId, {
+      maxRows: 10,
+      ...(first.last ? { after: first.last } : {}),
+    });
+    expect(ids(rest.tasks)).toEqual(ids(newestFirst.slice(3)));
+    expect(rest.last).toBeUndefined();
+
+    const since = new Date(T0 + 4000).toISOString();
+    const recent = await store.listByTenant(tenantId, { maxRows: 10, since });
+    expect(ids(recent.tasks)).toEqual(ids(newestFirst.filter((t) => t.createdAt >= since)));
+    expect(recent.tasks).toHaveLength(3);
+
+    // A filter applies to the rows read: 4 rows read, one of them cancelled.
+    const cancelled = await store.listByTenant(tenantId, { maxRows: 4, status: 'cancelled' });
+    expect(ids(cancelled.tasks)).toEqual([made[3]?.id]);
+    expect(cancelled.last).toEqual({ createdAt: newestFirst[3]?.createdAt, id: newestFirst[3]?.id });
+    expect((await store.listByTenant(tenantId, { maxRows: 10, type: 'pdf' })).tasks).toEqual([]);
+    expect((await store.listByTenant(`${tenantId}-none`, { maxRows: 10 })).tasks).toEqual([]);
+  });
+
   it('keeps exact queued/running counts per tenant and refuses a claim past maxRunning', async () => {
     const store = makeStore();
     const tenantId = `t-${randomUUID()}`;
