@@ -16,6 +16,7 @@ import {
   BrowserfleetApiError,
   type BrowserfleetClient,
   createClient,
+  type TaskListQuery,
   type TaskRequest,
 } from './client/index.js';
 import { runMcpBridge } from './mcp-bridge.js';
@@ -129,7 +130,46 @@ program
     if (summary.failed > 0) process.exitCode = EXIT.failed;
   });
 
-const tasks = program.command('tasks').description('your tasks: get, cancel');
+const tasks = program.command('tasks').description('your tasks: list, get, cancel');
+tasks
+  .command('list')
+  .description('your tasks, newest first, a page at a time (or --all)')
+  .option('--status <status>', 'queued, running, succeeded, failed or cancelled')
+  .option('--type <type>', 'screenshot, pdf, content, markdown, scrape, links or evaluate')
+  .option('--since <time>', 'created at or after this ISO 8601 time, e.g. 2026-12-01T00:00:00Z')
+  .option('--limit <n>', 'tasks per page (1–100, default 20)', int('--limit'))
+  .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+  .option('--all', 'every page, one after another')
+  .action(
+    async (flags: {
+      status?: TaskListQuery['status'];
+      type?: TaskListQuery['type'];
+      since?: string;
+      limit?: number;
+      cursor?: string;
+      all?: boolean;
+    }) => {
+      const { all, ...query } = flags;
+      const client = clientOf();
+      const o = out();
+      if (all !== true) {
+        o.taskPage(await client.tasks.list(query));
+        return;
+      }
+      let cursor = query.cursor;
+      let first = true;
+      let count = 0;
+      do {
+        const page = await client.tasks.list({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+        o.taskRows(page.tasks, first);
+        // The header goes above the first row, whichever page it is on.
+        if (page.tasks.length > 0) first = false;
+        count += page.tasks.length;
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      if (count === 0 && globals().json !== true) o.line('No tasks.', {});
+    },
+  );
 tasks
   .command('get <id>')
   .description('one task')

@@ -4,7 +4,7 @@
  * go to stderr in both; the exit code says which kind of failure it was.
  */
 import { InvalidArgumentError } from 'commander';
-import type { BrowserfleetApiError, SessionView, TaskView } from '../client/index.js';
+import type { BrowserfleetApiError, SessionView, TaskPage, TaskView } from '../client/index.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, api: 3 } as const;
 
@@ -63,6 +63,10 @@ export interface Output {
   saved(task: TaskView, file: string, bytes: number): void;
   session(session: SessionView): void;
   sessionList(sessions: SessionView[]): void;
+  /** A page of tasks: a table and the cursor of the next page, or the page's JSON. */
+  taskPage(page: TaskPage): void;
+  /** Tasks as they come (`--all`): table rows (the header once), or one JSON line each. */
+  taskRows(tasks: TaskView[], first: boolean): void;
   line(text: string, json: Record<string, unknown>): void;
   error(error: BrowserfleetApiError): void;
 }
@@ -78,6 +82,14 @@ export const table = (rows: string[][]): string => {
         .trimEnd(),
     )
     .join('\n');
+};
+
+/** Fixed widths (ids and times are), so pages printed one after another line up. */
+const taskTable = (tasks: TaskView[], header: boolean): string[][] => {
+  const rows = tasks.map((t) => [t.id, t.type.padEnd(10), t.status.padEnd(9), t.createdAt, t.url]);
+  return header
+    ? [['ID'.padEnd(36), 'TYPE'.padEnd(10), 'STATUS'.padEnd(9), 'CREATED'.padEnd(24), 'URL'], ...rows]
+    : rows;
 };
 
 const json = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -128,6 +140,19 @@ export const outputFor = (asJson: boolean): Output => ({
     if (asJson) return json({ sessions });
     if (sessions.length === 0) return say('No sessions.');
     say(table([['ID', 'STATUS', 'CREATED'], ...sessions.map((s) => [s.id, s.status, s.createdAt])]));
+  },
+  taskPage: (page) => {
+    if (asJson) return json(page);
+    if (page.tasks.length === 0) say('No tasks.');
+    else say(table(taskTable(page.tasks, true)));
+    if (page.nextCursor !== undefined) say(`More: run again with --cursor ${page.nextCursor}`);
+  },
+  taskRows: (tasks, first) => {
+    if (asJson) {
+      for (const task of tasks) json(task);
+      return;
+    }
+    if (tasks.length > 0) say(table(taskTable(tasks, first)));
   },
   line: (text, value) => (asJson ? json(value) : say(text)),
   error: (error) => {

@@ -13,10 +13,29 @@
 import type { z } from 'zod';
 import type { CreateSessionInput, createSessionInputSchema } from '../../shared/session/session-input.js';
 import type { SessionView } from '../../shared/session/sessions-api.js';
+import type { listTasksQuerySchema } from '../../shared/task/list-tasks.js';
 import type { createTaskInputSchema } from '../../shared/task/task-input.js';
 import type { TaskView } from '../../shared/task/task-view.js';
 
 export type { SessionView, TaskView };
+/** `GET /v1/tasks`'s filters and paging (`since`: ISO 8601 with a zone). */
+export type TaskListQuery = Omit<z.input<typeof listTasksQuerySchema>, 'limit'> & { limit?: number };
+/** One page of the tenant's tasks, newest first; `nextCursor` when older ones follow. */
+export interface TaskPage {
+  tasks: TaskView[];
+  nextCursor?: string;
+}
+/** A batch item: a task body, with the Idempotency-Key it may be repeated under. */
+export type BatchTaskRequest = TaskRequest & { idempotencyKey?: string };
+/** One item's answer: `status` as POST /v1/tasks would have answered it alone. */
+export interface BatchItemResult {
+  index: number;
+  status: number;
+  task?: TaskView;
+  /** True when the item's idempotencyKey named a task an earlier request made. */
+  replayed?: boolean;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
 /** A task as submitted (defaults may be left out). */
 export type TaskRequest = z.input<typeof createTaskInputSchema>;
 export type SessionRequest = z.input<typeof createSessionInputSchema>;
@@ -183,15 +202,49 @@ export const createClient = (options: ClientOptions) => {
     };
   };
 
-  const query = (params: Record<string, string | number | undefined>): string => {
+  const query = (params: object): string => {
     const entries = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string | number][];
     return entries.length === 0 ? '' : `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}`;
+  };
+
+  const list = async (q: TaskListQuery = {}): Promise<TaskPage> =>
+    (await call<TaskPage>('GET', `/v1/tasks${query(q)}`, { repeatable: true })).body;
+
+  /** Every task the query matches, newest first, a page at a time (follows `nextCursor`). */
+  async function* listAll(q: Omit<TaskListQuery, 'cursor'> = {}): AsyncGenerator<TaskView> {
+    let cursor: string | undefined;
+    do {
+      const page = await list({ ...q, ...(cursor === undefined ? {} : { cursor }) });
+      yield* page.tasks;
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * Submits up to 100 tasks in one request; answers one result per item, in order. Each
+   * item without an `idempotencyKey` is given one, so a retried batch (ours or the
+   * caller's, with the same items) makes no task twice.
+   */
+  const batch = async (items: BatchTaskRequest[]): Promise<BatchItemResult[]> => {
+    const tasks = items.map((item) => ({
+      ...item,
+      idempotencyKey: item.idempotencyKey ?? crypto.randomUUID(),
+    }));
+    return (
+      await call<{ results: BatchItemResult[] }>('POST', '/v1/tasks/batch', {
+        body: { tasks },
+        repeatable: true,
+      })
+    ).body.results;
   };
 
   return {
     tasks: {
       submit,
       get,
+      list,
+      listAll,
+      batch,
       waitFor,
       cancel: async (id: string): Promise<TaskView> =>
         (await call<TaskView>('DELETE', `/v1/tasks/${encodeURIComponent(id)}`, { repeatable: true })).body,
