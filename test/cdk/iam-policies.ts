@@ -37,6 +37,9 @@ export const resolve = (value: unknown): string => {
   if ('Ref' in record) return PSEUDO[String(record.Ref)] ?? `<${String(record.Ref)}>`;
   if ('Fn::GetAtt' in record) return `<${(record['Fn::GetAtt'] as string[]).join('.')}>`;
   if ('Fn::ImportValue' in record) return `<import:${resolve(record['Fn::ImportValue'])}>`;
+  if ('Fn::Sub' in record && typeof record['Fn::Sub'] === 'string') {
+    return record['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => PSEUDO[name] ?? `<${name}>`);
+  }
   if ('Fn::Join' in record) {
     const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
     return parts.map(resolve).join(separator);
@@ -75,6 +78,13 @@ const MANAGED_POLICIES: Record<string, Statement[]> = {
         'ec2:AssignPrivateIpAddresses',
         'ec2:UnassignPrivateIpAddresses',
       ],
+      Resource: '*',
+    },
+  ],
+  'service-role/AWSLambdaBasicExecutionRole': [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
       Resource: '*',
     },
   ],
