@@ -47,41 +47,43 @@ const webUrlWithoutDns = fc
   )
   .map(([url, host]) => url.replace(/^(https?:\/\/)[^/?#]*/, `$1${host}`));
 
-/** Bodies that look like tasks but are wrong somewhere, and bodies that are not JSON at all. */
-const body = fc.oneof(
-  fc
-    .record(
-      {
-        type: fc.oneof(fc.constant('screenshot'), fc.string(), jsonish),
-        url: fc.oneof(
-          webUrlWithoutDns,
-          fc.string(),
-          fc.constantFrom('file:///etc/passwd', 'javascript:alert(1)', 'http://', 'http://[::1', '//x', ''),
-          jsonish,
-        ),
-        options: fc.oneof(
-          jsonish,
-          fc.record(
-            {
-              viewport: fc.oneof(
-                jsonish,
-                fc.record({ width: jsonish, height: jsonish, deviceScaleFactor: jsonish }),
-              ),
-              format: fc.oneof(fc.constantFrom('png', 'jpeg', 'webp', 'gif'), jsonish),
-              quality: jsonish,
-              fullPage: jsonish,
-              waitUntil: jsonish,
-              timeoutMs: fc.oneof(fc.integer(), fc.double(), jsonish),
-            },
-            { requiredKeys: [] },
+/** A task body that is wrong somewhere. */
+const taskLike = fc.record(
+  {
+    type: fc.oneof(fc.constant('screenshot'), fc.string(), jsonish),
+    url: fc.oneof(
+      webUrlWithoutDns,
+      fc.string(),
+      fc.constantFrom('file:///etc/passwd', 'javascript:alert(1)', 'http://', 'http://[::1', '//x', ''),
+      jsonish,
+    ),
+    options: fc.oneof(
+      jsonish,
+      fc.record(
+        {
+          viewport: fc.oneof(
+            jsonish,
+            fc.record({ width: jsonish, height: jsonish, deviceScaleFactor: jsonish }),
           ),
-        ),
-        maxAttempts: jsonish,
-        extra: jsonish,
-      },
-      { requiredKeys: [] },
-    )
-    .map((v) => JSON.stringify(v)),
+          format: fc.oneof(fc.constantFrom('png', 'jpeg', 'webp', 'gif'), jsonish),
+          quality: jsonish,
+          fullPage: jsonish,
+          waitUntil: jsonish,
+          timeoutMs: fc.oneof(fc.integer(), fc.double(), jsonish),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+    maxAttempts: jsonish,
+    extra: jsonish,
+  },
+  { requiredKeys: [] },
+);
+
+/** Bodies that look like tasks (alone or in a batch) but are wrong somewhere, and bodies that are not JSON at all. */
+const body = fc.oneof(
+  taskLike.map((v) => JSON.stringify(v)),
+  fc.array(fc.oneof(taskLike, jsonish), { maxLength: 5 }).map((tasks) => JSON.stringify({ tasks })),
   jsonish.map((v) => JSON.stringify(v) ?? 'null'),
   fc.string({ maxLength: 300 }),
   fc.string({ unit: 'binary', maxLength: 300 }),
@@ -107,6 +109,7 @@ const request = fc.record({
   path: fc.oneof(
     { arbitrary: fc.constant('/v1/tasks'), weight: 10 },
     { arbitrary: fc.constant('/v1/sessions'), weight: 4 },
+    { arbitrary: fc.constant('/v1/tasks/batch'), weight: 3 },
     fc.constantFrom('/v1/limits', '/health'),
     fc.string({ maxLength: 40 }).map((id) => `/v1/tasks/${encodeURIComponent(id) || 'x'}`),
     fc
@@ -137,6 +140,18 @@ const request = fc.record({
       '?limit=0',
       '?limit=abc',
       '?status=zombie',
+      '?type=video&status=queued',
+      '?since=yesterday',
+      '?since=2026-13-45T25:61:00Z',
+      '?since=1764633600000',
+      '?cursor=',
+      '?cursor=zzz',
+      '?cursor=eyJ2IjoxfQ',
+      '?cursor=%FF%FE',
+      // A well-formed cursor this API never gave out, alone and older than `since`.
+      '?cursor=eyJ2IjoxLCJjIjoiMjAyNi0wMS0wMVQwMDowMDowMC4wMDBaIiwiaSI6IngifQ',
+      '?since=2027-01-01T00:00:00Z&cursor=eyJ2IjoxLCJjIjoiMjAyNi0wMS0wMVQwMDowMDowMC4wMDBaIiwiaSI6IngifQ',
+      '?limit=101&cursor=eyJ2IjoxLCJjIjoiMjAyNi0wMS0wMVQwMDowMDowMC4wMDBaIiwiaSI6IngifQ',
       '?ticket=',
       '?ticket=a.b',
     ),
