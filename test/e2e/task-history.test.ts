@@ -114,6 +114,36 @@ describe('GET /v1/tasks through the client', () => {
     expect(await b.tasks.list({ cursor })).toEqual({ tasks: [] });
   });
 
+  it('an edited (well-formed) cursor only moves within the tenant’s own history, like since', async () => {
+    const pivot = history[9] as TaskView;
+    // A position this API never gave out: just after the pivot's creation, an id that sorts first.
+    const forged = Buffer.from(JSON.stringify({ v: 1, c: pivot.createdAt, i: 'z' })).toString('base64url');
+    const after = await all(
+      (async function* () {
+        let cursor: string | undefined = forged;
+        do {
+          const page = await a.tasks.list({ limit: 4, cursor });
+          yield* page.tasks;
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+      })(),
+    );
+    expect(ids(after)).toEqual(
+      ids(
+        history.filter(
+          (t) => t.createdAt < pivot.createdAt || (t.createdAt === pivot.createdAt && t.id < 'z'),
+        ),
+      ),
+    );
+    // Older than since: nothing left, not an error.
+    expect(
+      await a.tasks.list({
+        cursor: forged,
+        since: new Date(Date.parse(pivot.createdAt) + 60_000).toISOString(),
+      }),
+    ).toEqual({ tasks: [] });
+  });
+
   it('refuses bad parameters with 400 VALIDATION_FAILED naming the field', async () => {
     const refusal = async (query: Record<string, string | number>) => {
       const error = await a.tasks.list(query as never).catch((e: unknown) => e);
@@ -241,6 +271,14 @@ describe('browserfleet tasks list', () => {
     const human = await cli(['tasks', 'list', '--all', '--status', 'cancelled', '--limit', '1']);
     expect(human.stdout.trimEnd().split('\n')).toHaveLength(3);
     expect(human.stdout).not.toMatch(/More:/);
+  });
+
+  it('has --help', async () => {
+    const help = await cli(['tasks', 'list', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: browserfleet tasks list/);
+    for (const flag of ['--status', '--type', '--since', '--limit', '--cursor', '--all'])
+      expect(help.stdout).toContain(flag);
   });
 
   it('a refused query exits 3 naming the field; a wrong flag exits 2', async () => {
