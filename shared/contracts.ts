@@ -94,6 +94,8 @@ export const STATE_TABLE = {
    * GSI of every task by tenant, newest last (`<createdAt>#<id>`), for `GET /v1/tasks`. On
    * the task row itself, so an entry lives exactly as long as its task. Only the functions
    * that declare `taskHistory` may query it (a tenant's whole history is in one partition).
+   * One partition per tenant takes ~1,000 writes/s (each task write is one): far above any
+   * tenant's rate limit; a tenant allowed more would need its partition key sharded.
    */
   taskHistoryIndex: {
     name: 'task-history',
