@@ -17,8 +17,9 @@ import type { Clock } from '../../shared/clock.js';
 import type { Destination } from '../../shared/egress/egress-policy.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { noopMetrics } from '../../shared/metrics/metrics.js';
+import { submitBatch } from '../../shared/task/submit-batch.js';
 import { ensureTenantKey } from '../../shared/tenancy/manage-tenants.js';
-import type { TenantLimits } from '../../shared/tenancy/tenant.js';
+import { DEFAULT_LIMITS, type TenantLimits } from '../../shared/tenancy/tenant.js';
 import { FakeArtifacts, FakeQueue } from '../support/fakes.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -66,7 +67,7 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
     );
     return { status: res.statusCode, body: JSON.parse(String(res.body)) };
   };
-  return { store, queue, post };
+  return { store, queue, post, deps };
 };
 
 interface Result {
@@ -165,5 +166,32 @@ describe('POST /v1/tasks/batch on the memory twins', () => {
     expect(results).toHaveLength(100);
     expect(results.filter((r) => r.status === 202)).toHaveLength(99);
     expect(results[99]).toMatchObject({ index: 99, status: 413, error: { code: 'PAYLOAD_TOO_LARGE' } });
+  });
+
+  it('near the deadline, items not yet begun answer 503 and are not submitted', async () => {
+    const w = await world();
+    const deadline = new AbortController();
+    const store = w.deps.store;
+    // The deadline signal fires while the second item is being written.
+    const create = store.create.bind(store);
+    let created = 0;
+    store.create = async (...args) => {
+      created += 1;
+      if (created === 2) deadline.abort();
+      return create(...args);
+    };
+    const outcomes = await submitBatch(w.deps, {
+      tenant: { tenantId: 'tenant-a', limits: DEFAULT_LIMITS },
+      body: { tasks: [0, 1, 2, 3].map(shot) },
+      maxItemBytes: 256 * 1024,
+      signal: deadline.signal,
+    });
+    expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as { code: string }).code))).toEqual([
+      'ok',
+      'ok',
+      'DEPENDENCY_UNAVAILABLE',
+      'DEPENDENCY_UNAVAILABLE',
+    ]);
+    expect(w.queue.sent).toHaveLength(2);
   });
 });
