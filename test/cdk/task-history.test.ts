@@ -8,7 +8,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_TABLE } from '../../shared/contracts.js';
-import { allows, type Resource, resolve, roleStatements } from './iam-policies.js';
+import { allows, functionRoleId, type Resource, resolve, roleStatements } from './iam-policies.js';
 import { type BuiltStage, SYNTH_TIMEOUT_MS, type Synthesized, synthStages } from './synth.js';
 
 const { taskHistoryIndex, sweepIndex } = STATE_TABLE;
@@ -78,8 +78,8 @@ describe('the task-history index', { timeout: SYNTH_TIMEOUT_MS }, () => {
     const listRole = Object.entries(Template.fromStack(built.api).findResources('AWS::Lambda::Function'))
       .map(([, fn]) => fn as Resource)
       .find((fn) => fn.Properties.FunctionName === 'browserfleet-dev-http-list-tasks');
-    expect(listRole).toBeDefined();
-    const listRoleId = (listRole?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    if (listRole === undefined) throw new Error('No http-list-tasks function in the API stack');
+    const listRoleId = functionRoleId(listRole);
     expect(querying).toEqual([`${built.api.stackName}/${listRoleId}`]);
     // Only Query: the function can't scan the index (every tenant's tasks) or write through it.
     const statements = roleStatements(Template.fromStack(built.api), listRoleId);
