@@ -21,6 +21,7 @@ import { newTimeOrderedId } from '../shared/ids.js';
 import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
 import { BATCH_LIMITS, type SubmitBatchDeps, submitBatch } from '../shared/task/submit-batch.js';
 import { isFinal } from '../shared/task/task.js';
+import { rateLimitHeaders } from '../shared/tenancy/rate-limit.js';
 import { lazy } from './entry/lazy.js';
 import { mapError } from './http/error-mapping.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRoute, requireTenant } from './http/http-route.js';
@@ -51,7 +52,7 @@ export const buildHandler = (deps: CreateTaskBatchDeps) =>
     },
     async ({ body, tenant, signal }) => {
       const { tenantId, limits } = requireTenant(tenant);
-      const outcomes = await submitBatch(deps, {
+      const { items: outcomes, bucket } = await submitBatch(deps, {
         tenant: { tenantId, limits },
         body,
         maxItemBytes: DEFAULT_MAX_BODY_BYTES,
@@ -83,7 +84,12 @@ export const buildHandler = (deps: CreateTaskBatchDeps) =>
         accepted,
         maxItems: BATCH_LIMITS.maxItems,
       });
-      return { statusCode: 200, body: { results } };
+      return {
+        statusCode: 200,
+        body: { results },
+        // The bucket after every item's token, not just the request's.
+        ...(bucket === undefined ? {} : { headers: { ...rateLimitHeaders(limits, bucket) } }),
+      };
     },
   );
 

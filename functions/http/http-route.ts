@@ -175,9 +175,10 @@ const responseHeaders = (): RouteMiddleware => {
     const retryAfter = isBrowserfleetError(request.error)
       ? request.error.details?.retryAfterSeconds
       : undefined;
+    // A handler's own rate headers (a batch, which takes a token per item) tell more.
     request.response.headers = {
-      ...request.response.headers,
       ...request.context.rateHeaders,
+      ...request.response.headers,
       ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
     };
   };

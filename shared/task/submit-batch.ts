@@ -8,6 +8,7 @@ import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { RateBucketStore } from '../tenancy/ports.js';
 import { consumeRequest, rateLimitedError } from '../tenancy/rate-limit.js';
 import type { TenantLimits } from '../tenancy/tenant.js';
+import type { BucketDecision } from '../tenancy/token-bucket.js';
 import { parseOrThrow } from '../validation.js';
 import { IDEMPOTENCY_KEY_RULE, isIdempotencyKey, type SubmitTaskDeps, submitTask } from './submit-task.js';
 import type { Task } from './task.js';
@@ -25,6 +26,12 @@ export type BatchItemOutcome =
   | { index: number; ok: true; task: Task; replayed: boolean }
   /** `error` is what `POST /v1/tasks` would have failed with for this body. */
   | { index: number; ok: false; error: unknown };
+
+export interface BatchOutcome {
+  items: BatchItemOutcome[];
+  /** The bucket as the batch left it (its last admission or refusal), for the rate headers. */
+  bucket?: BucketDecision;
+}
 
 export interface SubmitBatchDeps extends SubmitTaskDeps {
   /** The tenants' rate buckets: each item after the first takes a request's token. */
@@ -73,14 +80,12 @@ const splitItem = (item: unknown, maxItemBytes: number): { body: unknown; key: s
  * taking more). Sequential on purpose: the order of admissions is the order of the items,
  * and a tenant's batch can't make more concurrent writes than a single client could.
  */
-export const submitBatch = async (
-  deps: SubmitBatchDeps,
-  input: SubmitBatchInput,
-): Promise<BatchItemOutcome[]> => {
+export const submitBatch = async (deps: SubmitBatchDeps, input: SubmitBatchInput): Promise<BatchOutcome> => {
   const { tasks: items } = parseOrThrow(batchBodySchema, input.body);
   const { tenant } = input;
   const outcomes: BatchItemOutcome[] = [];
   let refusal: BrowserfleetError | undefined;
+  let bucket: BucketDecision | undefined;
   for (const [index, item] of items.entries()) {
     if (refusal === undefined && input.signal?.aborted === true) {
       refusal = new BrowserfleetError(
@@ -89,8 +94,8 @@ export const submitBatch = async (
       );
     }
     if (refusal === undefined && index > 0) {
-      const decision = await consumeRequest(deps, tenant);
-      if (!decision.admitted) refusal = rateLimitedError(tenant, decision);
+      bucket = await consumeRequest(deps, tenant);
+      if (!bucket.admitted) refusal = rateLimitedError(tenant, bucket);
     }
     if (refusal !== undefined) {
       outcomes.push({ index, ok: false, error: refusal });
@@ -109,5 +114,5 @@ export const submitBatch = async (
       outcomes.push({ index, ok: false, error });
     }
   }
-  return outcomes;
+  return { items: outcomes, ...(bucket === undefined ? {} : { bucket }) };
 };

@@ -65,7 +65,7 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
       } as unknown as APIGatewayProxyEventV2,
       { getRemainingTimeInMillis: () => 10_000 } as Context,
     );
-    return { status: res.statusCode, body: JSON.parse(String(res.body)) };
+    return { status: res.statusCode, headers: res.headers ?? {}, body: JSON.parse(String(res.body)) };
   };
   return { store, queue, post, deps };
 };
@@ -135,9 +135,18 @@ describe('POST /v1/tasks/batch on the memory twins', () => {
     const results = (await w.post({ tasks: [0, 1, 2, 3, 4, 5].map(shot) })).body.results as Result[];
     expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202, 429, 429]);
     expect(results[4]?.error?.code).toBe('RATE_LIMITED');
+    expect(results[4]?.error).toMatchObject({ details: { retryAfterSeconds: expect.any(Number) } });
     expect(w.queue.sent).toHaveLength(4);
     // The bucket is empty: the next request is refused as a whole.
     expect((await w.post({ tasks: [shot(7)] })).status).toBe(429);
+  });
+
+  it('answers RateLimit-Remaining as the batch left the bucket, a token per item', async () => {
+    const w = await world({ burst: 10, requestsPerSecond: 0.001 });
+    const one = await w.post({ tasks: [shot(0)] });
+    expect(one.headers['ratelimit-remaining']).toBe('9');
+    const three = await w.post({ tasks: [1, 2, 3].map(shot) });
+    expect(three.headers['ratelimit-remaining']).toBe('6');
   });
 
   it('refuses a batch that is not 1 to 100 tasks with 400 naming tasks, submitting none', async () => {
@@ -180,7 +189,7 @@ describe('POST /v1/tasks/batch on the memory twins', () => {
       if (created === 2) deadline.abort();
       return create(...args);
     };
-    const outcomes = await submitBatch(w.deps, {
+    const { items: outcomes } = await submitBatch(w.deps, {
       tenant: { tenantId: 'tenant-a', limits: DEFAULT_LIMITS },
       body: { tasks: [0, 1, 2, 3].map(shot) },
       maxItemBytes: 256 * 1024,
