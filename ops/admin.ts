@@ -14,11 +14,14 @@
  *   usage verify [<tenant>] [--fix]       recounts live tasks and sessions from the rows and
  *                                         compares them with the usage counters; exits 1 on
  *                                         a difference (with --fix: sets them to the recount)
+ *   tasks backfill-history                once after upgrading from a release without task
+ *                                         history: lists the tasks written before it too
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { DynamoDbUsageLedger } from '../shared/adapters/dynamodb-usage-ledger.js';
 import { systemClock } from '../shared/clock.js';
@@ -43,7 +46,8 @@ const USAGE = `usage: npm run admin -- [--local] <command>
   key list <tenant>
   key revoke <tenant> <prefix>
   key rotate <tenant> <prefix>
-  usage verify [<tenant>] [--fix]`;
+  usage verify [<tenant>] [--fix]
+  tasks backfill-history`;
 
 const fail = (message: string, code = 2): never => {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -163,6 +167,11 @@ try {
       if (!report.exact) process.exitCode = 1;
       break;
     }
+    case 'tasks backfill-history':
+      print({
+        written: await new DynamoDbTaskStore(clients.dynamo, table as string).backfillHistoryKeys(),
+      });
+      break;
     default:
       fail(`Unknown command: ${positionals.join(' ') || '(none)'}`);
   }

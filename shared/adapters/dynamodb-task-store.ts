@@ -1,5 +1,5 @@
 import { DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Pingable } from '../health/ports.js';
@@ -237,6 +237,37 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
       tasks,
       ...(out.LastEvaluatedKey === undefined ? {} : { last: positionOf(out.LastEvaluatedKey) }),
     };
+  }
+
+  /**
+   * For operators, once after an upgrade: writes the history index's keys on task rows
+   * written before the index existed, so those tasks are listed too. A Scan of the whole
+   * table, page by page, as the usage recount's: an operator's tool, on no request path. Each
+   * row is put back only if it is still at the version read (the same values, plus the
+   * keys); one that moved on meanwhile was rewritten with its keys already. Answers how
+   * many rows it wrote.
+   */
+  async backfillHistoryKeys(): Promise<number> {
+    let written = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'entity = :task AND attribute_not_exists(#hpk)',
+          ExpressionAttributeNames: { '#hpk': taskHistoryIndex.partitionKey },
+          ExpressionAttributeValues: { ':task': 'task' },
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const task = fromItem(item);
+        const saved = await putOnVersion<Task>(this.client, this.tableName, toItem(task), task.version);
+        if (saved.saved) written += 1;
+      }
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return written;
   }
 
   async ping(): Promise<void> {

@@ -4,6 +4,7 @@
  * can't drift.
  */
 import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbIdempotencyStore } from '../../shared/adapters/dynamodb-idempotency-store.js';
@@ -12,6 +13,7 @@ import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-sto
 import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import { KEYS, STATE_TABLE } from '../../shared/contracts.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSession } from '../../shared/session/session.js';
 import { createSessionInputSchema } from '../../shared/session/session-input.js';
@@ -266,6 +268,32 @@ describe('listing a tenant with a long session history (DynamoDB)', () => {
     } finally {
       clients.dynamo.middlewareStack.remove('countScanned');
     }
+  });
+});
+
+describe('task history after an upgrade (DynamoDB)', () => {
+  it('backfills the history keys of rows written without them, once, without touching their values', async () => {
+    const store = new DynamoDbTaskStore(clients.dynamo, cloud.names.stateTable);
+    const tenantId = `old-${randomUUID().slice(0, 8)}`;
+    const old = { ...fresh(), id: newTimeOrderedId(T0), tenantId };
+    await store.create(old);
+    // As a release without the index wrote it.
+    await clients.dynamo.send(
+      new UpdateCommand({
+        TableName: cloud.names.stateTable,
+        Key: { pk: KEYS.taskPk(old.id), sk: KEYS.taskSk },
+        UpdateExpression: 'REMOVE #hpk, #hsk',
+        ExpressionAttributeNames: {
+          '#hpk': STATE_TABLE.taskHistoryIndex.partitionKey,
+          '#hsk': STATE_TABLE.taskHistoryIndex.sortKey,
+        },
+      }),
+    );
+    expect((await store.listByTenant(tenantId, { maxRows: 10 })).tasks).toEqual([]);
+    expect(await store.backfillHistoryKeys()).toBeGreaterThanOrEqual(1);
+    expect((await store.listByTenant(tenantId, { maxRows: 10 })).tasks).toEqual([old]);
+    expect(await store.get(old.id)).toEqual(old);
+    expect(await store.backfillHistoryKeys()).toBe(0);
   });
 });
 
