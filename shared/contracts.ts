@@ -116,6 +116,12 @@ export const KEYS = {
   taskHistorySk: (createdAt: string, taskId: string) => `${createdAt}#${taskId}`,
   idempotencyPk: (tenantId: string, key: string) => `IDEMPOTENCY#${tenantId}#${key}`,
   idempotencySk: 'IDEMPOTENCY',
+  /**
+   * A result-cache entry: the tenant's latest result of one normalized request (`key`, a
+   * hash: see shared/task/result-cache.ts), expired by TTL (`expiresAt`) and checked by code.
+   */
+  resultCachePk: (tenantId: string, key: string) => `CACHE#${tenantId}#${key}`,
+  resultCacheSk: 'CACHE',
   tenantPk: (tenantId: string) => `TENANT#${tenantId}`,
   tenantSk: 'TENANT',
   /** A tenant's copy of each of its keys, for listing: sk `KEY#<prefix>`. */
@@ -136,6 +142,16 @@ export const KEYS = {
   /** The connections attached to a session, beside it, so its end can be told to them. */
   attachmentSk: (sessionId: string, connectionId: string) => `ATTACH#${sessionId}#${connectionId}`,
   attachmentPrefix: (sessionId: string) => `ATTACH#${sessionId}#`,
+} as const;
+
+/**
+ * The result cache (`cacheTTL` on a task). An entry points at its source task's artifacts
+ * (no copy), so the artifact bucket keeps objects longer than the longest TTL plus the
+ * longest presigned URL (test/cdk checks the lifecycle rule against it).
+ */
+export const RESULT_CACHE = {
+  /** The longest `cacheTTL` a task may ask for: one day, as Cloudflare's quick actions allow. */
+  maxTtlSeconds: 86_400,
 } as const;
 
 /** SQS queues: one per execution tier, each with its dead-letter queue. */

@@ -5,6 +5,7 @@
  * that the same contract suite runs against.
  */
 
+import type { ResultCacheEntry } from './result-cache.js';
 import type { Task, TaskStatus, TaskWarning } from './task.js';
 import type { TaskSpec, TaskType } from './task-input.js';
 
@@ -113,4 +114,15 @@ export type IdempotencyClaim = { claimed: true } | { claimed: false; existing: I
 export interface IdempotencyStore {
   /** Records the key unless a live record holds it; then answers that record. */
   claim(record: IdempotencyRecord, nowSeconds: number): Promise<IdempotencyClaim>;
+}
+
+/**
+ * The result cache's entries (result-cache.ts). The store only keeps them; whether one is
+ * still fresh is the caller's to judge, with its clock (DynamoDB's TTL deletes rows days late).
+ */
+export interface ResultCache {
+  /** The tenant's entry for `key`, fresh or not; `undefined` if there is none. */
+  get(tenantId: string, key: string): Promise<ResultCacheEntry | undefined>;
+  /** Records `entry` unless the stored one holds a result at least as new (`endedAtMs`). */
+  record(entry: ResultCacheEntry): Promise<void>;
 }

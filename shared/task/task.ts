@@ -97,6 +97,14 @@ export interface AttemptRecord {
   error?: TaskError;
 }
 
+/** Where a task answered from the result cache got its result (result-cache.ts). */
+export interface CacheHit {
+  /** The task whose run produced the result (and owns the artifacts). */
+  sourceTaskId: string;
+  /** ISO-8601: when the entry stops answering requests like this one. */
+  expiresAt: string;
+}
+
 export interface Task {
   id: string;
   tenantId: string;
@@ -128,6 +136,12 @@ export interface Task {
   history: AttemptRecord[];
   result?: TaskResult;
   error?: TaskError;
+  /** Seconds this task's result may answer identical requests (`cacheTTL`); absent when 0. */
+  cacheTTL?: number;
+  /** The normalized request's key in the result cache, to record the result under. Never shown. */
+  cacheKey?: string;
+  /** Set when the task was answered from the result cache instead of being run. */
+  cacheHit?: CacheHit;
 }
 
 export type TaskEvent =
@@ -374,8 +388,7 @@ export const usageDelta = (
   return { queued: b.queued - a.queued, running: b.running - a.running };
 };
 
-/** A new task as it is first written: `queued`, never claimed. */
-export const newTask = (input: {
+export interface NewTaskInput {
   id: string;
   tenantId: string;
   spec: TaskSpec;
@@ -383,7 +396,12 @@ export const newTask = (input: {
   tier?: Tier;
   maxAttempts?: number;
   now: number;
-}): Task => {
+  /** The result cache: the request's TTL (> 0) and key. */
+  cache?: { ttlSeconds: number; key: string };
+}
+
+/** A new task as it is first written: `queued`, never claimed. */
+export const newTask = (input: NewTaskInput): Task => {
   const at = new Date(input.now).toISOString();
   return {
     id: input.id,
@@ -402,5 +420,25 @@ export const newTask = (input: {
     availableAt: input.now,
     enqueuedAt: input.now,
     history: [],
+    ...(input.cache === undefined ? {} : { cacheTTL: input.cache.ttlSeconds, cacheKey: input.cache.key }),
+  };
+};
+
+/**
+ * A task answered from the result cache: written once, already `succeeded`, with the
+ * source's result (its artifacts by reference). It is never queued, claimed or run, so it
+ * has no attempts and no history; it ends exactly once, as it is created.
+ */
+export const newCachedTask = (
+  input: NewTaskInput & { cache: { ttlSeconds: number; key: string }; hit: CacheHit; result: TaskResult },
+): Task => {
+  const at = new Date(input.now).toISOString();
+  return {
+    ...newTask(input),
+    status: 'succeeded',
+    startedAt: at,
+    endedAt: at,
+    result: input.result,
+    cacheHit: input.hit,
   };
 };

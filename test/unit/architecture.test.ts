@@ -82,6 +82,8 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'bounded-fields',
     'history-cursor',
     'ports',
+    // The result cache's keys, entries and freshness: pure, spoken by submit, run and adapters.
+    'result-cache',
     'retry-policy',
     'run-metrics',
     'task',
