@@ -6,6 +6,7 @@
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
+import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
@@ -68,6 +69,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     store: new DynamoDbTaskStore(dynamo, config.stateTable),
     idempotency: new DynamoDbIdempotencyStore(dynamo, config.stateTable),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    resultCache: new DynamoDbResultCache(dynamo, config.stateTable),
     queue: new TieredTaskDispatcher({
       fleet: new SqsTaskQueue(sqs, config.fleetQueueUrl),
       lambda: new SqsTaskQueue(sqs, config.lambdaQueueUrl),

@@ -9,6 +9,7 @@ import { downloadBounded } from '../shared/adapters/bounded-download.js';
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
+import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { HttpSessionInbox } from '../shared/adapters/http-session-inbox.js';
@@ -74,6 +75,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     store: new DynamoDbTaskStore(dynamo, config.stateTable),
     idempotency: new DynamoDbIdempotencyStore(dynamo, config.stateTable),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    resultCache: new DynamoDbResultCache(dynamo, config.stateTable),
     queue: new TieredTaskDispatcher({
       fleet: new SqsTaskQueue(sqs, config.fleetQueueUrl),
       lambda: new SqsTaskQueue(sqs, config.lambdaQueueUrl),

@@ -5,6 +5,7 @@
 
 import type { AwsClients } from '../adapters/aws-clients.js';
 import { systemDnsResolver } from '../adapters/dns-resolver.js';
+import { DynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { DynamoDbTaskStore } from '../adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../adapters/dynamodb-tenant-store.js';
 import { startEgressProxy } from '../adapters/egress-proxy.js';
@@ -43,6 +44,7 @@ export const createRunTaskDeps = (w: RunTaskWiring): RunTaskDeps => {
     store: new DynamoDbTaskStore(w.clients.dynamo, w.stateTable),
     queue: w.dispatcher,
     artifacts: new S3ArtifactStore(w.clients.s3, w.artifactBucket),
+    resultCache: new DynamoDbResultCache(w.clients.dynamo, w.stateTable),
     browser: new PuppeteerBrowserRunner({
       hostEnv: w.hostEnv,
       executablePath: w.chromiumPath,

@@ -5,7 +5,8 @@ import type { TaskDispatcher } from '../core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { applyEvent } from './apply-event.js';
 import { boundTaskEvent } from './bounded-fields.js';
-import type { BrowserRunner, TaskStore } from './ports.js';
+import type { BrowserRunner, ResultCache, TaskStore } from './ports.js';
+import { resultCacheEntryOf } from './result-cache.js';
 import { type BackoffPolicy, backoffDelayMs, classifyError } from './retry-policy.js';
 import { canRetry, failedAttempts, type StoredArtifact, specOf, type Task, type TaskEvent } from './task.js';
 
@@ -14,6 +15,8 @@ export interface RunTaskDeps {
   queue: TaskDispatcher;
   browser: BrowserRunner;
   artifacts: ArtifactStore;
+  /** Where a succeeded task with a `cacheTTL` records its result (result-cache.ts). */
+  resultCache: Pick<ResultCache, 'record'>;
   /** Time, the heartbeat and the task's deadline. */
   clock: SchedulingClock;
   /** Identifies this worker in the lease. */
@@ -243,7 +246,15 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
       ? { kind: 'retry-scheduled', task, delayMs }
       : { kind: 'handed-back', task };
   }
-  if (task.status === 'succeeded') return { kind: 'succeeded', task };
+  if (task.status === 'succeeded') {
+    // After the task ended, so the entry never points at a result that isn't visible. A lost
+    // write costs only a later miss (that task runs): the task itself has succeeded.
+    const entry = resultCacheEntryOf(task);
+    if (entry !== undefined) {
+      await deps.resultCache.record(entry).catch((error: unknown) => input.onError?.(error));
+    }
+    return { kind: 'succeeded', task };
+  }
   if (task.status === 'cancelled') return { kind: 'cancelled', task };
   return { kind: 'failed', task };
 };

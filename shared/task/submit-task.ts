@@ -4,14 +4,17 @@ import type { TaskDispatcher } from '../core/fleet-queue.js';
 import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
-import type { IdempotencyStore, TaskStore } from './ports.js';
-import { newTask, type Task } from './task.js';
+import type { IdempotencyStore, ResultCache, TaskStore } from './ports.js';
+import { answersUntil, canonicalJson, hitResultOf, resultCacheKey } from './result-cache.js';
+import { newCachedTask, newTask, type Task } from './task.js';
 import { type CreateTaskInput, chooseTier, createTaskInputSchema, type TaskSpec } from './task-input.js';
 
 export interface SubmitTaskDeps {
   store: TaskStore;
   queue: TaskDispatcher;
   idempotency: IdempotencyStore;
+  /** Where results of tasks with a `cacheTTL` are found (result-cache.ts). */
+  resultCache: Pick<ResultCache, 'get'>;
   clock: Clock;
   newId: () => string;
   idempotencyTtlSeconds: number;
@@ -41,20 +44,15 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export const IDEMPOTENCY_KEY_RULE = 'must be 1 to 255 printable ASCII characters';
 export const isIdempotencyKey = (key: string): boolean => IDEMPOTENCY_KEY.test(key);
 
-/** Same meaning, same hash: keys sorted, defaults already filled in by the schema. */
+/**
+ * Same meaning, same hash: keys sorted, defaults already filled in by the schema. A
+ * `cacheTTL` of 0 (the default) is left out, so a key recorded before the result cache
+ * existed still matches its request.
+ */
 const requestHash = (input: CreateTaskInput): string => {
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(canonical)
-      : value !== null && typeof value === 'object'
-        ? Object.fromEntries(
-            Object.keys(value)
-              .sort()
-              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-          )
-        : value;
+  const { cacheTTL, ...rest } = input;
   return createHash('sha256')
-    .update(JSON.stringify(canonical(input)))
+    .update(canonicalJson(cacheTTL === 0 ? rest : input))
     .digest('hex');
 };
 
@@ -63,6 +61,9 @@ const requestHash = (input: CreateTaskInput): string => {
  * The row is the truth; a message lost between the two is re-sent by the sweeper.
  * With an Idempotency-Key, a repeat of the same request answers the original task (no
  * second execution) and the same key on a different request is refused.
+ * With a `cacheTTL`, a fresh result of the same request (same tenant, same normalized
+ * request) answers at once: the new task is written already `succeeded`, and nothing is
+ * enqueued.
  */
 export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): Promise<Submitted> => {
   const key = input.idempotencyKey;
@@ -91,21 +92,42 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   }
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
-  const build = (id: string) =>
-    newTask({
+  const spec = { type: parsed.type, options: parsed.options } as TaskSpec;
+  const cache =
+    parsed.cacheTTL > 0
+      ? { ttlSeconds: parsed.cacheTTL, key: resultCacheKey({ ...spec, url: parsed.url }) }
+      : undefined;
+  const entry = cache === undefined ? undefined : await deps.resultCache.get(input.tenantId, cache.key);
+  const until =
+    entry === undefined || cache === undefined ? undefined : answersUntil(entry, cache.ttlSeconds, now);
+  const build = (id: string): Task => {
+    const fields = {
       id,
       tenantId: input.tenantId,
-      spec: { type: parsed.type, options: parsed.options } as TaskSpec,
+      spec,
       url: parsed.url,
       tier: chooseTier(parsed.tier, parsed.options),
       maxAttempts: parsed.maxAttempts,
       now,
+    };
+    if (cache === undefined) return newTask(fields);
+    if (entry === undefined || until === undefined) return newTask({ ...fields, cache });
+    return newCachedTask({
+      ...fields,
+      cache,
+      hit: { sourceTaskId: entry.sourceTaskId, expiresAt: new Date(until).toISOString() },
+      result: hitResultOf(entry),
     });
+  };
+  /** A hit is born ended: only a task that is to run goes to a queue. */
+  const dispatch = async (task: Task): Promise<void> => {
+    if (task.status === 'queued') await deps.queue.send({ taskId: task.id, tier: task.tier });
+  };
 
   if (key === undefined) {
     const task = build(deps.newId());
     await deps.store.create(task, quota);
-    await deps.queue.send({ taskId: task.id, tier: task.tier });
+    await dispatch(task);
     return { task, replayed: false };
   }
 
@@ -136,7 +158,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
       if (raced === undefined) throw error;
       return { task: raced, replayed: false };
     }
-    await deps.queue.send({ taskId: task.id, tier: task.tier });
+    await dispatch(task);
     return { task, replayed: false };
   }
   if (claim.existing.requestHash !== hash) {
@@ -157,6 +179,6 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
     if (raced !== undefined) return { task: raced, replayed: true };
     throw error;
   }
-  await deps.queue.send({ taskId: task.id, tier: task.tier });
+  await dispatch(task);
   return { task, replayed: true };
 };

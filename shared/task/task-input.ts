@@ -6,6 +6,7 @@
  */
 
 import { z } from 'zod';
+import { RESULT_CACHE } from '../contracts.js';
 import type { Tier } from '../core/fleet-queue.js';
 import { httpUrl, pageOptions, selector } from '../core/page-options.js';
 import { OUTPUT_CAPS } from '../output-caps.js';
@@ -167,6 +168,15 @@ const common = {
   maxAttempts: z.int().min(MAX_ATTEMPTS.min).max(MAX_ATTEMPTS.max).default(MAX_ATTEMPTS.default),
   /** Where it runs: the Lambda tier, the Fargate fleet, or `auto` (see `chooseTier`). */
   tier: z.enum(['auto', 'lambda', 'fleet']).default('auto'),
+  /**
+   * The result cache (result-cache.ts): answer from a result of the same request, made for
+   * this tenant at most this many seconds ago, and keep this task's result that long. 0: off.
+   */
+  cacheTTL: z
+    .int('must be a whole number of seconds')
+    .min(0, 'must be at least 0 (0 turns the cache off)')
+    .max(RESULT_CACHE.maxTtlSeconds, `must be at most ${RESULT_CACHE.maxTtlSeconds} (one day)`)
+    .default(0),
 };
 
 export const createTaskInputSchema = z.discriminatedUnion(

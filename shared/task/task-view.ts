@@ -32,6 +32,13 @@ export interface TaskView {
   history: AttemptRecord[];
   result?: Omit<TaskResult, 'artifacts'> & { artifacts: ArtifactView[] };
   error?: TaskError;
+  /** The `cacheTTL` asked for, when it is not 0. */
+  cacheTTL?: number;
+  /**
+   * With a `cacheTTL`: whether the result came from the result cache (no browser ran; its
+   * artifacts are the source task's), from which task, and until when that entry answers.
+   */
+  cache?: { hit: false } | { hit: true; sourceTaskId: string; expiresAt: string };
 }
 
 export const toTaskView = (
@@ -68,4 +75,10 @@ export const toTaskView = (
         },
       }),
   ...(task.error === undefined ? {} : { error: task.error }),
+  ...(task.cacheTTL === undefined
+    ? {}
+    : {
+        cacheTTL: task.cacheTTL,
+        cache: task.cacheHit === undefined ? { hit: false } : { hit: true, ...task.cacheHit },
+      }),
 });

@@ -5,6 +5,7 @@
  * counted. On the task engine with fakes: the row a 1 MB message or URL produces fits.
  */
 import { describe, expect, it } from 'vitest';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { systemClock } from '../../shared/clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
@@ -49,6 +50,7 @@ const rowFor = async (behaviour: Behaviour, maxAttempts = 1) => {
       store,
       queue: new FakeQueue(),
       artifacts: new FakeArtifacts(),
+      resultCache: new MemoryResultCache(),
       browser: new FakeBrowser([behaviour]),
       clock: systemClock,
       workerId: 'w1',

@@ -10,6 +10,7 @@ import { buildHandler as buildCreateTask, type CreateTaskDeps } from '../../func
 import { buildHandler as buildGetTask } from '../../functions/http-get-task.js';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryRateBucketStore } from '../../shared/adapters/memory-rate-bucket-store.js';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
@@ -45,6 +46,7 @@ const world = async (options: { destination?: Destination; maxQueuedTasks?: numb
     queue,
     idempotency: new MemoryIdempotencyStore(),
     idempotencyTtlSeconds: 3_600,
+    resultCache: new MemoryResultCache(),
     artifacts,
     artifactUrlTtlSeconds: 600,
     clock,

@@ -4,6 +4,7 @@
  * moved on by the test instead of waited for.
  */
 import { describe, expect, it } from 'vitest';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { type RunTaskDeps, runTask } from '../../shared/task/run-task.js';
 import { newTask, type Task } from '../../shared/task/task.js';
@@ -31,6 +32,7 @@ const setup = async (timeoutMs = 60_000) => {
     store,
     queue: new FakeQueue(),
     artifacts: new FakeArtifacts(),
+    resultCache: new MemoryResultCache(),
     browser,
     clock,
     workerId: 'w1',

@@ -3,6 +3,7 @@
  * deliveries and takeovers, retries with backoff, cancellation, hand-back, deadlines.
  */
 import { describe, expect, it } from 'vitest';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { systemClock } from '../../shared/clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../../shared/errors.js';
@@ -46,6 +47,7 @@ const setup = async (options: { maxAttempts?: number; timeoutMs?: number } = {})
     store,
     queue,
     artifacts,
+    resultCache: new MemoryResultCache(),
     browser,
     clock: systemClock,
     workerId,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
 import { runTask } from '../../shared/task/run-task.js';
@@ -23,11 +24,13 @@ const world = () => {
   const queue = new FakeQueue();
   const { clock, advance } = fixedClock(T0);
   let n = 0;
+  const resultCache = new MemoryResultCache();
   const submitDeps = {
     store,
     queue,
     clock,
     idempotency: new MemoryIdempotencyStore(),
+    resultCache,
     newId: () => `task-${++n}`,
     idempotencyTtlSeconds: 3600,
     checkDestination: async () => ({
@@ -38,7 +41,7 @@ const world = () => {
     }),
   };
   const sweepDeps = { store, queue, clock, resendAfterMs: 60_000 };
-  return { store, queue, clock, advance, submitDeps, sweepDeps };
+  return { store, queue, clock, advance, submitDeps, sweepDeps, resultCache };
 };
 
 describe('the sweeper', () => {
@@ -144,6 +147,7 @@ describe("a task waiting for its tenant's quota, and duplicates of a retried tas
     store: w.store,
     queue: w.queue,
     artifacts: new FakeArtifacts(),
+    resultCache: w.resultCache,
     browser: new FakeBrowser([succeedWith('x')]),
     clock: w.clock,
     workerId: 'w1',

@@ -38,6 +38,7 @@ describe('task input', () => {
       },
       maxAttempts: 3,
       tier: 'auto',
+      cacheTTL: 0,
     });
   });
 
@@ -128,6 +129,11 @@ describe('task input', () => {
     [{ type: 'screenshot', url: 'https://a.test/', options: { bogus: true } }, 'options.bogus'],
     [{ type: 'screenshot', url: 'https://a.test/', maxAttempts: 0 }, 'maxAttempts'],
     [{ type: 'screenshot', url: 'https://a.test/', maxAttempts: 11 }, 'maxAttempts'],
+    [{ type: 'screenshot', url: 'https://a.test/', cacheTTL: 86_401 }, 'cacheTTL'],
+    [{ type: 'screenshot', url: 'https://a.test/', cacheTTL: -1 }, 'cacheTTL'],
+    [{ type: 'screenshot', url: 'https://a.test/', cacheTTL: 1.5 }, 'cacheTTL'],
+    [{ type: 'screenshot', url: 'https://a.test/', cacheTTL: '60' }, 'cacheTTL'],
+    [{ type: 'screenshot', url: 'https://a.test/', options: { cacheTTL: 60 } }, 'options.cacheTTL'],
   ])('rejects %j naming the field %s', (input, field) => {
     const error = failure(input);
     expect(error.code).toBe('VALIDATION_FAILED');
