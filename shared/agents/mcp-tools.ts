@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import type { SchedulingClock } from '../clock.js';
+import { RESULT_CACHE } from '../contracts.js';
 import type { ArtifactReader } from '../core/artifact-store.js';
 import { httpUrl } from '../core/page-options.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
@@ -176,6 +177,7 @@ const presentTaskResult = async (
     ...(task.result.finalUrl === undefined ? {} : { finalUrl: task.result.finalUrl }),
     ...(task.result.httpStatus === undefined ? {} : { httpStatus: task.result.httpStatus }),
     ...(task.result.browserMs === undefined ? {} : { browserMs: task.result.browserMs }),
+    ...(view.cache === undefined ? {} : { cache: view.cache }),
   };
   if (task.type === 'screenshot' || task.type === 'pdf') {
     if (artifact === undefined || artifactView === undefined)
@@ -250,13 +252,26 @@ const oneShot = (type: OneShotType): McpTool => {
       options: (type === 'scrape' ? options : options.optional()).describe(
         `The ${type} task's options, as in POST /v1/tasks.`,
       ),
+      cacheTTL: z
+        .int()
+        .min(0)
+        .max(RESULT_CACHE.maxTtlSeconds)
+        .optional()
+        .describe(
+          'Seconds: answer from a result of the same request made at most this long ago (no browser run), and keep this one that long. 0 or absent: off.',
+        ),
       maxChars: maxCharsSchema,
     }),
     annotations: { readOnlyHint: true, openWorldHint: true },
     run: async (deps, caller, args) => {
       const { task } = await submitTask(deps, {
         tenantId: caller.tenantId,
-        body: { type, url: args.url, ...(args.options === undefined ? {} : { options: args.options }) },
+        body: {
+          type,
+          url: args.url,
+          ...(args.options === undefined ? {} : { options: args.options }),
+          ...(args.cacheTTL === undefined ? {} : { cacheTTL: args.cacheTTL }),
+        },
         maxQueuedTasks: caller.maxQueuedTasks,
       });
       const settled = await waitForTask(deps.store, task, ONE_SHOT_WAIT_MS, caller.signal, deps.clock);

@@ -4,15 +4,18 @@
  * the worker. The real SDK, gateway and Chromium are test/e2e/mcp.test.ts's.
  */
 import { describe, expect, it } from 'vitest';
+import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { MCP_TOOLS, type McpCaller, type McpDeps, runTool } from '../../shared/agents/mcp-tools.js';
 import { INLINE_IMAGE_MAX_BYTES } from '../../shared/agents/tool-output.js';
 import { BrowserfleetError } from '../../shared/errors.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
+import { resultCacheKey } from '../../shared/task/result-cache.js';
 import { newTask, type Task, type TaskResult } from '../../shared/task/task.js';
 import { createTaskInputSchema } from '../../shared/task/task-input.js';
 import { fakeClock } from '../support/fake-clock.js';
-import { FakeArtifacts } from '../support/fakes.js';
+import { FakeArtifacts, FakeQueue } from '../support/fakes.js';
 
 const caller: McpCaller = {
   tenantId: 'tenant-a',
@@ -32,9 +35,23 @@ const world = () => {
   const artifacts = new FakeArtifacts();
   const commands: unknown[] = [];
   let answer: Awaited<ReturnType<McpDeps['runCommand']>> | Error = { ok: true, result: {} };
+  const resultCache = new MemoryResultCache();
+  const queue = new FakeQueue();
+  let ids = 0;
   const deps = {
     store,
     artifacts,
+    resultCache,
+    queue,
+    idempotency: new MemoryIdempotencyStore(),
+    idempotencyTtlSeconds: 3_600,
+    newId: () => `01SUBMIT${String(++ids).padStart(18, '0')}`,
+    checkDestination: async () => ({
+      allowed: true,
+      host: 'example.test',
+      port: 443,
+      addresses: ['203.0.113.9'],
+    }),
     reader: artifacts,
     artifactUrlTtlSeconds: 600,
     clock,
@@ -78,6 +95,9 @@ const world = () => {
   return {
     deps,
     artifacts,
+    resultCache,
+    queue,
+    clock,
     commands,
     taskOf,
     answer: (next: typeof answer) => {
@@ -93,6 +113,33 @@ const stored = async (artifacts: FakeArtifacts, key: string, bytes: number, cont
   await artifacts.put(key, new Uint8Array(bytes).fill(7), contentType);
   return { name: key.split('/').pop() ?? key, contentType, size: bytes, key };
 };
+
+describe('the result cache through a one-shot tool', () => {
+  it('with cacheTTL, a fresh result of the same request answers at once: the image, no run', async () => {
+    const w = world();
+    const png = await stored(w.artifacts, 'tasks/source/1/screenshot.png', 1_000, 'image/png');
+    const input = createTaskInputSchema.parse({ type: 'screenshot', url: 'https://example.test/' });
+    await w.resultCache.record({
+      tenantId: caller.tenantId,
+      key: resultCacheKey({ type: 'screenshot', options: input.options, url: input.url } as never),
+      sourceTaskId: 'source',
+      result: { artifacts: [png], finalUrl: 'https://example.test/', httpStatus: 200 },
+      endedAtMs: w.clock.now() - 1_000,
+      expiresAtMs: w.clock.now() + 59_000,
+    });
+    const answer = await result(w.deps, 'screenshot', { url: 'https://example.test/', cacheTTL: 60 });
+    expect(answer.content.map((c) => c.type)).toEqual(['image', 'resource_link']);
+    expect(answer.structuredContent).toMatchObject({
+      status: 'succeeded',
+      browserMs: 0,
+      cache: { hit: true, sourceTaskId: 'source' },
+    });
+    expect(w.queue.sent).toEqual([]);
+    expect(() =>
+      tool('screenshot').input.parse({ url: 'https://example.test/', cacheTTL: 86_401 }),
+    ).toThrow();
+  });
+});
 
 describe('a task as tool content', () => {
   it('a screenshot up to the inline size is an image with a link; a bigger one only a link', async () => {
