@@ -91,7 +91,12 @@ for (const [type, spec] of Object.entries(ONE_SHOT)) {
     command.option('-e, --element <name=selector>', 'an element to read (repeat for more)', collect, []);
   }
   command.action(async (url: string, flags: Record<string, unknown>) => {
-    const request = { type, url, options: optionsFrom(type, flags) } as TaskRequest;
+    const request = {
+      type,
+      url,
+      options: optionsFrom(type, flags),
+      ...(flags.cacheTtl === undefined ? {} : { cacheTTL: flags.cacheTtl }),
+    } as TaskRequest;
     const { task, body } = await clientOf().tasks.run(request);
     const o = out();
     if (task.status !== 'succeeded') {
@@ -111,6 +116,8 @@ for (const [type, spec] of Object.entries(ONE_SHOT)) {
     } else {
       process.stdout.write(bytes);
       if (bytes[bytes.length - 1] !== 0x0a) process.stdout.write('\n');
+      // stdout is the result itself: where it came from goes to stderr.
+      o.note(task);
     }
   });
 }

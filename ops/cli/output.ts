@@ -57,8 +57,16 @@ export const optionsFrom = (type: string, flags: Record<string, unknown>): Recor
   return options;
 };
 
+/** A hit of the result cache, for a person: where the result came from, and until when. */
+export const cacheNote = (task: TaskView): string | undefined =>
+  task.cache?.hit === true
+    ? `cached result of task ${task.cache.sourceTaskId} (until ${task.cache.expiresAt}); no browser ran`
+    : undefined;
+
 export interface Output {
   task(task: TaskView): void;
+  /** In human mode, a line on stderr saying a result printed to stdout came from the cache. */
+  note(task: TaskView): void;
   failed(task: TaskView): void;
   saved(task: TaskView, file: string, bytes: number): void;
   session(session: SessionView): void;
@@ -106,6 +114,9 @@ export const outputFor = (asJson: boolean): Output => ({
             ['status', task.status],
             ['url', task.url],
             ['created', task.createdAt],
+            ...(task.cache === undefined
+              ? []
+              : [['cache', cacheNote(task) ?? `miss (kept ${task.cacheTTL ?? 0} s)`]]),
             ...(task.result?.artifacts ?? []).map((a) => [
               'artifact',
               `${a.name} (${a.size} bytes) ${a.url}`,
@@ -119,8 +130,15 @@ export const outputFor = (asJson: boolean): Output => ({
       `browserfleet: task ${task.id} ${task.status}${task.error === undefined ? '' : `: ${task.error.code}: ${task.error.message}`}\n`,
     );
   },
-  saved: (task, file, bytes) =>
-    asJson ? json({ ...task, savedTo: file }) : say(`${file} (${bytes} bytes) from task ${task.id}`),
+  note: (task) => {
+    const note = cacheNote(task);
+    if (!asJson && note !== undefined) process.stderr.write(`browserfleet: ${note}\n`);
+  },
+  saved: (task, file, bytes) => {
+    if (asJson) return json({ ...task, savedTo: file });
+    const note = cacheNote(task);
+    say(`${file} (${bytes} bytes) from task ${task.id}${note === undefined ? '' : `: ${note}`}`);
+  },
   session: (session) =>
     asJson
       ? json(session)

@@ -36,8 +36,14 @@ export interface BatchItemResult {
   replayed?: boolean;
   error?: { code: string; message: string; details?: Record<string, unknown> };
 }
-/** A task as submitted (defaults may be left out). */
+/**
+ * A task as submitted (defaults may be left out). `cacheTTL` (seconds, 0–86,400) asks for the
+ * result cache: a result of the same request this tenant made at most that long ago answers
+ * at once, and this one is kept that long.
+ */
 export type TaskRequest = z.input<typeof createTaskInputSchema>;
+/** With a `cacheTTL`: whether the task was answered from the cache, and from which task. */
+export type TaskCache = NonNullable<TaskView['cache']>;
 export type SessionRequest = z.input<typeof createSessionInputSchema>;
 export type { CreateSessionInput };
 
