@@ -28,6 +28,7 @@ import {
   type HttpFunctionName,
   LAMBDA_RUNNER,
   QUEUES,
+  RESULT_CACHE,
   resourceName,
   SESSIONS,
   STATE_TABLE,
@@ -204,6 +205,25 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
       },
     });
     state.hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: denyWithoutTls() });
+  });
+
+  it('artifacts outlive every result-cache entry that points at them, and its last presigned URL', () => {
+    // A hit presigns its source's object up to RESULT_CACHE.maxTtlSeconds after the source
+    // ended, for a URL that lives up to SigV4's 7 days (ARTIFACT_URL_TTL_SECONDS's bound).
+    const longestPresignedUrlSeconds = 7 * 86_400;
+    const [bucket] = Object.values(state.findResources('AWS::S3::Bucket')) as Resource[];
+    const lifecycle = bucket?.Properties.LifecycleConfiguration as
+      | { Rules: { ExpirationInDays?: number; Status: string }[] }
+      | undefined;
+    const rules = (lifecycle?.Rules ?? []).filter(
+      (r) => r.Status === 'Enabled' && r.ExpirationInDays !== undefined,
+    );
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect((rule.ExpirationInDays ?? 0) * 86_400).toBeGreaterThanOrEqual(
+        RESULT_CACHE.maxTtlSeconds + longestPresignedUrlSeconds,
+      );
+    }
   });
 
   it('every route in HTTP_ROUTES exists on the HTTP API, served by its own function', () => {
