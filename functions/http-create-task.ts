@@ -45,7 +45,15 @@ export const buildHandler = (deps: CreateTaskDeps) =>
         maxQueuedTasks: limits.maxQueuedTasks,
       });
       if (!replayed) deps.metrics.count('TasksSubmitted', 1, { type: task.type, tier: task.tier });
-      deps.logger.info('task submitted', { taskId: task.id, tenantId, type: task.type, replayed });
+      if (!replayed && task.cacheHit !== undefined)
+        deps.metrics.count('ResultCacheHits', 1, { type: task.type });
+      deps.logger.info('task submitted', {
+        taskId: task.id,
+        tenantId,
+        type: task.type,
+        replayed,
+        ...(task.cacheHit === undefined ? {} : { cachedFrom: task.cacheHit.sourceTaskId }),
+      });
       const settled = waitMs > 0 ? await waitForTask(deps.store, task, waitMs, signal) : task;
       return {
         statusCode: isFinal(settled.status) ? 200 : 202,

@@ -480,6 +480,8 @@ export const SWEEPER = { functionName: 'schedule-sweep', rateMinutes: 1 } as con
 export const METRICS = {
   namespace: 'Browserfleet',
   tasksSubmitted: 'TasksSubmitted',
+  /** Submits answered from the result cache (a subset of TasksSubmitted): no browser ran. */
+  resultCacheHits: 'ResultCacheHits',
   tasksStarted: 'TasksStarted',
   tasksSucceeded: 'TasksSucceeded',
   tasksFailed: 'TasksFailed',

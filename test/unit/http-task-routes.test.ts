@@ -17,9 +17,11 @@ import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Destination } from '../../shared/egress/egress-policy.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
-import { noopMetrics } from '../../shared/metrics/metrics.js';
+import { RecordingMetrics } from '../../shared/metrics/metrics.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
+import { resultCacheKey } from '../../shared/task/result-cache.js';
 import type { Task } from '../../shared/task/task.js';
+import { createTaskInputSchema } from '../../shared/task/task-input.js';
 import { ensureTenantKey } from '../../shared/tenancy/manage-tenants.js';
 import { FakeArtifacts, FakeQueue } from '../support/fakes.js';
 
@@ -38,15 +40,17 @@ const world = async (options: { destination?: Destination; maxQueuedTasks?: numb
   const queue = new FakeQueue();
   const store = new MemoryTaskStore();
   const artifacts = new FakeArtifacts();
+  const metrics = new RecordingMetrics();
+  const resultCache = new MemoryResultCache();
   const deps: CreateTaskDeps = {
     logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: noopMetrics,
+    metrics,
     auth: { verifier: new StoredApiKeyVerifier(tenants), buckets: new MemoryRateBucketStore(), clock },
     store,
     queue,
     idempotency: new MemoryIdempotencyStore(),
     idempotencyTtlSeconds: 3_600,
-    resultCache: new MemoryResultCache(),
+    resultCache,
     artifacts,
     artifactUrlTtlSeconds: 600,
     clock,
@@ -57,6 +61,9 @@ const world = async (options: { destination?: Destination; maxQueuedTasks?: numb
     deps,
     store,
     queue,
+    artifacts,
+    metrics,
+    resultCache,
     createTask: invoke(buildCreateTask(deps)),
     // get-task is given only what it declares: the store, the artifacts and their URL lifetime.
     getTask: invoke(
@@ -172,6 +179,60 @@ describe('POST /v1/tasks on the memory twins', () => {
     expect(over.status).toBe(429);
     expect(over.body.error?.code).toBe('QUOTA_EXCEEDED');
     expect(full.queue.sent).toHaveLength(1);
+  });
+});
+
+describe('POST /v1/tasks with cacheTTL on the memory twins', () => {
+  it('answers a fresh entry of the tenant at once with 200, a succeeded task, and counts the hit', async () => {
+    const w = await world();
+    const key = resultCacheKey(
+      createTaskInputSchema.parse({ ...screenshot, cacheTTL: 60 }) as unknown as Parameters<
+        typeof resultCacheKey
+      >[0],
+    );
+    await w.artifacts.put('tasks/source/1/screenshot.png', new Uint8Array([1, 2, 3]), 'image/png');
+    await w.resultCache.record({
+      tenantId: 'tenant-a',
+      key,
+      sourceTaskId: 'source',
+      result: {
+        artifacts: [
+          { name: 'screenshot.png', contentType: 'image/png', size: 3, key: 'tasks/source/1/screenshot.png' },
+        ],
+        finalUrl: screenshot.url,
+        httpStatus: 200,
+      },
+      endedAtMs: T0 - 10_000,
+      expiresAtMs: T0 + 50_000,
+    });
+    const hit = await w.createTask({ method: 'POST', key: KEY_A, body: { ...screenshot, cacheTTL: 60 } });
+    expect(hit.status).toBe(200);
+    expect(hit.headers.location).toBe(`/v1/tasks/${hit.body.id}`);
+    expect(hit.body).toMatchObject({
+      status: 'succeeded',
+      cacheTTL: 60,
+      cache: { hit: true, sourceTaskId: 'source', expiresAt: new Date(T0 + 50_000).toISOString() },
+      result: { browserMs: 0, artifacts: [{ name: 'screenshot.png', size: 3 }] },
+    });
+    expect(w.queue.sent).toEqual([]);
+    expect(w.metrics.calls.filter((c) => c.name === 'ResultCacheHits')).toHaveLength(1);
+
+    // The other tenant's identical request is queued: the entry is tenant-a's alone.
+    const miss = await w.createTask({ method: 'POST', key: KEY_B, body: { ...screenshot, cacheTTL: 60 } });
+    expect(miss.status).toBe(202);
+    expect(miss.body).toMatchObject({ status: 'queued', cache: { hit: false } });
+    expect(w.queue.sent).toHaveLength(1);
+    expect(w.metrics.calls.filter((c) => c.name === 'ResultCacheHits')).toHaveLength(1);
+  });
+
+  it('refuses cacheTTL past a day with 400 VALIDATION_FAILED naming the field and the rule', async () => {
+    const w = await world();
+    const res = await w.createTask({ method: 'POST', key: KEY_A, body: { ...screenshot, cacheTTL: 86_401 } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'cacheTTL: must be at most 86400 (one day)',
+    });
   });
 });
 
