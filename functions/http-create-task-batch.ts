@@ -9,6 +9,7 @@ import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbRateBucketStore } from '../shared/adapters/dynamodb-rate-bucket-store.js';
+import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
@@ -63,6 +64,8 @@ export const buildHandler = (deps: CreateTaskBatchDeps) =>
           if (outcome.ok) {
             const { task, replayed } = outcome;
             if (!replayed) deps.metrics.count('TasksSubmitted', 1, { type: task.type, tier: task.tier });
+            if (!replayed && task.cacheHit !== undefined)
+              deps.metrics.count('ResultCacheHits', 1, { type: task.type });
             return {
               index: outcome.index,
               status: isFinal(task.status) ? 200 : 202,
@@ -105,6 +108,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     store: new DynamoDbTaskStore(dynamo, config.stateTable),
     idempotency: new DynamoDbIdempotencyStore(dynamo, config.stateTable),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    resultCache: new DynamoDbResultCache(dynamo, config.stateTable),
     queue: new TieredTaskDispatcher({
       fleet: new SqsTaskQueue(sqs, config.fleetQueueUrl),
       lambda: new SqsTaskQueue(sqs, config.lambdaQueueUrl),

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildHandler, type CreateTaskBatchDeps } from '../../functions/http-create-task-batch.js';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryRateBucketStore } from '../../shared/adapters/memory-rate-bucket-store.js';
+import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
 import { StoredApiKeyVerifier } from '../../shared/auth/api-key.js';
@@ -43,6 +44,7 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
     store,
     queue,
     idempotency: new MemoryIdempotencyStore(),
+    resultCache: new MemoryResultCache(),
     idempotencyTtlSeconds: 3_600,
     artifacts: new FakeArtifacts(),
     artifactUrlTtlSeconds: 600,
