@@ -102,7 +102,7 @@ beforeAll(() => {
   fleet = Template.fromStack(built.fleet);
   // This app bundles every function with the local esbuild, as `cdk synth` does: the one
   // place in the tests that proves they all bundle.
-}, 120_000);
+}, 300_000);
 
 const ourMetricNames = (node: unknown, out: string[] = []): string[] => {
   if (Array.isArray(node)) for (const n of node) ourMetricNames(n, out);
