@@ -5,6 +5,7 @@ import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import type { SessionStore } from '../shared/session/ports.js';
 import type { TaskStore } from '../shared/task/ports.js';
+import type { LimitsView } from '../shared/tenancy/tenant.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -32,7 +33,7 @@ export const buildHandler = (deps: GetLimitsDeps) =>
         tenantId,
         limits,
         usage: { ...usage, liveSessions },
-      },
+      } satisfies LimitsView,
     };
   });
 

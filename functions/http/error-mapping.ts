@@ -2,6 +2,7 @@
  * The HTTP transport's one mapping from error codes to statuses. `satisfies Record<ErrorCode,
  * …>` makes a new code without a status a type error.
  */
+import type { ErrorBody } from '../../shared/error-body.js';
 import { type ErrorCode, isBrowserfleetError } from '../../shared/errors.js';
 
 const STATUS_BY_CODE = {
@@ -44,9 +45,10 @@ const STATUS_BY_CODE = {
   INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>;
 
-export interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
+export type { ErrorBody };
+
+/** The HTTP status each error code is answered with. */
+export const httpStatusOf = (code: ErrorCode): number => STATUS_BY_CODE[code];
 
 export interface MappedError {
   statusCode: number;

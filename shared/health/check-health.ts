@@ -1,16 +1,23 @@
+import { z } from 'zod';
 import { type SchedulingClock, systemClock } from '../clock.js';
 import type { Pingable } from './ports.js';
 
-export interface DependencyHealth {
-  status: 'up' | 'down';
-  latencyMs: number;
-  error?: string;
-}
+const dependencyHealthSchema = z.object({
+  status: z.enum(['up', 'down']),
+  latencyMs: z.number(),
+  /** The error's name (never its message: the route is public). */
+  error: z.string().optional(),
+});
+export type DependencyHealth = z.output<typeof dependencyHealthSchema>;
 
-export interface HealthReport {
-  status: 'ok' | 'unavailable';
-  dependencies: Record<string, DependencyHealth>;
-}
+/** What `GET /health` answers (200 when `ok`, 503 when not). */
+export const healthReportSchema = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    dependencies: z.record(z.string(), dependencyHealthSchema),
+  })
+  .meta({ id: 'Health', description: 'Whether every dependency answers, each with its latency.' });
+export type HealthReport = z.output<typeof healthReportSchema>;
 
 /** How long one dependency may take to answer before it counts as down. */
 const PING_TIMEOUT_MS = 2_000;

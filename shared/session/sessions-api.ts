@@ -3,11 +3,18 @@
  * answer) and close. A tenant sees only its own sessions: another tenant's id answers
  * `NOT_FOUND`, like a missing one (requireSession, session-events.ts).
  */
+import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { CDP_ROUTE, PLAYWRIGHT_ROUTE } from '../contracts.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
 import type { SessionInbox, SessionStore } from './ports.js';
-import { newSession, type Session } from './session.js';
+import {
+  CLOSE_REASONS,
+  type CloseReasonCode,
+  newSession,
+  SESSION_STATUSES,
+  type Session,
+} from './session.js';
 import { applySessionEvent, requireSession } from './session-events.js';
 import type { CreateSessionInput } from './session-input.js';
 import { issueSessionTicket } from './ticket.js';
@@ -27,33 +34,52 @@ export interface SessionApiDeps {
   inbox: SessionInbox;
 }
 
-/** A session as its tenant sees it: no lease, no worker address. */
-export interface SessionView {
-  id: string;
-  status: Session['status'];
-  createdAt: string;
-  liveAt?: string;
-  endedAt?: string;
-  /** When the absolute timeout ends it (once live). */
-  expiresAt?: string;
-  timeoutMs: number;
-  idleTimeoutMs: number;
-  viewport: Session['options']['viewport'];
-  userAgent?: string;
-  endReason?: Session['endReason'];
-  /** `puppeteer.connect({ browserWSEndpoint: cdpUrl })`; the ticket in it expires. */
-  cdpUrl?: string;
-  /**
-   * `chromium.connect(playwrightUrl)` with playwright-core of a supported minor
-   * (PLAYWRIGHT_SERVERS); the same ticket as `cdpUrl`.
-   */
-  playwrightUrl?: string;
-  /** A web page with the screencast and takeover controls; expires with its ticket. */
-  liveViewUrl?: string;
-  /** The WebSocket API to attach to. */
-  websocketUrl: string;
-  ticketExpiresAt?: string;
-}
+const isoTime = z.string().meta({ description: 'ISO-8601 time', example: '2026-12-02T19:30:00.000Z' });
+
+/**
+ * A session as its tenant sees it: no lease, no worker address. The one description of it:
+ * `SessionView`, the OpenAPI document and the typed client all come from this schema.
+ */
+export const sessionViewSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    createdAt: isoTime,
+    liveAt: isoTime.optional(),
+    endedAt: isoTime.optional(),
+    /** When the absolute timeout ends it (once live). */
+    expiresAt: isoTime.optional(),
+    timeoutMs: z.int(),
+    idleTimeoutMs: z.int(),
+    viewport: z.object({ width: z.int(), height: z.int(), deviceScaleFactor: z.number() }),
+    userAgent: z.string().optional(),
+    endReason: z
+      .object({
+        code: z.enum(Object.keys(CLOSE_REASONS) as [CloseReasonCode, ...CloseReasonCode[]]),
+        message: z.string(),
+      })
+      .optional(),
+    cdpUrl: z.string().optional().meta({
+      description: '`puppeteer.connect({ browserWSEndpoint: cdpUrl })`; the ticket in it expires.',
+    }),
+    playwrightUrl: z.string().optional().meta({
+      description:
+        '`chromium.connect(playwrightUrl)` with a supported playwright-core; the same ticket as `cdpUrl`.',
+    }),
+    liveViewUrl: z.string().optional().meta({
+      description: 'A web page with the screencast and takeover controls; expires with its ticket.',
+    }),
+    /** The WebSocket API to attach to. */
+    websocketUrl: z.string(),
+    ticketExpiresAt: isoTime.optional(),
+  })
+  .meta({ id: 'Session', description: 'A live browser session as its tenant sees it.' });
+export type SessionView = z.output<typeof sessionViewSchema>;
+
+/** What `GET /v1/sessions` answers. */
+export const sessionListViewSchema = z
+  .object({ sessions: z.array(sessionViewSchema) })
+  .meta({ id: 'SessionList', description: "The tenant's sessions." });
 
 export const presentSession = async (
   deps: Pick<SessionApiDeps, 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl' | 'clock'>,

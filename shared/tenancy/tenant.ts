@@ -22,6 +22,16 @@ export const tenantLimitsSchema = z.strictObject({
 export type TenantLimits = z.output<typeof tenantLimitsSchema>;
 export const DEFAULT_LIMITS: TenantLimits = tenantLimitsSchema.parse({});
 
+/** What `GET /v1/limits` answers: the tenant's limits and what it uses of them now. */
+export const limitsViewSchema = z
+  .object({
+    tenantId: z.string(),
+    limits: tenantLimitsSchema,
+    usage: z.object({ queuedTasks: z.int(), runningTasks: z.int(), liveSessions: z.int() }),
+  })
+  .meta({ id: 'Limits', description: "The tenant's limits and its usage of them right now." });
+export type LimitsView = z.output<typeof limitsViewSchema>;
+
 export interface Tenant {
   tenantId: string;
   name: string;
