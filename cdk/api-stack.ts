@@ -23,6 +23,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
+  DOCS_RENDERER,
   ENV,
   type FunctionResources,
   HTTP_FUNCTION_RESOURCES,
@@ -47,6 +48,9 @@ const PUBLIC_ROUTE_REASONS: Record<PublicFunctionName, string> = {
   'http-live-view':
     "A browser tab can't send the API key: the function checks the signed, expiring live-view " +
     'ticket in the query string, valid for this one session only.',
+  'http-get-openapi':
+    'Public on purpose: the description of the API, the same for every caller, no tenant data.',
+  'http-docs': 'Public on purpose: the API reference page and its script, static, no tenant data.',
 };
 
 /**
@@ -75,6 +79,9 @@ const TIMEOUTS: Record<HttpFunctionName, Duration> = {
   'http-health': Duration.seconds(10),
   // A one-shot tool holds up to 20 s for its task, a session command runs up to 25 s.
   'http-mcp': Duration.seconds(29),
+  // Both answer from memory (the document is built, the renderer read, once per instance).
+  'http-get-openapi': Duration.seconds(10),
+  'http-docs': Duration.seconds(10),
 };
 
 /**
@@ -165,6 +172,9 @@ export class ApiStack extends Stack {
         stage,
         removalPolicy,
         timeout: TIMEOUTS[name],
+        ...(name === 'http-docs'
+          ? { files: [{ from: DOCS_RENDERER.packageFile, to: DOCS_RENDERER.bundledFile }] }
+          : {}),
         // A worker's inbox is reachable only inside the fleet's VPC.
         ...(uses.workerInbox === true
           ? {

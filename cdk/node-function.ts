@@ -26,6 +26,11 @@ export interface NodeFunctionProps {
   /** Default 512 MB. */
   readonly memorySize?: number;
   readonly layers?: ILayerVersion[];
+  /**
+   * Files the function reads from disk at run time, copied beside its bundle: `from` is a
+   * path under node_modules, `to` the file name beside `index.mjs`.
+   */
+  readonly files?: readonly { readonly from: string; readonly to: string }[];
   /** For functions that call a worker's inbox (private addresses in the fleet's VPC). */
   readonly network?: { vpc: IVpc; subnets: SubnetSelection; securityGroup: ISecurityGroup };
 }
@@ -115,6 +120,18 @@ export const nodeFunction = (scope: Construct, name: string, props: NodeFunction
       minify: true,
       sourceMap: true,
       sourcesContent: false,
+      ...(props.files === undefined || props.files.length === 0
+        ? {}
+        : {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) =>
+                (props.files ?? []).map(
+                  (file) => `cp "${join(inputDir, 'node_modules', file.from)}" "${join(outputDir, file.to)}"`,
+                ),
+            },
+          }),
     },
   });
   if (props.network !== undefined) {

@@ -22,6 +22,7 @@ import { newTimeOrderedId } from '../shared/ids.js';
 import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
 import { BATCH_LIMITS, type SubmitBatchDeps, submitBatch } from '../shared/task/submit-batch.js';
 import { isFinal } from '../shared/task/task.js';
+import type { TaskBatchView } from '../shared/task/task-view.js';
 import { rateLimitHeaders } from '../shared/tenancy/rate-limit.js';
 import { lazy } from './entry/lazy.js';
 import { mapError } from './http/error-mapping.js';
@@ -89,7 +90,7 @@ export const buildHandler = (deps: CreateTaskBatchDeps) =>
       });
       return {
         statusCode: 200,
-        body: { results },
+        body: { results } satisfies TaskBatchView,
         // The bucket after every item's token, not just the request's.
         ...(bucket === undefined ? {} : { headers: { ...rateLimitHeaders(limits, bucket) } }),
       };

@@ -9,6 +9,7 @@ import { createS3Client } from '../shared/adapters/s3-client.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
 import { listTasks } from '../shared/task/list-tasks.js';
+import type { TaskListView } from '../shared/task/task-view.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { createRouteAuth } from './http/route-auth.js';
@@ -29,7 +30,7 @@ export const buildHandler = (deps: ListTasksRouteDeps) =>
       body: {
         tasks: await Promise.all(page.tasks.map((task) => presentTask(deps, task))),
         ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
-      },
+      } satisfies TaskListView,
     };
   });
 

@@ -3,7 +3,6 @@
  * API key, so the page is reached with the short-lived ticket from `liveViewUrl` and uses it
  * to open the WebSocket API.
  */
-import { z } from 'zod';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
@@ -12,10 +11,9 @@ import { parseOrThrow } from '../shared/validation.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute } from './http/http-route.js';
 import { liveViewPage } from './http/live-view-page.js';
+import { liveViewQuerySchema } from './http/query.js';
 import { type ComposedHttpFunction, createRouteDeps, type RouteDeps } from './http/route-deps.js';
 import { createRouteTicketKeys } from './http/route-tickets.js';
-
-const querySchema = z.strictObject({ ticket: z.string().min(1).max(2048) });
 
 export interface LiveViewDeps extends RouteDeps {
   ticketKeys: TicketKeys;
@@ -27,7 +25,7 @@ export interface LiveViewDeps extends RouteDeps {
 export const buildHandler = (deps: LiveViewDeps) =>
   httpRoute({ logger: deps.logger, metrics: deps.metrics }, async ({ event }) => {
     const sessionId = event.pathParameters?.id ?? '';
-    const { ticket } = parseOrThrow(querySchema, event.queryStringParameters ?? {});
+    const { ticket } = parseOrThrow(liveViewQuerySchema, event.queryStringParameters ?? {});
     const check = await verifyTicketWithKeys(deps.ticketKeys, ticket, {
       scope: 'live',
       nowSeconds: Math.floor(deps.clock.now() / 1000),

@@ -9,7 +9,9 @@ import { compose as closeSession } from '../functions/http-close-session.js';
 import { compose as createSession } from '../functions/http-create-session.js';
 import { compose as createTask } from '../functions/http-create-task.js';
 import { compose as createTaskBatch } from '../functions/http-create-task-batch.js';
+import { compose as docs } from '../functions/http-docs.js';
 import { compose as getLimits } from '../functions/http-get-limits.js';
+import { compose as getOpenApi } from '../functions/http-get-openapi.js';
 import { compose as getPressure } from '../functions/http-get-pressure.js';
 import { compose as getSession } from '../functions/http-get-session.js';
 import { compose as getTask } from '../functions/http-get-task.js';
@@ -37,4 +39,6 @@ export const HTTP_FUNCTIONS: Record<HttpFunctionName, (env: Env) => ComposedHttp
   'http-close-session': closeSession,
   'http-live-view': liveView,
   'http-mcp': mcp,
+  'http-get-openapi': getOpenApi,
+  'http-docs': docs,
 };

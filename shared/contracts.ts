@@ -251,7 +251,27 @@ export const HTTP_ROUTES = [
   { routeKey: 'POST /mcp', functionName: 'http-mcp', auth: true },
   { routeKey: 'GET /mcp', functionName: 'http-mcp', auth: true },
   { routeKey: 'DELETE /mcp', functionName: 'http-mcp', auth: true },
+  /** The OpenAPI 3.1 document of this API, generated from the schemas that validate requests. */
+  { routeKey: 'GET /openapi.json', functionName: 'http-get-openapi', auth: false },
+  /** The API reference page, and the renderer's script it loads (served here: no CDN). */
+  { routeKey: 'GET /docs', functionName: 'http-docs', auth: false },
+  { routeKey: 'GET /docs/api-reference.js', functionName: 'http-docs', auth: false },
 ] as const;
+
+/**
+ * The API reference page's renderer (Scalar's standalone bundle), which `http-docs` serves
+ * itself: the CDK copies it from node_modules to beside the function's bundle, where the
+ * function reads it.
+ */
+export const DOCS_RENDERER = {
+  /** In node_modules. */
+  packageFile: '@scalar/api-reference/dist/browser/standalone.js',
+  /** Beside the deployed function's `index.mjs`. */
+  bundledFile: 'api-reference.js',
+} as const;
+
+/** `GET /v1/tasks/{id}`, …: one route of the HTTP API. */
+export type HttpRouteKey = (typeof HTTP_ROUTES)[number]['routeKey'];
 
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]['functionName'];
 
@@ -358,6 +378,9 @@ export const HTTP_FUNCTION_RESOURCES = {
   // Only checks the ticket and renders a page that opens the WebSocket API.
   'http-live-view': { tickets: true, publicUrls: ['websocket'] },
   'http-health': { table: 'describe', fleetQueue: 'attributes', artifacts: 'head' },
+  // The API's description and its reference page: built in the function, nothing to reach.
+  'http-get-openapi': {},
+  'http-docs': {},
   // MCP's tools: tasks (submitted, read, their artifacts read back to answer inline), and
   // sessions (created, closed, and driven through their worker's inbox).
   'http-mcp': {

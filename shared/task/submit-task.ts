@@ -38,7 +38,7 @@ export interface Submitted {
 }
 
 /** Printable ASCII, as Stripe and the IETF Idempotency-Key draft use in practice. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The rule every Idempotency-Key (header or batch item field) follows. */
 export const IDEMPOTENCY_KEY_RULE = 'must be 1 to 255 printable ASCII characters';

@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { errorBodySchema } from '../error-body.js';
 import { TASK_STATUSES, type Task, type TaskResult } from './task.js';
 import {
   contentOptionsSchema,
@@ -170,3 +171,33 @@ export const toTaskView = (
         cache: task.cacheHit === undefined ? { hit: false } : { hit: true, ...task.cacheHit },
       }),
 });
+
+/** What `GET /v1/tasks` answers: a page of the tenant's tasks, newest first. */
+export const taskListViewSchema = z
+  .object({
+    tasks: z.array(taskViewSchema),
+    /** Pass as `cursor` for the next (older) page; absent on the last page. */
+    nextCursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next (older) page.' }),
+  })
+  .meta({ id: 'TaskList', description: "A page of the tenant's tasks, newest first." });
+export type TaskListView = z.output<typeof taskListViewSchema>;
+
+/** What `POST /v1/tasks/batch` answers: one result per item, in order. */
+export const taskBatchViewSchema = z
+  .object({
+    results: z.array(
+      z.union([
+        z.object({
+          index: z.int().min(0),
+          /** As `POST /v1/tasks` would have answered this item: 202, or 200 if it had ended. */
+          status: z.int(),
+          /** The item's `idempotencyKey` named an earlier task: that one is answered. */
+          replayed: z.boolean().optional(),
+          task: taskViewSchema,
+        }),
+        z.object({ index: z.int().min(0), status: z.int(), error: errorBodySchema.shape.error }),
+      ]),
+    ),
+  })
+  .meta({ id: 'TaskBatch', description: 'One result per item: the task, or why it was refused.' });
+export type TaskBatchView = z.output<typeof taskBatchViewSchema>;
