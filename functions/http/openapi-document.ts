@@ -14,8 +14,7 @@ import {
 import { HTTP_ROUTES, type HttpRouteKey } from '../../shared/contracts.js';
 import { errorBodySchema } from '../../shared/error-body.js';
 import { ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
-import { healthReportSchema } from '../../shared/health/check-health.js';
-import { pressureSchema } from '../../shared/health/read-pressure.js';
+import { healthReportSchema, pressureSchema } from '../../shared/health/reports.js';
 import { createSessionInputSchema } from '../../shared/session/session-input.js';
 import { sessionListViewSchema, sessionViewSchema } from '../../shared/session/sessions-api.js';
 import { listTasksQuerySchema } from '../../shared/task/list-tasks.js';

@@ -5,8 +5,7 @@
 
 import type { z } from 'zod';
 import type { ErrorBody } from '../../shared/error-body.js';
-import type { HealthReport } from '../../shared/health/check-health.js';
-import type { Pressure } from '../../shared/health/read-pressure.js';
+import type { HealthReport, Pressure } from '../../shared/health/reports.js';
 import type { createSessionInputSchema } from '../../shared/session/session-input.js';
 import type { SessionView } from '../../shared/session/sessions-api.js';
 import { type createTaskInputSchema, screenshotOptionsSchema } from '../../shared/task/task-input.js';

@@ -1,23 +1,8 @@
-import { z } from 'zod';
 import { type SchedulingClock, systemClock } from '../clock.js';
 import type { Pingable } from './ports.js';
+import type { DependencyHealth, HealthReport } from './reports.js';
 
-const dependencyHealthSchema = z.object({
-  status: z.enum(['up', 'down']),
-  latencyMs: z.number(),
-  /** The error's name (never its message: the route is public). */
-  error: z.string().optional(),
-});
-export type DependencyHealth = z.output<typeof dependencyHealthSchema>;
-
-/** What `GET /health` answers (200 when `ok`, 503 when not). */
-export const healthReportSchema = z
-  .object({
-    status: z.enum(['ok', 'unavailable']),
-    dependencies: z.record(z.string(), dependencyHealthSchema),
-  })
-  .meta({ id: 'Health', description: 'Whether every dependency answers, each with its latency.' });
-export type HealthReport = z.output<typeof healthReportSchema>;
+export type { DependencyHealth, HealthReport };
 
 /** How long one dependency may take to answer before it counts as down. */
 const PING_TIMEOUT_MS = 2_000;

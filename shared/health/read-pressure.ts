@@ -4,25 +4,12 @@
  * `maxAgeMs` and concurrent callers share the reading in progress: a flood of calls costs one
  * health check, two queue reads and one count query per interval, not one per call.
  */
-import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { checkHealth } from './check-health.js';
 import type { Pingable, QueueDepth } from './ports.js';
+import type { Pressure } from './reports.js';
 
-const perTier = z.object({ fleet: z.int().min(0), lambda: z.int().min(0) });
-
-/** What `GET /v1/pressure` answers. */
-export const pressureSchema = z
-  .object({
-    /** Every dependency is up. */
-    accepting: z.boolean(),
-    running: z.int().min(0),
-    queued: perTier,
-    inFlight: perTier,
-    at: z.string(),
-  })
-  .meta({ id: 'Pressure', description: 'How loaded the platform is: tasks waiting and running per tier.' });
-export type Pressure = z.output<typeof pressureSchema>;
+export type { Pressure };
 
 export interface PressureDeps {
   dependencies: Readonly<Record<string, Pingable>>;

@@ -104,7 +104,7 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
   ],
   tenancy: ['ports', 'quota-errors', 'tenant', 'tenant-limits-cache', 'token-bucket'],
   dlq: ['ports'],
-  health: ['ports'],
+  health: ['ports', 'reports'],
   egress: ['cdp-command-guard', 'egress-policy', 'playwright-command-guard'],
   auth: ['ports'],
   metrics: ['metrics'],
