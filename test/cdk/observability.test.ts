@@ -16,7 +16,7 @@ import { FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/build-app.js';
-import { METRICS } from '../../shared/contracts.js';
+import { DOCS_RENDERER, METRICS } from '../../shared/contracts.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REGISTRY_MODULE = join(ROOT, 'shared/contracts.ts');
@@ -94,14 +94,19 @@ const emittedMetricNames = (): Map<string, string[]> => {
 let emitted: Map<string, string[]>;
 let template: Template;
 let fleet: Template;
+let apiTemplate: Template;
+let assembly: string;
 beforeAll(() => {
   emitted = emittedMetricNames();
   const app = new App({ context: { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false } });
   const built = buildApp({ stage: 'dev' }, app);
   template = Template.fromStack(built.observability);
   fleet = Template.fromStack(built.fleet);
+  apiTemplate = Template.fromStack(built.api);
+  assembly = app.outdir;
   // This app bundles every function with the local esbuild, as `cdk synth` does: the one
-  // place in the tests that proves they all bundle.
+  // place in the tests that proves they all bundle. Some 25 bundles take over two minutes
+  // when other test files share the two cores.
 }, 300_000);
 
 const ourMetricNames = (node: unknown, out: string[] = []): string[] => {
@@ -180,5 +185,18 @@ describe('observability', () => {
     fleet.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: Match.arrayWith([{ Name: 'containerInsights', Value: 'enabled' }]),
     });
+  });
+});
+
+describe('the docs function', () => {
+  it("carries the renderer it serves beside its bundle (no CDN, and node_modules isn't deployed)", () => {
+    const functions = apiTemplate.findResources('AWS::Lambda::Function', {
+      Properties: { FunctionName: 'browserfleet-dev-http-docs' },
+    });
+    const [docs] = Object.values(functions) as { Properties: { Code: { S3Key: string } } }[];
+    const hash = docs?.Properties.Code.S3Key.replace(/\.zip$/, '');
+    const bundle = join(assembly, `asset.${hash}`);
+    expect(readdirSync(bundle)).toEqual(expect.arrayContaining(['index.mjs', DOCS_RENDERER.bundledFile]));
+    expect(statSync(join(bundle, DOCS_RENDERER.bundledFile)).size).toBeGreaterThan(1_000_000);
   });
 });
