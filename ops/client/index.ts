@@ -11,20 +11,22 @@
  * Idempotency-Key (one is generated when the caller gives none).
  */
 import type { z } from 'zod';
+import type { ErrorBody } from '../../shared/error-body.js';
 import type { CreateSessionInput, createSessionInputSchema } from '../../shared/session/session-input.js';
-import type { SessionView } from '../../shared/session/sessions-api.js';
+import type { SessionView, sessionListViewSchema } from '../../shared/session/sessions-api.js';
 import type { listTasksQuerySchema } from '../../shared/task/list-tasks.js';
 import type { createTaskInputSchema } from '../../shared/task/task-input.js';
-import type { TaskView } from '../../shared/task/task-view.js';
+import type { TaskListView, TaskView } from '../../shared/task/task-view.js';
 
-export type { SessionView, TaskView };
+// Every type here is inferred from the zod schemas the API validates requests with and
+// describes its answers with (the ones its OpenAPI document is generated from).
+export type { ErrorBody, SessionView, TaskView };
+
+type SessionList = z.output<typeof sessionListViewSchema>;
 /** `GET /v1/tasks`'s filters and paging (`since`: ISO 8601 with a zone). */
 export type TaskListQuery = Omit<z.input<typeof listTasksQuerySchema>, 'limit'> & { limit?: number };
 /** One page of the tenant's tasks, newest first; `nextCursor` when older ones follow. */
-export interface TaskPage {
-  tasks: TaskView[];
-  nextCursor?: string;
-}
+export type TaskPage = TaskListView;
 /** A batch item: a task body, with the Idempotency-Key it may be repeated under. */
 export type BatchTaskRequest = TaskRequest & { idempotencyKey?: string };
 /** One item's answer: `status` as POST /v1/tasks would have answered it alone. */
@@ -34,7 +36,7 @@ export interface BatchItemResult {
   task?: TaskView;
   /** True when the item's idempotencyKey named a task an earlier request made. */
   replayed?: boolean;
-  error?: { code: string; message: string; details?: Record<string, unknown> };
+  error?: ErrorBody['error'];
 }
 /**
  * A task as submitted (defaults may be left out). `cacheTTL` (seconds, 0–86,400) asks for the
@@ -142,9 +144,8 @@ export const createClient = (options: ClientOptions) => {
       const text = await res.text();
       const parsed = text === '' ? undefined : safeJson(text);
       if (res.ok) return { status: res.status, body: parsed as T };
-      const error = (
-        parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }
-      )?.error;
+      // An answer from something other than the API (a proxy's 502) may not be an ErrorBody.
+      const error = (parsed as Partial<ErrorBody> | undefined)?.error;
       const retryAfterMs = Number(res.headers.get('retry-after') ?? Number.NaN) * 1000;
       const retryable = res.status === 429 || (res.status >= 500 && init.repeatable);
       if (retryable && attempt < maxAttempts) {
@@ -278,8 +279,7 @@ export const createClient = (options: ClientOptions) => {
       get: async (id: string): Promise<SessionView> =>
         (await call<SessionView>('GET', `/v1/sessions/${encodeURIComponent(id)}`, { repeatable: true })).body,
       list: async (q: { status?: SessionView['status']; limit?: number } = {}): Promise<SessionView[]> =>
-        (await call<{ sessions: SessionView[] }>('GET', `/v1/sessions${query(q)}`, { repeatable: true })).body
-          .sessions,
+        (await call<SessionList>('GET', `/v1/sessions${query(q)}`, { repeatable: true })).body.sessions,
       close: async (id: string): Promise<SessionView> =>
         (await call<SessionView>('DELETE', `/v1/sessions/${encodeURIComponent(id)}`, { repeatable: true }))
           .body,
