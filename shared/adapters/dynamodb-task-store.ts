@@ -11,7 +11,7 @@ import type {
   TaskStore,
   TaskUsage,
 } from '../task/ports.js';
-import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
+import { type SweepList, sweepDueAt, sweepListOf, type Task, usageDelta } from '../task/task.js';
 import { queuedQuotaError } from '../tenancy/quota-errors.js';
 import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
@@ -19,19 +19,22 @@ import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-ro
 const { sweepIndex, taskHistoryIndex } = STATE_TABLE;
 
 /**
- * A live task carries the sweep index's keys (its status and when the sweeper should look
- * at it); an ended one doesn't, so the sparse index holds only work in progress. Every task
- * carries the history index's keys, from its first write to its last: the entry goes when
- * the row goes.
+ * A live task carries the sweep index's keys (its list and when the sweeper should look at
+ * it), and so does an ended one whose webhook event waits in the outbox; any other ended
+ * one doesn't, so the sparse index holds only work in progress. Every task carries the
+ * history index's keys, from its first write to its last: the entry goes when the row goes.
  */
-const toItem = (task: Task): Item => ({
-  ...toRow({ pk: KEYS.taskPk(task.id), sk: KEYS.taskSk }, 'task', task, {
-    pk: KEYS.taskSweepPk(task.status),
-    dueAt: sweepDueAt(task),
-  }),
-  [taskHistoryIndex.partitionKey]: KEYS.taskHistoryPk(task.tenantId),
-  [taskHistoryIndex.sortKey]: KEYS.taskHistorySk(task.createdAt, task.id),
-});
+const toItem = (task: Task): Item => {
+  const list = sweepListOf(task);
+  return {
+    ...toRow({ pk: KEYS.taskPk(task.id), sk: KEYS.taskSk }, 'task', task, {
+      pk: KEYS.taskSweepPk(list ?? task.status),
+      dueAt: list === undefined ? undefined : sweepDueAt(task),
+    }),
+    [taskHistoryIndex.partitionKey]: KEYS.taskHistoryPk(task.tenantId),
+    [taskHistoryIndex.sortKey]: KEYS.taskHistorySk(task.createdAt, task.id),
+  };
+};
 
 const fromItem = (item: Item): Task => {
   const { [taskHistoryIndex.partitionKey]: _hpk, [taskHistoryIndex.sortKey]: _hsk, ...row } = item;
@@ -181,7 +184,7 @@ export class DynamoDbTaskStore implements TaskStore, Pingable {
     };
   }
 
-  async listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]> {
+  async listDue(status: SweepList, before: number, limit: number): Promise<Task[]> {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,

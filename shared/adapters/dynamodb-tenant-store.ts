@@ -38,8 +38,14 @@ export class DynamoDbTenantStore implements TenantStore {
       new GetCommand({ TableName: this.tableName, Key: { pk: KEYS.tenantPk(tenantId), sk: KEYS.tenantSk } }),
     );
     if (out.Item === undefined) return undefined;
-    const { tenantId: id, name, limits, createdAt } = out.Item;
-    return { tenantId: String(id), name: String(name), limits, createdAt: String(createdAt) } as Tenant;
+    const { tenantId: id, name, limits, createdAt, webhooks } = out.Item;
+    return {
+      tenantId: String(id),
+      name: String(name),
+      limits,
+      createdAt: String(createdAt),
+      ...(webhooks === undefined ? {} : { webhooks }),
+    } as Tenant;
   }
 
   async putTenant(tenant: Tenant): Promise<void> {

@@ -1,7 +1,7 @@
 import { KEYS } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { HistoryPage, HistoryRead, SaveOutcome, TaskStore, TaskUsage } from '../task/ports.js';
-import { sweepDueAt, type Task, usageDelta } from '../task/task.js';
+import { type SweepList, sweepDueAt, sweepListOf, type Task, usageDelta } from '../task/task.js';
 import { queuedQuotaError } from '../tenancy/quota-errors.js';
 
 /**
@@ -43,9 +43,9 @@ export class MemoryTaskStore implements TaskStore {
     return { saved: true };
   }
 
-  async listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]> {
+  async listDue(status: SweepList, before: number, limit: number): Promise<Task[]> {
     return [...this.rows.values()]
-      .filter((t) => t.status === status && (sweepDueAt(t) ?? Number.POSITIVE_INFINITY) < before)
+      .filter((t) => sweepListOf(t) === status && (sweepDueAt(t) ?? Number.POSITIVE_INFINITY) < before)
       .sort((a, b) => (sweepDueAt(a) ?? 0) - (sweepDueAt(b) ?? 0))
       .slice(0, limit)
       .map((t) => structuredClone(t));

@@ -6,7 +6,7 @@
  */
 
 import type { ResultCacheEntry } from './result-cache.js';
-import type { Task, TaskStatus, TaskWarning } from './task.js';
+import type { SweepList, Task, TaskStatus, TaskWarning } from './task.js';
 import type { TaskSpec, TaskType } from './task-input.js';
 
 export type SaveOutcome =
@@ -60,10 +60,11 @@ export interface TaskStore {
    */
   save(next: Task, current: Task, quota?: { maxRunning: number }): Promise<SaveOutcome>;
   /**
-   * Live tasks in `status` whose sweep is due before `before` (see `sweepDueAt`), oldest
-   * first, at most `limit`.
+   * Tasks on a sweep list (live ones by status; ended ones whose webhook event waits in
+   * the outbox) whose sweep is due before `before` (see `sweepDueAt`), oldest first, at
+   * most `limit`.
    */
-  listDue(status: 'queued' | 'running', before: number, limit: number): Promise<Task[]>;
+  listDue(status: SweepList, before: number, limit: number): Promise<Task[]>;
   /**
    * One read of the tenant's tasks, newest first (`listTasks` pages through these). Served
    * by an index, so eventually consistent: a task just created may be missing for a moment.

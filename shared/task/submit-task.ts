@@ -4,6 +4,7 @@ import type { TaskDispatcher } from '../core/fleet-queue.js';
 import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
+import { checkWebhookUrl } from '../webhooks/manage-webhooks.js';
 import type { IdempotencyStore, ResultCache, TaskStore } from './ports.js';
 import { answersUntil, canonicalJson, hitResultOf, resultCacheKey } from './result-cache.js';
 import { newCachedTask, newTask, type Task } from './task.js';
@@ -90,6 +91,10 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
       },
     );
   }
+  // A webhook URL is a destination too: the delivery checks it again when it sends.
+  if (parsed.webhook !== undefined) {
+    await checkWebhookUrl(deps.checkDestination, parsed.webhook.url, 'webhook.url');
+  }
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
   const spec = { type: parsed.type, options: parsed.options } as TaskSpec;
@@ -108,6 +113,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
       url: parsed.url,
       tier: chooseTier(parsed.tier, parsed.options),
       maxAttempts: parsed.maxAttempts,
+      webhook: parsed.webhook,
       now,
     };
     if (cache === undefined) return newTask(fields);

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { TaskDispatcher } from '../core/fleet-queue.js';
+import type { WebhookQueue } from '../webhooks/ports.js';
+import { updateEndedTask } from '../webhooks/update-ended-task.js';
 import { applyEvent } from './apply-event.js';
 import type { TaskStore } from './ports.js';
 
@@ -9,6 +11,8 @@ export interface SweepDeps {
   clock: Clock;
   /** A queued task whose message should have been taken this long ago gets a new one. */
   resendAfterMs: number;
+  /** Where ended tasks' webhook events go (the outbox's relay); unset: they stay owed. */
+  webhooks?: WebhookQueue;
   /** Rows looked at per status per run. */
   batchSize?: number;
   /** A row whose sweep failed (throttled, a network blip); the next sweep tries it again. */
@@ -22,6 +26,8 @@ export interface SweepReport {
   cancelled: number;
   /** Queued tasks that got a fresh message (lost enqueue, or a restart that lost the queue). */
   resent: number;
+  /** Webhook events handed from a task's outbox to the webhook queue. */
+  webhooksSent: number;
   /** Rows whose sweep failed this run; each is tried again next run, the others went on. */
   errors: number;
 }
@@ -33,7 +39,14 @@ export interface SweepReport {
  * duplicate message is harmless because claims are conditional.
  */
 export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
-  const report: SweepReport = { requeued: 0, failed: 0, cancelled: 0, resent: 0, errors: 0 };
+  const report: SweepReport = {
+    requeued: 0,
+    failed: 0,
+    cancelled: 0,
+    resent: 0,
+    webhooksSent: 0,
+    errors: 0,
+  };
   const now = () => deps.clock.now();
   const limit = deps.batchSize ?? 100;
   // One row's failure must not leave every row after it unswept.
@@ -69,6 +82,28 @@ export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
       report.resent++;
       await deps.queue.send({ taskId: out.task.id, tier: out.task.tier });
     });
+  }
+
+  const webhooks = deps.webhooks;
+  if (webhooks !== undefined) {
+    for (const task of await deps.store.listDue('webhook', now(), limit)) {
+      await each(task, async () => {
+        // The outbox relay. Timeline: the end wrote the entry (due at once); here its due
+        // time moves a resend window on, then the message goes; the deliverer removes the
+        // entry when it takes the message. A send lost after the move is sent again once
+        // the window passes; a duplicate copy is harmless (same webhook-id, and targets
+        // that answered 2xx are skipped).
+        const written = await updateEndedTask(deps.store, task, (t) =>
+          t.outbox === undefined || t.outbox.dueAt > now()
+            ? undefined
+            : { ...t, outbox: { ...t.outbox, dueAt: now() + deps.resendAfterMs } },
+        );
+        const outbox = written?.outbox;
+        if (outbox === undefined || outbox.dueAt <= now()) return;
+        await webhooks.send({ eventId: outbox.eventId, type: outbox.type, taskId: task.id });
+        report.webhooksSent++;
+      });
+    }
   }
   return report;
 };

@@ -177,6 +177,11 @@ const common = {
     .min(0, 'must be at least 0 (0 turns the cache off)')
     .max(RESULT_CACHE.maxTtlSeconds, `must be at most ${RESULT_CACHE.maxTtlSeconds} (one day)`)
     .default(0),
+  /**
+   * Where the task's end is POSTed, signed (Standard Webhooks): `task.succeeded`,
+   * `task.failed` or `task.cancelled`. Checked by the egress guard like the page URL.
+   */
+  webhook: z.strictObject({ url: httpUrl }).optional(),
 };
 
 export const createTaskInputSchema = z.discriminatedUnion(

@@ -93,6 +93,26 @@ const taskOptionsViewSchema = z.union([
   evaluateOptionsSchema,
 ]);
 
+const webhookViewSchema = z
+  .object({
+    url: z.string().optional(),
+    deliveries: z.array(
+      z.object({
+        /** When the attempt started. */
+        at: isoTime,
+        url: z.string(),
+        /** The receiver's HTTP status; absent when no answer came (refused, timed out, blocked). */
+        status: z.int().optional(),
+        ms: z.number(),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({
+    id: 'TaskWebhook',
+    description: 'Where the task’s end is told, and the latest delivery attempts.',
+  });
+
 export const taskViewSchema = z
   .object({
     id: z.string(),
@@ -125,6 +145,8 @@ export const taskViewSchema = z
         z.object({ hit: z.literal(true), sourceTaskId: z.string(), expiresAt: isoTime }),
       ])
       .optional(),
+    /** The task's webhook: its own URL (if any) and the latest delivery attempts. */
+    webhook: webhookViewSchema.optional(),
   })
   .meta({ id: 'Task', description: 'A task as its tenant sees it.' });
 
@@ -169,6 +191,14 @@ export const toTaskView = (
     : {
         cacheTTL: task.cacheTTL,
         cache: task.cacheHit === undefined ? { hit: false } : { hit: true, ...task.cacheHit },
+      }),
+  ...(task.webhook === undefined
+    ? {}
+    : {
+        webhook: {
+          ...(task.webhook.url === undefined ? {} : { url: task.webhook.url }),
+          deliveries: task.webhook.deliveries,
+        },
       }),
 });
 

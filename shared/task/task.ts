@@ -13,6 +13,12 @@
  * the store writes a transition only if the row is still at the version it started from.
  */
 import type { Tier } from '../core/fleet-queue.js';
+import {
+  type TaskWebhook,
+  taskEventId,
+  taskEventType,
+  type WebhookOutbox,
+} from '../webhooks/webhook-event.js';
 import { MAX_ATTEMPTS, type TaskOptions, type TaskSpec, type TaskType } from './task-input.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -142,6 +148,10 @@ export interface Task {
   cacheKey?: string;
   /** Set when the task was answered from the result cache instead of being run. */
   cacheHit?: CacheHit;
+  /** Present when the task's end is to be told to a webhook (its own, or its tenant's). */
+  webhook?: TaskWebhook;
+  /** The end event, until the sweeper has handed it to the webhook queue (see WebhookOutbox). */
+  outbox?: WebhookOutbox;
 }
 
 export type TaskEvent =
@@ -196,7 +206,18 @@ export const canRetry = (task: Task): boolean => failedAttempts(task) + 1 < task
 export const sweepDueAt = (task: Task): number | undefined => {
   if (task.status === 'queued') return Math.max(task.availableAt, task.enqueuedAt);
   if (task.status === 'running') return task.lease?.expiresAt ?? 0;
-  return undefined;
+  return task.outbox?.dueAt;
+};
+
+/**
+ * Which of the sweeper's lists a task is on: live tasks by status, and ended ones whose end
+ * event waits in the outbox under `webhook`. Ended tasks without one are on none.
+ */
+export type SweepList = 'queued' | 'running' | 'webhook';
+
+export const sweepListOf = (task: Task): SweepList | undefined => {
+  if (task.status === 'queued' || task.status === 'running') return task.status;
+  return task.outbox === undefined ? undefined : 'webhook';
 };
 
 const record = (task: Task, at: string, outcome: AttemptOutcome, error?: TaskError): AttemptRecord[] => [
@@ -227,6 +248,18 @@ const LEASE_EXPIRED_ERROR: TaskError = {
  * not apply. The store persists the answer with a conditional write on the version.
  */
 export const transition = (task: Task, event: TaskEvent, now: number): TransitionOutcome => {
+  const out = step(task, event, now);
+  if (!out.ok || task.webhook === undefined || !isFinal(out.task.status)) return out;
+  // The end event goes in the outbox in the same write as the end: nothing can end a task
+  // without its event being owed (see WebhookOutbox).
+  const status = out.task.status as 'succeeded' | 'failed' | 'cancelled';
+  return {
+    ok: true,
+    task: { ...out.task, outbox: { eventId: taskEventId(task.id), type: taskEventType(status), dueAt: now } },
+  };
+};
+
+const step = (task: Task, event: TaskEvent, now: number): TransitionOutcome => {
   const at = new Date(now).toISOString();
   if (isFinal(task.status)) return { ok: false, reason: 'already-final' };
   const next = (changes: Partial<Task>, base: Task = task): TransitionOutcome => ({
@@ -395,6 +428,8 @@ export interface NewTaskInput {
   url: string;
   tier?: Tier;
   maxAttempts?: number;
+  /** The task's own webhook URL, or `{}` when only its tenant's endpoints are to be told. */
+  webhook?: { url?: string } | undefined;
   now: number;
   /** The result cache: the request's TTL (> 0) and key. */
   cache?: { ttlSeconds: number; key: string };
@@ -421,6 +456,14 @@ export const newTask = (input: NewTaskInput): Task => {
     enqueuedAt: input.now,
     history: [],
     ...(input.cache === undefined ? {} : { cacheTTL: input.cache.ttlSeconds, cacheKey: input.cache.key }),
+    ...(input.webhook === undefined
+      ? {}
+      : {
+          webhook: {
+            ...(input.webhook.url === undefined ? {} : { url: input.webhook.url }),
+            deliveries: [],
+          },
+        }),
   };
 };
 

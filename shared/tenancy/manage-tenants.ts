@@ -35,6 +35,7 @@ export const upsertTenant = async (
   const existing = await deps.tenants.getTenant(tenantId);
   const limits = parseOrThrow(tenantLimitsSchema, { ...existing?.limits, ...input.limits });
   const tenant: Tenant = {
+    ...existing,
     tenantId,
     name: input.name ?? existing?.name ?? tenantId,
     limits,

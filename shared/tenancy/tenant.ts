@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { TenantWebhooks } from '../webhooks/tenant-webhooks.js';
 
 /** Per-tenant limits. Defaults are deliberately modest; operators raise them per tenant. */
 export const tenantLimitsSchema = z.strictObject({
@@ -37,6 +38,8 @@ export interface Tenant {
   name: string;
   limits: TenantLimits;
   createdAt: string;
+  /** Default webhook endpoints and signing secrets (see shared/webhooks). */
+  webhooks?: TenantWebhooks;
 }
 
 export const tenantIdSchema = z
