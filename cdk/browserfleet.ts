@@ -128,6 +128,8 @@ export class Browserfleet extends Construct {
       table: tableAsITable(state.table),
       fleetQueue: state.fleetQueue,
       lambdaQueue: state.lambdaQueue,
+      webhookQueue: state.webhookQueue,
+      webhookDeadLetterQueue: state.webhookDeadLetterQueue,
       webSocketStage: sessions.webSocketStage,
     });
     // The runner writes under the artifact bucket, referenced by name (as for the API).
@@ -145,6 +147,7 @@ export class Browserfleet extends Construct {
       lambdaQueue: state.lambdaQueue,
       fleetDeadLetterQueue: state.fleetDeadLetterQueue,
       lambdaDeadLetterQueue: state.lambdaDeadLetterQueue,
+      webhookDeadLetterQueue: state.webhookDeadLetterQueue,
       fleetService: fleet.service,
       httpStage: api.httpStage,
       cdpTargetGroup: fleet.cdpTargetGroup,

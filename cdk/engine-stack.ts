@@ -14,7 +14,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, LAMBDA_RUNNER, QUEUES, SWEEPER } from '../shared/contracts.js';
+import { ENV, LAMBDA_RUNNER, QUEUES, SWEEPER, WEBHOOK_DELIVERER } from '../shared/contracts.js';
 import { importArtifactBucket } from './artifact-bucket.js';
 import { CHROMIUM_LAYER_BIN_DIR, chromiumLayer } from './chromium-layer.js';
 import { nodeFunction } from './node-function.js';
@@ -27,6 +27,9 @@ export interface EngineStackProps extends StackProps {
   readonly table: ITable;
   readonly fleetQueue: IQueue;
   readonly lambdaQueue: IQueue;
+  /** Task end events: the sweeper sends them (the outbox relay), the deliverer takes them. */
+  readonly webhookQueue: IQueue;
+  readonly webhookDeadLetterQueue: IQueue;
   /** The WebSocket stage the sweeper tells clients of a lost session through. */
   readonly webSocketStage: WebSocketStage;
 }
@@ -34,6 +37,7 @@ export interface EngineStackProps extends StackProps {
 export class EngineStack extends Stack {
   readonly sweeper: NodejsFunction;
   readonly runner: NodejsFunction;
+  readonly webhookDeliverer: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: EngineStackProps) {
     super(scope, id, props);
@@ -56,6 +60,7 @@ export class EngineStack extends Stack {
     wireTable(this.sweeper, props.table, 'readWrite');
     wireQueue(this.sweeper, props.fleetQueue, 'send');
     wireQueue(this.sweeper, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);
+    wireQueue(this.sweeper, props.webhookQueue, 'send', ENV.webhookQueueUrl);
     new Rule(this, 'SweepSchedule', {
       description: 'Runs the browserfleet sweeper',
       schedule: Schedule.rate(Duration.minutes(SWEEPER.rateMinutes)),
@@ -79,13 +84,39 @@ export class EngineStack extends Stack {
     // Its event source mapping receives and deletes (granted by SqsEventSource below); the
     // function itself only sends, a fresh copy to retry, hand back or wait.
     wireQueue(this.runner, props.lambdaQueue, 'send', ENV.lambdaQueueUrl);
-    wireBucket(this.runner, importArtifactBucket(this, stage), ['taskRunner']);
+    const artifacts = importArtifactBucket(this, stage);
+    wireBucket(this.runner, artifacts, ['taskRunner']);
     this.runner.addEventSource(
       new SqsEventSource(props.lambdaQueue, {
         batchSize: LAMBDA_RUNNER.batchSize,
         reportBatchItemFailures: true,
         // Bounds the tier's Chromium count (and cost); the queue absorbs bursts.
         maxConcurrency: LAMBDA_RUNNER.maxConcurrency,
+      }),
+    );
+
+    // The webhook deliverer: reads the task (and its tenant's endpoints and secrets), writes
+    // its delivery attempts on the task row, presigns the artifact URLs of the event, and
+    // hides a failed message for its backoff (ChangeMessageVisibility). Outside any VPC:
+    // receivers are on the internet, and the egress guard vets each one at send time.
+    this.webhookDeliverer = nodeFunction(this, WEBHOOK_DELIVERER.functionName, {
+      stage,
+      removalPolicy,
+      timeout: Duration.seconds(WEBHOOK_DELIVERER.timeoutSeconds),
+    });
+    this.webhookDeliverer.addEnvironment(ENV.stage, stage);
+    this.webhookDeliverer.addEnvironment(ENV.logLevel, stage === 'prod' ? 'INFO' : 'DEBUG');
+    wireTable(this.webhookDeliverer, props.table, 'readWrite');
+    wireBucket(this.webhookDeliverer, artifacts, ['taskReader']);
+    // Its event source mapping receives and deletes; the function sends the next attempt's
+    // copy to its queue, and an event out of attempts to the DLQ.
+    wireQueue(this.webhookDeliverer, props.webhookQueue, 'send', ENV.webhookQueueUrl);
+    wireQueue(this.webhookDeliverer, props.webhookDeadLetterQueue, 'send', ENV.webhookDlqUrl);
+    this.webhookDeliverer.addEventSource(
+      new SqsEventSource(props.webhookQueue, {
+        batchSize: WEBHOOK_DELIVERER.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: WEBHOOK_DELIVERER.maxConcurrency,
       }),
     );
   }

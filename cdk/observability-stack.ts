@@ -31,6 +31,7 @@ import {
   METRICS,
   type MetricName,
   SWEEPER,
+  WEBHOOK_DELIVERER,
   WS_ROUTES,
 } from '../shared/contracts.js';
 import { deployedFunctionName } from './node-function.js';
@@ -42,6 +43,7 @@ export interface ObservabilityStackProps extends StackProps {
   readonly lambdaQueue: IQueue;
   readonly fleetDeadLetterQueue: IQueue;
   readonly lambdaDeadLetterQueue: IQueue;
+  readonly webhookDeadLetterQueue: IQueue;
   readonly fleetService: FargateService;
   /** The HTTP API's stage: its 5xx responses are alarmed on. */
   readonly httpStage: IHttpStage;
@@ -66,6 +68,7 @@ const FUNCTION_NAMES = [
     ...WS_ROUTES.map((r) => r.functionName),
     SWEEPER.functionName,
     LAMBDA_RUNNER.functionName,
+    WEBHOOK_DELIVERER.functionName,
   ]),
 ];
 
@@ -153,6 +156,15 @@ export class ObservabilityStack extends Stack {
       this.alarms.push(created);
       return created;
     };
+    alarm(
+      'webhook-dlq-not-empty',
+      props.webhookDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      0,
+      "A webhook event ran out of attempts: its receiver kept failing (see the task's webhook.deliveries).",
+    );
     for (const [tier, dlq] of [
       ['fleet', props.fleetDeadLetterQueue],
       ['lambda', props.lambdaDeadLetterQueue],

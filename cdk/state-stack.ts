@@ -38,6 +38,8 @@ export class StateStack extends Stack {
   readonly fleetDeadLetterQueue: Queue;
   readonly lambdaQueue: Queue;
   readonly lambdaDeadLetterQueue: Queue;
+  readonly webhookQueue: Queue;
+  readonly webhookDeadLetterQueue: Queue;
   readonly artifactBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
@@ -114,6 +116,26 @@ export class StateStack extends Stack {
       enforceSSL: true,
     });
 
+    this.webhookDeadLetterQueue = new Queue(this, 'WebhookDeadLetterQueue', {
+      queueName: resourceName(QUEUES.webhooks.dlqBaseName, stage),
+      retentionPeriod: DLQ_RETENTION,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.webhookDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the webhook queue; it has no DLQ of its own.',
+    });
+    // Each message is one delivery attempt; the deliverer puts an event whose attempts ran
+    // out in the DLQ, and the redrive catches copies whose invocation crashed.
+    this.webhookQueue = new Queue(this, 'WebhookQueue', {
+      queueName: resourceName(QUEUES.webhooks.baseName, stage),
+      visibilityTimeout: Duration.seconds(QUEUES.webhookVisibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.webhookDeadLetterQueue, maxReceiveCount: QUEUES.maxReceiveCount },
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
     this.artifactBucket = new Bucket(this, 'ArtifactBucket', {
       bucketName: artifactBucketName(stage),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -142,6 +164,7 @@ export class StateStack extends Stack {
     new CfnOutput(this, 'FleetDeadLetterQueueUrl', { value: this.fleetDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'LambdaQueueUrl', { value: this.lambdaQueue.queueUrl });
     new CfnOutput(this, 'LambdaDeadLetterQueueUrl', { value: this.lambdaDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', { value: this.webhookDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifactBucket.bucketName });
   }
 }

@@ -85,7 +85,11 @@ export const wireQueue = (
   consumer: Consumer,
   queue: IQueue,
   access: QueueAccess,
-  envName: typeof ENV.fleetQueueUrl | typeof ENV.lambdaQueueUrl = ENV.fleetQueueUrl,
+  envName:
+    | typeof ENV.fleetQueueUrl
+    | typeof ENV.lambdaQueueUrl
+    | typeof ENV.webhookQueueUrl
+    | typeof ENV.webhookDlqUrl = ENV.fleetQueueUrl,
 ): void => {
   consumer.addEnvironment(envName, queue.queueUrl);
   switch (access) {

@@ -13,6 +13,7 @@ import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
 import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
+import { SqsWebhookQueue } from '../shared/adapters/sqs-webhook-queue.js';
 import { systemClock } from '../shared/clock.js';
 import { loadSweeperConfig, type SweeperConfig, usesLocalEndpoints } from '../shared/config.js';
 import { type Metrics, noopMetrics } from '../shared/metrics/metrics.js';
@@ -49,6 +50,7 @@ export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
       fleet: fleetQueue,
       lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
     }),
+    webhooks: new SqsWebhookQueue(clients.sqs, config.webhookQueueUrl),
     clock: systemClock,
     resendAfterMs: config.sweepResendAfterMs,
   };

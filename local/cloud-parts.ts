@@ -6,10 +6,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { startFleetWorker } from '../container/worker-deps.js';
 import { createSweepHandler } from '../functions/schedule-sweep.js';
+import {
+  buildHandler as buildWebhookDeliverer,
+  createWebhookDelivererDeps,
+} from '../functions/sqs-deliver-webhook.js';
 import { buildHandler as buildLambdaRunner, createLambdaRunnerDeps } from '../functions/sqs-run-task.js';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
-import { loadLambdaRunnerConfig, loadSweeperConfig, loadWorkerConfig } from '../shared/config.js';
-import { ENV, LAMBDA_RUNNER, SWEEPER } from '../shared/contracts.js';
+import {
+  loadLambdaRunnerConfig,
+  loadSweeperConfig,
+  loadWebhookDelivererConfig,
+  loadWorkerConfig,
+} from '../shared/config.js';
+import { ENV, LAMBDA_RUNNER, SWEEPER, WEBHOOK_DELIVERER } from '../shared/contracts.js';
 import type { RoleEnv } from './cloud-resources.js';
 import type { ServiceEndpoints } from './fault-front.js';
 import type { IamFront } from './iam-front.js';
@@ -26,6 +35,8 @@ export interface PartsOptions {
   lambdaTier?: boolean | undefined;
   /** Run the sweeper on its schedule (default true). */
   sweeper?: boolean | undefined;
+  /** Run the webhook deliverer behind its SQS event source (default true). */
+  webhooks?: boolean | undefined;
   /** Long-poll wait of the worker, in seconds (default 20, as on AWS). */
   pollWaitSeconds?: number | undefined;
   lambdaConcurrency: number;
@@ -78,6 +89,36 @@ export const startParts = async (options: PartsOptions, stops: StopStack): Promi
     stops.push(async () => {
       await lambdaTier.stop();
       await lambdaDeps.run.browser.close();
+      destroyAwsClients(sqsClients);
+    });
+  }
+
+  if (options.webhooks !== false) {
+    // The webhook deliverer: the real handler, behind a local event source of its own role.
+    const deliverer = createWebhookDelivererDeps(
+      loadWebhookDelivererConfig(roleEnv(WEBHOOK_DELIVERER.functionName)),
+    );
+    const sqsClients = createAwsClients({
+      region: LOCAL_REGION,
+      endpoints: options.pollEndpoints,
+      localAccessKeyId: options.iam?.accessKeyFor(WEBHOOK_DELIVERER.functionName),
+    });
+    const { webhookQueueUrl } = options.names;
+    const source = startLambdaTier({
+      sqs: sqsClients.sqs,
+      queueUrl: webhookQueueUrl,
+      queueArn: `arn:aws:sqs:${LOCAL_REGION}:000000000000:${webhookQueueUrl.split('/').at(-1)}`,
+      handler: buildWebhookDeliverer(deliverer),
+      concurrency: 2,
+      fn: {
+        functionName: WEBHOOK_DELIVERER.functionName,
+        timeoutSeconds: WEBHOOK_DELIVERER.timeoutSeconds,
+        memoryMb: 256,
+      },
+      onError: (error) => logger.warn('webhook deliverer invocation failed', { error: error as Error }),
+    });
+    stops.push(async () => {
+      await source.stop();
       destroyAwsClients(sqsClients);
     });
   }

@@ -68,6 +68,8 @@ export const cloudEnvironment = (options: {
     [ENV.stateTable]: names.stateTable,
     [ENV.fleetQueueUrl]: names.fleetQueueUrl,
     [ENV.lambdaQueueUrl]: names.lambdaQueueUrl,
+    [ENV.webhookQueueUrl]: names.webhookQueueUrl,
+    [ENV.webhookDlqUrl]: names.webhookDlqUrl,
     [ENV.artifactBucket]: names.artifactBucket,
     [ENV.workerConcurrency]: String(config.workerConcurrency),
     [ENV.logLevel]: config.logLevel,

@@ -32,6 +32,8 @@ export interface LocalCloudOptions extends LocalConfig {
   lambdaTier?: boolean;
   /** Run the sweeper on a timer in this process (default true). */
   sweeper?: boolean;
+  /** Run the webhook deliverer on the webhook queue (default true). */
+  webhooks?: boolean;
   /**
    * Use this AWS-compatible endpoint (LocalStack) for DynamoDB, SQS and S3 instead of
    * starting the embedded emulators.
@@ -123,6 +125,7 @@ const startLocalCloudOnce = async (options: LocalCloudOptions): Promise<LocalClo
         worker: options.worker,
         lambdaTier: options.lambdaTier,
         sweeper: options.sweeper,
+        webhooks: options.webhooks,
         pollWaitSeconds: options.pollWaitSeconds,
         lambdaConcurrency: options.lambdaConcurrency,
         roleEnv,

@@ -212,7 +212,7 @@ const nameMapping = async (localStage: string): Promise<[string, string][]> => {
   const { ARTIFACT_BUCKET, QUEUES, resourceName, STATE_TABLE } = await import('../shared/contracts.js');
   const bases = [
     STATE_TABLE.baseName,
-    ...[QUEUES.fleet, QUEUES.lambda].flatMap((q) => [q.baseName, q.dlqBaseName]),
+    ...[QUEUES.fleet, QUEUES.lambda, QUEUES.webhooks].flatMap((q) => [q.baseName, q.dlqBaseName]),
   ];
   return [
     [

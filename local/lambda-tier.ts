@@ -1,8 +1,9 @@
 /**
- * The local stand-in for the SQS event source mapping of the Lambda tier: it long-polls
- * the Lambda-tier queue and invokes `functions/sqs-run-task` with SQS events shaped as AWS
- * sends them (batch size 1), deleting what the function reports as done and leaving its
- * `batchItemFailures` for redelivery. No business logic lives here.
+ * The local stand-in for an SQS event source mapping: it long-polls a queue (the Lambda
+ * tier's, or the webhook queue) and invokes the function (`functions/sqs-run-task`,
+ * `functions/sqs-deliver-webhook`) with SQS events shaped as AWS sends them (batch size 1),
+ * deleting what the function reports as done and leaving its `batchItemFailures` for
+ * redelivery. No business logic lives here.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -20,7 +21,14 @@ export const startLambdaTier = (options: {
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
   concurrency: number;
   onError?: (error: unknown) => void;
+  /** The function invoked (default: the Lambda tier's runner) and its timeout. */
+  fn?: { functionName: string; timeoutSeconds: number; memoryMb: number };
 }): LocalLambdaTier => {
+  const fn = options.fn ?? {
+    functionName: LAMBDA_RUNNER.functionName,
+    timeoutSeconds: QUEUES.lambdaFunctionTimeoutSeconds,
+    memoryMb: LAMBDA_RUNNER.memoryMb,
+  };
   const polling = new AbortController();
 
   const invokeOnce = async (): Promise<void> => {
@@ -58,15 +66,14 @@ export const startLambdaTier = (options: {
       };
       const context = {
         callbackWaitsForEmptyEventLoop: false,
-        functionName: LAMBDA_RUNNER.functionName,
+        functionName: fn.functionName,
         functionVersion: '$LATEST',
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${LAMBDA_RUNNER.functionName}`,
-        memoryLimitInMB: String(LAMBDA_RUNNER.memoryMb),
+        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`,
+        memoryLimitInMB: String(fn.memoryMb),
         awsRequestId: randomUUID(),
-        logGroupName: `/aws/lambda/${LAMBDA_RUNNER.functionName}`,
+        logGroupName: `/aws/lambda/${fn.functionName}`,
         logStreamName: 'local',
-        getRemainingTimeInMillis: () =>
-          Math.max(0, QUEUES.lambdaFunctionTimeoutSeconds * 1000 - (Date.now() - started)),
+        getRemainingTimeInMillis: () => Math.max(0, fn.timeoutSeconds * 1000 - (Date.now() - started)),
         done: () => {},
         fail: () => {},
         succeed: () => {},

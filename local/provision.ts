@@ -19,6 +19,8 @@ export interface ProvisionedNames {
   lambdaQueueUrl: string;
   lambdaDlqUrl: string;
   fleetDlqUrl: string;
+  webhookQueueUrl: string;
+  webhookDlqUrl: string;
   artifactBucket: string;
 }
 
@@ -108,6 +110,7 @@ export const provisionLocalResources = async (
   };
   const fleet = await createWithDlq(QUEUES.fleet, QUEUES.visibilityTimeoutSeconds);
   const lambda = await createWithDlq(QUEUES.lambda, QUEUES.lambdaVisibilityTimeoutSeconds);
+  const webhooks = await createWithDlq(QUEUES.webhooks, QUEUES.webhookVisibilityTimeoutSeconds);
 
   try {
     await clients.s3.send(new HeadBucketCommand({ Bucket: artifactBucket }));
@@ -121,6 +124,8 @@ export const provisionLocalResources = async (
     fleetDlqUrl: fleet.dlqUrl,
     lambdaQueueUrl: lambda.url,
     lambdaDlqUrl: lambda.dlqUrl,
+    webhookQueueUrl: webhooks.url,
+    webhookDlqUrl: webhooks.dlqUrl,
     artifactBucket,
   };
 };

@@ -145,6 +145,7 @@ const FIELDS = {
   [ENV.stateTable]: z.string(),
   [ENV.fleetQueueUrl]: z.url(),
   [ENV.lambdaQueueUrl]: z.url(),
+  [ENV.webhookQueueUrl]: z.url(),
   [ENV.artifactBucket]: z.string().min(3),
   /** A Chromium binary instead of @sparticuz/chromium's (e.g. /usr/bin/chromium). */
   [ENV.chromiumPath]: z.string().optional(),
@@ -338,7 +339,13 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 const sweeperSchema = z.object({
   ...runtimeSchema,
   ...engineSchema,
-  ...fields(ENV.websocketManagementUrl, ENV.stateTable, ENV.fleetQueueUrl, ENV.lambdaQueueUrl),
+  ...fields(
+    ENV.websocketManagementUrl,
+    ENV.stateTable,
+    ENV.fleetQueueUrl,
+    ENV.lambdaQueueUrl,
+    ENV.webhookQueueUrl,
+  ),
 });
 
 export const loadSweeperConfig = (env: Env) => {
@@ -349,6 +356,7 @@ export const loadSweeperConfig = (env: Env) => {
     stateTable: e[ENV.stateTable],
     fleetQueueUrl: e[ENV.fleetQueueUrl],
     lambdaQueueUrl: e[ENV.lambdaQueueUrl],
+    webhookQueueUrl: e[ENV.webhookQueueUrl],
     websocketManagementUrl: e[ENV.websocketManagementUrl],
   });
 };
@@ -379,6 +387,36 @@ export const loadLambdaRunnerConfig = (env: Env) => {
   });
 };
 export type LambdaRunnerConfig = ReturnType<typeof loadLambdaRunnerConfig>;
+
+const webhookDelivererSchema = z.object({
+  ...runtimeSchema,
+  ...fields(ENV.stateTable, ENV.webhookQueueUrl, ENV.artifactBucket, ENV.egressAllow),
+  [ENV.webhookDlqUrl]: z.url(),
+  /** The event's task view carries artifact URLs that expire after this long. */
+  [ENV.artifactUrlTtlSeconds]: z.coerce.number().int().min(60).max(604_800).default(3_600),
+  [ENV.webhookRetryBaseMs]: z.coerce.number().int().min(1_000).max(900_000).default(10_000),
+  /** SQS delays a message by at most 900 s. */
+  [ENV.webhookRetryCapMs]: z.coerce.number().int().min(1_000).max(900_000).default(900_000),
+  /** Well inside the deliverer's function timeout (WEBHOOK_DELIVERER.timeoutSeconds). */
+  [ENV.webhookTimeoutMs]: z.coerce.number().int().min(100).max(30_000).default(10_000),
+});
+
+/** The webhook deliverer (`functions/sqs-deliver-webhook`). */
+export const loadWebhookDelivererConfig = (env: Env) => {
+  const e = parseEnv(webhookDelivererSchema, env);
+  return Object.freeze({
+    ...runtimeFrom(e),
+    stateTable: e[ENV.stateTable],
+    webhookQueueUrl: e[ENV.webhookQueueUrl],
+    webhookDlqUrl: e[ENV.webhookDlqUrl],
+    artifactBucket: e[ENV.artifactBucket],
+    artifactUrlTtlSeconds: e[ENV.artifactUrlTtlSeconds],
+    egressAllow: e[ENV.egressAllow],
+    backoff: { baseMs: e[ENV.webhookRetryBaseMs], capMs: e[ENV.webhookRetryCapMs] },
+    timeoutMs: e[ENV.webhookTimeoutMs],
+  });
+};
+export type WebhookDelivererConfig = ReturnType<typeof loadWebhookDelivererConfig>;
 
 const wsSchema = z.object({ ...runtimeSchema, ...fields(ENV.stateTable), ...ticketSecretSchema });
 
@@ -488,6 +526,7 @@ export const CONFIG_ENV_KEYS = /* @__PURE__ */ (() => ({
   worker: Object.keys(workerSchema.shape),
   sweeper: Object.keys(sweeperSchema.shape),
   lambdaRunner: Object.keys(lambdaRunnerSchema.shape),
+  webhookDeliverer: Object.keys(webhookDelivererSchema.shape),
   ws: Object.keys(wsSchema.shape),
 }))();
 
@@ -511,6 +550,7 @@ export const CONFIG_ENV_REQUIRED = /* @__PURE__ */ (() =>
     worker: { required: requiredKeys(workerSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
     sweeper: { required: requiredKeys(sweeperSchema.shape), oneOf: [] },
     lambdaRunner: { required: requiredKeys(lambdaRunnerSchema.shape), oneOf: [] },
+    webhookDeliverer: { required: requiredKeys(webhookDelivererSchema.shape), oneOf: [] },
     ws: { required: requiredKeys(wsSchema.shape), oneOf: [TICKET_SECRET_ONE_OF] },
   }) as const satisfies Record<
     keyof typeof CONFIG_ENV_KEYS,

@@ -78,6 +78,15 @@ export const ENV = {
   workerAdvertiseHost: 'WORKER_ADVERTISE_HOST',
   /** Live sessions one worker hosts at once (each has its own Chromium). */
   workerSessionSlots: 'WORKER_SESSION_SLOTS',
+  /** The webhook queue: the sweeper sends task end events to it, the deliverer takes them. */
+  webhookQueueUrl: 'WEBHOOK_QUEUE_URL',
+  /** Where the deliverer puts an event whose attempts ran out. */
+  webhookDlqUrl: 'WEBHOOK_DLQ_URL',
+  /** The webhook deliverer's backoff between attempts (ceiling of the first, and the cap). */
+  webhookRetryBaseMs: 'WEBHOOK_RETRY_BASE_MS',
+  webhookRetryCapMs: 'WEBHOOK_RETRY_CAP_MS',
+  /** How long one delivery attempt may take, connect to the answer's end. */
+  webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
 } as const;
 
 /** The single DynamoDB table that holds every kind of state row. */
@@ -166,6 +175,15 @@ export const QUEUES = {
   maxReceiveCount: 5,
   /** How long a received message stays hidden; well above a screenshot's run time. */
   visibilityTimeoutSeconds: 120,
+  /**
+   * Webhook events. Each message is one delivery attempt: a failed one is followed by a
+   * fresh copy delayed by the backoff, and after `webhookMaxAttempts` the deliverer puts the
+   * event in the DLQ. The queue's own redrive (maxReceiveCount) catches copies whose
+   * invocation crashed; its visibility is above the deliverer's timeout.
+   */
+  webhooks: { baseName: 'browserfleet-webhooks', dlqBaseName: 'browserfleet-webhooks-dlq' },
+  webhookVisibilityTimeoutSeconds: 60,
+  webhookMaxAttempts: 8,
 } as const;
 
 /**
@@ -496,6 +514,15 @@ export const LAMBDA_RUNNER = {
   memoryMb: 2048,
 } as const;
 
+/** The webhook deliverer: one event per invocation, from the webhook queue. */
+export const WEBHOOK_DELIVERER = {
+  functionName: 'sqs-deliver-webhook',
+  batchSize: 1,
+  maxConcurrency: 10,
+  /** One attempt (10 s at most by default) per target, plus the reads and writes around them. */
+  timeoutSeconds: 40,
+} as const;
+
 /** The scheduled sweeper function and how often AWS runs it. */
 export const SWEEPER = { functionName: 'schedule-sweep', rateMinutes: 1 } as const;
 
@@ -514,6 +541,8 @@ export const METRICS = {
   leaseLost: 'LeaseLost',
   sweeperRequeued: 'SweeperRequeued',
   sweeperResent: 'SweeperResent',
+  webhooksSent: 'WebhooksSent',
+  webhookDeliveries: 'WebhookDeliveries',
   queueWaitMs: 'QueueWaitMs',
   runMs: 'RunMs',
   browserMs: 'BrowserMs',

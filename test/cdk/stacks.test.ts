@@ -33,6 +33,7 @@ import {
   SESSIONS,
   STATE_TABLE,
   SWEEPER,
+  WEBHOOK_DELIVERER,
   WEBSOCKET,
   WS_ROUTES,
 } from '../../shared/contracts.js';
@@ -146,9 +147,17 @@ describe('browserfleet CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
     });
   });
 
+  it('webhook queue has a DLQ, for events out of attempts and copies whose invocation crashed', () => {
+    state.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: resourceName(QUEUES.webhooks.baseName, 'dev'),
+      VisibilityTimeout: QUEUES.webhookVisibilityTimeoutSeconds,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: QUEUES.maxReceiveCount }),
+    });
+  });
+
   it('queues are encrypted and refuse requests without TLS', () => {
-    state.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 4);
-    state.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: denyWithoutTls() }, 4);
+    state.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 6);
+    state.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', { PolicyDocument: denyWithoutTls() }, 6);
   });
 
   it('state table has point-in-time recovery and the TTL attribute from contracts', () => {
@@ -524,9 +533,13 @@ describe('env vars and config agree', () => {
     ...HTTP_ROUTES.map((r) => [r.functionName, CONFIG_ENV_KEYS[r.functionName]] as const),
     [SWEEPER.functionName, CONFIG_ENV_KEYS.sweeper],
     [LAMBDA_RUNNER.functionName, CONFIG_ENV_KEYS.lambdaRunner],
+    [WEBHOOK_DELIVERER.functionName, CONFIG_ENV_KEYS.webhookDeliverer],
   ] as const)('%s is given only variables its config reads', (name, keys) => {
     const app = build({ stage: 'dev' });
-    const inEngine = name === SWEEPER.functionName || name === LAMBDA_RUNNER.functionName;
+    const inEngine =
+      name === SWEEPER.functionName ||
+      name === LAMBDA_RUNNER.functionName ||
+      name === WEBHOOK_DELIVERER.functionName;
     const resources = Template.fromStack(inEngine ? app.engine : app.api).findResources(
       'AWS::Lambda::Function',
       {

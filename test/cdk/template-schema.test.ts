@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_ENV_REQUIRED } from '../../shared/config.js';
-import { HTTP_ROUTES, LAMBDA_RUNNER, SWEEPER, WS_ROUTES } from '../../shared/contracts.js';
+import { HTTP_ROUTES, LAMBDA_RUNNER, SWEEPER, WEBHOOK_DELIVERER, WS_ROUTES } from '../../shared/contracts.js';
 import { schemaProblems } from './cfn-schema.js';
 import type { Resource } from './iam-policies.js';
 import { type BuiltStage, SYNTH_TIMEOUT_MS, type Synthesized, synthStages } from './synth.js';
@@ -12,6 +12,7 @@ const RUNTIME_OF: Record<string, keyof typeof CONFIG_ENV_REQUIRED> = {
   ...Object.fromEntries(WS_ROUTES.map((r) => [r.functionName, 'ws' as const])),
   [SWEEPER.functionName]: 'sweeper',
   [LAMBDA_RUNNER.functionName]: 'lambdaRunner',
+  [WEBHOOK_DELIVERER.functionName]: 'webhookDeliverer',
 };
 
 /** What a config needs that `env` lacks: required names, and oneOf groups with none set. */

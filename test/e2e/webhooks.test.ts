@@ -1,0 +1,289 @@
+/**
+ * Completion webhooks end to end, on the local cloud: a real receiver on 127.0.0.1 (let
+ * through by the test cloud's EGRESS_ALLOW, as fixture pages are) verifies every delivery
+ * with the Standard Webhooks library, with each secret it knows.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
+import { systemClock } from '../../shared/clock.js';
+import { QUEUES } from '../../shared/contracts.js';
+import { rotateSigningSecret } from '../../shared/webhooks/manage-webhooks.js';
+import { FAST_ENGINE_ENV } from '../support/engine-env.js';
+import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
+import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
+
+const TENANT = 'hooks';
+
+interface Received {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The secrets (by index in `secrets`) whose verification accepted the delivery. */
+  verifiedBy: number[];
+  answered: number;
+}
+
+/** A receiver: answers each path with what `answer` says, records and verifies every delivery. */
+const startReceiver = async (secrets: () => string[], port = 0) => {
+  const received: Received[] = [];
+  const waiters: { match: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
+  let answer: (path: string, seen: number) => number = () => 200;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+      );
+      const verifiedBy = secrets().flatMap((secret, i) => {
+        try {
+          new Webhook(secret).verify(body, headers);
+          return [i];
+        } catch {
+          return [];
+        }
+      });
+      const path = req.url ?? '/';
+      const status = answer(path, received.filter((r) => r.path === path).length);
+      const entry = { path, headers, body, verifiedBy, answered: status };
+      received.push(entry);
+      res.writeHead(status).end();
+      for (const w of waiters.filter((w) => w.match(entry))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(entry);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    received,
+    setAnswer: (f: typeof answer) => {
+      answer = f;
+    },
+    /** The first delivery (already here, or to come) that `match` accepts. */
+    next: (match: (r: Received) => boolean) =>
+      new Promise<Received>((resolve) => {
+        const seen = received.find(match);
+        if (seen !== undefined) resolve(seen);
+        else waiters.push({ match, resolve });
+      }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
+
+let site: FixtureServer;
+let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+let api: ReturnType<typeof apiClient>;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+const secrets: string[] = [];
+let clients: ReturnType<typeof createAwsClients>;
+
+const rotate = async (overlapMs: number) => {
+  const tenants = new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable);
+  const { secret } = await rotateSigningSecret(
+    { tenants, clock: systemClock, random: randomBytes },
+    { tenantId: TENANT, overlapMs },
+  );
+  secrets.push(secret.secret);
+  return secrets.length - 1;
+};
+
+beforeAll(async () => {
+  site = await startFixtureServer({ '/': '<h1>hooked</h1>' });
+  cloud = await startTestCloud({
+    extraEnv: {
+      ...FAST_ENGINE_ENV,
+      // Seconds, not the minutes of production: a receiver that is down comes back soon.
+      WEBHOOK_RETRY_BASE_MS: '1000',
+      WEBHOOK_RETRY_CAP_MS: '1000',
+      WEBHOOK_TIMEOUT_MS: '2000',
+    },
+  });
+  clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+  const { key } = await createTestTenant(cloud, TENANT);
+  api = apiClient(cloud.url, key);
+  receiver = await startReceiver(() => secrets);
+  await rotate(60 * 60_000);
+});
+afterAll(async () => {
+  await receiver?.close();
+  if (clients !== undefined) destroyAwsClients(clients);
+  await cloud?.dispose();
+  await site?.close();
+});
+
+const eventOf = (r: Received) =>
+  JSON.parse(r.body) as {
+    type: string;
+    timestamp: string;
+    data: { id: string; status: string; result?: { artifacts: { url: string }[] } };
+  };
+const forTask = (id: string, type: string) => (r: Received) =>
+  r.answered === 200 && r.headers['webhook-id'] === `msg_task_${id}` && eventOf(r).type === type;
+
+describe('task webhooks', () => {
+  it('a succeeded task POSTs task.succeeded, signed, with the task view; its attempts show on the task', async () => {
+    const submitted = await api.submit({
+      type: 'content',
+      url: `${site.url}/`,
+      webhook: { url: `${receiver.url}/ok` },
+    });
+    expect(submitted.status).toBe(202);
+    expect(submitted.body.webhook).toEqual({ url: `${receiver.url}/ok`, deliveries: [] });
+    const got = await receiver.next(forTask(submitted.body.id, 'task.succeeded'));
+    expect(got.verifiedBy).toEqual([0]);
+    expect(got.headers['webhook-timestamp']).toMatch(/^\d{10}$/);
+    const event = eventOf(got);
+    expect(event.data).toMatchObject({ id: submitted.body.id, status: 'succeeded', type: 'content' });
+    expect(event.data.result?.artifacts[0]?.url).toMatch(/^http/);
+    await expect
+      .poll(async () => (await api.get(submitted.body.id)).body.webhook?.deliveries, { timeout: 10_000 })
+      .toEqual([expect.objectContaining({ url: `${receiver.url}/ok`, status: 200, ms: expect.any(Number) })]);
+  });
+
+  it('a failed task POSTs task.failed', async () => {
+    const submitted = await api.submit({
+      type: 'evaluate',
+      url: `${site.url}/`,
+      options: { script: '() => { throw new Error("boom") }' },
+      webhook: { url: `${receiver.url}/failed` },
+    });
+    const got = await receiver.next(forTask(submitted.body.id, 'task.failed'));
+    expect(got.verifiedBy).toEqual([0]);
+    expect(eventOf(got).data).toMatchObject({ status: 'failed', error: { code: 'SCRIPT_ERROR' } });
+  });
+
+  it('a cancelled task POSTs task.cancelled', async () => {
+    const submitted = await api.submit({
+      type: 'content',
+      tier: 'fleet',
+      url: `${site.url}/slow?ms=20000`,
+      webhook: { url: `${receiver.url}/cancelled` },
+    });
+    const cancelled = await api.call('DELETE', `/v1/tasks/${submitted.body.id}`);
+    // Queued: cancelled at once (200); running: its worker stops at its next heartbeat (202).
+    expect([200, 202]).toContain(cancelled.status);
+    const got = await receiver.next(forTask(submitted.body.id, 'task.cancelled'));
+    expect(got.verifiedBy).toEqual([0]);
+    expect(eventOf(got).data.status).toBe('cancelled');
+  });
+
+  it('a receiver that answers 503 for a while gets the event once it recovers, same webhook-id', async () => {
+    receiver.setAnswer((path, seen) => (path === '/flaky' && seen < 2 ? 503 : 200));
+    const submitted = await api.submit({
+      type: 'content',
+      url: `${site.url}/`,
+      webhook: { url: `${receiver.url}/flaky` },
+    });
+    const got = await receiver.next(forTask(submitted.body.id, 'task.succeeded'));
+    const all = receiver.received.filter((r) => r.path === '/flaky');
+    expect(all.map((r) => r.answered)).toEqual([503, 503, 200]);
+    expect(new Set(all.map((r) => r.headers['webhook-id']))).toEqual(new Set([got.headers['webhook-id']]));
+    expect(all.every((r) => r.verifiedBy.includes(0))).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await api.get(submitted.body.id)).body.webhook?.deliveries.map(
+            (d: { status?: number }) => d.status,
+          ),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toEqual([503, 503, 200]);
+  });
+
+  it('a receiver that is down (closed port) gets the event after it comes back', async () => {
+    const spare = await startReceiver(() => secrets);
+    const port = Number(new URL(spare.url).port);
+    await spare.close();
+    const submitted = await api.submit({
+      type: 'content',
+      url: `${site.url}/`,
+      webhook: { url: `http://127.0.0.1:${port}/back` },
+    });
+    // Wait until an attempt has found nobody there.
+    await expect
+      .poll(async () => (await api.get(submitted.body.id)).body.webhook?.deliveries.length ?? 0, {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toBeGreaterThan(0);
+    expect((await api.get(submitted.body.id)).body.webhook.deliveries[0]).toMatchObject({
+      error: 'ECONNREFUSED',
+    });
+    const back = await startReceiver(() => secrets, port);
+    try {
+      const got = await back.next(forTask(submitted.body.id, 'task.succeeded'));
+      expect(got.verifiedBy).toEqual([0]);
+    } finally {
+      await back.close();
+    }
+  });
+
+  it(`a receiver that never accepts: after ${QUEUES.webhookMaxAttempts} attempts the event is in the DLQ`, async () => {
+    receiver.setAnswer((path) => (path === '/never' ? 500 : 200));
+    const submitted = await api.submit({
+      type: 'content',
+      url: `${site.url}/`,
+      webhook: { url: `${receiver.url}/never` },
+    });
+    const id = submitted.body.id as string;
+    const deadline = Date.now() + 50_000;
+    let dead: { taskId: string; eventId: string } | undefined;
+    while (dead === undefined && Date.now() < deadline) {
+      const out = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: cloud.names.webhookDlqUrl,
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 1,
+        }),
+      );
+      dead = (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}')).find((m) => m.taskId === id);
+    }
+    expect(dead).toMatchObject({ taskId: id, eventId: `msg_task_${id}`, type: 'task.succeeded' });
+    expect(receiver.received.filter((r) => r.path === '/never')).toHaveLength(QUEUES.webhookMaxAttempts);
+  }, 70_000);
+
+  it.each(['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.7/hook'])(
+    'a webhook to a private address (%s) is refused at submit with 400 DESTINATION_BLOCKED',
+    async (url) => {
+      const res = await api.submit({ type: 'content', url: `${site.url}/`, webhook: { url } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('DESTINATION_BLOCKED');
+      expect(res.body.error.message).toMatch(/^webhook\.url: /);
+    },
+  );
+
+  it('rotation: during the overlap each delivery verifies with the old and the new secret; after it only the new', async () => {
+    const newer = await rotate(60 * 60_000);
+    const a = await api.submit({
+      type: 'content',
+      url: `${site.url}/`,
+      webhook: { url: `${receiver.url}/rotating` },
+    });
+    const during = await receiver.next(forTask(a.body.id, 'task.succeeded'));
+    expect(during.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(during.verifiedBy).toEqual([newer - 1, newer]);
+
+    // An overlap of 1 ms: the secrets before this one are retired by the time anything is sent.
+    const newest = await rotate(1);
+    const b = await api.submit({
+      type: 'content',
+      url: `${site.url}/`,
+      webhook: { url: `${receiver.url}/rotated` },
+    });
+    const after = await receiver.next(forTask(b.body.id, 'task.succeeded'));
+    expect(after.headers['webhook-signature']?.split(' ')).toHaveLength(1);
+    expect(after.verifiedBy).toEqual([newest]);
+  });
+});
