@@ -8,6 +8,7 @@ import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
 import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
 import { createSqsClient } from '../shared/adapters/sqs-client.js';
@@ -71,6 +72,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
   const s3 = createS3Client(config.aws);
+  const tenants = new DynamoDbTenantStore(dynamo, config.stateTable);
   const handler = buildHandler({
     ...createRouteDeps(config),
     auth: createRouteAuth(dynamo, config.stateTable),
@@ -88,6 +90,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     newId: () => newTimeOrderedId(),
     checkDestination: (url) =>
       checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
+    tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
   });
   return {
     handler,

@@ -11,6 +11,13 @@
  *   key list <tenant>
  *   key revoke <tenant> <prefix>
  *   key rotate <tenant> <prefix>          prints the new key once, revokes the old
+ *   webhook add <tenant> <url> [--events task.succeeded,task.failed,…]
+ *                                         a default endpoint (all events unless --events)
+ *   webhook list <tenant>                 endpoints, and the signing secrets' times (not their values)
+ *   webhook remove <tenant> <endpoint-id>
+ *   webhook rotate-secret <tenant> [--overlap-hours H]
+ *                                         prints the new whsec_ secret once; the previous ones
+ *                                         keep signing for H hours (default 24)
  *   usage verify [<tenant>] [--fix]       recounts live tasks and sessions from the rows and
  *                                         compares them with the usage counters; exits 1 on
  *                                         a difference (with --fix: sets them to the recount)
@@ -21,11 +28,13 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
+import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { DynamoDbUsageLedger } from '../shared/adapters/dynamodb-usage-ledger.js';
 import { systemClock } from '../shared/clock.js';
 import { ENV, resourceName, STATE_TABLE } from '../shared/contracts.js';
+import { checkDestination, parseEgressAllowList } from '../shared/egress/egress-policy.js';
 import { isBrowserfleetError } from '../shared/errors.js';
 import {
   createApiKey,
@@ -37,6 +46,12 @@ import {
 } from '../shared/tenancy/manage-tenants.js';
 import type { TenantLimits } from '../shared/tenancy/tenant.js';
 import { verifyUsage } from '../shared/tenancy/verify-usage.js';
+import {
+  addEndpoint,
+  listEndpoints,
+  removeEndpoint,
+  rotateSigningSecret,
+} from '../shared/webhooks/manage-webhooks.js';
 
 const USAGE = `usage: npm run admin -- [--local] <command>
   tenant create <id> [--name N] [--rps R] [--burst B] [--max-queued Q] [--max-running R] [--max-sessions S]
@@ -46,6 +61,10 @@ const USAGE = `usage: npm run admin -- [--local] <command>
   key list <tenant>
   key revoke <tenant> <prefix>
   key rotate <tenant> <prefix>
+  webhook add <tenant> <url> [--events task.succeeded,task.failed,task.cancelled,session.ended]
+  webhook list <tenant>
+  webhook remove <tenant> <endpoint-id>
+  webhook rotate-secret <tenant> [--overlap-hours H]
   usage verify [<tenant>] [--fix]
   tasks backfill-history`;
 
@@ -67,6 +86,8 @@ const { values: flags, positionals } = (() => {
         'max-running': { type: 'string' },
         'max-sessions': { type: 'string' },
         fix: { type: 'boolean' },
+        events: { type: 'string' },
+        'overlap-hours': { type: 'string' },
       },
     });
   } catch (error) {
@@ -81,6 +102,8 @@ const envSchema = z.object({
   [ENV.awsEndpointUrl]: z.url().optional(),
   AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
   [ENV.port]: z.coerce.number().int().default(3000),
+  /** The operator's egress allow-list: webhook endpoints are checked against it. */
+  [ENV.egressAllow]: z.string().optional(),
 });
 const env = envSchema.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));
 const local = flags.local === true;
@@ -153,6 +176,60 @@ try {
         prefix: need(second, 'key prefix'),
       });
       print({ key, prefix: record.prefix, revoked: second, note: 'Shown once: store it now.' });
+      break;
+    }
+    case 'webhook add':
+      print(
+        await addEndpoint(
+          {
+            ...deps,
+            checkDestination: (url) =>
+              checkDestination(url, {
+                allow: parseEgressAllowList(env[ENV.egressAllow]),
+                resolve: systemDnsResolver,
+              }),
+          },
+          {
+            tenantId: need(first, 'tenant id'),
+            url: need(second, 'endpoint URL'),
+            ...(flags.events === undefined ? {} : { events: flags.events.split(',').map((e) => e.trim()) }),
+          },
+        ),
+      );
+      break;
+    case 'webhook list': {
+      const tenant = await deps.tenants.getTenant(need(first, 'tenant id'));
+      if (tenant === undefined) fail(`Tenant ${first} not found.`, 1);
+      print({
+        endpoints: await listEndpoints(deps, need(first, 'tenant id')),
+        // When each secret was made and retires; the values are shown once, at rotation.
+        secrets: (tenant?.webhooks?.secrets ?? []).map(({ secret, ...s }) => ({
+          ...s,
+          prefix: `${secret.slice(0, 10)}…`,
+        })),
+      });
+      break;
+    }
+    case 'webhook remove':
+      await removeEndpoint(deps, {
+        tenantId: need(first, 'tenant id'),
+        endpointId: need(second, 'endpoint id'),
+      });
+      print({ removed: second });
+      break;
+    case 'webhook rotate-secret': {
+      const hours = flags['overlap-hours'] === undefined ? undefined : Number(flags['overlap-hours']);
+      if (hours !== undefined && !(hours >= 0 && hours <= 24 * 30)) fail('--overlap-hours: must be 0 to 720');
+      const { secret, signing } = await rotateSigningSecret(deps, {
+        tenantId: need(first, 'tenant id'),
+        ...(hours === undefined ? {} : { overlapMs: hours * 3_600_000 }),
+      });
+      print({
+        secret: secret.secret,
+        createdAt: secret.createdAt,
+        signing,
+        note: 'Shown once: store it now.',
+      });
       break;
     }
     case 'usage verify': {

@@ -5,6 +5,7 @@ import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
 import { checkWebhookUrl } from '../webhooks/manage-webhooks.js';
+import { type TenantWebhooks, takesTaskEvents } from '../webhooks/tenant-webhooks.js';
 import type { IdempotencyStore, ResultCache, TaskStore } from './ports.js';
 import { answersUntil, canonicalJson, hitResultOf, resultCacheKey } from './result-cache.js';
 import { newCachedTask, newTask, type Task } from './task.js';
@@ -21,6 +22,11 @@ export interface SubmitTaskDeps {
   idempotencyTtlSeconds: number;
   /** The egress guard's first check, of the task URL itself (the browser checks again). */
   checkDestination: (url: string) => Promise<Destination>;
+  /**
+   * The tenant's webhook settings: with an endpoint for task events, every task of the
+   * tenant carries a webhook (its end is owed to those endpoints). Unset: none.
+   */
+  tenantWebhooks?: (tenantId: string) => Promise<TenantWebhooks | undefined>;
 }
 
 export interface SubmitTaskInput {
@@ -95,6 +101,8 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   if (parsed.webhook !== undefined) {
     await checkWebhookUrl(deps.checkDestination, parsed.webhook.url, 'webhook.url');
   }
+  const webhook =
+    parsed.webhook ?? (takesTaskEvents(await deps.tenantWebhooks?.(input.tenantId)) ? {} : undefined);
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
   const spec = { type: parsed.type, options: parsed.options } as TaskSpec;
@@ -113,7 +121,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
       url: parsed.url,
       tier: chooseTier(parsed.tier, parsed.options),
       maxAttempts: parsed.maxAttempts,
-      webhook: parsed.webhook,
+      webhook,
       now,
     };
     if (cache === undefined) return newTask(fields);

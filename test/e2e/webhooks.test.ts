@@ -3,9 +3,11 @@
  * through by the test cloud's EGRESS_ALLOW, as fixture pages are) verifies every delivery
  * with the Standard Webhooks library, with each secret it knows.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -263,6 +265,44 @@ describe('task webhooks', () => {
       expect(res.body.error.message).toMatch(/^webhook\.url: /);
     },
   );
+
+  it('tenant endpoints: the admin CLI adds, lists and removes them; a task without its own webhook is told to them', async () => {
+    const admin = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'ops/admin.ts', ...args], {
+        env: {
+          ...process.env,
+          STATE_TABLE_NAME: cloud.names.stateTable,
+          AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
+          // The operator's allow-list, as the cloud's: the receiver is on 127.0.0.1.
+          EGRESS_ALLOW: '127.0.0.1',
+        },
+      });
+    const refused = await admin('webhook', 'add', TENANT, 'http://169.254.169.254/hook').catch((e) => e);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/DESTINATION_BLOCKED: url: blocked by the egress guard/);
+
+    const endpoint = JSON.parse(
+      (await admin('webhook', 'add', TENANT, `${receiver.url}/tenant`, '--events', 'task.succeeded')).stdout,
+    );
+    expect(endpoint).toMatchObject({ id: expect.stringMatching(/^ep_/), events: ['task.succeeded'] });
+    const listed = JSON.parse((await admin('webhook', 'list', TENANT)).stdout);
+    expect(listed.endpoints).toEqual([endpoint]);
+    expect(listed.secrets[0]).toMatchObject({ prefix: expect.stringMatching(/^whsec_/) });
+    expect(JSON.stringify(listed)).not.toContain(secrets[0]);
+
+    const plain = await api.submit({ type: 'content', url: `${site.url}/` });
+    expect(plain.body.webhook).toEqual({ deliveries: [] });
+    const got = await receiver.next(
+      (r) => r.path === '/tenant' && r.headers['webhook-id'] === `msg_task_${plain.body.id}`,
+    );
+    expect(got.verifiedBy).toContain(0);
+    expect(eventOf(got).type).toBe('task.succeeded');
+
+    await admin('webhook', 'remove', TENANT, endpoint.id);
+    expect(JSON.parse((await admin('webhook', 'list', TENANT)).stdout).endpoints).toEqual([]);
+    // With no endpoint left, a new task owes nothing.
+    expect((await api.submit({ type: 'content', url: `${site.url}/` })).body.webhook).toBeUndefined();
+  });
 
   it('rotation: during the overlap each delivery verifies with the old and the new secret; after it only the new', async () => {
     const newer = await rotate(60 * 60_000);
