@@ -66,6 +66,7 @@ export const buildHandler =
     const sessions = await sweepSessions(deps.sessionSweep);
     metrics.count('SweeperRequeued', report.requeued);
     metrics.count('SweeperResent', report.resent + sessions.resent);
+    metrics.count('WebhooksSent', report.webhooksSent);
     if (sessions.lost > 0) metrics.count('SessionsEnded', sessions.lost, { reason: 'WORKER_LOST' });
     if (sessions.unplaced > 0) metrics.count('SessionsEnded', sessions.unplaced, { reason: 'NO_CAPACITY' });
     // A run that found nothing is the usual case (every 15 s under `npm start`): debug only.
