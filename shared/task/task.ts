@@ -470,7 +470,8 @@ export const newTask = (input: NewTaskInput): Task => {
 /**
  * A task answered from the result cache: written once, already `succeeded`, with the
  * source's result (its artifacts by reference). It is never queued, claimed or run, so it
- * has no attempts and no history; it ends exactly once, as it is created.
+ * has no attempts and no history; it ends exactly once, as it is created, and a webhook is
+ * told of that end like any other.
  */
 export const newCachedTask = (
   input: NewTaskInput & { cache: { ttlSeconds: number; key: string }; hit: CacheHit; result: TaskResult },
@@ -483,5 +484,9 @@ export const newCachedTask = (
     endedAt: at,
     result: input.result,
     cacheHit: input.hit,
+    // Born ended: its end event is owed from its first write, as any other end's is.
+    ...(input.webhook === undefined
+      ? {}
+      : { outbox: { eventId: taskEventId(input.id), type: taskEventType('succeeded'), dueAt: input.now } }),
   };
 };

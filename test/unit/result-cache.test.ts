@@ -193,6 +193,22 @@ describe('a submit with cacheTTL', () => {
     expect(w.queue.sent).toHaveLength(2);
   });
 
+  it('a hit with a webhook owes its end event from its first write, like any task that ends', async () => {
+    const w = world();
+    const first = await w.submit('ten', body);
+    await w.run(first.task.id);
+    const hit = await w.submit('ten', { ...body, webhook: { url: 'http://fixture.test/hook' } });
+    expect(hit.task.status).toBe('succeeded');
+    expect((await w.store.get(hit.task.id))?.outbox).toEqual({
+      eventId: `msg_task_${hit.task.id}`,
+      type: 'task.succeeded',
+      dueAt: w.clock.now(),
+    });
+    // Without a webhook nothing is owed.
+    const plain = await w.submit('ten', body);
+    expect((await w.store.get(plain.task.id))?.outbox).toBeUndefined();
+  });
+
   it("never answers another tenant's request from an entry", async () => {
     const w = world();
     const mine = await w.submit('alpha', body);
