@@ -11,6 +11,7 @@ import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotenc
 import { DynamoDbRateBucketStore } from '../shared/adapters/dynamodb-rate-bucket-store.js';
 import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
 import { createSqsClient } from '../shared/adapters/sqs-client.js';
@@ -102,6 +103,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
   const s3 = createS3Client(config.aws);
+  const tenants = new DynamoDbTenantStore(dynamo, config.stateTable);
   const handler = buildHandler({
     ...createRouteDeps(config),
     auth: createRouteAuth(dynamo, config.stateTable),
@@ -120,6 +122,8 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     newId: () => newTimeOrderedId(),
     checkDestination: (url) =>
       checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
+    // With an endpoint for task events, every task of the tenant carries a webhook.
+    tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
   });
   return {
     handler,

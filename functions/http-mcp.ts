@@ -12,6 +12,7 @@ import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotenc
 import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { HttpSessionInbox } from '../shared/adapters/http-session-inbox.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
@@ -69,6 +70,7 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
   // The worker's inbox takes calls signed with the ticket key.
   // A call waits for its command, within API Gateway's 30 s (MCP_COMMAND_TIMEOUT_MS + margin).
   const inbox = new HttpSessionInbox(ticketKeys, { maxCallWaitMs: 25_000 });
+  const tenants = new DynamoDbTenantStore(dynamo, config.stateTable);
   const handler = buildHandler({
     ...createRouteDeps(config),
     auth: createRouteAuth(dynamo, config.stateTable),
@@ -87,6 +89,8 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     newId: () => newTimeOrderedId(),
     checkDestination: (url) =>
       checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
+    // With an endpoint for task events, every task of the tenant carries a webhook.
+    tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
     sessions,
     sessionQueue: new SqsTaskQueue(sqs, config.fleetQueueUrl),
     ticketKeys,

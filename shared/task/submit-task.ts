@@ -26,7 +26,7 @@ export interface SubmitTaskDeps {
    * The tenant's webhook settings: with an endpoint for task events, every task of the
    * tenant carries a webhook (its end is owed to those endpoints). Unset: none.
    */
-  tenantWebhooks?: (tenantId: string) => Promise<TenantWebhooks | undefined>;
+  tenantWebhooks: (tenantId: string) => Promise<TenantWebhooks | undefined>;
 }
 
 export interface SubmitTaskInput {
@@ -102,7 +102,7 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
     await checkWebhookUrl(deps.checkDestination, parsed.webhook.url, 'webhook.url');
   }
   const webhook =
-    parsed.webhook ?? (takesTaskEvents(await deps.tenantWebhooks?.(input.tenantId)) ? {} : undefined);
+    parsed.webhook ?? (takesTaskEvents(await deps.tenantWebhooks(input.tenantId)) ? {} : undefined);
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
   const spec = { type: parsed.type, options: parsed.options } as TaskSpec;

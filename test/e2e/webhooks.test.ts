@@ -297,6 +297,15 @@ describe('task webhooks', () => {
     );
     expect(got.verifiedBy).toContain(0);
     expect(eventOf(got).type).toBe('task.succeeded');
+    // A batch item is a task like any other: the tenant's endpoint is told of it too.
+    const batch = await api.call('POST', '/v1/tasks/batch', {
+      body: JSON.stringify({ tasks: [{ type: 'content', url: `${site.url}/` }] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+    const item = batch.body.results[0].task;
+    expect(item.webhook).toEqual({ deliveries: [] });
+    await receiver.next((r) => r.path === '/tenant' && r.headers['webhook-id'] === `msg_task_${item.id}`);
 
     await admin('webhook', 'remove', TENANT, endpoint.id);
     expect(JSON.parse((await admin('webhook', 'list', TENANT)).stdout).endpoints).toEqual([]);

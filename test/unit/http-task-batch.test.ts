@@ -45,6 +45,7 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
     queue,
     idempotency: new MemoryIdempotencyStore(),
     resultCache: new MemoryResultCache(),
+    tenantWebhooks: async () => undefined,
     idempotencyTtlSeconds: 3_600,
     artifacts: new FakeArtifacts(),
     artifactUrlTtlSeconds: 600,

@@ -51,6 +51,7 @@ const world = async (options: { destination?: Destination; maxQueuedTasks?: numb
     idempotency: new MemoryIdempotencyStore(),
     idempotencyTtlSeconds: 3_600,
     resultCache,
+    tenantWebhooks: async () => undefined,
     artifacts,
     artifactUrlTtlSeconds: 600,
     clock,

@@ -97,6 +97,7 @@ const world = () => {
     clock,
     idempotency: new MemoryIdempotencyStore(),
     resultCache,
+    tenantWebhooks: async () => undefined,
     newId: () => `task-${++n}`,
     idempotencyTtlSeconds: 3600,
     checkDestination: async () => ({
