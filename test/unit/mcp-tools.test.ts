@@ -42,6 +42,7 @@ const world = () => {
     store,
     artifacts,
     resultCache,
+    tenantWebhooks: async () => undefined,
     queue,
     idempotency: new MemoryIdempotencyStore(),
     idempotencyTtlSeconds: 3_600,
