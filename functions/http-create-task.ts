@@ -3,20 +3,12 @@
  * wait. An `Idempotency-Key` replay answers the original task with `Idempotent-Replayed: true`.
  */
 
-import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
-import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
-import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
-import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
-import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
 import { createSqsClient } from '../shared/adapters/sqs-client.js';
-import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
-import { systemClock } from '../shared/clock.js';
+import { createSubmitTaskDeps } from '../shared/composition/submit-task-deps.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
-import { checkDestination } from '../shared/egress/egress-policy.js';
-import { newTimeOrderedId } from '../shared/ids.js';
 import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
 import { type SubmitTaskDeps, submitTask } from '../shared/task/submit-task.js';
 import { isFinal } from '../shared/task/task.js';
@@ -72,25 +64,12 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
   const s3 = createS3Client(config.aws);
-  const tenants = new DynamoDbTenantStore(dynamo, config.stateTable);
   const handler = buildHandler({
     ...createRouteDeps(config),
     auth: createRouteAuth(dynamo, config.stateTable),
-    store: new DynamoDbTaskStore(dynamo, config.stateTable),
-    idempotency: new DynamoDbIdempotencyStore(dynamo, config.stateTable),
-    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    resultCache: new DynamoDbResultCache(dynamo, config.stateTable),
-    queue: new TieredTaskDispatcher({
-      fleet: new SqsTaskQueue(sqs, config.fleetQueueUrl),
-      lambda: new SqsTaskQueue(sqs, config.lambdaQueueUrl),
-    }),
+    ...createSubmitTaskDeps(dynamo, sqs, config),
     artifacts: new S3ArtifactStore(s3, config.artifactBucket),
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
-    clock: systemClock,
-    newId: () => newTimeOrderedId(),
-    checkDestination: (url) =>
-      checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
-    tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
   });
   return {
     handler,

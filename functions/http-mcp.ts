@@ -6,23 +6,16 @@
  */
 
 import { downloadBounded } from '../shared/adapters/bounded-download.js';
-import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
-import { DynamoDbIdempotencyStore } from '../shared/adapters/dynamodb-idempotency-store.js';
-import { DynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
-import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
-import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { HttpSessionInbox } from '../shared/adapters/http-session-inbox.js';
 import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
 import { createSqsClient } from '../shared/adapters/sqs-client.js';
-import { SqsTaskQueue, TieredTaskDispatcher } from '../shared/adapters/sqs-task-queue.js';
+import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import type { McpDeps } from '../shared/agents/mcp-tools.js';
-import { systemClock } from '../shared/clock.js';
+import { createSubmitTaskDeps } from '../shared/composition/submit-task-deps.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
-import { checkDestination } from '../shared/egress/egress-policy.js';
-import { newTimeOrderedId } from '../shared/ids.js';
 import { callSessionCommand } from '../shared/session/session-calls.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
@@ -70,27 +63,13 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
   // The worker's inbox takes calls signed with the ticket key.
   // A call waits for its command, within API Gateway's 30 s (MCP_COMMAND_TIMEOUT_MS + margin).
   const inbox = new HttpSessionInbox(ticketKeys, { maxCallWaitMs: 25_000 });
-  const tenants = new DynamoDbTenantStore(dynamo, config.stateTable);
   const handler = buildHandler({
     ...createRouteDeps(config),
     auth: createRouteAuth(dynamo, config.stateTable),
-    store: new DynamoDbTaskStore(dynamo, config.stateTable),
-    idempotency: new DynamoDbIdempotencyStore(dynamo, config.stateTable),
-    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    resultCache: new DynamoDbResultCache(dynamo, config.stateTable),
-    queue: new TieredTaskDispatcher({
-      fleet: new SqsTaskQueue(sqs, config.fleetQueueUrl),
-      lambda: new SqsTaskQueue(sqs, config.lambdaQueueUrl),
-    }),
+    ...createSubmitTaskDeps(dynamo, sqs, config),
     artifacts,
     reader: artifacts,
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
-    clock: systemClock,
-    newId: () => newTimeOrderedId(),
-    checkDestination: (url) =>
-      checkDestination(url, { allow: config.egressAllow, resolve: systemDnsResolver }),
-    // With an endpoint for task events, every task of the tenant carries a webhook.
-    tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
     sessions,
     sessionQueue: new SqsTaskQueue(sqs, config.fleetQueueUrl),
     ticketKeys,
