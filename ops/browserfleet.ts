@@ -251,7 +251,9 @@ sessions
 
 program
   .command('admin')
-  .description("the operator's commands for tenants, keys and usage (npm run admin -- --help)")
+  .description(
+    "the operator's commands for tenants, keys, webhooks, usage and tasks (npm run admin -- --help)",
+  )
   .helpOption(false)
   .allowUnknownOption()
   .argument('[args...]')
