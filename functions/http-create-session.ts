@@ -1,6 +1,7 @@
 /** `POST /v1/sessions`: start a live browser session; `201` with it (`pending` at first). */
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
 import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
+import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { createSqsClient } from '../shared/adapters/sqs-client.js';
 import { SqsTaskQueue } from '../shared/adapters/sqs-task-queue.js';
 import { systemClock } from '../shared/clock.js';
@@ -23,7 +24,14 @@ import { createRouteTicketKeys } from './http/route-tickets.js';
 export type CreateSessionDeps = AuthenticatedRouteDeps &
   Pick<
     SessionApiDeps,
-    'sessions' | 'sessionQueue' | 'clock' | 'newId' | 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl'
+    | 'sessions'
+    | 'tenantWebhooks'
+    | 'sessionQueue'
+    | 'clock'
+    | 'newId'
+    | 'ticketKeys'
+    | 'cdpPublicUrl'
+    | 'websocketPublicUrl'
   >;
 
 export const buildHandler = (deps: CreateSessionDeps) =>
@@ -51,10 +59,13 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
   const config = loadHttpConfig('http-create-session', env);
   const dynamo = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
+  const tenants = new DynamoDbTenantStore(dynamo, config.stateTable);
   const handler = buildHandler({
     ...createRouteDeps(config),
     auth: createRouteAuth(dynamo, config.stateTable),
     sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
+    // With an endpoint for `session.ended`, the session is created owing that event.
+    tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
     sessionQueue: new SqsTaskQueue(sqs, config.fleetQueueUrl),
     clock: systemClock,
     newId: () => newTimeOrderedId(),

@@ -31,6 +31,7 @@ export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
   // DynamoDB and SQS are all the sweeper calls (and API Gateway, through its notifier).
   const clients = { dynamo: createDynamoClient(config.aws), sqs: createSqsClient(config.aws) };
   const fleetQueue = new SqsTaskQueue(clients.sqs, config.fleetQueueUrl);
+  const webhooks = new SqsWebhookQueue(clients.sqs, config.webhookQueueUrl);
   return {
     sessionSweep: {
       sessions: new DynamoDbSessionStore(clients.dynamo, config.stateTable),
@@ -44,13 +45,14 @@ export const createSweepDeps = (config: SweeperConfig): SweeperDeps => {
       clock: systemClock,
       resendAfterMs: config.sweepResendAfterMs,
       maxPendingMs: config.sessionPendingTimeoutMs,
+      webhooks,
     },
     store: new DynamoDbTaskStore(clients.dynamo, config.stateTable),
     queue: new TieredTaskDispatcher({
       fleet: fleetQueue,
       lambda: new SqsTaskQueue(clients.sqs, config.lambdaQueueUrl),
     }),
-    webhooks: new SqsWebhookQueue(clients.sqs, config.webhookQueueUrl),
+    webhooks,
     clock: systemClock,
     resendAfterMs: config.sweepResendAfterMs,
   };
@@ -66,7 +68,7 @@ export const buildHandler =
     const sessions = await sweepSessions(deps.sessionSweep);
     metrics.count('SweeperRequeued', report.requeued);
     metrics.count('SweeperResent', report.resent + sessions.resent);
-    metrics.count('WebhooksSent', report.webhooksSent);
+    metrics.count('WebhooksSent', report.webhooksSent + sessions.webhooksSent);
     if (sessions.lost > 0) metrics.count('SessionsEnded', sessions.lost, { reason: 'WORKER_LOST' });
     if (sessions.unplaced > 0) metrics.count('SessionsEnded', sessions.unplaced, { reason: 'NO_CAPACITY' });
     // A run that found nothing is the usual case (every 15 s under `npm start`): debug only.

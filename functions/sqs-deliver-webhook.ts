@@ -11,6 +11,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { systemDnsResolver } from '../shared/adapters/dns-resolver.js';
 import { createDynamoClient } from '../shared/adapters/dynamodb-client.js';
+import { DynamoDbSessionStore } from '../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTaskStore } from '../shared/adapters/dynamodb-task-store.js';
 import { DynamoDbTenantStore } from '../shared/adapters/dynamodb-tenant-store.js';
 import { EmfMetrics } from '../shared/adapters/emf-metrics.js';
@@ -46,6 +47,7 @@ export const createWebhookDelivererDeps = (config: WebhookDelivererConfig): Webh
   return {
     deliver: {
       store: new DynamoDbTaskStore(dynamo, config.stateTable),
+      sessions: new DynamoDbSessionStore(dynamo, config.stateTable),
       tenantWebhooks: async (tenantId) => (await tenants.getTenant(tenantId))?.webhooks,
       sender: new GuardedWebhookSender({
         allow: config.egressAllow,

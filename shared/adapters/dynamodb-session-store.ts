@@ -3,19 +3,31 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/
 import { KEYS, STATE_TABLE } from '../contracts.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { SessionSaveOutcome, SessionStore } from '../session/ports.js';
-import { holdsSlot, type Session, type SessionStatus, sessionSweepDueAt } from '../session/session.js';
+import {
+  holdsSlot,
+  type Session,
+  type SessionStatus,
+  type SessionSweepList,
+  sessionSweepDueAt,
+  sessionSweepListOf,
+} from '../session/session.js';
 import { sessionQuotaError } from '../tenancy/quota-errors.js';
 import { transactWrite } from './dynamodb-transactions.js';
 import { fromRow, type Item, putOnVersion, toRow } from './dynamodb-versioned-rows.js';
 
 const { sweepIndex } = STATE_TABLE;
 
-/** A live session carries the sweep index's keys; an ended one doesn't (sparse index). */
-const toItem = (s: Session): Item =>
-  toRow({ pk: KEYS.sessionPk(s.tenantId), sk: KEYS.sessionSk(s.id) }, 'session', s, {
-    pk: KEYS.sessionSweepPk(s.status),
-    dueAt: sessionSweepDueAt(s),
+/**
+ * An open session carries the sweep index's keys, and so does an ended one whose
+ * `session.ended` event waits in the outbox; any other ended one doesn't (sparse index).
+ */
+const toItem = (s: Session): Item => {
+  const list = sessionSweepListOf(s);
+  return toRow({ pk: KEYS.sessionPk(s.tenantId), sk: KEYS.sessionSk(s.id) }, 'session', s, {
+    pk: KEYS.sessionSweepPk(list ?? s.status),
+    dueAt: list === undefined ? undefined : sessionSweepDueAt(s),
   });
+};
 
 const fromItem = (item: Item): Session => fromRow<Session>(item);
 
@@ -118,7 +130,7 @@ export class DynamoDbSessionStore implements SessionStore {
     return 'refusedAlongside' in saved ? { saved: false, current: undefined } : saved;
   }
 
-  async listDue(status: 'pending' | 'starting' | 'live', before: number, limit: number): Promise<Session[]> {
+  async listDue(status: SessionSweepList, before: number, limit: number): Promise<Session[]> {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,

@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { PlaywrightMinor } from './playwright-versions.js';
-import type { CloseReason, Session, SessionStatus } from './session.js';
+import type { CloseReason, Session, SessionStatus, SessionSweepList } from './session.js';
 import type {
   CommandMessage,
   CommandMethod,
@@ -26,8 +26,11 @@ export interface SessionStore {
   list(tenantId: string, options: { limit: number; status?: SessionStatus }): Promise<Session[]>;
   /** Replaces `current` with `next` only if the row is still at `current.version`. */
   save(next: Session, current: Session): Promise<SessionSaveOutcome>;
-  /** Live sessions in `status` whose sweep is due before `before`. */
-  listDue(status: 'pending' | 'starting' | 'live', before: number, limit: number): Promise<Session[]>;
+  /**
+   * Sessions on a sweep list (open ones by status; ended ones whose `session.ended` event
+   * waits in the outbox under `webhook`) whose sweep is due before `before`.
+   */
+  listDue(status: SessionSweepList, before: number, limit: number): Promise<Session[]>;
   liveCount(tenantId: string): Promise<number>;
 }
 

@@ -12,6 +12,8 @@
  * sweeper ends the session `failed` with `WORKER_LOST` — a browser can't be moved.
  */
 
+import { sessionEventId, type WebhookOutbox, type WebhookRecord } from '../webhooks/webhook-event.js';
+
 export const SESSION_STATUSES = ['pending', 'starting', 'live', 'closed', 'failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
@@ -80,6 +82,10 @@ export interface Session {
   /** Epoch ms of the last queue message sent for this session (the sweeper re-sends). */
   enqueuedAt: number;
   endReason?: CloseReason;
+  /** Set when the tenant had an endpoint for `session.ended` at create: its delivery record. */
+  webhook?: WebhookRecord;
+  /** The `session.ended` event, owed from the write that ended the session (see WebhookOutbox). */
+  outbox?: WebhookOutbox;
 }
 
 export type SessionEvent =
@@ -97,11 +103,25 @@ export type SessionRefusal = 'already-final' | 'not-pending' | 'stale-token' | '
 
 export type SessionOutcome = { ok: true; session: Session } | { ok: false; reason: SessionRefusal };
 
-/** When the sweeper should look at a session: re-send a pending one, expire a dead owner's. */
+/**
+ * When the sweeper should look at a session: re-send a pending one, expire a dead owner's,
+ * relay an ended one's owed webhook event.
+ */
 export const sessionSweepDueAt = (s: Session): number | undefined => {
   if (s.status === 'pending') return s.enqueuedAt;
   if (s.status === 'starting' || s.status === 'live') return s.lease?.expiresAt ?? 0;
-  return undefined;
+  return s.outbox?.dueAt;
+};
+
+/**
+ * Which of the sweeper's lists a session is on: open ones by status, and ended ones whose
+ * `session.ended` event waits in the outbox under `webhook`. Other ended ones are on none.
+ */
+export type SessionSweepList = 'pending' | 'starting' | 'live' | 'webhook';
+
+export const sessionSweepListOf = (s: Session): SessionSweepList | undefined => {
+  if (!isSessionFinal(s.status)) return s.status as SessionSweepList;
+  return s.outbox === undefined ? undefined : 'webhook';
 };
 
 /** Sessions that count against the tenant's `maxLiveSessions`. */
@@ -120,10 +140,15 @@ export const transitionSession = (s: Session, event: SessionEvent, now: number):
     if (s.status !== 'starting' && s.status !== 'live') return 'not-owned';
     return s.leaseToken === token ? undefined : 'stale-token';
   };
+  // The end event goes in the outbox in the same write as the end: nothing can end a
+  // session without its event being owed.
   const ended = (reason: CloseReason): Partial<Session> => ({
     status: FAILURE_REASONS.has(reason.code) ? 'failed' : 'closed',
     endedAt: at,
     endReason: reason,
+    ...(s.webhook === undefined
+      ? {}
+      : { outbox: { eventId: sessionEventId(s.id), type: 'session.ended', dueAt: now } }),
   });
 
   switch (event.kind) {
@@ -176,6 +201,8 @@ export const newSession = (input: {
   tenantId: string;
   options: SessionOptions;
   now: number;
+  /** Whether its end is told to the tenant's `session.ended` endpoints. */
+  webhook?: boolean;
 }): Session => {
   const at = new Date(input.now).toISOString();
   return {
@@ -188,5 +215,6 @@ export const newSession = (input: {
     leaseToken: 0,
     version: 1,
     enqueuedAt: input.now,
+    ...(input.webhook === true ? { webhook: { deliveries: [] } } : {}),
   };
 };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { CDP_ROUTE, PLAYWRIGHT_ROUTE } from '../contracts.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
+import { type TenantWebhooks, tenantTargets } from '../webhooks/tenant-webhooks.js';
 import type { SessionInbox, SessionStore } from './ports.js';
 import {
   CLOSE_REASONS,
@@ -22,6 +23,8 @@ import type { TicketKeys } from './ticket-keys.js';
 
 export interface SessionApiDeps {
   sessions: SessionStore;
+  /** The tenant's webhook endpoints: a session is created owing `session.ended` if one takes it. */
+  tenantWebhooks: (tenantId: string) => Promise<TenantWebhooks | undefined>;
   sessionQueue: { send(message: SessionMessage): Promise<void> };
   clock: Clock;
   newId: () => string;
@@ -81,17 +84,18 @@ export const sessionListViewSchema = z
   .object({ sessions: z.array(sessionViewSchema) })
   .meta({ id: 'SessionList', description: "The tenant's sessions." });
 
-export const presentSession = async (
-  deps: Pick<SessionApiDeps, 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl' | 'clock'>,
-  s: Session,
-  httpBaseUrl: string,
-): Promise<SessionView> => {
+/**
+ * What a session's `session.ended` webhook event carries as `data`: the session as its
+ * view shows it, without the URLs (an ended session has no tickets to hand out).
+ */
+export const endedSessionSchema = sessionViewSchema
+  .omit({ cdpUrl: true, playwrightUrl: true, liveViewUrl: true, websocketUrl: true, ticketExpiresAt: true })
+  .meta({ id: 'EndedSession', description: 'A session as its `session.ended` webhook event shows it.' });
+export type EndedSessionView = z.output<typeof endedSessionSchema>;
+
+/** The session's own facts, without URLs: the webhook event's data, and the view's base. */
+export const presentEndedSession = (s: Session): EndedSessionView => {
   const { options } = s;
-  const open = s.status === 'live' || s.status === 'starting' || s.status === 'pending';
-  const now = deps.clock.now();
-  const key = await deps.ticketKeys.signingKey();
-  const cdp = issueSessionTicket(key, s, 'cdp', now);
-  const live = issueSessionTicket(key, s, 'live', now);
   return {
     id: s.id,
     status: s.status,
@@ -106,6 +110,21 @@ export const presentSession = async (
     viewport: options.viewport,
     ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
     ...(s.endReason === undefined ? {} : { endReason: s.endReason }),
+  };
+};
+
+export const presentSession = async (
+  deps: Pick<SessionApiDeps, 'ticketKeys' | 'cdpPublicUrl' | 'websocketPublicUrl' | 'clock'>,
+  s: Session,
+  httpBaseUrl: string,
+): Promise<SessionView> => {
+  const open = s.status === 'live' || s.status === 'starting' || s.status === 'pending';
+  const now = deps.clock.now();
+  const key = await deps.ticketKeys.signingKey();
+  const cdp = issueSessionTicket(key, s, 'cdp', now);
+  const live = issueSessionTicket(key, s, 'live', now);
+  return {
+    ...presentEndedSession(s),
     websocketUrl: deps.websocketPublicUrl,
     ...(open
       ? {
@@ -119,10 +138,12 @@ export const presentSession = async (
 };
 
 export const createSession = async (
-  deps: Pick<SessionApiDeps, 'sessions' | 'sessionQueue' | 'clock' | 'newId'>,
+  deps: Pick<SessionApiDeps, 'sessions' | 'sessionQueue' | 'clock' | 'newId' | 'tenantWebhooks'>,
   input: { tenantId: string; maxLiveSessions: number; options: CreateSessionInput },
 ): Promise<Session> => {
+  const tenant = await deps.tenantWebhooks(input.tenantId);
   const session = newSession({
+    webhook: tenantTargets(tenant, 'session.ended').length > 0,
     id: deps.newId(),
     tenantId: input.tenantId,
     options: {

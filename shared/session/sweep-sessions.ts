@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { SessionMessage } from '../core/fleet-queue.js';
+import type { WebhookQueue } from '../webhooks/ports.js';
+import { updateEndedRow } from '../webhooks/update-ended-row.js';
 import type { ConnectionNotifier, ConnectionStore, SessionStore } from './ports.js';
 import { applySessionEvent, tellEnded } from './session-events.js';
 
@@ -13,6 +15,8 @@ export interface SweepSessionsDeps {
   resendAfterMs: number;
   /** A session still pending this long after its creation ends `failed` (`NO_CAPACITY`). */
   maxPendingMs: number;
+  /** Where ended sessions' `session.ended` events go (the outbox's relay); unset: they stay owed. */
+  webhooks?: WebhookQueue;
   batchSize?: number;
   /** A row whose sweep failed; the next sweep tries it again. */
   onError?: (sessionId: string, error: unknown) => void;
@@ -25,6 +29,8 @@ export interface SweepSessionsReport {
   resent: number;
   /** Pending sessions no worker took in time. */
   unplaced: number;
+  /** `session.ended` events handed from a session's outbox to the webhook queue. */
+  webhooksSent: number;
   /** Rows whose sweep failed this run; each is tried again next run, the others went on. */
   errors: number;
 }
@@ -33,12 +39,19 @@ export interface SweepSessionsReport {
  * The sessions' half of the sweeper. A session's browser dies with its worker, so an
  * expired lease ends the session (`failed`, `WORKER_LOST`) and its attached clients are
  * told why; a pending session whose message went missing gets a new one, and one that no
- * worker took within `maxPendingMs` ends `failed` with `NO_CAPACITY`.
+ * worker took within `maxPendingMs` ends `failed` with `NO_CAPACITY`. An ended session's
+ * owed `session.ended` event is relayed to the webhook queue as a task's end event is.
  */
 export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessionsReport> => {
   const now = deps.clock.now();
   const limit = deps.batchSize ?? 100;
-  const report: SweepSessionsReport = { lost: 0, resent: 0, unplaced: 0, errors: 0 };
+  const report: SweepSessionsReport = {
+    lost: 0,
+    resent: 0,
+    unplaced: 0,
+    webhooksSent: 0,
+    errors: 0,
+  };
   // One row's failure must not leave every row after it unswept.
   const each = async (s: { id: string }, sweep: () => Promise<void>) => {
     try {
@@ -79,6 +92,30 @@ export const sweepSessions = async (deps: SweepSessionsDeps): Promise<SweepSessi
       await deps.sessionQueue.send({ sessionId: s.id, tenantId: s.tenantId });
       report.resent++;
     });
+  }
+  const webhooks = deps.webhooks;
+  if (webhooks !== undefined) {
+    for (const s of await deps.sessions.listDue('webhook', deps.clock.now(), limit)) {
+      await each(s, async () => {
+        // The outbox relay, as sweep-tasks.ts's: move the due time a resend window on,
+        // then send; the deliverer removes the entry when it takes the message.
+        const at = deps.clock.now();
+        const written = await updateEndedRow(deps.sessions, s, (row) =>
+          row.outbox === undefined || row.outbox.dueAt > at
+            ? undefined
+            : { ...row, outbox: { ...row.outbox, dueAt: at + deps.resendAfterMs } },
+        );
+        const outbox = written?.outbox;
+        if (outbox === undefined || outbox.dueAt <= at) return;
+        await webhooks.send({
+          eventId: outbox.eventId,
+          type: outbox.type,
+          tenantId: s.tenantId,
+          sessionId: s.id,
+        });
+        report.webhooksSent++;
+      });
+    }
   }
   return report;
 };

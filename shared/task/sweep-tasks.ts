@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { TaskDispatcher } from '../core/fleet-queue.js';
 import type { WebhookQueue } from '../webhooks/ports.js';
-import { updateEndedTask } from '../webhooks/update-ended-task.js';
+import { updateEndedRow } from '../webhooks/update-ended-row.js';
 import { applyEvent } from './apply-event.js';
 import type { TaskStore } from './ports.js';
 
@@ -93,7 +93,7 @@ export const sweepTasks = async (deps: SweepDeps): Promise<SweepReport> => {
         // entry when it takes the message. A send lost after the move is sent again once
         // the window passes; a duplicate copy is harmless (same webhook-id, and targets
         // that answered 2xx are skipped).
-        const written = await updateEndedTask(deps.store, task, (t) =>
+        const written = await updateEndedRow(deps.store, task, (t) =>
           t.outbox === undefined || t.outbox.dueAt > now()
             ? undefined
             : { ...t, outbox: { ...t.outbox, dueAt: now() + deps.resendAfterMs } },

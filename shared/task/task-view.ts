@@ -109,7 +109,7 @@ const webhookViewSchema = z
     ),
   })
   .meta({
-    id: 'TaskWebhook',
+    id: 'WebhookRecord',
     description: 'Where the task’s end is told, and the latest delivery attempts.',
   });
 

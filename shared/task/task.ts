@@ -14,10 +14,10 @@
  */
 import type { Tier } from '../core/fleet-queue.js';
 import {
-  type TaskWebhook,
   taskEventId,
   taskEventType,
   type WebhookOutbox,
+  type WebhookRecord,
 } from '../webhooks/webhook-event.js';
 import { MAX_ATTEMPTS, type TaskOptions, type TaskSpec, type TaskType } from './task-input.js';
 
@@ -149,7 +149,7 @@ export interface Task {
   /** Set when the task was answered from the result cache instead of being run. */
   cacheHit?: CacheHit;
   /** Present when the task's end is to be told to a webhook (its own, or its tenant's). */
-  webhook?: TaskWebhook;
+  webhook?: WebhookRecord;
   /** The end event, until the sweeper has handed it to the webhook queue (see WebhookOutbox). */
   outbox?: WebhookOutbox;
 }

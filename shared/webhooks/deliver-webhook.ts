@@ -1,12 +1,14 @@
 /**
- * Delivers one webhook event: to the task's own URL and the tenant's endpoints that take
- * the event's type, signed with every live secret of the tenant (Standard Webhooks), and
- * records each attempt on the task. Targets that answered 2xx are not sent to again, so a
+ * Delivers one webhook event — a task's end, or a session's — to the task's own URL and
+ * the tenant's endpoints that take the event's type, signed with every live secret of the
+ * tenant (Standard Webhooks), and records each attempt on the row. Targets that answered 2xx are not sent to again, so a
  * redelivered message only retries the ones that failed. Which attempt this is the message
  * says; a failed attempt comes back as a fresh copy after a backoff, and after the last one
  * the message goes to the dead-letter queue.
  */
 import type { Clock } from '../clock.js';
+import type { SessionStore } from '../session/ports.js';
+import { presentEndedSession } from '../session/sessions-api.js';
 import type { TaskStore } from '../task/ports.js';
 import type { BackoffPolicy } from '../task/retry-policy.js';
 import type { Task } from '../task/task.js';
@@ -14,15 +16,23 @@ import type { TaskView } from '../task/task-view.js';
 import type { WebhookSender } from './ports.js';
 import { type SigningSecret, signWebhook } from './signing-secrets.js';
 import { type TenantWebhooks, tenantTargets } from './tenant-webhooks.js';
-import { updateEndedTask } from './update-ended-task.js';
-import { recordDeliveries, type WebhookDelivery, type WebhookMessage } from './webhook-event.js';
+import { updateEndedRow, type VersionedRows } from './update-ended-row.js';
+import {
+  recordDeliveries,
+  type WebhookDelivery,
+  type WebhookMessage,
+  type WebhookOutbox,
+  type WebhookRecord,
+} from './webhook-event.js';
 
 export interface DeliverWebhookDeps {
   store: TaskStore;
+  /** Where a `session.ended` event's session is. */
+  sessions: Pick<SessionStore, 'get' | 'save'>;
   /** The tenant's endpoints and secrets (undefined: it has none). */
   tenantWebhooks: (tenantId: string) => Promise<TenantWebhooks | undefined>;
   sender: WebhookSender;
-  /** The task as a client sees it, with fresh artifact URLs: the event's `data`. */
+  /** The task as a client sees it, with fresh artifact URLs: a task event's `data`. */
   present: (task: Task) => Promise<TaskView>;
   clock: Clock;
   backoff: BackoffPolicy;
@@ -33,7 +43,7 @@ export interface DeliverWebhookDeps {
 
 export type DeliverOutcome =
   | { kind: 'delivered'; targets: number }
-  /** Nothing (left) to send: the task is gone, has no webhook, or every target has it. */
+  /** Nothing (left) to send: the row is gone, has no webhook, or every target has it. */
   | { kind: 'nothing'; reason: 'missing' | 'no-targets' }
   | { kind: 'retry'; delaySeconds: number; failed: number }
   /** The last attempt failed too: the message goes to the dead-letter queue. */
@@ -60,14 +70,51 @@ export const webhookRetryDelaySeconds = (
 
 const USER_AGENT = 'browserfleet-webhooks/1';
 
+/** What a task row and a session row share of their webhook bookkeeping. */
+interface EndedRow {
+  id: string;
+  version: number;
+  tenantId: string;
+  webhook?: WebhookRecord;
+  outbox?: WebhookOutbox;
+}
+
+/** The row an event is about, its `data`, and the store its bookkeeping is written to. */
+interface Subject {
+  row: EndedRow;
+  data: () => Promise<unknown>;
+  rows: VersionedRows<EndedRow>;
+}
+
+const loadSubject = async (
+  deps: DeliverWebhookDeps,
+  message: WebhookMessage,
+): Promise<Subject | undefined> => {
+  if ('taskId' in message) {
+    const task = await deps.store.get(message.taskId);
+    return task === undefined
+      ? undefined
+      : { row: task, data: () => deps.present(task), rows: deps.store as VersionedRows<EndedRow> };
+  }
+  const session = await deps.sessions.get(message.tenantId, message.sessionId);
+  return session === undefined
+    ? undefined
+    : {
+        row: session,
+        data: async () => presentEndedSession(session),
+        rows: deps.sessions as VersionedRows<EndedRow>,
+      };
+};
+
 export const deliverWebhook = async (
   deps: DeliverWebhookDeps,
   input: { message: WebhookMessage },
 ): Promise<DeliverOutcome> => {
   const { message } = input;
   const attempt = message.attempt ?? 1;
-  const found = await deps.store.get(message.taskId);
-  if (found?.webhook === undefined) return { kind: 'nothing', reason: 'missing' };
+  const subject = await loadSubject(deps, message);
+  const found = subject?.row;
+  if (subject === undefined || found?.webhook === undefined) return { kind: 'nothing', reason: 'missing' };
   const tenant = await deps.tenantWebhooks(found.tenantId);
   const delivered = new Set(found.webhook.delivered ?? []);
   const targets = [
@@ -78,10 +125,17 @@ export const deliverWebhook = async (
   ].filter((url) => !delivered.has(url));
 
   const now = deps.clock.now();
-  const attempts: WebhookDelivery[] = await sendAll(deps, found, targets, tenant?.secrets ?? [], input, now);
+  const attempts: WebhookDelivery[] = await sendAll(
+    deps,
+    subject,
+    targets,
+    tenant?.secrets ?? [],
+    input,
+    now,
+  );
   const succeeded = attempts.filter((a) => a.status !== undefined && a.status >= 200 && a.status < 300);
   // The message is in the queue's hands now: the outbox entry has done its job.
-  await updateEndedTask(deps.store, found, (t) => {
+  await updateEndedRow(subject.rows, found, (t) => {
     if (t.webhook === undefined) return undefined;
     const clearOutbox = t.outbox?.eventId === message.eventId;
     if (attempts.length === 0 && !clearOutbox) return undefined;
@@ -110,7 +164,7 @@ export const deliverWebhook = async (
 
 const sendAll = async (
   deps: DeliverWebhookDeps,
-  task: Task,
+  subject: Subject,
   targets: readonly string[],
   secrets: readonly SigningSecret[],
   input: { message: WebhookMessage },
@@ -121,7 +175,7 @@ const sendAll = async (
   let headers: Record<string, string>;
   let body: string;
   try {
-    body = JSON.stringify({ type: input.message.type, timestamp: at, data: await deps.present(task) });
+    body = JSON.stringify({ type: input.message.type, timestamp: at, data: await subject.data() });
     headers = {
       ...signWebhook(secrets, { id: input.message.eventId, now, body }),
       'content-type': 'application/json',

@@ -28,12 +28,15 @@ export interface WebhookDelivery {
   error?: string;
 }
 
-/** What a task row holds of its webhook: where (its own URL), and how delivery went. */
-export interface TaskWebhook {
-  /** The task's own endpoint (`webhook.url` at submit); the tenant's endpoints come on top. */
+/**
+ * What a task or session row holds of its webhook: where (a task's own URL), and how
+ * delivery went.
+ */
+export interface WebhookRecord {
+  /** A task's own endpoint (`webhook.url` at submit); the tenant's endpoints come on top. */
   url?: string;
   deliveries: WebhookDelivery[];
-  /** URLs that answered 2xx for the task's end event: a redelivery skips them. */
+  /** URLs that answered 2xx for the end event: a redelivery skips them. */
   delivered?: string[];
 }
 
@@ -56,21 +59,37 @@ export const taskEventId = (taskId: string): string => `msg_task_${taskId}`;
 export const taskEventType = (status: 'succeeded' | 'failed' | 'cancelled'): WebhookEventType =>
   `task.${status}`;
 
-/** A message on the webhook queue: which event, of which task. The row is the truth. */
-export interface WebhookMessage {
+/** The id of a session's end event. */
+export const sessionEventId = (sessionId: string): string => `msg_session_${sessionId}`;
+
+/** Which row an event is about: a task (by id), or a session (keyed by tenant and id). */
+export type WebhookSubject = { taskId: string } | { tenantId: string; sessionId: string };
+
+/** A message on the webhook queue: which event, of which task or session. The row is the truth. */
+export type WebhookMessage = {
   eventId: string;
   type: WebhookEventType;
-  taskId: string;
   /** Which delivery attempt this copy is (1 when absent): a retry is a fresh, delayed copy. */
   attempt?: number;
-}
+} & WebhookSubject;
 
-const webhookMessageSchema = z.object({
+const messageBase = {
   eventId: z.string().min(1).max(200),
-  type: z.enum(WEBHOOK_EVENT_TYPES),
-  taskId: z.string().min(1).max(64),
   attempt: z.int().min(1).max(1_000).exactOptional(),
-});
+};
+const webhookMessageSchema = z.union([
+  z.strictObject({
+    ...messageBase,
+    type: z.enum(['task.succeeded', 'task.failed', 'task.cancelled']),
+    taskId: z.string().min(1).max(64),
+  }),
+  z.strictObject({
+    ...messageBase,
+    type: z.literal('session.ended'),
+    tenantId: z.string().min(1).max(64),
+    sessionId: z.string().min(1).max(64),
+  }),
+]);
 
 export const encodeWebhookMessage = (message: WebhookMessage): string => JSON.stringify(message);
 
@@ -88,6 +107,6 @@ export const decodeWebhookMessage = (body: string | undefined): WebhookMessage |
 
 /** Appends attempts, keeping the most recent `MAX_RECORDED_DELIVERIES`. */
 export const recordDeliveries = (
-  webhook: TaskWebhook,
+  webhook: WebhookRecord,
   attempts: readonly WebhookDelivery[],
 ): WebhookDelivery[] => [...webhook.deliveries, ...attempts].slice(-MAX_RECORDED_DELIVERIES);

@@ -12,6 +12,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
+import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
 import { systemClock } from '../../shared/clock.js';
 import { QUEUES } from '../../shared/contracts.js';
@@ -122,6 +123,18 @@ afterAll(async () => {
   await cloud?.dispose();
   await site?.close();
 });
+
+/** The operator's admin CLI, as a process, against the test cloud's table. */
+const admin = (...args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'ops/admin.ts', ...args], {
+    env: {
+      ...process.env,
+      STATE_TABLE_NAME: cloud.names.stateTable,
+      AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
+      // The operator's allow-list, as the cloud's: the receiver is on 127.0.0.1.
+      EGRESS_ALLOW: '127.0.0.1',
+    },
+  });
 
 const eventOf = (r: Received) =>
   JSON.parse(r.body) as {
@@ -267,16 +280,6 @@ describe('task webhooks', () => {
   );
 
   it('tenant endpoints: the admin CLI adds, lists and removes them; a task without its own webhook is told to them', async () => {
-    const admin = (...args: string[]) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'ops/admin.ts', ...args], {
-        env: {
-          ...process.env,
-          STATE_TABLE_NAME: cloud.names.stateTable,
-          AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
-          // The operator's allow-list, as the cloud's: the receiver is on 127.0.0.1.
-          EGRESS_ALLOW: '127.0.0.1',
-        },
-      });
     const refused = await admin('webhook', 'add', TENANT, 'http://169.254.169.254/hook').catch((e) => e);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/DESTINATION_BLOCKED: url: blocked by the egress guard/);
@@ -335,4 +338,57 @@ describe('task webhooks', () => {
     expect(after.headers['webhook-signature']?.split(' ')).toHaveLength(1);
     expect(after.verifiedBy).toEqual([newest]);
   });
+});
+
+describe('session webhooks', () => {
+  const forSession = (id: string) => (r: Received) =>
+    r.answered === 200 && r.headers['webhook-id'] === `msg_session_${id}`;
+  const createLive = async (body: object): Promise<string> => {
+    const created = await api.call('POST', '/v1/sessions', {
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    await expect
+      .poll(async () => (await api.call('GET', `/v1/sessions/${id}`)).body.status, { timeout: 30_000 })
+      .toBe('live');
+    return id;
+  };
+
+  it("session.ended reaches the tenant's endpoint, signed, when a client closes it and when it times out", async () => {
+    const endpoint = JSON.parse(
+      (await admin('webhook', 'add', TENANT, `${receiver.url}/sessions`, '--events', 'session.ended')).stdout,
+    );
+    try {
+      const closedId = await createLive({});
+      expect((await api.call('DELETE', `/v1/sessions/${closedId}`)).status).toBe(200);
+      const closed = await receiver.next(forSession(closedId));
+      expect(closed.path).toBe('/sessions');
+      expect(closed.verifiedBy).toEqual(secrets.map((_, i) => i).slice(-1));
+      expect(eventOf(closed)).toMatchObject({
+        type: 'session.ended',
+        data: { id: closedId, status: 'closed', endReason: { code: 'CLOSED_BY_CLIENT' } },
+      });
+      // An ended session's event hands out no ticket.
+      expect(closed.body).not.toContain('ticket=');
+
+      // Ended by its worker, not by a request: the absolute timeout.
+      const timedOutId = await createLive({ timeoutMs: 1_000 });
+      const timedOut = await receiver.next(forSession(timedOutId));
+      expect(eventOf(timedOut)).toMatchObject({
+        type: 'session.ended',
+        data: { id: timedOutId, status: 'closed', endReason: { code: 'SESSION_TIMEOUT' } },
+      });
+    } finally {
+      await admin('webhook', 'remove', TENANT, endpoint.id);
+    }
+    // With the endpoint gone, a new session owes nothing: its ended row has no outbox.
+    const quietId = await createLive({});
+    expect((await api.call('DELETE', `/v1/sessions/${quietId}`)).status).toBe(200);
+    const row = await new DynamoDbSessionStore(clients.dynamo, cloud.names.stateTable).get(TENANT, quietId);
+    expect(row).toMatchObject({ status: 'closed' });
+    expect(row?.webhook).toBeUndefined();
+    expect(row?.outbox).toBeUndefined();
+  }, 90_000);
 });

@@ -19,7 +19,14 @@ import type {
   SessionSaveOutcome,
   SessionStore,
 } from '../../shared/session/ports.js';
-import { holdsSlot, type Session, type SessionStatus } from '../../shared/session/session.js';
+import {
+  holdsSlot,
+  type Session,
+  type SessionStatus,
+  type SessionSweepList,
+  sessionSweepDueAt,
+  sessionSweepListOf,
+} from '../../shared/session/session.js';
 import type { CommandMessage, InboxMessage } from '../../shared/session/session-input.js';
 import { sessionQuotaError } from '../../shared/tenancy/quota-errors.js';
 
@@ -62,8 +69,12 @@ export class MemorySessionStore implements SessionStore {
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, options.limit);
   }
-  async listDue(): Promise<Session[]> {
-    throw new Error('not used by the host');
+  /** As the sweep index: the rows on `list` due before `before`, earliest first. */
+  async listDue(list: SessionSweepList, before: number, limit: number): Promise<Session[]> {
+    return [...this.rows.values()]
+      .filter((s) => sessionSweepListOf(s) === list && (sessionSweepDueAt(s) ?? Infinity) < before)
+      .sort((a, b) => (sessionSweepDueAt(a) ?? 0) - (sessionSweepDueAt(b) ?? 0))
+      .slice(0, limit);
   }
   async liveCount(tenantId: string): Promise<number> {
     return [...this.rows.values()].filter((s) => s.tenantId === tenantId && holdsSlot(s.status)).length;

@@ -13,6 +13,8 @@ import { createSessionInputSchema } from '../../shared/session/session-input.js'
 import { closeSession, createSession, presentSession } from '../../shared/session/sessions-api.js';
 import { verifyTicket } from '../../shared/session/ticket.js';
 import type { TicketKeys } from '../../shared/session/ticket-keys.js';
+import type { TenantWebhooks } from '../../shared/webhooks/tenant-webhooks.js';
+import type { WebhookEventType } from '../../shared/webhooks/webhook-event.js';
 import { fakeClock } from '../support/fake-clock.js';
 import { MemorySessionStore, RecordingInbox } from '../support/session-fakes.js';
 
@@ -26,12 +28,14 @@ const keys: TicketKeys = {
 
 const setup = (...rows: Session[]) => {
   const clock = fakeClock();
+  let tenantWebhooks: TenantWebhooks | undefined;
   const sessions = new MemorySessionStore(...rows);
   const sent: SessionMessage[] = [];
   const inbox = new RecordingInbox();
   let n = 0;
   const deps = {
     sessions,
+    tenantWebhooks: async () => tenantWebhooks,
     sessionQueue: {
       send: async (message: SessionMessage) => {
         // The row is the truth: it must be there before its start message goes.
@@ -46,7 +50,10 @@ const setup = (...rows: Session[]) => {
     websocketPublicUrl: 'wss://ws.example.test',
     inbox,
   };
-  return { deps, sessions, sent, inbox, clock };
+  const setTenantWebhooks = (w: TenantWebhooks | undefined) => {
+    tenantWebhooks = w;
+  };
+  return { deps, sessions, sent, inbox, clock, setTenantWebhooks };
 };
 
 const options = createSessionInputSchema.parse({});
@@ -100,6 +107,32 @@ describe('create', () => {
     // Another tenant's sessions don't count against this one.
     await createSession(deps, { tenantId: 't2', maxLiveSessions: 2, options });
     expect(sent.map((m) => m.tenantId)).toEqual(['t2']);
+  });
+
+  it('owes a session.ended event only when the tenant has an endpoint that takes it', async () => {
+    const { deps, setTenantWebhooks } = setup();
+    const endpoint = (events: WebhookEventType[]) => ({
+      secrets: [],
+      endpoints: [{ id: 'ep_1', url: 'https://hooks.example/a', events, createdAt: '2026-01-01T00:00:00Z' }],
+    });
+    expect(
+      (await createSession(deps, { tenantId: 't1', maxLiveSessions: 5, options })).webhook,
+    ).toBeUndefined();
+    setTenantWebhooks(endpoint(['task.succeeded']));
+    expect(
+      (await createSession(deps, { tenantId: 't1', maxLiveSessions: 5, options })).webhook,
+    ).toBeUndefined();
+    setTenantWebhooks(endpoint(['task.failed', 'session.ended']));
+    const owed = await createSession(deps, { tenantId: 't1', maxLiveSessions: 5, options });
+    expect(owed.webhook).toEqual({ deliveries: [] });
+    // Owed from the write that ends it, not before.
+    expect(owed.outbox).toBeUndefined();
+    const closed = await closeSession(deps, { tenantId: 't1', sessionId: owed.id });
+    expect(closed.outbox).toEqual({
+      eventId: `msg_session_${owed.id}`,
+      type: 'session.ended',
+      dueAt: deps.clock.now(),
+    });
   });
 });
 

@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import { newSession, type Session } from '../../shared/session/session.js';
+import { applySessionEvent } from '../../shared/session/session-events.js';
+import { sweepSessions } from '../../shared/session/sweep-sessions.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
 import { sweepTasks } from '../../shared/task/sweep-tasks.js';
 import { newTask, type Task } from '../../shared/task/task.js';
@@ -16,9 +19,15 @@ import {
   type SigningSecret,
   signWebhook,
 } from '../../shared/webhooks/signing-secrets.js';
-import { MAX_RECORDED_DELIVERIES, type WebhookMessage } from '../../shared/webhooks/webhook-event.js';
-import { fakeClock } from '../support/fake-clock.js';
+import {
+  decodeWebhookMessage,
+  encodeWebhookMessage,
+  MAX_RECORDED_DELIVERIES,
+  type WebhookMessage,
+} from '../../shared/webhooks/webhook-event.js';
+import { type FakeClock, fakeClock } from '../support/fake-clock.js';
 import { FakeQueue } from '../support/fakes.js';
+import { MemoryConnectionStore, MemorySessionStore, RecordingNotifier } from '../support/session-fakes.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const HOUR = 3_600_000;
@@ -168,37 +177,39 @@ describe('the outbox', () => {
   });
 });
 
-describe('a delivery', () => {
-  const secrets = rotateSecrets([], { now: T0 - 1, overlapMs: HOUR, random: randomBytes }).secrets;
-  const world = (answers: (req: WebhookRequest) => WebhookResponse, endpoints: string[] = []) => {
-    const store = new MemoryTaskStore();
-    const requests: WebhookRequest[] = [];
-    const deps = {
-      store,
-      tenantWebhooks: async () => ({
-        secrets,
-        endpoints: endpoints.map((url, i) => ({
-          id: `ep_${i}`,
-          url,
-          events: ['task.cancelled' as const],
-          createdAt: new Date(T0).toISOString(),
-        })),
-      }),
-      sender: {
-        send: async (req: WebhookRequest) => {
-          requests.push(req);
-          return answers(req);
-        },
+/** A tenant with one live secret and `endpoints` taking task.cancelled and session.ended. */
+const secrets = rotateSecrets([], { now: T0 - 1, overlapMs: HOUR, random: randomBytes }).secrets;
+const world = (answers: (req: WebhookRequest) => WebhookResponse, endpoints: string[] = []) => {
+  const store = new MemoryTaskStore();
+  const requests: WebhookRequest[] = [];
+  const deps = {
+    store,
+    sessions: new MemorySessionStore(),
+    tenantWebhooks: async () => ({
+      secrets,
+      endpoints: endpoints.map((url, i) => ({
+        id: `ep_${i}`,
+        url,
+        events: ['task.cancelled' as const, 'session.ended' as const],
+        createdAt: new Date(T0).toISOString(),
+      })),
+    }),
+    sender: {
+      send: async (req: WebhookRequest) => {
+        requests.push(req);
+        return answers(req);
       },
-      present: async (task: Task) => toTaskView(task),
-      clock: fakeClock(T0 + 5),
-      backoff: { baseMs: 1_000, capMs: 4_000 },
-      random: () => 0.5,
-      maxAttempts: 3,
-    };
-    return { store, requests, deps };
+    },
+    present: async (task: Task) => toTaskView(task),
+    clock: fakeClock(T0 + 5),
+    backoff: { baseMs: 1_000, capMs: 4_000 },
+    random: () => 0.5,
+    maxAttempts: 3,
   };
+  return { store, sessions: deps.sessions, requests, deps };
+};
 
+describe('a delivery', () => {
   it('is signed, records the attempt on the task, and clears the outbox', async () => {
     const { store, requests, deps } = world(() => ({ status: 204, ms: 3 }));
     const task = await endedTask(store, { url: 'https://hooks.example/a' });
@@ -260,5 +271,114 @@ describe('a delivery', () => {
     const deliveries = (await store.get(task.id))?.webhook?.deliveries ?? [];
     expect(deliveries).toHaveLength(MAX_RECORDED_DELIVERIES);
     expect(deliveries[0]).toMatchObject({ status: 503, error: 'answered 503' });
+  });
+});
+
+describe("a session's end", () => {
+  const options = {
+    timeoutMs: 60_000,
+    idleTimeoutMs: 30_000,
+    viewport: { width: 800, height: 600, deviceScaleFactor: 1 },
+  };
+  /** A session created owing its end event, then closed by its client at T0. */
+  const closedSession = async (sessions: MemorySessionStore, webhook = true): Promise<Session> => {
+    const created = newSession({
+      id: `s-${sessions.rows.size + 1}`,
+      tenantId: 't1',
+      options,
+      now: T0,
+      webhook,
+    });
+    await sessions.create(created, { maxLive: 5 });
+    const out = await applySessionEvent(sessions, created, { kind: 'close' }, () => T0);
+    if (!out.ok) throw new Error('close refused');
+    return out.session;
+  };
+  const sweepDeps = (sessions: MemorySessionStore, clock: FakeClock, sent: WebhookMessage[]) => ({
+    sessions,
+    sessionQueue: { send: async () => {} },
+    connections: new MemoryConnectionStore(),
+    notifier: new RecordingNotifier(),
+    clock,
+    resendAfterMs: 60_000,
+    maxPendingMs: 120_000,
+    webhooks: { send: async (m: WebhookMessage) => void sent.push(m) },
+  });
+
+  it('is owed from the write that ends the session, and relayed once per resend window', async () => {
+    const sessions = new MemorySessionStore();
+    const s = await closedSession(sessions);
+    await closedSession(sessions, false);
+    expect(sessions.row(s.id).outbox).toEqual({
+      eventId: `msg_session_${s.id}`,
+      type: 'session.ended',
+      dueAt: T0,
+    });
+    const sent: WebhookMessage[] = [];
+    const clock = fakeClock(T0 + 1);
+    const deps = sweepDeps(sessions, clock, sent);
+    expect((await sweepSessions(deps)).webhooksSent).toBe(1);
+    // Only the session whose tenant takes the event; keyed by tenant, as its row is.
+    expect(sent).toEqual([
+      { eventId: `msg_session_${s.id}`, type: 'session.ended', tenantId: 't1', sessionId: s.id },
+    ]);
+    expect((await sweepSessions(deps)).webhooksSent).toBe(0);
+    clock.jump(60_001);
+    expect((await sweepSessions(deps)).webhooksSent).toBe(1);
+  });
+
+  it('is delivered signed, with the session as data, recorded on the row, and the outbox cleared', async () => {
+    const { sessions, requests, deps } = world(
+      (req) => (req.url.endsWith('/down') ? { status: 500, ms: 1 } : { status: 200, ms: 2 }),
+      ['https://hooks.example/a', 'https://hooks.example/down'],
+    );
+    const s = await closedSession(sessions);
+    const message = {
+      eventId: `msg_session_${s.id}`,
+      type: 'session.ended' as const,
+      tenantId: 't1',
+      sessionId: s.id,
+    };
+    expect(await deliverWebhook(deps, { message })).toMatchObject({ kind: 'retry', failed: 1 });
+    const [ok] = requests;
+    expect(ok?.headers['webhook-id']).toBe(message.eventId);
+    expect(verifies(secrets[0]?.secret ?? '', ok?.headers ?? {}, T0 + 5, ok?.body)).toBe(true);
+    const payload = JSON.parse(ok?.body ?? '{}');
+    expect(payload).toMatchObject({
+      type: 'session.ended',
+      data: { id: s.id, status: 'closed', endReason: { code: 'CLOSED_BY_CLIENT' } },
+    });
+    // An ended session hands out no URLs: no tickets in a webhook body.
+    expect(payload.data.cdpUrl).toBeUndefined();
+    const after = sessions.row(s.id);
+    expect(after.outbox).toBeUndefined();
+    expect(after.webhook?.delivered).toEqual(['https://hooks.example/a']);
+    expect(after.webhook?.deliveries.map((d) => d.status)).toEqual([200, 500]);
+    // The retry goes only to the endpoint that failed.
+    await deliverWebhook(deps, { message: { ...message, attempt: 2 } });
+    expect(requests.map((r) => r.url).slice(2)).toEqual(['https://hooks.example/down']);
+    // Another tenant's id finds nothing: the message is keyed by the tenant.
+    expect(await deliverWebhook(deps, { message: { ...message, tenantId: 't2' } })).toEqual({
+      kind: 'nothing',
+      reason: 'missing',
+    });
+  });
+});
+
+describe('the webhook message codec', () => {
+  it('reads back what it writes for tasks and sessions, and refuses a mix or a mismatched type', () => {
+    const task = { eventId: 'msg_task_a', type: 'task.failed' as const, taskId: 'a', attempt: 2 };
+    const session = {
+      eventId: 'msg_session_b',
+      type: 'session.ended' as const,
+      tenantId: 't1',
+      sessionId: 'b',
+    };
+    expect(decodeWebhookMessage(encodeWebhookMessage(task))).toEqual(task);
+    expect(decodeWebhookMessage(encodeWebhookMessage(session))).toEqual(session);
+    expect(decodeWebhookMessage(JSON.stringify({ ...task, type: 'session.ended' }))).toBeUndefined();
+    expect(decodeWebhookMessage(JSON.stringify({ ...session, type: 'task.failed' }))).toBeUndefined();
+    expect(decodeWebhookMessage(JSON.stringify({ ...session, taskId: 'a' }))).toBeUndefined();
+    expect(decodeWebhookMessage('not json')).toBeUndefined();
   });
 });
