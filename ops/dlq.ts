@@ -1,8 +1,10 @@
 /**
- * `npm run dlq -- inspect|redrive [--tier fleet|lambda] [--max N] [--local]`: look at a
- * tier's dead-letter queue, or move its messages back to the tier's queue. Queues are
+ * `npm run dlq -- inspect|redrive [--queue fleet|lambda|webhooks] [--max N] [--local]`:
+ * look at a queue's dead-letter queue (a task tier's, or the webhook events'), or move its
+ * messages back to the queue; a redriven webhook event starts its attempts over. Queues are
  * found by name from the contracts for `STAGE` (AWS credentials and region from the
- * environment), or with `--local` in the local cloud `npm start` runs.
+ * environment), or with `--local` in the local cloud `npm start` runs. `--tier` is the
+ * older name of `--queue`.
  */
 
 import { parseArgs } from 'node:util';
@@ -11,9 +13,14 @@ import { z } from 'zod';
 import { createAwsClients, destroyAwsClients } from '../shared/adapters/aws-clients.js';
 import { SqsDeadLetterQueues } from '../shared/adapters/sqs-dead-letter-queues.js';
 import { ENV, QUEUES, resourceName } from '../shared/contracts.js';
-import { inspectDeadLetters, redriveDeadLetters } from '../shared/dlq/dead-letters.js';
+import {
+  inspectDeadLetters,
+  redriveDeadLetters,
+  restartWebhookAttempts,
+} from '../shared/dlq/dead-letters.js';
 
-const USAGE = 'usage: npm run dlq -- inspect|redrive [--tier fleet|lambda] [--max N] [--local]';
+const USAGE = 'usage: npm run dlq -- inspect|redrive [--queue fleet|lambda|webhooks] [--max N] [--local]';
+const QUEUE_NAMES = ['fleet', 'lambda', 'webhooks'] as const;
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
@@ -24,7 +31,8 @@ const { values, positionals } = (() => {
     return parseArgs({
       allowPositionals: true,
       options: {
-        tier: { type: 'string', default: 'fleet' },
+        queue: { type: 'string' },
+        tier: { type: 'string' },
         max: { type: 'string', default: '100' },
         local: { type: 'boolean' },
       },
@@ -35,8 +43,8 @@ const { values, positionals } = (() => {
 })();
 const command = positionals[0];
 if (command !== 'inspect' && command !== 'redrive') fail(`Unknown command: ${command ?? '(none)'}`);
-const tier =
-  values.tier === 'lambda' || values.tier === 'fleet' ? values.tier : fail('--tier must be fleet or lambda');
+const queueName = values.queue ?? values.tier ?? 'fleet';
+const queue = QUEUE_NAMES.find((q) => q === queueName) ?? fail('--queue must be fleet, lambda or webhooks');
 const max = Number(values.max);
 if (!Number.isInteger(max) || max < 1 || max > 10_000) fail('--max must be an integer from 1 to 10000');
 
@@ -61,14 +69,16 @@ const urlOf = async (baseName: string) =>
   '';
 
 try {
-  const names = QUEUES[tier];
+  const names = QUEUES[queue];
   const dlq = new SqsDeadLetterQueues(
     clients.sqs,
     await urlOf(names.dlqBaseName),
     await urlOf(names.baseName),
   );
   const result =
-    command === 'inspect' ? await inspectDeadLetters(dlq, max) : await redriveDeadLetters(dlq, max);
+    command === 'inspect'
+      ? await inspectDeadLetters(dlq, max)
+      : await redriveDeadLetters(dlq, max, queue === 'webhooks' ? restartWebhookAttempts : undefined);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {
   destroyAwsClients(clients);

@@ -20,7 +20,7 @@ import { startTestCloud } from '../support/local-cloud.js';
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let clients: AwsClients;
 beforeAll(async () => {
-  cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
+  cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false, webhooks: false });
   clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
 });
 afterAll(async () => {
@@ -94,6 +94,27 @@ describe('dead letters', () => {
     expect(bodies).toEqual(['{"taskId":"poison"}', '{"taskId":"t-2"}']);
     await expect(dlqCli('explode')).rejects.toMatchObject({ code: 2 });
   });
+  it("the webhook events' DLQ: inspect lists them; redrive sends them back with their attempts started over", async () => {
+    const { webhookDlqUrl, webhookQueueUrl } = cloud.names;
+    const dead = {
+      eventId: 'msg_session_s1',
+      type: 'session.ended',
+      tenantId: 't1',
+      sessionId: 's1',
+      attempt: 8,
+    };
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: webhookDlqUrl, MessageBody: JSON.stringify(dead) }),
+    );
+    const listed = JSON.parse((await dlqCli('inspect', '--queue', 'webhooks')).stdout);
+    expect(listed.map((m: { body: string }) => JSON.parse(m.body))).toEqual([dead]);
+    expect(JSON.parse((await dlqCli('redrive', '--queue', 'webhooks')).stdout)).toEqual({ moved: 1 });
+    const { attempt: _attempt, ...first } = dead;
+    expect(JSON.parse((await receiveOne(webhookQueueUrl))?.Body ?? '{}')).toEqual(first);
+    expect(await receiveOne(webhookDlqUrl)).toBeUndefined();
+    await expect(dlqCli('inspect', '--queue', 'nowhere')).rejects.toMatchObject({ code: 2 });
+  });
+
   it(`a message postponed ${QUEUES.maxReceiveCount * 2} times (a quota or slot wait) never reaches the DLQ`, async () => {
     // Runs after the redrive test, which leaves the DLQ empty.
     const { fleetQueueUrl, fleetDlqUrl } = cloud.names;
