@@ -8,6 +8,9 @@
  *   as the event source mapping calls one warm execution environment.
  * - `flags <extra flag>…`: the project's launcher with extra Chromium flags; two isolated
  *   browser contexts at once, each takes a screenshot.
+ * - `unpack`: what an earlier process leaves in the environment's /tmp: Chromium unpacked
+ *   from the layer, and tsx's cache of the handler's modules (a real function is a bundle,
+ *   not compiled when it starts). A bench's cold start then times `invoke` alone.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -64,7 +67,9 @@ const invoke = async (taskIds: string[]) => {
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'sqs-run-task',
       getRemainingTimeInMillis: () => 120_000 - (Date.now() - started),
     } as Context;
-    answers.push({ taskId, response: await handler(event, context), ms: Date.now() - started });
+    const response = await handler(event, context);
+    // `endedAt` on the wall clock, for a bench that times from before this process started.
+    answers.push({ taskId, response, ms: Date.now() - started, endedAt: Date.now() });
   }
   return answers;
 };
@@ -100,11 +105,20 @@ const flags = async (extraArgs: string[]) => {
   }
 };
 
+const unpack = async () => {
+  await import('../../functions/sqs-run-task.js');
+  const { default: chromium } = await import('@sparticuz/chromium');
+  // As the launcher does: no graphics stack, so no SwiftShader archive to unpack.
+  chromium.setGraphicsMode = false;
+  return { ok: true, executablePath: await chromium.executablePath(process.env.CHROMIUM_BIN_DIR) };
+};
+
 const [mode = 'probe', ...args] = process.argv.slice(2);
 try {
   if (mode === 'probe') report(probe());
   else if (mode === 'invoke') report({ probe: probe(), answers: await invoke(args) });
   else if (mode === 'flags') report(await flags(args));
+  else if (mode === 'unpack') report(await unpack());
   else throw new Error(`Unknown mode ${mode}`);
   process.exit(0);
 } catch (error) {

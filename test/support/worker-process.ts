@@ -21,12 +21,23 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
+/**
+ * Starts a worker. `wrap` turns its command line into the one to run (a bench runs it
+ * under `taskset`, which execs it: the child's pid is the worker's).
+ */
 export const spawnWorker = (
   env: Record<string, string>,
   id: string,
   extra: Record<string, string> = {},
+  wrap: (argv: string[]) => string[] = (argv) => argv,
 ): WorkerProcess => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'container/main.ts'], {
+  const [command = process.execPath, ...args] = wrap([
+    process.execPath,
+    '--import',
+    'tsx',
+    'container/main.ts',
+  ]);
+  const child = spawn(command, args, {
     // Each worker its own inbox port (the cloud's own worker, if any, holds the configured one).
     env: { ...process.env, ...env, WORKER_ID: id, LOG_LEVEL: 'INFO', WORKER_INBOX_PORT: '0', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
