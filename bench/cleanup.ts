@@ -6,6 +6,8 @@
 export class Cleanup {
   private readonly stops: { name: string; resource: unknown; stop: () => unknown }[] = [];
   private running: Promise<void> | undefined;
+  /** Stops under way through `release`: the end of the run waits for them too. */
+  private readonly releasing = new Set<Promise<unknown>>();
 
   /** Registers `stop` for the resource just started; answers the resource, for chaining. */
   add<T>(name: string, resource: T, stop: (resource: T) => unknown): T {
@@ -18,7 +20,13 @@ export class Cleanup {
     const at = this.stops.findIndex((entry) => entry.resource === resource);
     if (at < 0) return;
     const [entry] = this.stops.splice(at, 1);
-    await entry?.stop();
+    const stopping = Promise.resolve(entry?.stop());
+    this.releasing.add(stopping);
+    try {
+      await stopping;
+    } finally {
+      this.releasing.delete(stopping);
+    }
   }
 
   /** Stops everything registered, newest first; a stop that fails is reported, not fatal. */
@@ -31,6 +39,7 @@ export class Cleanup {
           process.stderr.write(`bench: stopping ${name} failed: ${String(error)}\n`);
         }
       }
+      await Promise.allSettled(this.releasing);
     })();
     return this.running;
   }
