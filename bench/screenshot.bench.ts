@@ -1,324 +1,353 @@
 /**
- * `npm run bench`: the same workload — BENCH_TASKS (200) screenshots of a local fixture
- * page at a fixed concurrency of BENCH_CONCURRENCY (4) — run (a) through the whole platform
- * (HTTP → DynamoDB → SQS → a fleet worker process → Chromium → S3 → result) and (b) as a
- * bare puppeteer-core loop with the same browser settings and page concurrency, in one run.
- * Prints a table and writes .bench/screenshot.json.
+ * `npm run bench`: issue 15's figures, in one run on one machine.
  *
- * Latency of a platform task in the closed loop is the client's: the submit with
- * `?wait=25` until its answer (succeeded) arrives; of a raw task, new context → screenshot
- * → context closed. The raw loop launches Chromium through the platform's own launcher
- * (same binary, flags and profile handling). Memory of the worker process plus its
- * Chromium process group is given as RSS (the target's measure; pages shared between the
- * processes are counted in each, so it overstates) and as PSS (shared pages counted once).
+ * - The raw baseline: BENCH_TASKS (200) screenshots of a local fixture page, BENCH_CONCURRENCY
+ *   (4) pages at a time, bare puppeteer-core in a process of its own (bench/raw-loop.ts).
+ * - The platform (HTTP → DynamoDB → SQS → a fleet worker process → Chromium → S3 → result):
+ *   the same screenshots as a burst (the worker's throughput), then in a closed loop at the
+ *   same concurrency (end to end, on the client's clock), with every AWS call counted.
+ * - Memory of the idle worker and its Chromium (RSS and PSS), live sessions' start
+ *   (BENCH_SESSIONS, 10), the Lambda tier's cold start (BENCH_LAMBDA_COLD runs, 3) and
+ *   throughput with 1, 2 and 3 workers (BENCH_SCALING_TASKS, 60, per point).
+ *
+ * The raw loop, the worker and the Lambda sandbox each run alone on core 1, the emulators,
+ * gateway and this client on core 0 (bench/pinning.ts), so the ratios compare like with
+ * like; the scaling runs use both cores. Prints a table and writes .bench/screenshot.json.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeChromium, launchChromium } from '../shared/adapters/puppeteer/launch-chromium.js';
+import { LAMBDA_RUNNER } from '../shared/contracts.js';
 import { apiClient, startFixtureServer } from '../test/support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../test/support/local-cloud.js';
-import { spawnWorker } from '../test/support/worker-process.js';
+import { spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
 import { awsCost, callsBetween, PRICES_USD } from './aws-costs.js';
 import { Cleanup } from './cleanup.js';
+import { lambdaColdUnavailable, measureLambdaCold } from './lambda-cold.js';
+import { ALL_CORES, MEASURED_CORE, type Pinning, pinSurroundings, SURROUNDINGS_CORE } from './pinning.js';
+import { runBurst, runHeld } from './platform-tasks.js';
+import {
+  surroundingsCpuSeconds,
+  type TreeMemory,
+  treeCpuSeconds,
+  treeMemory,
+  treePids,
+} from './process-stats.js';
+import { type Figure, TARGETS, table } from './report.js';
+import { measureScaling } from './scaling.js';
+import { measureSessionStarts } from './sessions.js';
+import { closedLoop, PAGE, quantile, RAW_RESULT_PREFIX, type Run, summarize, VIEWPORT } from './workload.js';
 
-const TASKS = Number(process.env.BENCH_TASKS ?? 200);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-const PAGE = `<!doctype html><html><body style="font-family:sans-serif;margin:40px">
-<h1>browserfleet bench</h1><p>${'A paragraph of text for the renderer to lay out. '.repeat(40)}</p>
-<ul>${Array.from({ length: 30 }, (_, i) => `<li>item ${i}</li>`).join('')}</ul></body></html>`;
-const VIEWPORT = { width: 1280, height: 720, deviceScaleFactor: 1 };
-
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+const envNumber = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] || fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
 };
+const TASKS = envNumber('BENCH_TASKS', 200);
+const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 4);
+const SESSIONS = envNumber('BENCH_SESSIONS', 10);
+const LAMBDA_COLD_RUNS = envNumber('BENCH_LAMBDA_COLD', 3);
+const SCALING_TASKS = envNumber('BENCH_SCALING_TASKS', 60);
+const SCALING_WORKERS = [1, 2, 3];
+const WARM_UP_TASKS = 20;
+/** The idle worker's memory is read this long after its last task, once Chromium has settled. */
+const IDLE_SETTLE_MS = 1_000;
+const PEAK_SAMPLE_MS = 200;
+const WORKER_STOP_GRACE_MS = 10_000;
 
-/** Resident and proportional set sizes of a process, in bytes (0 if it is gone). */
-const residency = (pid: number): { rss: number; pss: number } => {
-  try {
-    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const kb = (field: string) =>
-      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
-    return { rss: kb('Rss'), pss: kb('Pss') };
-  } catch {
-    return { rss: 0, pss: 0 };
-  }
-};
-const groupPids = (pgid: number): number[] =>
-  readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return Number(pgrp) === pgid && state !== 'Z' ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-/** CPU seconds of a process tree (the worker and its Chromium) and of everything else of ours. */
-const cpuTimes = (rootPid: number): { tree: number; rest: number } => {
-  const ticks = 100; // USER_HZ on Linux
-  const procs = readdirSync('/proc').flatMap((e) => {
-    if (!/^\d+$/.test(e)) return [];
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return [
-        {
-          pid: Number(e),
-          ppid: Number(f[1]),
-          pgrp: Number(f[2]),
-          cpu: (Number(f[11]) + Number(f[12])) / ticks,
-        },
-      ];
-    } catch {
-      return [];
-    }
+/** Runs bench/raw-loop.ts on the measured core; answers its run and CPU seconds. */
+const runRawLoop = async (
+  cleanup: Cleanup,
+  pinning: Pinning,
+  url: string,
+): Promise<Run & { cpuSeconds: number }> => {
+  const argv = pinning.onCores(MEASURED_CORE, [
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/raw-loop.ts',
+    url,
+    String(TASKS),
+    String(CONCURRENCY),
+  ]);
+  const child = spawn(argv[0] ?? process.execPath, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanup.add('raw loop', child, async (c) => {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await exited;
   });
-  const browsers = new Set(procs.filter((p) => p.ppid === rootPid).map((p) => p.pid));
-  const inTree = (p: { pid: number; pgrp: number }) => p.pid === rootPid || browsers.has(p.pgrp);
-  const ours = new Set([process.pid, ...procs.filter((p) => p.ppid === process.pid).map((p) => p.pid)]);
-  return {
-    tree: procs.filter(inTree).reduce((n, p) => n + p.cpu, 0),
-    rest: procs.filter((p) => !inTree(p) && ours.has(p.pid)).reduce((n, p) => n + p.cpu, 0),
-  };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await exited;
+  await cleanup.release(child);
+  const line = stdout.split('\n').find((l) => l.startsWith(RAW_RESULT_PREFIX));
+  if (code !== 0 || line === undefined) {
+    throw new Error(`the raw loop failed (exit ${code}): ${stderr.slice(-3000)}`);
+  }
+  return JSON.parse(line.slice(RAW_RESULT_PREFIX.length)) as Run & { cpuSeconds: number };
 };
 
-/** CPU seconds of this process and of the raw loop's Chromium (its process group). */
-const rawCpuSeconds = (browserPid: number): number =>
-  readdirSync('/proc').reduce((n, e) => {
-    if (!/^\d+$/.test(e)) return n;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const mine = Number(e) === process.pid || Number(f[2]) === browserPid;
-      return mine ? n + (Number(f[11]) + Number(f[12])) / 100 : n;
-    } catch {
-      return n;
-    }
-  }, 0);
-
-/** Runs `count` jobs with `concurrency` loops; answers per-job latencies and wall time. */
-const closedLoop = async (count: number, concurrency: number, job: () => Promise<number>) => {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next++;
-        latencies.push(await job());
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started };
-};
+const memorySummary = (m: TreeMemory) => ({
+  rss: { worker: mb(m.worker.rss), chromium: mb(m.chromium.rss), total: mb(m.worker.rss + m.chromium.rss) },
+  pss: { worker: mb(m.worker.pss), chromium: mb(m.chromium.pss), total: mb(m.worker.pss + m.chromium.pss) },
+});
 
 const cleanup = new Cleanup();
 await cleanup.main(async () => {
+  const benchStarted = performance.now();
+  const pinning = pinSurroundings();
+  if (!pinning.pinned) process.stderr.write(`bench: not pinned to cores: ${pinning.reason}\n`);
   const site = cleanup.add('fixture server', await startFixtureServer({ '/': PAGE }), (s) => s.close());
   const url = `${site.url}/`;
+  const step = (what: string) =>
+    process.stderr.write(`bench: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s: ${what}\n`);
 
-  // (b) Raw puppeteer-core: the same Chromium, flags and viewport, a context per screenshot.
-  const launched = cleanup.add('raw Chromium', await launchChromium({ hostEnv: process.env }), closeChromium);
-  const { browser } = launched;
-  const rawShot = async () => {
-    const t0 = performance.now();
-    const context = await browser.createBrowserContext();
-    const page = await context.newPage();
-    await page.setViewport(VIEWPORT);
-    await page.goto(url, { waitUntil: 'load' });
-    await page.screenshot({ type: 'png' });
-    await context.close();
-    return performance.now() - t0;
-  };
-  await closedLoop(20, CONCURRENCY, rawShot); // warm-up
-  const rawCpuBefore = rawCpuSeconds(launched.browser.process()?.pid ?? 0);
-  const raw = await closedLoop(TASKS, CONCURRENCY, rawShot);
-  const rawCpu = rawCpuSeconds(launched.browser.process()?.pid ?? 0) - rawCpuBefore;
-  await cleanup.release(launched);
+  step(`raw loop, ${TASKS} screenshots`);
+  const raw = await runRawLoop(cleanup, pinning, url);
 
-  // (a) The platform, with the fleet worker as its own process (as on Fargate).
+  // The platform, with the fleet worker as its own process (as on Fargate).
   const cloud = cleanup.add(
     'local cloud',
     await startTestCloud({ worker: false, lambdaTier: false, sweeper: false }),
     (c) => c.dispose(),
   );
-  const worker = cleanup.add(
-    'worker',
-    spawnWorker(cloud.env, 'bench', { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: 'WARN' }),
-    async (w) => {
-      if (w.child.exitCode === null && w.child.signalCode === null) w.kill('SIGTERM');
-      await w.exited;
-    },
-  );
   const api = apiClient(cloud.url, TEST_API_KEY);
-  const platformShot = async () => {
-    const t0 = performance.now();
-    const res = await api.call('POST', '/v1/tasks?wait=25', {
-      body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
-      headers: { 'content-type': 'application/json' },
-    });
-    if (res.body.status !== 'succeeded') {
-      throw new Error(`bench task failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-    }
-    return performance.now() - t0;
-  };
-  await closedLoop(20, CONCURRENCY, platformShot); // warm-up: browser launched, connections open
 
-  const memory = () => {
-    const workerPid = worker.child.pid ?? 0;
-    const chromiumPids = readdirSync('/proc')
-      .filter((e) => /^\d+$/.test(e))
-      .flatMap((e) => {
-        try {
-          const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-          const [, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          return Number(ppid) === workerPid ? groupPids(Number(e)) : [];
-        } catch {
-          return [];
-        }
-      });
-    const chromium = chromiumPids.map(residency);
-    return {
-      worker: residency(workerPid),
-      chromium: {
-        rss: chromium.reduce((n, r) => n + r.rss, 0),
-        pss: chromium.reduce((n, r) => n + r.pss, 0),
+  const coldUnavailable = lambdaColdUnavailable();
+  step(`Lambda cold start, ${LAMBDA_COLD_RUNS} runs`);
+  const lambda =
+    coldUnavailable === undefined
+      ? await measureLambdaCold({
+          api,
+          url,
+          env: cloud.roleEnv(LAMBDA_RUNNER.functionName),
+          runs: LAMBDA_COLD_RUNS,
+          pinning,
+        })
+      : undefined;
+
+  const startWorker = (id: string, cores: string): WorkerProcess =>
+    cleanup.add(
+      `worker ${id}`,
+      spawnWorker(cloud.env, id, { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: 'INFO' }, (argv) =>
+        pinning.onCores(cores, argv),
+      ),
+      async (w) => {
+        w.kill('SIGTERM');
+        // An idle worker stops at once; one that doesn't within the grace is killed (its
+        // Chromium, on the CDP pipe, goes with it).
+        const grace = setTimeout(() => w.kill('SIGKILL'), WORKER_STOP_GRACE_MS);
+        await w.exited;
+        clearTimeout(grace);
       },
-    };
-  };
-  await new Promise((r) => setTimeout(r, 1_000));
-  const idle = memory();
+    );
+  const worker = startWorker('bench', MEASURED_CORE);
+  const workerPid = worker.child.pid ?? 0;
+  await worker.waitForLog((l) => l.message === 'worker started');
+  step('platform warm-up');
+  await closedLoop(WARM_UP_TASKS, CONCURRENCY, () => runHeld(api, url)); // browser up, connections open
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+  const idle = treeMemory(workerPid);
   let peak = idle;
+  const total = (m: TreeMemory) => m.worker.rss + m.chromium.rss;
   const sampler = setInterval(() => {
-    const m = memory();
-    if (m.worker.rss + m.chromium.rss > peak.worker.rss + peak.chromium.rss) peak = m;
-  }, 200);
-  // (a1) Saturated: every task submitted at once, the worker runs CONCURRENCY pages at a
-  // time, as the raw loop does; throughput from the server's clock, first submit to last end.
-  const cpuBefore = cpuTimes(worker.child.pid ?? 0);
-  // As a real client does: each submit carries an Idempotency-Key and is sent again after a
-  // 429 or 503 (a burst of 200 on one tenant contends for its usage row), so none is lost.
-  let resubmits = 0;
-  const submitOnce = async (key: string): Promise<string> => {
-    for (let attempt = 1; ; attempt++) {
-      const res = await api.call('POST', '/v1/tasks', {
-        body: JSON.stringify({ type: 'screenshot', tier: 'fleet', url, options: { viewport: VIEWPORT } }),
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      });
-      if (res.status === 202 || res.status === 200) return res.body.id as string;
-      if ((res.status !== 429 && res.status !== 503) || attempt >= 8) {
-        throw new Error(`bench submit failed: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-      }
-      resubmits++;
-      await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
-    }
-  };
-  const submitted = await Promise.all(
-    Array.from({ length: TASKS }, (_, i) => submitOnce(`bench-${Date.now()}-${i}`)),
-  );
-  // One waiter at a time (tasks finish roughly in order): 200 concurrent long polls would
-  // load the emulators on these same cores and measure them instead of the platform.
-  const ended = [];
-  for (const id of submitted) {
-    for (;;) {
-      const res = await api.call('GET', `/v1/tasks/${id}?wait=25`);
-      if (res.body.status === 'succeeded') {
-        ended.push(res.body);
-        break;
-      }
-      if (res.body.status === 'failed') throw new Error(`bench task ${id} failed: ${res.body.error.code}`);
-      if (res.status !== 200 && res.status !== 202) {
-        throw new Error(`bench task ${id}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-      }
-    }
-  }
-  const cpuAfter = cpuTimes(worker.child.pid ?? 0);
-  const firstSubmit = Math.min(...ended.map((t) => Date.parse(t.createdAt)));
-  const lastEnd = Math.max(...ended.map((t) => Date.parse(t.endedAt)));
-  const saturated = {
-    latencies: ended.map((t) => Date.parse(t.endedAt) - Date.parse(t.startedAt)),
-    wallMs: lastEnd - firstSubmit,
-  };
-  // (a2) End to end at the same concurrency: CONCURRENCY clients, each submits and waits.
+    const m = treeMemory(workerPid);
+    if (total(m) > total(peak)) peak = m;
+  }, PEAK_SAMPLE_MS);
+  cleanup.add('memory sampler', sampler, clearInterval);
+
+  // The worker's throughput: every task submitted at once, CONCURRENCY pages at a time as
+  // the raw loop runs them, on the same lone core; first submit → last end, server's clock.
+  step(`platform burst, ${TASKS} tasks`);
+  const cpuBefore = { worker: treeCpuSeconds(workerPid), rest: surroundingsCpuSeconds([workerPid]) };
+  const burst = await runBurst(api, url, TASKS);
+  const cpuAfter = { worker: treeCpuSeconds(workerPid), rest: surroundingsCpuSeconds([workerPid]) };
+
+  // End to end at the same concurrency: CONCURRENCY clients, each submits and waits.
+  step(`platform closed loop, ${TASKS} tasks`);
   const ledgerBefore = cloud.iam?.calls() ?? [];
-  const platform = await closedLoop(TASKS, CONCURRENCY, platformShot);
+  const platform = await closedLoop(TASKS, CONCURRENCY, () => runHeld(api, url));
   // Every AWS call of the closed loop (the IAM front's ledger; LOCAL_IAM=off has none).
   const aws =
     cloud.iam === undefined ? undefined : awsCost(callsBetween(ledgerBefore, cloud.iam.calls()), TASKS);
-  clearInterval(sampler);
-  await cleanup.run();
+  await cleanup.release(sampler);
 
-  const summarize = (run: { latencies: number[]; wallMs: number }) => ({
-    tasks: run.latencies.length,
-    throughputPerSecond: Number(((run.latencies.length / run.wallMs) * 1000).toFixed(2)),
-    p50Ms: Math.round(quantile(run.latencies, 0.5)),
-    p95Ms: Math.round(quantile(run.latencies, 0.95)),
+  step(`live sessions, ${SESSIONS}`);
+  const sessionMs = await measureSessionStarts({
+    api,
+    wsUrl: cloud.wsUrl,
+    apiKey: TEST_API_KEY,
+    sessions: SESSIONS,
+    cleanup,
   });
+
+  step(`scaling, ${SCALING_WORKERS.join(', ')} workers, ${SCALING_TASKS} tasks each`);
+  const scaling = await measureScaling({
+    api,
+    url,
+    addWorker: async (i) => {
+      // The measured worker is the first: stopping it here would leave the queue's emulator
+      // holding its pending long polls, and the tasks they are given lost for the visibility
+      // timeout. Moved to both cores (its Chromium too), it is one worker like the others.
+      if (i === 0) {
+        pinning.move(treePids(workerPid), ALL_CORES);
+        return worker;
+      }
+      const w = startWorker(`scale-${i}`, ALL_CORES);
+      await w.waitForLog((l) => l.message === 'worker started');
+      return w;
+    },
+    workerCounts: SCALING_WORKERS,
+    tasksPerPoint: SCALING_TASKS,
+    concurrency: CONCURRENCY,
+  });
+  await cleanup.run();
+  step('done');
+
   const rawSummary = summarize(raw);
+  const burstSummary = summarize(burst);
   const platformSummary = summarize(platform);
-  const saturatedSummary = summarize(saturated);
   const cpu = {
-    workerAndChromiumSeconds: Number((cpuAfter.tree - cpuBefore.tree).toFixed(1)),
-    emulatorsAndGatewaySeconds: Number((cpuAfter.rest - cpuBefore.rest).toFixed(1)),
-    /** The raw loop's CPU (this process and its Chromium), for the same number of screenshots. */
-    rawSeconds: Number(rawCpu.toFixed(1)),
+    workerAndChromiumSeconds: round(cpuAfter.worker - cpuBefore.worker, 1),
+    emulatorsGatewayAndClientSeconds: round(cpuAfter.rest - cpuBefore.rest, 1),
+    /** The raw loop's CPU (its process and its Chromium), for the same number of screenshots. */
+    rawSeconds: round(raw.cpuSeconds, 1),
   };
-  /**
-   * What the worker alone costs per screenshot against the raw loop: the throughput ratio the
-   * worker would reach with both cores to itself, as on a Fargate task whose DynamoDB, SQS and
-   * S3 are AWS's (here the emulators and the gateway share the worker's 2 cores).
-   */
-  const workerCpuRatio = Number((cpu.rawSeconds / cpu.workerAndChromiumSeconds).toFixed(3));
-  const memorySummary = (m: ReturnType<typeof memory>) => ({
-    rss: { worker: mb(m.worker.rss), chromium: mb(m.chromium.rss), total: mb(m.worker.rss + m.chromium.rss) },
-    pss: { worker: mb(m.worker.pss), chromium: mb(m.chromium.pss), total: mb(m.worker.pss + m.chromium.pss) },
-  });
+  const memory = { idle: memorySummary(idle), peakLoaded: memorySummary(peak) };
   const result = {
     at: new Date().toISOString(),
     workload: { tasks: TASKS, concurrency: CONCURRENCY, viewport: VIEWPORT },
+    pinned: pinning.pinned,
+    ...(pinning.pinned
+      ? { cores: { measured: MEASURED_CORE, surroundings: SURROUNDINGS_CORE, scaling: ALL_CORES } }
+      : { notPinnedBecause: pinning.reason }),
+    /** The worker's burst throughput over the raw loop's, each alone on the measured core. */
+    workerRatio: round(burstSummary.throughputPerSecond / rawSummary.throughputPerSecond, 3),
+    /** Closed-loop throughput (submit → answer, on the client's clock) over the raw loop's. */
+    endToEndRatio: round(platformSummary.throughputPerSecond / rawSummary.throughputPerSecond, 3),
+    /** Closed-loop p50 latency minus the raw loop's. */
+    addedP50Ms: platformSummary.p50Ms - rawSummary.p50Ms,
+    /** AWS calls of the closed loop per task, and their list price (bench/aws-costs.ts). */
+    requestsPerTask: aws?.requestsPerTask.total ?? null,
+    usdPer1000: aws?.usdPer1000 ?? null,
+    /** The idle worker and its Chromium: RSS (shared pages in each process) and PSS (once). */
+    idleRssMb: memory.idle.rss.total,
+    idlePssMb: memory.idle.pss.total,
+    /** POST /v1/sessions → live on the WebSocket API, median of BENCH_SESSIONS. */
+    sessionLiveP50Ms: Math.round(quantile(sessionMs, 0.5)),
+    /** New process → first task's result in the Lambda-like sandbox, Chromium unpacked; median. */
+    lambdaColdMs: lambda === undefined ? null : Math.round(quantile(lambda.coldMs, 0.5)),
+    scaling,
+    targets: Object.fromEntries(
+      Object.entries(TARGETS).map(([name, t]) => [name, `${t.op} ${round(t.value, 2)}`]),
+    ),
     raw: rawSummary,
-    /** Saturated run: latencies are service times (claim → succeeded). */
-    platformSaturated: saturatedSummary,
+    /** Burst: latencies are service times (claim → succeeded). */
+    platformBurst: { ...burstSummary, resubmits: burst.resubmits },
     /** Closed loop: latencies are submit → answer (succeeded), on the client's clock. */
     platform: platformSummary,
-    ratio: Number((saturatedSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3)),
-    workerCpuRatio,
-    ratioClosedLoop: Number(
-      (platformSummary.throughputPerSecond / rawSummary.throughputPerSecond).toFixed(3),
-    ),
-    addedLatencyP50Ms: platformSummary.p50Ms - rawSummary.p50Ms,
-    cpuDuringSaturatedRun: cpu,
-    memoryMb: {
-      idle: memorySummary(idle),
-      peakLoaded: memorySummary(peak),
+    cpuDuringBurst: cpu,
+    memoryMb: memory,
+    sessions: {
+      count: sessionMs.length,
+      p95Ms: Math.round(quantile(sessionMs, 0.95)),
+      ms: sessionMs.map(Math.round),
     },
-    targets: { ratio: '>= 0.9', addedLatencyP50Ms: '<= 50', idleRssTotalMb: '<= 300' },
-    resubmits,
-    /** AWS calls of the closed loop per task, and their list price (bench/aws-costs.ts). */
-    requestsPerTask: aws?.requestsPerTask.total,
-    usdPer1000: aws?.usdPer1000,
+    lambda:
+      lambda === undefined
+        ? { unavailable: coldUnavailable }
+        : { coldMs: lambda.coldMs, handlerMs: lambda.handlerMs, peakMemoryMb: lambda.peakMemoryMb },
     aws: aws === undefined ? undefined : { ...aws, prices: PRICES_USD },
+    scalingTasksPerPoint: SCALING_TASKS,
   };
   mkdirSync('.bench', { recursive: true });
   writeFileSync(join('.bench', 'screenshot.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+  const figures: Figure[] = [
+    {
+      name: 'workerRatio',
+      label: 'worker burst / raw throughput, one core',
+      value: result.workerRatio,
+      target: TARGETS.workerRatio,
+    },
+    {
+      name: 'endToEndRatio',
+      label: 'closed loop / raw throughput',
+      value: result.endToEndRatio,
+      target: TARGETS.endToEndRatio,
+    },
+    {
+      name: 'addedP50Ms',
+      label: 'closed-loop p50 − raw p50',
+      value: result.addedP50Ms,
+      unit: ' ms',
+      target: TARGETS.addedP50Ms,
+    },
+    {
+      name: 'requestsPerTask',
+      label: 'AWS calls per task',
+      value: result.requestsPerTask,
+      target: TARGETS.requestsPerTask,
+      note: 'LOCAL_IAM=off',
+    },
+    {
+      name: 'usdPer1000',
+      label: `AWS $ per 1,000 tasks (${PRICES_USD.region})`,
+      value: result.usdPer1000,
+      note: 'LOCAL_IAM=off',
+    },
+    {
+      name: 'idleRssMb',
+      label: 'idle worker + Chromium, RSS',
+      value: result.idleRssMb,
+      unit: ' MB',
+      target: TARGETS.idleRssMb,
+    },
+    { name: 'idlePssMb', label: 'idle worker + Chromium, PSS', value: result.idlePssMb, unit: ' MB' },
+    {
+      name: 'sessionLiveP50Ms',
+      label: `session create → live, p50 of ${sessionMs.length}`,
+      value: result.sessionLiveP50Ms,
+      unit: ' ms',
+      target: TARGETS.sessionLiveP50Ms,
+    },
+    {
+      name: 'lambdaColdMs',
+      label: `Lambda new process → result, p50 of ${LAMBDA_COLD_RUNS}`,
+      value: result.lambdaColdMs,
+      unit: ' ms',
+      target: TARGETS.lambdaColdMs,
+      ...(coldUnavailable === undefined ? {} : { note: coldUnavailable }),
+    },
+    ...scaling.map((p) => ({
+      name: `scaling[${p.workers}]`,
+      label: `tasks/s with ${p.workers} worker${p.workers === 1 ? '' : 's'}, both cores`,
+      value: p.tasksPerSecond,
+    })),
+  ];
+  const row = (name: string, s: ReturnType<typeof summarize>, note: string) =>
+    `  ${name.padEnd(24)}${String(s.throughputPerSecond).padStart(12)}${String(s.p50Ms).padStart(9)}${String(s.p95Ms).padStart(9)}   ${note}`;
   console.log(`
-  workload: ${TASKS} screenshots at concurrency ${CONCURRENCY}, ${VIEWPORT.width}x${VIEWPORT.height}
-                   throughput/s   p50 ms   p95 ms
-  raw puppeteer             ${String(rawSummary.throughputPerSecond).padStart(12)}   ${String(rawSummary.p50Ms).padStart(6)}   ${String(rawSummary.p95Ms).padStart(6)}
-  platform, saturated       ${String(saturatedSummary.throughputPerSecond).padStart(12)}   ${String(saturatedSummary.p50Ms).padStart(6)}   ${String(saturatedSummary.p95Ms).padStart(6)}   (latency: claim → succeeded)
-  platform, closed loop     ${String(platformSummary.throughputPerSecond).padStart(12)}   ${String(platformSummary.p50Ms).padStart(6)}   ${String(platformSummary.p95Ms).padStart(6)}   (latency: submit → answer, client side)
-  ratio (platform saturated / raw throughput): ${result.ratio}   (target >= 0.9); closed loop: ${result.ratioClosedLoop}
-  CPU in the saturated run: worker + Chromium ${cpu.workerAndChromiumSeconds} s, emulators + gateway + client ${cpu.emulatorsAndGatewaySeconds} s (same 2 cores); raw loop ${cpu.rawSeconds} s
-  worker CPU ratio (raw CPU / worker + Chromium CPU, same ${TASKS} screenshots): ${workerCpuRatio}
-  added p50 latency: ${result.addedLatencyP50Ms} ms   (target <= 50 ms)
-  failed tasks: 0 of ${TASKS * 2} (a failure stops the bench); submits answered 429/503 and sent again: ${resubmits}
-  memory idle:   RSS worker ${result.memoryMb.idle.rss.worker} MB + chromium ${result.memoryMb.idle.rss.chromium} MB = ${result.memoryMb.idle.rss.total} MB (target <= 300 MB); PSS ${result.memoryMb.idle.pss.total} MB
-  memory loaded: RSS worker ${result.memoryMb.peakLoaded.rss.worker} MB + chromium ${result.memoryMb.peakLoaded.rss.chromium} MB = ${result.memoryMb.peakLoaded.rss.total} MB; PSS ${result.memoryMb.peakLoaded.pss.total} MB
-  AWS calls per task (closed loop): ${aws === undefined ? 'n/a (LOCAL_IAM=off)' : `${aws.requestsPerTask.total} (DynamoDB ${aws.requestsPerTask.dynamodb}, SQS ${aws.requestsPerTask.sqs}, S3 ${aws.requestsPerTask.s3}); capacity units ${aws.capacityUnitsPerTask.read} read + ${aws.capacityUnitsPerTask.write} write; $${aws.usdPer1000} per 1,000 tasks (${PRICES_USD.region} list prices)`}
+  workload: ${TASKS} screenshots at concurrency ${CONCURRENCY}, ${VIEWPORT.width}x${VIEWPORT.height}; ${
+    pinning.pinned
+      ? `raw loop, worker and Lambda sandbox on core ${MEASURED_CORE}, emulators + gateway + client on core ${SURROUNDINGS_CORE}`
+      : `NOT pinned (${pinning.reason})`
+  }
+                          throughput/s   p50 ms   p95 ms
+${row('raw puppeteer', rawSummary, '(latency: new context → screenshot → closed)')}
+${row('platform, burst', burstSummary, '(latency: claim → succeeded)')}
+${row('platform, closed loop', platformSummary, '(latency: submit → answer, client side)')}
+  CPU in the burst: worker + Chromium ${cpu.workerAndChromiumSeconds} s, emulators + gateway + client ${cpu.emulatorsGatewayAndClientSeconds} s; raw loop ${cpu.rawSeconds} s
+  memory loaded (peak): RSS ${memory.peakLoaded.rss.total} MB, PSS ${memory.peakLoaded.pss.total} MB; submits sent again after 429/503: ${burst.resubmits}
   ${
     aws === undefined
       ? ''
@@ -326,5 +355,8 @@ await cleanup.main(async () => {
           .map(([op, n]) => `${op} ${n}`)
           .join(', ')
   }
+
+${table(figures)}
+
   written to .bench/screenshot.json`);
 });

@@ -1,0 +1,99 @@
+/**
+ * What /proc says about the processes the bench measures: memory (RSS and PSS from
+ * smaps_rollup) and CPU seconds of a worker (or the raw loop) with its Chromium, whose
+ * processes share the browser's process group (Puppeteer starts it detached).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const USER_HZ = 100; // clock ticks per second in /proc/<pid>/stat, on Linux
+
+interface ProcessStat {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** User + system CPU seconds. */
+  cpu: number;
+}
+
+/** Every live (not zombie) process, from /proc/<pid>/stat. */
+const processes = (): ProcessStat[] =>
+  readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may hold spaces: the fields start after its closing parenthesis.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f[0] === 'Z') return [];
+      return [
+        {
+          pid: Number(entry),
+          ppid: Number(f[1]),
+          pgrp: Number(f[2]),
+          cpu: (Number(f[11]) + Number(f[12])) / USER_HZ,
+        },
+      ];
+    } catch {
+      return []; // gone between the listing and the read
+    }
+  });
+
+/** `rootPid` and the process groups of the browsers it started (its Chromium processes). */
+export const treePids = (rootPid: number): number[] => {
+  const all = processes();
+  const browsers = new Set(all.filter((p) => p.ppid === rootPid).map((p) => p.pid));
+  return all.filter((p) => p.pid === rootPid || browsers.has(p.pgrp)).map((p) => p.pid);
+};
+
+/** CPU seconds used so far by `rootPid` and its Chromium. */
+export const treeCpuSeconds = (rootPid: number): number => {
+  const pids = new Set(treePids(rootPid));
+  return processes()
+    .filter((p) => pids.has(p.pid))
+    .reduce((n, p) => n + p.cpu, 0);
+};
+
+/** Resident and proportional set sizes of a process, in bytes (0 if it is gone). */
+const residency = (pid: number): { rss: number; pss: number } => {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    return { rss: kb('Rss'), pss: kb('Pss') };
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+};
+
+export interface TreeMemory {
+  worker: { rss: number; pss: number };
+  chromium: { rss: number; pss: number };
+}
+
+/**
+ * Memory of `rootPid` and of its Chromium processes, in bytes. RSS counts the pages the
+ * processes share in each of them (so the sum overstates); PSS counts each shared page once,
+ * split between its sharers.
+ */
+export const treeMemory = (rootPid: number): TreeMemory => {
+  const chromium = treePids(rootPid)
+    .filter((pid) => pid !== rootPid)
+    .map(residency);
+  return {
+    worker: residency(rootPid),
+    chromium: {
+      rss: chromium.reduce((n, r) => n + r.rss, 0),
+      pss: chromium.reduce((n, r) => n + r.pss, 0),
+    },
+  };
+};
+
+/**
+ * CPU seconds used so far by this process and the children it started itself (DynamoDB
+ * Local's Java process), leaving out the trees of `measuredPids` (workers, raw loop).
+ */
+export const surroundingsCpuSeconds = (measuredPids: number[]): number => {
+  const measured = new Set(measuredPids.flatMap(treePids));
+  return processes()
+    .filter((p) => (p.pid === process.pid || p.ppid === process.pid) && !measured.has(p.pid))
+    .reduce((n, p) => n + p.cpu, 0);
+};
