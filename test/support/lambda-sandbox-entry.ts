@@ -9,8 +9,8 @@
  * - `flags <extra flag>…`: the project's launcher with extra Chromium flags; two isolated
  *   browser contexts at once, each takes a screenshot.
  * - `unpack`: what an earlier process leaves in the environment's /tmp: Chromium unpacked
- *   from the layer, and tsx's cache of the handler's modules (a real function is a bundle,
- *   not compiled when it starts). A bench's cold start then times `invoke` alone.
+ *   from the layer (and, under tsx, its cache of the handler's modules). A bench's cold
+ *   start then times `invoke` alone.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
