@@ -23,6 +23,8 @@ import { IDEMPOTENCY_KEY } from '../../shared/task/submit-task.js';
 import { createTaskInputSchema } from '../../shared/task/task-input.js';
 import { taskBatchViewSchema, taskListViewSchema, taskViewSchema } from '../../shared/task/task-view.js';
 import { limitsViewSchema } from '../../shared/tenancy/tenant.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../shared/webhooks/webhook-event.js';
+import { WEBHOOK_PAYLOADS } from '../../shared/webhooks/webhook-payloads.js';
 import { httpStatusOf } from './error-mapping.js';
 import {
   cancelledTaskExample,
@@ -31,6 +33,8 @@ import {
   createTaskExamples,
   ERROR_EXAMPLES,
   type ErrorStatus,
+  endedSessionExample,
+  failedTaskExample,
   healthExample,
   limitsExample,
   liveSessionExample,
@@ -137,6 +141,7 @@ const mcpNotServed = (method: string): ZodOpenApiOperationObject => ({
 const TASK_TAG = 'Tasks';
 const SESSION_TAG = 'Sessions';
 const PLATFORM_TAG = 'Platform';
+const WEBHOOK_TAG = 'Webhooks';
 
 /** Every route's operation. Errors every route can answer (401, 429, 500) are added by `buildOpenApiDocument`. */
 export const OPERATIONS = {
@@ -381,6 +386,64 @@ export const OPERATIONS = {
 } satisfies Record<HttpRouteKey, ZodOpenApiOperationObject>;
 
 /** `GET /v1/tasks/{id}` → `['get', '/v1/tasks/{id}']`. */
+/** The Standard Webhooks headers every delivery carries. */
+const WEBHOOK_HEADERS = [
+  {
+    name: 'webhook-id',
+    description:
+      '`msg_task_<task id>` or `msg_session_<session id>`: the same on every attempt and copy; dedupe on it.',
+  },
+  {
+    name: 'webhook-timestamp',
+    description: 'Unix seconds of the attempt (verification refuses 5 minutes off).',
+  },
+  {
+    name: 'webhook-signature',
+    description:
+      '`v1,<base64>`, one per live secret of the tenant, space-separated: verify with a Standard Webhooks library.',
+  },
+].map((h) => ({ ...h, in: 'header' as const, required: true, schema: { type: 'string' as const } }));
+
+const WEBHOOK_EXAMPLES: Record<WebhookEventType, unknown> = {
+  'task.succeeded': succeededTaskExample,
+  'task.failed': failedTaskExample,
+  'task.cancelled': cancelledTaskExample,
+  'session.ended': endedSessionExample,
+};
+
+/**
+ * OpenAPI 3.1's `webhooks`: one POST per event type the platform sends to the task's own
+ * URL and the tenant's endpoints; a 2xx is a delivery, anything else is retried.
+ */
+const buildWebhooks = (): ZodOpenApiPathsObject =>
+  Object.fromEntries(
+    WEBHOOK_EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          operationId: `webhook_${type.replace('.', '_')}`,
+          summary: `The ${type} event`,
+          tags: [WEBHOOK_TAG],
+          security: [],
+          parameters: WEBHOOK_HEADERS,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: WEBHOOK_PAYLOADS[type],
+                example: { type, timestamp: '2026-12-02T19:42:11.000Z', data: WEBHOOK_EXAMPLES[type] },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'Any 2xx: delivered; it is not sent to this URL again.' },
+            default: { description: 'Anything else, or no answer in time: retried with backoff.' },
+          },
+        },
+      },
+    ]),
+  );
+
 export const splitRouteKey = (routeKey: string): [method: string, path: string] => {
   const [method = '', path = ''] = routeKey.split(' ');
   return [method.toLowerCase(), path];
@@ -422,6 +485,7 @@ export const buildOpenApiDocument = (serverUrl?: string) => {
         { name: SESSION_TAG, description: 'Long-lived browsers driven over WebSocket, CDP or Playwright.' },
         { name: PLATFORM_TAG, description: 'Limits, load, health and this description.' },
         { name: 'MCP', description: 'The Model Context Protocol transport.' },
+        { name: WEBHOOK_TAG, description: 'Events POSTed to your endpoints, signed per Standard Webhooks.' },
       ],
       security: [{ [API_KEY_SCHEME]: [] }],
       components: {
@@ -435,6 +499,7 @@ export const buildOpenApiDocument = (serverUrl?: string) => {
         },
       },
       paths,
+      webhooks: buildWebhooks(),
     }),
   );
 };

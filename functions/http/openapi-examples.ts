@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { ErrorBody } from '../../shared/error-body.js';
 import type { HealthReport, Pressure } from '../../shared/health/reports.js';
 import type { createSessionInputSchema } from '../../shared/session/session-input.js';
-import type { SessionView } from '../../shared/session/sessions-api.js';
+import type { EndedSessionView, SessionView } from '../../shared/session/sessions-api.js';
 import { type createTaskInputSchema, screenshotOptionsSchema } from '../../shared/task/task-input.js';
 import type { TaskView } from '../../shared/task/task-view.js';
 import type { LimitsView } from '../../shared/tenancy/tenant.js';
@@ -89,6 +89,26 @@ export const succeededTaskExample = {
   },
 } satisfies TaskView;
 
+export const failedTaskExample = {
+  ...queuedTaskExample,
+  status: 'failed',
+  updatedAt: ENDED,
+  startedAt: '2026-12-02T19:30:00.120Z',
+  endedAt: ENDED,
+  attempts: 1,
+  history: [
+    {
+      attempt: 1,
+      worker: 'lambda-7f3a',
+      startedAt: '2026-12-02T19:30:00.120Z',
+      endedAt: ENDED,
+      outcome: 'failed',
+      error: { code: 'SCRIPT_ERROR', message: 'The script threw: boom' },
+    },
+  ],
+  error: { code: 'SCRIPT_ERROR', message: 'The script threw: boom' },
+} satisfies TaskView;
+
 export const cancelledTaskExample = {
   ...queuedTaskExample,
   status: 'cancelled',
@@ -131,6 +151,11 @@ export const closedSessionExample = {
   websocketUrl: 'wss://ws.example.com/prod',
   endReason: { code: 'CLOSED_BY_CLIENT', message: 'The client closed the session.' },
 } satisfies SessionView;
+
+/** What a `session.ended` event carries: the closed session without its URLs. */
+export const endedSessionExample = (({ websocketUrl: _ws, ...ended }) => ended)(
+  closedSessionExample,
+) satisfies EndedSessionView;
 
 export const limitsExample = {
   tenantId: 'acme',

@@ -24,6 +24,7 @@ import {
   type WebhookOutbox,
   type WebhookRecord,
 } from './webhook-event.js';
+import type { WebhookPayload } from './webhook-payloads.js';
 
 export interface DeliverWebhookDeps {
   store: TaskStore;
@@ -82,7 +83,8 @@ interface EndedRow {
 /** The row an event is about, its `data`, and the store its bookkeeping is written to. */
 interface Subject {
   row: EndedRow;
-  data: () => Promise<unknown>;
+  /** The event's `data` (see WEBHOOK_PAYLOADS). */
+  data: () => Promise<WebhookPayload['data']>;
   rows: VersionedRows<EndedRow>;
 }
 
@@ -175,7 +177,8 @@ const sendAll = async (
   let headers: Record<string, string>;
   let body: string;
   try {
-    body = JSON.stringify({ type: input.message.type, timestamp: at, data: await subject.data() });
+    const payload = { type: input.message.type, timestamp: at, data: await subject.data() };
+    body = JSON.stringify(payload);
     headers = {
       ...signWebhook(secrets, { id: input.message.eventId, now, body }),
       'content-type': 'application/json',

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOpenApiDocument } from '../../functions/http/openapi-document.js';
 import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
@@ -20,6 +21,7 @@ import { rotateSigningSecret } from '../../shared/webhooks/manage-webhooks.js';
 import { FAST_ENGINE_ENV } from '../support/engine-env.js';
 import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
+import { documentValidator } from '../support/openapi-schemas.js';
 
 const TENANT = 'hooks';
 
@@ -136,6 +138,21 @@ const admin = (...args: string[]) =>
     },
   });
 
+/** The errors of a delivery's body against the OpenAPI document's `webhooks` entry for its type. */
+const document = buildOpenApiDocument();
+const payloadErrors = (r: Received) => {
+  const { type } = JSON.parse(r.body) as { type: string };
+  const entry = (
+    document as unknown as {
+      webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+    }
+  ).webhooks[type];
+  return documentValidator(document).errors(
+    entry?.post.requestBody.content['application/json']?.schema,
+    JSON.parse(r.body),
+  );
+};
+
 const eventOf = (r: Received) =>
   JSON.parse(r.body) as {
     type: string;
@@ -156,6 +173,7 @@ describe('task webhooks', () => {
     expect(submitted.body.webhook).toEqual({ url: `${receiver.url}/ok`, deliveries: [] });
     const got = await receiver.next(forTask(submitted.body.id, 'task.succeeded'));
     expect(got.verifiedBy).toEqual([0]);
+    expect(payloadErrors(got)).toEqual([]);
     expect(got.headers['webhook-timestamp']).toMatch(/^\d{10}$/);
     const event = eventOf(got);
     expect(event.data).toMatchObject({ id: submitted.body.id, status: 'succeeded', type: 'content' });
@@ -175,6 +193,7 @@ describe('task webhooks', () => {
     const got = await receiver.next(forTask(submitted.body.id, 'task.failed'));
     expect(got.verifiedBy).toEqual([0]);
     expect(eventOf(got).data).toMatchObject({ status: 'failed', error: { code: 'SCRIPT_ERROR' } });
+    expect(payloadErrors(got)).toEqual([]);
   });
 
   it('a cancelled task POSTs task.cancelled', async () => {
@@ -370,8 +389,9 @@ describe('session webhooks', () => {
         type: 'session.ended',
         data: { id: closedId, status: 'closed', endReason: { code: 'CLOSED_BY_CLIENT' } },
       });
-      // An ended session's event hands out no ticket.
+      // An ended session's event hands out no ticket, and is what the document describes.
       expect(closed.body).not.toContain('ticket=');
+      expect(payloadErrors(closed)).toEqual([]);
 
       // Ended by its worker, not by a request: the absolute timeout.
       const timedOutId = await createLive({ timeoutMs: 1_000 });

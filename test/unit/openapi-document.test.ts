@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../functions/http/openapi-document.js';
 import { HTTP_ROUTES } from '../../shared/contracts.js';
 import { ERROR_CODES } from '../../shared/errors.js';
+import { WEBHOOK_EVENT_TYPES } from '../../shared/webhooks/webhook-event.js';
 import { documentValidator } from '../support/openapi-schemas.js';
 
 const document = buildOpenApiDocument('http://127.0.0.1:3000');
@@ -108,6 +109,19 @@ describe('the OpenAPI document', () => {
     // The create route's 400 lists the codes a 400 carries.
     const created = document.paths?.['/v1/tasks']?.post?.responses?.['400'];
     expect(created && 'description' in created ? created.description : '').toContain('VALIDATION_FAILED');
+  });
+
+  it('describes every webhook event the platform sends, with its Standard Webhooks headers', () => {
+    const webhooks = (
+      document as unknown as { webhooks: Record<string, { post: { parameters: { name: string }[] } }> }
+    ).webhooks;
+    expect(Object.keys(webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
+    for (const [type, { post }] of Object.entries(webhooks)) {
+      expect(
+        post.parameters.map((p) => p.name),
+        type,
+      ).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    }
   });
 
   it('validates each of its examples against its own schema', () => {
