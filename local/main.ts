@@ -50,11 +50,18 @@ process.stdout.write(
   ].join('\n'),
 );
 
-let stopping = false;
+/** A signal within this long of the first is the same Ctrl-C, relayed (see below). */
+const SAME_SIGNAL_MS = 1_000;
+let stoppingSince: number | undefined;
 const shutdown = (signal: NodeJS.Signals) => {
-  // A second Ctrl-C doesn't wait: the emulators and Chromium die with this process anyway.
-  if (stopping) process.exit(130);
-  stopping = true;
+  if (stoppingSince !== undefined) {
+    // One Ctrl-C can arrive twice: from the terminal (to the whole process group) and
+    // relayed by the launchers in front of this process (npm, tsx). Only a second press
+    // doesn't wait: the emulators and Chromium are taken along as this process exits.
+    if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
+    process.exit(130);
+  }
+  stoppingSince = Date.now();
   process.stdout.write(`\n${signal}: stopping browserfleet…\n`);
   if (cloud.faults !== undefined) {
     process.stdout.write(`faults injected: ${JSON.stringify(cloud.faults.counts())}\n`);
