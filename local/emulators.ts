@@ -31,6 +31,22 @@ const dynamoDbLocalHome = (): string => {
 const DYNAMODB_START_DEADLINE_MS = 60_000;
 
 /**
+ * DynamoDB Local's launcher: a shell that runs java (`"$@"`) with SIGINT ignored and stops
+ * it when its stdin closes — when `stop` closes it, or when this process dies in any way
+ * (even SIGKILL), so the JVM never outlives it. SIGINT is ignored because a Ctrl-C goes to
+ * the whole process group: the worker and this process still write to DynamoDB as they
+ * stop (a live session's end, a task handed back), so the emulator must stop last, by
+ * `stop`. (The JVM installs no SIGINT handler of its own when it starts with it ignored.)
+ * The watcher reads stdin through fd 3: a background job's own stdin is /dev/null.
+ */
+const GUARDED_JAVA = `trap '' INT
+"$@" &
+java=$!
+exec 3<&0
+(cat <&3 >/dev/null; kill $java 2>/dev/null) &
+wait $java`;
+
+/**
  * Starts DynamoDB Local as a child process. `-sharedDb` so every credential and region
  * sees the same tables; `-disableTelemetry` because the network is closed and nobody asked.
  */
@@ -38,23 +54,24 @@ export const startDynamoDbLocal = async (options: { port: number; dataDir: strin
   const home = dynamoDbLocalHome();
   const dbPath = resolve(options.dataDir);
   mkdirSync(dbPath, { recursive: true });
-  const child: ChildProcess = spawn(
+  const java = [
     'java',
-    [
-      // The emulator holds a handful of small tables; the JVM default heap would be 6 GB.
-      '-Xmx512m',
-      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      join(home, 'DynamoDBLocal.jar'),
-      '-sharedDb',
-      '-disableTelemetry',
-      '-dbPath',
-      dbPath,
-      '-port',
-      String(options.port),
-    ],
-    { cwd: home, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+    // The emulator holds a handful of small tables; the JVM default heap would be 6 GB.
+    '-Xmx512m',
+    `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(home, 'DynamoDBLocal.jar'),
+    '-sharedDb',
+    '-disableTelemetry',
+    '-dbPath',
+    dbPath,
+    '-port',
+    String(options.port),
+  ];
+  const child: ChildProcess = spawn('sh', ['-c', GUARDED_JAVA, 'dynamodb-local', ...java], {
+    cwd: home,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
@@ -64,7 +81,8 @@ export const startDynamoDbLocal = async (options: { port: number; dataDir: strin
   const { dynamo } = createAwsClients({ region: 'us-east-1', endpoints: { dynamodb: endpoint } });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      // Closing its stdin is the stop (see GUARDED_JAVA); SIGKILL if it doesn't go.
+      child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);

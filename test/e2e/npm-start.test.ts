@@ -1,8 +1,9 @@
 /**
  * `npm start` itself, as a newcomer runs it: the real entrypoint (local/main.ts) as its own
- * process. It comes up, runs a screenshot task end to end, stops on SIGTERM with exit code 0
- * leaving no DynamoDB Local and no Chromium behind, and after a restart on the same data
- * dir the finished task and its artifact are still there.
+ * process. It comes up, runs a screenshot task end to end, stops on a terminal's Ctrl-C
+ * (SIGINT to its whole process group) and on SIGTERM with exit code 0 leaving no DynamoDB
+ * Local and no Chromium behind, and after a restart on the same data dir the finished task
+ * and its artifact are still there, and a session live at the Ctrl-C is recorded as ended.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -23,14 +24,18 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bf-npm-start-'));
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (c.exitCode === null) process.kill(-(c.pid as number), 'SIGKILL');
   await site?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Starts `npm start`'s entrypoint and resolves once it prints that it is up. */
+/**
+ * Starts `npm start`'s entrypoint and resolves once it prints that it is up. In a process
+ * group of its own, as a terminal runs it, so a Ctrl-C can go to the whole group.
+ */
 const start = async (port: number) => {
   const child = spawn(join('node_modules', '.bin', 'tsx'), ['local/main.ts'], {
+    detached: true,
     env: {
       ...process.env,
       PORT: String(port),
@@ -92,7 +97,7 @@ const alive = (pid: number): boolean => {
 };
 
 describe('npm start', () => {
-  it('comes up, runs a screenshot, stops cleanly on SIGTERM, and keeps its work across a restart', async () => {
+  it('comes up, runs a screenshot, stops cleanly on Ctrl-C and SIGTERM, and keeps its work across a restart', async () => {
     const port = await freePorts(PORTS_PER_CLOUD);
     const base = `http://127.0.0.1:${port}`;
     const first = await start(port);
@@ -113,7 +118,20 @@ describe('npm start', () => {
     expect(chromium.length).toBeGreaterThan(0);
     expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
 
-    first.child.kill('SIGTERM');
+    // A live session when the Ctrl-C comes: the worker ends it as it stops, and that end
+    // must reach DynamoDB Local, which the same Ctrl-C must not have killed first.
+    const session = await api.call('POST', '/v1/sessions', {
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(session.status).toBe(201);
+    await expect
+      .poll(async () => (await api.call('GET', `/v1/sessions/${session.body.id}`)).body.status, {
+        timeout: 30_000,
+      })
+      .toBe('live');
+
+    process.kill(-(first.child.pid as number), 'SIGINT');
     expect(await first.exited).toBe(0);
     // Nothing it started outlives it.
     await expect.poll(() => processesMentioning(dataDir), { timeout: 10_000 }).toEqual([]);
@@ -122,8 +140,13 @@ describe('npm start', () => {
     // New ports (the old ones may be taken meanwhile); the data dir is what carries over.
     const port2 = await freePorts(PORTS_PER_CLOUD);
     const second = await start(port2);
-    const again = await apiClient(`http://127.0.0.1:${port2}`, KEY).get(done.body.id);
+    const api2 = apiClient(`http://127.0.0.1:${port2}`, KEY);
+    const again = await api2.get(done.body.id);
     expect(again.body).toMatchObject({ id: done.body.id, status: 'succeeded' });
+    expect((await api2.call('GET', `/v1/sessions/${session.body.id}`)).body).toMatchObject({
+      status: 'closed',
+      endReason: { code: 'WORKER_SHUTDOWN' },
+    });
     const kept = new Uint8Array(await (await fetch(again.body.result.artifacts[0].url)).arrayBuffer());
     expect(Buffer.from(kept).equals(Buffer.from(png))).toBe(true);
     second.child.kill('SIGTERM');
