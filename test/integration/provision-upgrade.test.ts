@@ -17,6 +17,7 @@ import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'bf-upgrade-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+// Two DynamoDB Local starts and a cloud: a loaded CI machine needs more than the default.
 it('adds the task-history index to a table made before it, and lists new tasks', async () => {
   const { sweepIndex } = STATE_TABLE;
   const port = await new Promise<number>((resolve) => {
@@ -79,4 +80,4 @@ it('adds the task-history index to a table made before it, and lists new tasks',
   } finally {
     await cloud.dispose();
   }
-});
+}, 120_000);

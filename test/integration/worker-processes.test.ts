@@ -128,6 +128,7 @@ describe('worker processes', () => {
 });
 
 describe('restart', () => {
+  // Two clouds started one after the other: a loaded CI machine needs more than the default.
   it('tasks still queued when the local cloud stops complete after it restarts', async () => {
     const first = await startTestCloud({
       worker: false,
@@ -159,5 +160,5 @@ describe('restart', () => {
       await second.stop();
       await first.dispose();
     }
-  });
+  }, 120_000);
 });
