@@ -88,12 +88,19 @@ const { values: flags, positionals } = (() => {
         fix: { type: 'boolean' },
         events: { type: 'string' },
         'overlap-hours': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
     return fail((error as Error).message);
   }
 })();
+
+// `--help` anywhere (`admin --help`, `admin webhook add --help`): the usage, on stdout, exit 0.
+if (flags.help === true) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const envSchema = z.object({
   [ENV.stateTable]: z.string().optional(),

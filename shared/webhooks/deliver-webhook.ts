@@ -187,7 +187,7 @@ const sendAll = async (
   } catch (error) {
     const reason =
       secrets.length === 0 || (error as Error).message === 'no live signing secret'
-        ? 'the tenant has no live signing secret (npm run admin -- webhook secret rotate <tenant>)'
+        ? 'the tenant has no live signing secret (npm run admin -- webhook rotate-secret <tenant>)'
         : `the event could not be built: ${(error as Error).message}`;
     return targets.map((url) => ({ at, url, ms: 0, error: reason }));
   }

@@ -104,16 +104,23 @@ describe('one-shot commands', () => {
   it('--help on every command', async () => {
     for (const args of [
       [],
-      ['screenshot'],
+      ...['screenshot', 'pdf', 'content', 'markdown', 'scrape', 'links'].map((c) => [c]),
       ['run'],
       ['tasks'],
-      ['tasks', 'get'],
-      ['sessions', 'live'],
+      ...['list', 'get', 'cancel'].map((c) => ['tasks', c]),
+      ['sessions'],
+      ...['create', 'list', 'close', 'live'].map((c) => ['sessions', c]),
       ['mcp'],
     ]) {
       const help = await cli([...args, '--help']);
       expect(help.code, args.join(' ')).toBe(0);
       expect(help.stdout, args.join(' ')).toMatch(/^Usage: browserfleet/);
+    }
+    // admin passes its arguments on to the operator's CLI, which answers --help anywhere.
+    for (const args of [['admin'], ['admin', 'webhook', 'add']]) {
+      const help = await cli([...args, '--help']);
+      expect(help.code, args.join(' ')).toBe(0);
+      expect(help.stdout, args.join(' ')).toMatch(/webhook rotate-secret <tenant>/);
     }
   });
 });
