@@ -12,6 +12,7 @@ import { type Env, loadHttpConfig } from '../shared/config.js';
 import { type GetTaskDeps, presentTask } from '../shared/task/get-task.js';
 import { type SubmitTaskDeps, submitTask } from '../shared/task/submit-task.js';
 import { isFinal } from '../shared/task/task.js';
+import { TaskDurations } from '../shared/task/task-durations.js';
 import { waitForTask } from '../shared/task/wait-for-task.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
@@ -47,7 +48,8 @@ export const buildHandler = (deps: CreateTaskDeps) =>
         replayed,
         ...(task.cacheHit === undefined ? {} : { cachedFrom: task.cacheHit.sourceTaskId }),
       });
-      const settled = waitMs > 0 ? await waitForTask(deps.store, task, waitMs, signal) : task;
+      const settled =
+        waitMs > 0 ? await waitForTask(deps.store, task, waitMs, signal, undefined, deps.durations) : task;
       return {
         statusCode: isFinal(settled.status) ? 200 : 202,
         body: await presentTask(deps, settled),
@@ -70,6 +72,8 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     ...createSubmitTaskDeps(dynamo, sqs, config),
     artifacts: new S3ArtifactStore(s3, config.artifactBucket),
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
+    // Per container: what its held answers learned of how long tasks take.
+    durations: new TaskDurations(),
   });
   return {
     handler,

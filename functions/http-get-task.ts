@@ -5,6 +5,7 @@ import { S3ArtifactStore } from '../shared/adapters/s3-artifact-store.js';
 import { createS3Client } from '../shared/adapters/s3-client.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { type GetTaskDeps, getTask } from '../shared/task/get-task.js';
+import { TaskDurations } from '../shared/task/task-durations.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { waitMsFrom } from './http/query.js';
@@ -42,6 +43,8 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     store: new DynamoDbTaskStore(dynamo, config.stateTable),
     artifacts: new S3ArtifactStore(s3, config.artifactBucket),
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
+    // Per container: what its held answers learned of how long tasks take.
+    durations: new TaskDurations(),
   });
   return {
     handler,

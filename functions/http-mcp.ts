@@ -17,6 +17,7 @@ import type { McpDeps } from '../shared/agents/mcp-tools.js';
 import { createSubmitTaskDeps } from '../shared/composition/submit-task-deps.js';
 import { type Env, loadHttpConfig } from '../shared/config.js';
 import { callSessionCommand } from '../shared/session/session-calls.js';
+import { TaskDurations } from '../shared/task/task-durations.js';
 import { lazy } from './entry/lazy.js';
 import { httpRoute, requireTenant } from './http/http-route.js';
 import { answerMcp } from './http/mcp-server.js';
@@ -70,6 +71,8 @@ export const compose = (env: Env): ComposedHttpFunction<ReturnType<typeof buildH
     artifacts,
     reader: artifacts,
     artifactUrlTtlSeconds: config.artifactUrlTtlSeconds,
+    // Per container: what its held answers learned of how long tasks take.
+    durations: new TaskDurations(),
     sessions,
     sessionQueue: new SqsTaskQueue(sqs, config.fleetQueueUrl),
     ticketKeys,

@@ -274,7 +274,14 @@ const oneShot = (type: OneShotType): McpTool => {
         },
         maxQueuedTasks: caller.maxQueuedTasks,
       });
-      const settled = await waitForTask(deps.store, task, ONE_SHOT_WAIT_MS, caller.signal, deps.clock);
+      const settled = await waitForTask(
+        deps.store,
+        task,
+        ONE_SHOT_WAIT_MS,
+        caller.signal,
+        deps.clock,
+        deps.durations,
+      );
       return presentTaskResult(deps, settled, 0, args.maxChars);
     },
   });
@@ -297,7 +304,7 @@ const taskResult = tool({
     const found = await requireTask(deps, caller.tenantId, args.taskId);
     const task =
       args.wait > 0
-        ? await waitForTask(deps.store, found, args.wait * 1000, caller.signal, deps.clock)
+        ? await waitForTask(deps.store, found, args.wait * 1000, caller.signal, deps.clock, deps.durations)
         : found;
     return presentTaskResult(deps, task, offset, args.maxChars);
   },

@@ -2,6 +2,7 @@ import type { ArtifactStore } from '../core/artifact-store.js';
 import { isIdShaped, notFound } from '../ids.js';
 import type { TaskStore } from './ports.js';
 import type { Task } from './task.js';
+import type { TaskDurations } from './task-durations.js';
 import { type TaskView, toTaskView } from './task-view.js';
 import { waitForTask } from './wait-for-task.js';
 
@@ -9,6 +10,8 @@ export interface GetTaskDeps {
   store: TaskStore;
   artifacts: ArtifactStore;
   artifactUrlTtlSeconds: number;
+  /** What this process saw of how long tasks take: held answers read the row less often. */
+  durations?: TaskDurations;
 }
 
 /**
@@ -24,7 +27,9 @@ export const getTask = async (
   if (found === undefined || found.tenantId !== input.tenantId) {
     throw notFound('Task', input.taskId);
   }
-  const task = input.waitMs ? await waitForTask(deps.store, found, input.waitMs, input.signal) : found;
+  const task = input.waitMs
+    ? await waitForTask(deps.store, found, input.waitMs, input.signal, undefined, deps.durations)
+    : found;
   return presentTask(deps, task);
 };
 

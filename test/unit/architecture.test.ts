@@ -87,6 +87,8 @@ const VOCABULARY: Record<(typeof CAPABILITIES)[number], readonly string[]> = {
     'retry-policy',
     'run-metrics',
     'task',
+    // How long recent tasks took, for the held answer's read schedule: pure, no port.
+    'task-durations',
     'task-input',
     'task-view',
   ],

@@ -8,6 +8,7 @@ import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js'
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
 import { type RunTaskDeps, runTask } from '../../shared/task/run-task.js';
 import { newTask, type Task } from '../../shared/task/task.js';
+import { TaskDurations } from '../../shared/task/task-durations.js';
 import { screenshotOptionsSchema } from '../../shared/task/task-input.js';
 import { waitForTask } from '../../shared/task/wait-for-task.js';
 import { fakeClock } from '../support/fake-clock.js';
@@ -113,6 +114,66 @@ describe('run timers on fake time', () => {
     const early = waitForTask(store, s.task, 20_000, undefined, s.clock);
     await s.clock.advance(700);
     expect((await early).status).toBe('succeeded');
+    expect((reads.at(-1) ?? 0) - endsAt).toBeLessThanOrEqual(100);
+    expect(s.clock.pending()).toBe(0);
+  });
+
+  it('with what earlier tasks took, a held answer first reads near the expected end', async () => {
+    const s = await setup();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const durations = new TaskDurations();
+    // Earlier screenshots: 1 s from submit to end, 800 ms of it running.
+    for (let i = 0; i < 5; i++) {
+      const at = s.clock.now() - 10_000;
+      durations.record({
+        ...s.task,
+        status: 'succeeded',
+        createdAt: iso(at),
+        startedAt: iso(at + 200),
+        endedAt: iso(at + 1_000),
+      });
+    }
+    const reads: number[] = [];
+    let startsAt = Number.POSITIVE_INFINITY;
+    let endsAt = Number.POSITIVE_INFINITY;
+    const store = {
+      get: async (id: string) => {
+        reads.push(s.clock.now());
+        const row = await s.store.get(id);
+        if (row === undefined || s.clock.now() < startsAt) return row;
+        const running = { ...row, status: 'running' as const, startedAt: iso(startsAt) };
+        return s.clock.now() < endsAt
+          ? running
+          : { ...running, status: 'succeeded' as const, endedAt: iso(endsAt) };
+      },
+    } as unknown as MemoryTaskStore;
+    const submittedAt = Date.parse(s.task.createdAt);
+    expect(s.clock.now()).toBe(submittedAt);
+
+    // Ends a little later than the others: one read at the expected end, a few after it.
+    startsAt = submittedAt + 200;
+    endsAt = submittedAt + 1_100;
+    const late = waitForTask(store, s.task, 20_000, undefined, s.clock, durations);
+    await s.clock.advance(1_300);
+    expect((await late).status).toBe('succeeded');
+    expect(reads[0]).toBe(submittedAt + 1_000);
+    expect(reads.length).toBeLessThanOrEqual(5);
+    expect((reads.at(-1) ?? 0) - endsAt).toBeLessThanOrEqual(100);
+    expect(s.clock.pending()).toBe(0);
+
+    // Still queued at the expected end, then started late: the next read waits for the
+    // expected end of the run, counted from its start.
+    reads.length = 0;
+    const base = s.clock.now();
+    const task = { ...s.task, createdAt: iso(base) };
+    startsAt = base + 1_100;
+    endsAt = base + 1_950;
+    const queued = waitForTask(store, task, 20_000, undefined, s.clock, durations);
+    await s.clock.advance(2_200);
+    expect((await queued).status).toBe('succeeded');
+    expect(reads[0]).toBe(base + 1_000);
+    expect(reads).toContain(startsAt + 800);
+    expect(reads.length).toBeLessThanOrEqual(8);
     expect((reads.at(-1) ?? 0) - endsAt).toBeLessThanOrEqual(100);
     expect(s.clock.pending()).toBe(0);
   });
