@@ -30,13 +30,15 @@ export const buildHandler = (deps: CreateTaskDeps) =>
   httpRoute(
     { logger: deps.logger, metrics: deps.metrics, auth: deps.auth, jsonBody: true },
     async ({ event, body, tenant, signal }) => {
-      const { tenantId, limits } = requireTenant(tenant);
+      const authenticated = requireTenant(tenant);
+      const { tenantId, limits } = authenticated;
       const waitMs = waitMsFrom(event);
       const { task, replayed } = await submitTask(deps, {
         tenantId,
         body,
         idempotencyKey: event.headers['idempotency-key'],
         maxQueuedTasks: limits.maxQueuedTasks,
+        tenant: authenticated,
       });
       if (!replayed) deps.metrics.count('TasksSubmitted', 1, { type: task.type, tier: task.tier });
       if (!replayed && task.cacheHit !== undefined)

@@ -20,6 +20,7 @@ export class StoredApiKeyVerifier implements ApiKeyVerifier {
       tenantId: tenant.tenantId,
       limits: { ...DEFAULT_LIMITS, ...tenant.limits },
       keyPrefix: record.prefix,
+      ...(tenant.webhooks === undefined ? {} : { webhooks: tenant.webhooks }),
     };
   }
 }

@@ -36,6 +36,11 @@ export interface SubmitTaskInput {
   idempotencyKey?: string | undefined;
   /** The tenant's queued-task quota; unlimited when absent. */
   maxQueuedTasks?: number;
+  /**
+   * The tenant as the request's authentication read it: its webhook settings are taken
+   * from here instead of read again through `deps.tenantWebhooks`.
+   */
+  tenant?: { webhooks?: TenantWebhooks | undefined };
 }
 
 export interface Submitted {
@@ -101,8 +106,9 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   if (parsed.webhook !== undefined) {
     await checkWebhookUrl(deps.checkDestination, parsed.webhook.url, 'webhook.url');
   }
-  const webhook =
-    parsed.webhook ?? (takesTaskEvents(await deps.tenantWebhooks(input.tenantId)) ? {} : undefined);
+  const tenantWebhooks = async () =>
+    input.tenant === undefined ? await deps.tenantWebhooks(input.tenantId) : input.tenant.webhooks;
+  const webhook = parsed.webhook ?? (takesTaskEvents(await tenantWebhooks()) ? {} : undefined);
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };
   const spec = { type: parsed.type, options: parsed.options } as TaskSpec;

@@ -83,6 +83,38 @@ describe('the sweeper', () => {
   });
 });
 
+describe('submission', () => {
+  it("takes the tenant's webhooks from the authenticated tenant, without reading the tenant again", async () => {
+    const w = world();
+    let reads = 0;
+    const deps = {
+      ...w.submitDeps,
+      tenantWebhooks: async () => {
+        reads++;
+        return undefined;
+      },
+    };
+    const endpoint = {
+      id: 'ep_0',
+      url: 'https://hooks.example/x',
+      events: ['task.succeeded' as const],
+      createdAt: new Date(T0).toISOString(),
+    };
+    const withHooks = await submitTask(deps, {
+      tenantId: 'ten',
+      body,
+      tenant: { webhooks: { secrets: [], endpoints: [endpoint] } },
+    });
+    expect(withHooks.task.webhook).toBeDefined();
+    const without = await submitTask(deps, { tenantId: 'ten', body, tenant: {} });
+    expect(without.task.webhook).toBeUndefined();
+    expect(reads).toBe(0);
+    // Without it, the use case reads the tenant itself.
+    await submitTask(deps, { tenantId: 'ten', body });
+    expect(reads).toBe(1);
+  });
+});
+
 describe('idempotency', () => {
   it('answers a repeat of the same request with the original task, and no second message', async () => {
     const w = world();
