@@ -8,12 +8,22 @@ import { type BucketLimits, gcraParams } from '../tenancy/token-bucket.js';
 /** Rounds of "bucket was idle / bucket is busy" races before giving up (each means progress). */
 const MAX_ROUNDS = 8;
 
+/** Tenants whose last TAT a store remembers; past this, it forgets them all and starts over. */
+const MAX_REMEMBERED_TENANTS = 10_000;
+
 /**
  * GCRA buckets as rows of the state table, one per tenant. Each admission is one
  * UpdateItem whose condition is the admission rule, so concurrent requests serialize in
  * DynamoDB instead of retrying against each other.
+ *
+ * A bucket is either idle (TAT at or before now) or busy, and each has its own update:
+ * the store tries first the one the TAT it last saw says (idle when it saw none), so a
+ * tenant that sends less than its rate is admitted in one call, not a refused busy update
+ * and then the idle one. The guess only orders the calls; the conditions decide.
  */
 export class DynamoDbRateBucketStore implements RateBucketStore {
+  private readonly lastTat = new Map<string, number>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -26,20 +36,30 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
   ): Promise<{ admitted: boolean; tat: number }> {
     const { intervalMs, toleranceMs } = gcraParams(limits);
     const key = { pk: KEYS.rateBucketPk(tenantId), sk: KEYS.rateBucketSk };
+    const answer = (admitted: boolean, tat: number) => {
+      if (this.lastTat.size >= MAX_REMEMBERED_TENANTS) this.lastTat.clear();
+      this.lastTat.set(tenantId, tat);
+      return { admitted, tat };
+    };
+    let known = this.lastTat.get(tenantId);
     let now = clock();
     for (let round = 0; round < MAX_ROUNDS; round++, now = clock()) {
-      // Busy bucket (TAT ahead of now): TAT += interval, only while TAT ≤ now + tolerance.
-      const busy = await this.update(key, 'SET tat = tat + :interval', 'tat > :now AND tat <= :limit', {
-        ':interval': intervalMs,
-        ':now': now,
-        ':limit': now + toleranceMs,
-      });
-      if (busy.ok) return { admitted: true, tat: busy.tat };
-      if (busy.tat !== undefined && busy.tat > now) {
-        // Refused as of `now`; if the call took long enough (the SDK's backoff under
-        // throttling) for the time it is now to admit it, judge it again at that time.
-        if (busy.tat <= clock() + toleranceMs && round < MAX_ROUNDS - 1) continue;
-        return { admitted: false, tat: busy.tat };
+      if (known !== undefined && known > now) {
+        // Busy bucket (TAT ahead of now): TAT += interval, only while TAT ≤ now + tolerance.
+        const busy = await this.update(key, 'SET tat = tat + :interval', 'tat > :now AND tat <= :limit', {
+          ':interval': intervalMs,
+          ':now': now,
+          ':limit': now + toleranceMs,
+        });
+        if (busy.ok) return answer(true, busy.tat);
+        known = busy.tat;
+        if (busy.tat !== undefined && busy.tat > now) {
+          // Refused as of `now`; if the call took long enough (the SDK's backoff under
+          // throttling) for the time it is now to admit it, judge it again at that time.
+          if (busy.tat <= clock() + toleranceMs && round < MAX_ROUNDS - 1) continue;
+          return answer(false, busy.tat);
+        }
+        // It went idle meanwhile: the idle update below.
       }
       // Idle bucket (TAT at or before now, or none yet): TAT = now + interval.
       const idle = await this.update(
@@ -52,8 +72,9 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
           ':entity': 'rateBucket',
         },
       );
-      if (idle.ok) return { admitted: true, tat: idle.tat };
-      // Someone made it busy in between: go round again.
+      if (idle.ok) return answer(true, idle.tat);
+      // Busy after all (or made busy in between): the busy update, next round.
+      known = idle.tat ?? Number.POSITIVE_INFINITY;
     }
     return { admitted: false, tat: now + toleranceMs + intervalMs };
   }

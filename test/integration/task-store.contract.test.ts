@@ -298,6 +298,42 @@ describe('task history after an upgrade (DynamoDB)', () => {
 });
 
 describe('the rate bucket under a slow (throttled, retried) write (DynamoDB)', () => {
+  it('admits a tenant under its rate in one write, and a burst at one write a request', async () => {
+    const buckets = new DynamoDbRateBucketStore(clients.dynamo, cloud.names.stateTable);
+    const tenantId = `bucket-${randomUUID()}`;
+    const limits = { requestsPerSecond: 10, burst: 3 };
+    let now = T0;
+    const clock = () => now;
+    let writes = 0;
+    clients.dynamo.middlewareStack.add(
+      (next) => async (args) => {
+        writes++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    );
+    try {
+      // Idle each time (a request a second, under 10 a second): the idle update, alone.
+      for (let i = 0; i < 3; i++, now += 1_000) {
+        expect(await buckets.take(tenantId, clock, limits)).toMatchObject({ admitted: true });
+      }
+      expect(writes).toBe(3);
+      // A burst at one instant: busy after the first, and known to be.
+      writes = 0;
+      const burst = [];
+      for (let i = 0; i < 4; i++) burst.push((await buckets.take(tenantId, clock, limits)).admitted);
+      expect(burst).toEqual([true, true, true, false]);
+      expect(writes).toBe(4);
+      // Another store (another container) that saw none of it: a refused guess costs one more.
+      writes = 0;
+      const fresh = new DynamoDbRateBucketStore(clients.dynamo, cloud.names.stateTable);
+      expect(await fresh.take(tenantId, clock, limits)).toMatchObject({ admitted: false });
+      expect(writes).toBe(2);
+    } finally {
+      clients.dynamo.middlewareStack.remove('countWrites');
+    }
+  });
+
   it('judges a request at the time its write lands, so a long SDK backoff is not a spurious 429', async () => {
     const buckets = new DynamoDbRateBucketStore(clients.dynamo, cloud.names.stateTable);
     const tenantId = `bucket-${randomUUID()}`;
