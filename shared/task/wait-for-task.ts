@@ -14,11 +14,18 @@ const FIRST_POLL_MS = 20;
  * such waits on demand; a wait for a task that ends in a second costs a tenth of that).
  */
 const MAX_POLL_MS = 100;
+/**
+ * The most queueing a first read allows for beyond the run itself. Recent tasks that queued
+ * long (a backlog after an outage) would otherwise have a task that starts at once answered
+ * that much late; with this cap, at most this much.
+ */
+const MAX_EXPECTED_QUEUE_MS = 200;
 
 /**
  * When the task should be read next, if what `durations` knows says it won't have ended
  * before: the start of the run it is in (or its submit) plus the low quantile of how long
- * recent tasks of its kind took. `undefined` when nothing is known or that time has passed.
+ * recent tasks of its kind took (queueing counted up to `MAX_EXPECTED_QUEUE_MS`). `undefined`
+ * when nothing is known or that time has passed.
  */
 const expectedEndAt = (task: Task, durations: TaskDurations | undefined, now: number) => {
   const expected = durations?.expected(task);
@@ -26,7 +33,7 @@ const expectedEndAt = (task: Task, durations: TaskDurations | undefined, now: nu
   const at =
     task.status === 'running' && task.startedAt !== undefined
       ? Date.parse(task.startedAt) + expected.runMs
-      : Date.parse(task.createdAt) + expected.totalMs;
+      : Date.parse(task.createdAt) + Math.min(expected.totalMs, expected.runMs + MAX_EXPECTED_QUEUE_MS);
   return Number.isFinite(at) && at > now + FIRST_POLL_MS ? at : undefined;
 };
 

@@ -176,5 +176,35 @@ describe('run timers on fake time', () => {
     expect(reads.length).toBeLessThanOrEqual(8);
     expect((reads.at(-1) ?? 0) - endsAt).toBeLessThanOrEqual(100);
     expect(s.clock.pending()).toBe(0);
+
+    // After a backlog (recent tasks queued 10 s), a task that starts at once is still read
+    // soon after its run: queueing is allowed for only up to 200 ms.
+    const backlog = new TaskDurations();
+    for (let i = 0; i < 5; i++) {
+      const at = s.clock.now() - 20_000;
+      backlog.record({
+        ...s.task,
+        status: 'succeeded',
+        createdAt: iso(at),
+        startedAt: iso(at + 10_000),
+        endedAt: iso(at + 10_800),
+      });
+    }
+    reads.length = 0;
+    const fresh = s.clock.now();
+    startsAt = fresh + 10;
+    endsAt = fresh + 810;
+    const quick = waitForTask(
+      store,
+      { ...s.task, createdAt: iso(fresh) },
+      20_000,
+      undefined,
+      s.clock,
+      backlog,
+    );
+    await s.clock.advance(1_200);
+    expect((await quick).status).toBe('succeeded');
+    expect((reads.at(-1) ?? 0) - endsAt).toBeLessThanOrEqual(200);
+    expect(s.clock.pending()).toBe(0);
   });
 });
