@@ -93,6 +93,7 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
     try {
       const outcome = await runTask(deps.run, {
         taskId: message.taskId,
+        ...(message.row === undefined ? {} : { row: message.row }),
         ack,
         shutdown: shutdown.signal,
         onClaimed: (task) => {

@@ -75,9 +75,10 @@ export const buildHandler =
         // Not a task message: fail it, so retries end in the DLQ where an operator can look.
         throw new Error(`Malformed task message ${record.messageId}`);
       }
-      const { taskId } = message;
+      const { taskId, row } = message;
       const outcome = await runTask(deps.run, {
         taskId,
+        ...(row === undefined ? {} : { row }),
         // The event source mapping deletes the message when the invocation succeeds.
         ack: async () => {},
         shutdown,

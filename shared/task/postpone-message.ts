@@ -4,7 +4,19 @@
  * received copy instead would count each wait as a receive, and after the queue's
  * `maxReceiveCount` a healthy task would land in the DLQ and raise its alarm.
  */
-import type { ReceivedMessage, TaskQueue } from '../core/fleet-queue.js';
+import {
+  type FleetMessage,
+  isSessionMessage,
+  type ReceivedMessage,
+  type TaskQueue,
+} from '../core/fleet-queue.js';
+
+/** A task message's copy of the row is stale once the message was worked on: not sent on. */
+const withoutRowCopy = (message: FleetMessage): FleetMessage => {
+  if (isSessionMessage(message)) return message;
+  const { row: _row, ...rest } = message;
+  return rest;
+};
 
 /**
  * Sends the message again, visible after `seconds`, then deletes the received copy. A crash
@@ -15,6 +27,6 @@ export const postponeMessage = async (
   received: ReceivedMessage,
   seconds: number,
 ): Promise<void> => {
-  await queue.send(received.message, { delaySeconds: seconds });
+  await queue.send(withoutRowCopy(received.message), { delaySeconds: seconds });
   await queue.delete(received.receipt);
 };

@@ -1,7 +1,7 @@
 import type { SchedulingClock } from '../clock.js';
 import { ARTIFACT_BUCKET } from '../contracts.js';
 import type { ArtifactStore } from '../core/artifact-store.js';
-import type { TaskDispatcher } from '../core/fleet-queue.js';
+import type { TaskDispatcher, TaskRowCopy } from '../core/fleet-queue.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { applyEvent } from './apply-event.js';
 import { boundTaskEvent } from './bounded-fields.js';
@@ -52,6 +52,12 @@ export type RunOutcome =
 
 export interface RunTaskInput {
   taskId: string;
+  /**
+   * The message's copy of the row (the submit's): the claim is tried on it instead of a read.
+   * A write checks it (on its version); a refusal decided on it alone is decided again on the
+   * row, read.
+   */
+  row?: TaskRowCopy;
   /** Called once the claim is written: the queue message has done its job. */
   ack: () => Promise<void>;
   /** Fires when the worker must stop (drain deadline): the task is handed back. */
@@ -89,16 +95,21 @@ const cancelledByClient = () =>
  */
 export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<RunOutcome> => {
   const now = () => deps.clock.now();
-  const found = await deps.store.get(input.taskId);
+  const claimOn = async (from: Task) =>
+    applyEvent(deps.store, from, { kind: 'claim', owner: deps.workerId, leaseMs: deps.leaseMs }, now, {
+      maxRunning: await deps.maxRunningTasks(from.tenantId),
+    });
+  const copy = input.row?.id === input.taskId ? (input.row as Task) : undefined;
+  let found = copy ?? (await deps.store.get(input.taskId));
   if (found === undefined) return { kind: 'settled', reason: 'missing' };
-
-  const claim = await applyEvent(
-    deps.store,
-    found,
-    { kind: 'claim', owner: deps.workerId, leaseMs: deps.leaseMs },
-    now,
-    { maxRunning: await deps.maxRunningTasks(found.tenantId) },
-  );
+  let claim = await claimOn(found);
+  if (!claim.ok && copy !== undefined && claim.task === copy && claim.reason !== 'quota-exceeded') {
+    // Refused on the message's copy alone, which no write checked: decide on the row. (A
+    // quota refusal came from a write whose row condition held: the copy was the row.)
+    found = await deps.store.get(input.taskId);
+    if (found === undefined) return { kind: 'settled', reason: 'missing' };
+    claim = await claimOn(found);
+  }
   if (!claim.ok) {
     switch (claim.reason) {
       case 'lease-held':

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { TaskDispatcher } from '../core/fleet-queue.js';
+import { type TaskDispatcher, withRowCopy } from '../core/fleet-queue.js';
 import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
@@ -141,7 +141,9 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
   };
   /** A hit is born ended: only a task that is to run goes to a queue. */
   const dispatch = async (task: Task): Promise<void> => {
-    if (task.status === 'queued') await deps.queue.send({ taskId: task.id, tier: task.tier });
+    // With the row just written: the worker's claim needs no read of it.
+    if (task.status === 'queued')
+      await deps.queue.send(withRowCopy({ taskId: task.id, tier: task.tier }, task));
   };
 
   if (key === undefined) {

@@ -131,7 +131,10 @@ describe('POST /v1/tasks on the memory twins', () => {
     expect(res.headers.location).toBe(`/v1/tasks/${id}`);
     expect(res.headers['ratelimit-limit']).toBeDefined();
     expect(await w.store.get(id)).toMatchObject({ tenantId: 'tenant-a', status: 'queued' });
-    expect(w.queue.sent).toEqual([{ message: { taskId: id, tier: res.body.tier }, delaySeconds: 0 }]);
+    // With the row as written, for the worker's claim to be tried on without a read.
+    expect(w.queue.sent).toEqual([
+      { message: { taskId: id, tier: res.body.tier, row: await w.store.get(id) }, delaySeconds: 0 },
+    ]);
   });
 
   it('replays an Idempotency-Key with the original task and Idempotent-Replayed, enqueuing once', async () => {

@@ -252,4 +252,76 @@ describe('runTask', () => {
     expect(await runTask(s.deps(browser), s.input())).toEqual({ kind: 'settled', reason: 'already-final' });
     expect(browser.calls).toBe(0);
   });
+
+  describe("on the message's copy of the row", () => {
+    const counted = (s: Awaited<ReturnType<typeof setup>>) => {
+      const reads = { count: 0 };
+      const get = s.store.get.bind(s.store);
+      s.store.get = async (id: string) => {
+        reads.count++;
+        return get(id);
+      };
+      return reads;
+    };
+
+    it('claims without reading the row, and runs the task once', async () => {
+      const s = await setup();
+      const reads = counted(s);
+      const outcome = await runTask(s.deps(new FakeBrowser([succeedWith('one')])), {
+        ...s.input(),
+        row: s.task,
+      });
+      expect(outcome.kind).toBe('succeeded');
+      expect(reads.count).toBe(0);
+      expect(await s.row()).toMatchObject({ status: 'succeeded', attempts: 1, leaseToken: 1 });
+    });
+
+    it('a copy the row has moved on from is refused by the write, which answers the row', async () => {
+      const s = await setup();
+      const gate = deferred();
+      const a = new FakeBrowser([succeedAfter(gate.promise, 'a')]);
+      const b = new FakeBrowser([succeedAfter(gate.promise, 'b')]);
+      // The same message twice, each with the submit's copy: one claim lands, one can't.
+      const runs = [
+        runTask(s.deps(a, 'wa'), { ...s.input('wa'), row: s.task }),
+        runTask(s.deps(b, 'wb'), { ...s.input('wb'), row: s.task }),
+      ];
+      gate.resolve();
+      expect((await Promise.all(runs)).map((o) => o.kind).sort()).toEqual(['lease-held', 'succeeded']);
+      expect(a.calls + b.calls).toBe(1);
+      // Delivered again after the end: the copy says queued, the row says it ended.
+      const late = new FakeBrowser();
+      expect(await runTask(s.deps(late), { ...s.input(), row: s.task })).toEqual({
+        kind: 'settled',
+        reason: 'already-final',
+      });
+      expect(late.calls).toBe(0);
+      expect((await s.row()).attempts).toBe(1);
+    });
+
+    it('a refusal decided on the copy alone is decided again on the row', async () => {
+      const s = await setup();
+      const reads = counted(s);
+      // A copy that says the task isn't available yet; the row says it is.
+      const copy = { ...s.task, availableAt: Date.now() + 60_000 };
+      const outcome = await runTask(s.deps(new FakeBrowser([succeedWith('one')])), {
+        ...s.input(),
+        row: copy,
+      });
+      expect(outcome.kind).toBe('succeeded');
+      expect(reads.count).toBe(1);
+    });
+
+    it("ignores a copy of another task's row", async () => {
+      const s = await setup();
+      const reads = counted(s);
+      const other = { ...s.task, id: 'someone-else' };
+      const outcome = await runTask(s.deps(new FakeBrowser([succeedWith('one')])), {
+        ...s.input(),
+        row: other,
+      });
+      expect(outcome.kind).toBe('succeeded');
+      expect(reads.count).toBe(1);
+    });
+  });
 });
