@@ -41,10 +41,15 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
       this.lastTat.set(tenantId, tat);
       return { admitted, tat };
     };
-    let known = this.lastTat.get(tenantId);
+    // Only the first round follows the guess: a refused idle update means another request
+    // just made the bucket busy, and its TAT may already be behind this clock by the next
+    // round, so from then on the busy update goes first (concurrent busy updates all land,
+    // serialized; only one idle update can).
+    const last = this.lastTat.get(tenantId);
+    let busyFirst = last !== undefined && last > clock();
     let now = clock();
     for (let round = 0; round < MAX_ROUNDS; round++, now = clock()) {
-      if (known !== undefined && known > now) {
+      if (busyFirst) {
         // Busy bucket (TAT ahead of now): TAT += interval, only while TAT ≤ now + tolerance.
         const busy = await this.update(key, 'SET tat = tat + :interval', 'tat > :now AND tat <= :limit', {
           ':interval': intervalMs,
@@ -52,7 +57,6 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
           ':limit': now + toleranceMs,
         });
         if (busy.ok) return answer(true, busy.tat);
-        known = busy.tat;
         if (busy.tat !== undefined && busy.tat > now) {
           // Refused as of `now`; if the call took long enough (the SDK's backoff under
           // throttling) for the time it is now to admit it, judge it again at that time.
@@ -74,7 +78,7 @@ export class DynamoDbRateBucketStore implements RateBucketStore {
       );
       if (idle.ok) return answer(true, idle.tat);
       // Busy after all (or made busy in between): the busy update, next round.
-      known = idle.tat ?? Number.POSITIVE_INFINITY;
+      busyFirst = true;
     }
     return { admitted: false, tat: now + toleranceMs + intervalMs };
   }
