@@ -13,6 +13,8 @@ interface ProcessStat {
   pgrp: number;
   /** User + system CPU seconds. */
   cpu: number;
+  /** …of its children that ended and that it reaped (Chromium's renderers, one per context). */
+  reapedCpu: number;
 }
 
 /** Every live (not zombie) process, from /proc/<pid>/stat. */
@@ -30,6 +32,7 @@ const processes = (): ProcessStat[] =>
           ppid: Number(f[1]),
           pgrp: Number(f[2]),
           cpu: (Number(f[11]) + Number(f[12])) / USER_HZ,
+          reapedCpu: (Number(f[13]) + Number(f[14])) / USER_HZ,
         },
       ];
     } catch {
@@ -44,12 +47,16 @@ export const treePids = (rootPid: number): number[] => {
   return all.filter((p) => p.pid === rootPid || browsers.has(p.pgrp)).map((p) => p.pid);
 };
 
-/** CPU seconds used so far by `rootPid` and its Chromium. */
+/**
+ * CPU seconds used so far by `rootPid` and its Chromium, the renderers that have ended
+ * included: a context's renderer exits when the context closes, and its seconds then live
+ * on only in its reaper's (the zygote's or the browser's) children's counts.
+ */
 export const treeCpuSeconds = (rootPid: number): number => {
   const pids = new Set(treePids(rootPid));
   return processes()
     .filter((p) => pids.has(p.pid))
-    .reduce((n, p) => n + p.cpu, 0);
+    .reduce((n, p) => n + p.cpu + (p.pid === rootPid ? 0 : p.reapedCpu), 0);
 };
 
 /** Resident and proportional set sizes of a process, in bytes (0 if it is gone). */
