@@ -59,6 +59,66 @@ export const treeCpuSeconds = (rootPid: number): number => {
     .reduce((n, p) => n + p.cpu + (p.pid === rootPid ? 0 : p.reapedCpu), 0);
 };
 
+/** What a process of the tree is: the Node process itself, or Chromium's `--type=` (browser when none). */
+const kindOf = (pid: number, rootPid: number): string => {
+  if (pid === rootPid) return 'node';
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+    const type = argv.find((a) => a.startsWith('--type='))?.slice('--type='.length);
+    if (type === undefined) return 'browser';
+    const service = argv
+      .find((a) => a.startsWith('--utility-sub-type='))
+      ?.split('.')
+      .at(-2);
+    return type === 'utility' && service !== undefined ? `utility:${service}` : type;
+  } catch {
+    return 'gone';
+  }
+};
+
+/**
+ * CPU seconds so far of `rootPid` and its Chromium, by kind of process (`node`, `browser`,
+ * `renderer`, `gpu-process`, `utility:network`…): where a workload's CPU goes. Ended
+ * children count under their reaper's kind with `:reaped` (a zygote's: the renderers).
+ */
+export const treeCpuByKind = (rootPid: number): Record<string, number> => {
+  const pids = new Set(treePids(rootPid));
+  const byKind: Record<string, number> = {};
+  // The Node process by thread: its main thread (JS, what --cpu-prof sees) and the rest
+  // (GC helpers, libuv's pool, the inspector's profiler).
+  try {
+    for (const tid of readdirSync(`/proc/${rootPid}/task`)) {
+      const stat = readFileSync(`/proc/${rootPid}/task/${tid}/stat`, 'utf8');
+      const name =
+        tid === String(rootPid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const kind = `node thread:${name}`;
+      byKind[kind] = (byKind[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / USER_HZ;
+    }
+  } catch {
+    // gone
+  }
+  for (const p of processes()) {
+    if (!pids.has(p.pid)) continue;
+    const kind = kindOf(p.pid, rootPid);
+    byKind[kind] = (byKind[kind] ?? 0) + p.cpu;
+    if (p.pid !== rootPid && p.reapedCpu > 0)
+      byKind[`${kind}:reaped`] = (byKind[`${kind}:reaped`] ?? 0) + p.reapedCpu;
+  }
+  return byKind;
+};
+
+/** CPU seconds by kind between two `treeCpuByKind` readings, rounded to 0.01 s. */
+export const cpuByKindSince = (
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([kind, s]) => [kind, Math.round((s - (before[kind] ?? 0)) * 100) / 100] as const)
+      .sort(([, a], [, b]) => b - a),
+  );
+
 /** Resident and proportional set sizes of a process, in bytes (0 if it is gone). */
 const residency = (pid: number): { rss: number; pss: number } => {
   try {

@@ -8,7 +8,7 @@
  * Chromium) and exits. SIGTERM closes Chromium first.
  */
 import { closeChromium, launchChromium } from '../shared/adapters/puppeteer/launch-chromium.js';
-import { treeCpuSeconds } from './process-stats.js';
+import { cpuByKindSince, treeCpuByKind, treeCpuSeconds } from './process-stats.js';
 import { closedLoop, RAW_RESULT_PREFIX, VIEWPORT } from './workload.js';
 
 const WARM_UP_TASKS = 20;
@@ -35,8 +35,10 @@ const shot = async () => {
 const concurrency = Number(concurrencyArg);
 await closedLoop(WARM_UP_TASKS, concurrency, shot);
 const cpuBefore = treeCpuSeconds(process.pid);
+const kindsBefore = treeCpuByKind(process.pid);
 const run = await closedLoop(Number(tasksArg), concurrency, shot);
 const cpuSeconds = treeCpuSeconds(process.pid) - cpuBefore;
+const cpuByKind = cpuByKindSince(kindsBefore, treeCpuByKind(process.pid));
 await closeChromium(launched);
-process.stdout.write(`${RAW_RESULT_PREFIX}${JSON.stringify({ ...run, cpuSeconds })}\n`);
+process.stdout.write(`${RAW_RESULT_PREFIX}${JSON.stringify({ ...run, cpuSeconds, cpuByKind })}\n`);
 process.exit(0);

@@ -1,20 +1,3 @@
-/**
- * `npm run bench`: issue 15's figures, in one run on one machine.
- *
- * - The raw baseline: BENCH_TASKS (200) screenshots of a local fixture page, BENCH_CONCURRENCY
- *   (4) pages at a time, bare puppeteer-core in a process of its own (bench/raw-loop.ts).
- * - The platform (HTTP → DynamoDB → SQS → a fleet worker process → Chromium → S3 → result):
- *   the same screenshots as a burst (the worker's throughput), then in a closed loop at the
- *   same concurrency (end to end, on the client's clock), with every AWS call counted.
- * - Memory of the idle worker and its Chromium (RSS and PSS), live sessions' start
- *   (BENCH_SESSIONS, 10), the Lambda tier's cold start (BENCH_LAMBDA_COLD runs, 3) and
- *   throughput with 1, 2 and 3 workers (BENCH_SCALING_TASKS, 60, per point).
- *
- * The raw loop, the worker and the Lambda sandbox each run alone on core 1, the emulators,
- * gateway and this client on core 0 (bench/pinning.ts), so the ratios compare like with
- * like; the scaling runs use both cores. Prints a table and writes .bench/screenshot.json.
- */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAMBDA_RUNNER } from '../shared/contracts.js';
@@ -24,7 +7,7 @@ import { spawnWorker, type WorkerProcess } from '../test/support/worker-process.
 import { awsCost, callsBetween, PRICES_USD } from './aws-costs.js';
 import { Cleanup } from './cleanup.js';
 import { lambdaColdUnavailable, measureLambdaCold } from './lambda-cold.js';
-import { ALL_CORES, MEASURED_CORE, type Pinning, pinSurroundings, SURROUNDINGS_CORE } from './pinning.js';
+import { ALL_CORES, MEASURED_CORE, pinSurroundings, SURROUNDINGS_CORE } from './pinning.js';
 import { runBurst, runHeld } from './platform-tasks.js';
 import {
   surroundingsCpuSeconds,
@@ -33,10 +16,11 @@ import {
   treeMemory,
   treePids,
 } from './process-stats.js';
+import { runRawLoop } from './raw-run.js';
 import { type Figure, TARGETS, table } from './report.js';
 import { measureScaling } from './scaling.js';
 import { measureSessionStarts } from './sessions.js';
-import { closedLoop, PAGE, quantile, RAW_RESULT_PREFIX, type Run, summarize, VIEWPORT } from './workload.js';
+import { closedLoop, PAGE, quantile, summarize, VIEWPORT } from './workload.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = Number(process.env[name] || fallback);
@@ -58,44 +42,6 @@ const WORKER_STOP_GRACE_MS = 10_000;
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-/** Runs bench/raw-loop.ts on the measured core; answers its run and CPU seconds. */
-const runRawLoop = async (
-  cleanup: Cleanup,
-  pinning: Pinning,
-  url: string,
-): Promise<Run & { cpuSeconds: number }> => {
-  const argv = pinning.onCores(MEASURED_CORE, [
-    process.execPath,
-    '--import',
-    'tsx',
-    'bench/raw-loop.ts',
-    url,
-    String(TASKS),
-    String(CONCURRENCY),
-  ]);
-  const child = spawn(argv[0] ?? process.execPath, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  cleanup.add('raw loop', child, async (c) => {
-    if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await exited;
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const code = await exited;
-  await cleanup.release(child);
-  const line = stdout.split('\n').find((l) => l.startsWith(RAW_RESULT_PREFIX));
-  if (code !== 0 || line === undefined) {
-    throw new Error(`the raw loop failed (exit ${code}): ${stderr.slice(-3000)}`);
-  }
-  return JSON.parse(line.slice(RAW_RESULT_PREFIX.length)) as Run & { cpuSeconds: number };
-};
-
 const memorySummary = (m: TreeMemory) => ({
   rss: { worker: mb(m.worker.rss), chromium: mb(m.chromium.rss), total: mb(m.worker.rss + m.chromium.rss) },
   pss: { worker: mb(m.worker.pss), chromium: mb(m.chromium.pss), total: mb(m.worker.pss + m.chromium.pss) },
@@ -112,7 +58,7 @@ await cleanup.main(async () => {
     process.stderr.write(`bench: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s: ${what}\n`);
 
   step(`raw loop, ${TASKS} screenshots`);
-  const raw = await runRawLoop(cleanup, pinning, url);
+  const raw = await runRawLoop(cleanup, pinning, url, TASKS, CONCURRENCY);
 
   // The platform, with the fleet worker as its own process (as on Fargate).
   const cloud = cleanup.add(
