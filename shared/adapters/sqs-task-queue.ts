@@ -56,14 +56,19 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
       signal === undefined ? {} : { abortSignal: signal },
     );
     let out: ReceiveMessageCommandOutput | undefined;
+    const aborted = signal === undefined ? undefined : abortedAsEmpty(signal);
     try {
       // The race makes an abort answer at once even where the HTTP handler keeps the
       // long poll open; a message received after the abort is not lost, it just becomes
       // visible again after the visibility timeout.
-      out = await (signal === undefined ? request : Promise.race([request, abortedAsEmpty(signal)]));
+      out = await (aborted === undefined ? request : Promise.race([request, aborted.promise]));
     } catch (error) {
       if (signal?.aborted) return [];
       throw error;
+    } finally {
+      // The worker's polling signal lives as long as the worker: a listener left on it per
+      // receive would pile up for good, one per message the worker ever took.
+      aborted?.stopListening();
     }
     if (out === undefined) {
       // The abandoned long poll's own outcome no longer matters (see the race above).
@@ -114,11 +119,16 @@ export class SqsTaskQueue implements TaskQueue, Pingable {
   }
 }
 
-const abortedAsEmpty = (signal: AbortSignal): Promise<undefined> =>
-  new Promise((resolve) => {
+/** Resolves (empty) when `signal` aborts; `stopListening` once the race is decided. */
+const abortedAsEmpty = (signal: AbortSignal): { promise: Promise<undefined>; stopListening(): void } => {
+  let onAbort = () => {};
+  const promise = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
     if (signal.aborted) resolve(undefined);
-    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
+  return { promise, stopListening: () => signal.removeEventListener('abort', onAbort) };
+};
 
 /** Routes each message to its tier's queue. */
 export class TieredTaskDispatcher implements TaskDispatcher {

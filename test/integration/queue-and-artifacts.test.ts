@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
@@ -38,6 +39,19 @@ describe('SQS task queue', () => {
     );
     expect(await queue.receive({ waitSeconds: 5 })).toEqual([]);
     expect(seen).toEqual(['{"nope":1}']);
+  });
+
+  it("leaves no listener on the worker's long-lived polling signal after a receive", async () => {
+    const queue = new SqsTaskQueue(clients.sqs, cloud.names.fleetQueueUrl);
+    const polling = new AbortController();
+    for (const taskId of ['task-a', 'task-b', 'task-c']) {
+      await queue.send({ taskId });
+      const [received] = await queue.receive({ waitSeconds: 5, signal: polling.signal });
+      expect(received?.message).toEqual({ taskId });
+      await queue.delete(received?.receipt ?? '');
+    }
+    // One left per receive would be one per message a worker ever took, for its whole life.
+    expect(getEventListeners(polling.signal, 'abort')).toHaveLength(0);
   });
 
   // Last in this queue's tests: the emulator may keep serving the abandoned poll.
