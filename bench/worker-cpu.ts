@@ -15,7 +15,7 @@ import { MEASURED_CORE, pinSurroundings } from './pinning.js';
 import { runBurst, runHeld } from './platform-tasks.js';
 import { cpuByKindSince, treeCpuByKind, treeCpuSeconds } from './process-stats.js';
 import { runRawLoop } from './raw-run.js';
-import { closedLoop, PAGE } from './workload.js';
+import { closedLoop, PAGE, summarize } from './workload.js';
 
 const TASKS = Number(process.env.BENCH_TASKS || 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 4);
@@ -72,11 +72,16 @@ await cleanup.main(async () => {
     raw:
       raw === undefined
         ? undefined
-        : { cpuSecondsPerTask: Number((raw.cpuSeconds / TASKS).toFixed(3)), byKind: perTask(raw.cpuByKind) },
+        : {
+            cpuSecondsPerTask: Number((raw.cpuSeconds / TASKS).toFixed(3)),
+            byKind: perTask(raw.cpuByKind),
+            ...summarize(raw),
+          },
     worker: {
       cpuSecondsPerTask: Number((workerSeconds / TASKS).toFixed(3)),
       byKind: perTask(workerKinds),
-      tasksPerSecond: burst.tasksPerSecond,
+      // Latencies: claim → succeeded, on the server's clock.
+      ...summarize({ latencies: burst.latencies, wallMs: burst.wallMs }),
     },
   };
   console.log(JSON.stringify(result, null, 2));
