@@ -152,7 +152,9 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
   const token = mine.leaseToken;
   const queueWaitMs = Math.max(0, now() - Math.max(found.availableAt, Date.parse(found.createdAt)));
   input.onClaimed?.(mine);
-  await input.ack().catch((error: unknown) => input.onError?.(error));
+  // The row is the truth from here on, so the message is deleted now; the browser needn't
+  // wait for the queue's answer (one round trip per task), only the task's end does.
+  const acked = input.ack().catch((error: unknown) => input.onError?.(error));
 
   // Writes to our row go one at a time, each from the latest version we wrote.
   let writes: Promise<unknown> = Promise.resolve();
@@ -224,7 +226,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
     input.onError?.(error);
     if (isBrowserfleetError(error) && error.code === ERROR_CODES.LEASE_LOST) {
       stopHeartbeat();
-      await writes;
+      await Promise.all([writes, acked]);
       return { kind: 'lease-lost' };
     }
     if (stop.signal.aborted) {
@@ -243,6 +245,7 @@ export const runTask = async (deps: RunTaskDeps, input: RunTaskInput): Promise<R
     }
   }
   stopHeartbeat();
+  await acked;
 
   // What the page decided (its URL, its error's message, …) is cut to fit a row.
   const ended = await write(boundTaskEvent(event));

@@ -92,6 +92,31 @@ describe('runTask', () => {
     expect(s.artifacts.objects.size).toBe(1);
   });
 
+  it("starts the browser while the message's delete is on its way, and ends after it", async () => {
+    const s = await setup();
+    const deleting = deferred();
+    const browserStarted = deferred();
+    let ended = false;
+    const startsThenSucceeds: Behaviour = (job, signal) => {
+      browserStarted.resolve();
+      return succeedWith('one')(job, signal);
+    };
+    const run = runTask(s.deps(new FakeBrowser([startsThenSucceeds])), {
+      taskId: s.task.id,
+      ack: () => deleting.promise,
+    }).then((outcome) => {
+      ended = true;
+      return outcome;
+    });
+    // The browser has the task although the queue hasn't answered the delete yet…
+    await browserStarted.promise;
+    await new Promise((resolve) => setImmediate(resolve));
+    // …and the task doesn't end before it has.
+    expect(ended).toBe(false);
+    deleting.resolve();
+    expect((await run).kind).toBe('succeeded');
+  });
+
   it('runs a message delivered to two workers at once exactly once', async () => {
     const s = await setup();
     const gate = deferred();
