@@ -5,6 +5,7 @@
  * before that, the message comes back after its visibility timeout.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { systemClock } from '../shared/clock.js';
 import {
   isSessionMessage,
   type ReceivedMessage,
@@ -134,7 +135,8 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
         });
       } catch (error) {
         logger.error('queue poll failed', { slot: index, error: error as Error });
-        await sleep(POLL_ERROR_BACKOFF_MS, polling.signal);
+        // Leaves no listener on the polling signal, which lives as long as the worker.
+        await systemClock.sleep(POLL_ERROR_BACKOFF_MS, polling.signal);
         continue;
       }
       for (const received of messages) await handle(received);
@@ -173,16 +175,3 @@ export const startWorker = (deps: WorkerDeps): RunningWorker => {
     },
   };
 };
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
