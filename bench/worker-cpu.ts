@@ -21,10 +21,19 @@ const TASKS = Number(process.env.BENCH_TASKS || 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 4);
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE || undefined;
 const WARM_UP_TASKS = 20;
+const IDLE_SETTLE_MS = 1_000;
+const IDLE_MS = 5_000;
 const WORKER_STOP_GRACE_MS = 20_000;
 
 const perTask = (kinds: Record<string, number>) =>
   Object.fromEntries(Object.entries(kinds).map(([k, s]) => [k, Math.round((s / TASKS) * 1000) / 1000]));
+
+const perSecond = (kinds: Record<string, number>, ms: number) =>
+  Object.fromEntries(
+    Object.entries(kinds)
+      .filter(([, s]) => s > 0)
+      .map(([k, s]) => [k, Math.round((s / ms) * 1e6) / 1000]),
+  );
 
 const cleanup = new Cleanup();
 await cleanup.main(async () => {
@@ -59,6 +68,12 @@ await cleanup.main(async () => {
   const workerPid = worker.child.pid ?? 0;
   await worker.waitForLog((l) => l.message === 'worker started');
   await closedLoop(WARM_UP_TASKS, CONCURRENCY, () => runHeld(api, url));
+  // What the worker and its Chromium burn with nothing to do (per second): what a task pays
+  // for each second it takes on top of its own work.
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+  const idleBefore = treeCpuByKind(workerPid);
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const idlePerSecond = perSecond(cpuByKindSince(idleBefore, treeCpuByKind(workerPid)), IDLE_MS);
   const before = { total: treeCpuSeconds(workerPid), kinds: treeCpuByKind(workerPid) };
   const burst = await runBurst(api, url, TASKS);
   const workerSeconds = treeCpuSeconds(workerPid) - before.total;
@@ -80,6 +95,8 @@ await cleanup.main(async () => {
     worker: {
       cpuSecondsPerTask: Number((workerSeconds / TASKS).toFixed(3)),
       byKind: perTask(workerKinds),
+      /** CPU seconds per second, idle, by kind (only the kinds that used any). */
+      idlePerSecond,
       // Latencies: claim → succeeded, on the server's clock.
       ...summarize({ latencies: burst.latencies, wallMs: burst.wallMs }),
     },
