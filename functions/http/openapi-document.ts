@@ -463,7 +463,8 @@ export const buildOpenApiDocument = (serverUrl?: string) => {
         ...(route.auth ? {} : { security: [] }),
         responses: {
           ...operation.responses,
-          ...errorResponses(...(route.auth ? ([401, 429, 500] as const) : ([500] as const))),
+          // 503: a dependency (DynamoDB, a session's worker) throttled or did not answer.
+          ...errorResponses(...(route.auth ? ([401, 429, 500, 503] as const) : ([500] as const))),
         },
       },
     };

@@ -4,6 +4,7 @@
  * examples.
  */
 import { describe, expect, it } from 'vitest';
+import { httpStatusOf } from '../../functions/http/error-mapping.js';
 import { buildOpenApiDocument } from '../../functions/http/openapi-document.js';
 import { HTTP_ROUTES } from '../../shared/contracts.js';
 import { ERROR_CODES } from '../../shared/errors.js';
@@ -109,6 +110,22 @@ describe('the OpenAPI document', () => {
     // The create route's 400 lists the codes a 400 carries.
     const created = document.paths?.['/v1/tasks']?.post?.responses?.['400'];
     expect(created && 'description' in created ? created.description : '').toContain('VALIDATION_FAILED');
+    // Each code a client can be answered with is named in a response of the status it comes
+    // with (codes mapped to 500 reach a client as INTERNAL).
+    const named = new Map<string, string>();
+    for (const item of Object.values((document as unknown as Doc).paths)) {
+      for (const operation of Object.values(item)) {
+        for (const [status, response] of Object.entries(operation.responses ?? {})) {
+          const description = (response as { description?: string }).description ?? '';
+          named.set(status, `${named.get(status) ?? ''} ${description}`);
+        }
+      }
+    }
+    for (const code of codes) {
+      const status = httpStatusOf(code);
+      if (status === 500) continue;
+      expect(named.get(String(status)) ?? '', `${code} under ${status}`).toContain(code);
+    }
   });
 
   it('describes every webhook event the platform sends, with its Standard Webhooks headers', () => {
