@@ -11,7 +11,15 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runBatch } from './cli/batch.js';
-import { EXIT, type Output, optionsFrom, outputFor, UsageError, viewport } from './cli/output.js';
+import {
+  EXIT,
+  isLocalError,
+  type Output,
+  optionsFrom,
+  outputFor,
+  UsageError,
+  viewport,
+} from './cli/output.js';
 import {
   BrowserfleetApiError,
   type BrowserfleetClient,
@@ -289,6 +297,9 @@ try {
   } else if (error instanceof BrowserfleetApiError) {
     out().error(error);
     process.exitCode = EXIT.api;
+  } else if (isLocalError(error)) {
+    process.stderr.write(`browserfleet: ${error.message}\n`);
+    process.exitCode = EXIT.local;
   } else if ((error as { code?: string }).code?.startsWith('commander.')) {
     const code = (error as { code: string; exitCode: number }).code;
     process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : EXIT.usage;

@@ -120,8 +120,12 @@ export const runBatch = async (
         );
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, worker));
-  if (showBar) bar.stop();
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, worker));
+  } finally {
+    // Also when a write of this machine fails mid-batch: the terminal gets its cursor back.
+    if (showBar) bar.stop();
+  }
 
   if (!options.json) {
     results.sort((a, b) => a.line - b.line);

@@ -6,7 +6,12 @@
 import { InvalidArgumentError } from 'commander';
 import type { BrowserfleetApiError, SessionView, TaskPage, TaskView } from '../client/index.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, api: 3 } as const;
+/** 4: this machine refused (a file that can't be read or written: `-o`, `--out-dir`, the batch file). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, api: 3, local: 4 } as const;
+
+/** An error of this machine's own (ENOENT, EACCES, EISDIR …), not of the API or a task. */
+export const isLocalError = (error: unknown): error is NodeJS.ErrnoException =>
+  error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 
 /** A command line that can't be run as given, found while running it (exit 2). */
 export class UsageError extends Error {}

@@ -81,7 +81,7 @@ describe('one-shot commands', () => {
     expect(human.stdout).toMatch(/^id\s+\S+\ntype\s+links\nstatus\s+succeeded/m);
   });
 
-  it('exit codes: 1 a task failed, 2 a wrong command line, 3 the API refused', async () => {
+  it('exit codes: 1 a task failed, 2 a wrong command line, 3 the API refused, 4 a local file', async () => {
     // A page answering 404 with failOnHttpStatus fails the task: exit 1.
     const notThere = await cli(['content', `${site.url}/nothing`, '-O', 'failOnHttpStatus=[404]']);
     expect(notThere.code).toBe(1);
@@ -99,6 +99,14 @@ describe('one-shot commands', () => {
     });
     expect(wrongKey.code).toBe(3);
     expect(wrongKey.stderr).toMatch(/UNAUTHORIZED/);
+
+    // 4: this machine refused — an -o that can't be written, a batch file that isn't there.
+    const unwritable = await cli(['screenshot', `${site.url}/`, '-o', join(dir, 'no-such-dir', 'x.png')]);
+    expect(unwritable.code).toBe(4);
+    expect(unwritable.stderr).toMatch(/^browserfleet: ENOENT: /m);
+    const noFile = await cli(['run', join(dir, 'missing.jsonl')]);
+    expect(noFile.code).toBe(4);
+    expect(noFile.stderr).toMatch(/ENOENT/);
   });
 
   it('--help on every command', async () => {
