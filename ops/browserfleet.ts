@@ -84,6 +84,9 @@ for (const [type, spec] of Object.entries(ONE_SHOT)) {
       'answer from a cached result up to this old (0: off)',
       int('--cache-ttl'),
     )
+    .option('--webhook <url>', "POST the task's end here, signed (see the README's Webhooks)")
+    .option('--tier <tier>', 'where it runs: lambda, fleet or auto (the default: by the expected run time)')
+    .option('--max-attempts <n>', 'attempts before the task fails', int('--max-attempts'))
     .option(
       '-O, --option <key=value>',
       'any task option (dotted keys nest; values are JSON when they parse)',
@@ -104,6 +107,9 @@ for (const [type, spec] of Object.entries(ONE_SHOT)) {
       url,
       options: optionsFrom(type, flags),
       ...(flags.cacheTtl === undefined ? {} : { cacheTTL: flags.cacheTtl }),
+      ...(flags.webhook === undefined ? {} : { webhook: { url: flags.webhook } }),
+      ...(flags.tier === undefined ? {} : { tier: flags.tier }),
+      ...(flags.maxAttempts === undefined ? {} : { maxAttempts: flags.maxAttempts }),
     } as TaskRequest;
     const { task, body } = await clientOf().tasks.run(request);
     const o = out();

@@ -81,6 +81,16 @@ describe('one-shot commands', () => {
     expect(human.stdout).toMatch(/^id\s+\S+\ntype\s+links\nstatus\s+succeeded/m);
   });
 
+  it('--tier, --max-attempts and --webhook set the task fields of the same names', async () => {
+    const fleet = await cli(['--json', 'content', `${site.url}/`, '--tier', 'fleet', '--max-attempts', '1']);
+    expect(fleet.code).toBe(0);
+    expect(JSON.parse(fleet.stdout)).toMatchObject({ tier: 'fleet', maxAttempts: 1, status: 'succeeded' });
+    // The webhook URL goes through the egress guard at submit, as the API's own field does.
+    const hooked = await cli(['content', `${site.url}/`, '--webhook', 'http://169.254.169.254/hook']);
+    expect(hooked.code).toBe(3);
+    expect(hooked.stderr).toMatch(/DESTINATION_BLOCKED: webhook\.url: /);
+  });
+
   it('exit codes: 1 a task failed, 2 a wrong command line, 3 the API refused, 4 a local file', async () => {
     // A page answering 404 with failOnHttpStatus fails the task: exit 1.
     const notThere = await cli(['content', `${site.url}/nothing`, '-O', 'failOnHttpStatus=[404]']);
