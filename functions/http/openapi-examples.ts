@@ -56,9 +56,10 @@ export const queuedTaskExample = {
   history: [],
 } satisfies TaskView;
 
-export const succeededTaskExample = {
+/** A task's one attempt, on the Lambda tier, ended with `outcome`. */
+const ranOnce = (outcome: 'succeeded' | 'failed', error?: { code: string; message: string }) => ({
   ...queuedTaskExample,
-  status: 'succeeded',
+  status: outcome,
   updatedAt: ENDED,
   startedAt: '2026-12-02T19:30:00.120Z',
   endedAt: ENDED,
@@ -69,9 +70,14 @@ export const succeededTaskExample = {
       worker: 'lambda-7f3a',
       startedAt: '2026-12-02T19:30:00.120Z',
       endedAt: ENDED,
-      outcome: 'succeeded',
+      outcome,
+      ...(error === undefined ? {} : { error }),
     },
   ],
+});
+
+export const succeededTaskExample = {
+  ...ranOnce('succeeded'),
   result: {
     artifacts: [
       {
@@ -89,24 +95,11 @@ export const succeededTaskExample = {
   },
 } satisfies TaskView;
 
+const SCRIPT_ERROR = { code: 'SCRIPT_ERROR', message: 'The script threw: boom' };
+
 export const failedTaskExample = {
-  ...queuedTaskExample,
-  status: 'failed',
-  updatedAt: ENDED,
-  startedAt: '2026-12-02T19:30:00.120Z',
-  endedAt: ENDED,
-  attempts: 1,
-  history: [
-    {
-      attempt: 1,
-      worker: 'lambda-7f3a',
-      startedAt: '2026-12-02T19:30:00.120Z',
-      endedAt: ENDED,
-      outcome: 'failed',
-      error: { code: 'SCRIPT_ERROR', message: 'The script threw: boom' },
-    },
-  ],
-  error: { code: 'SCRIPT_ERROR', message: 'The script threw: boom' },
+  ...ranOnce('failed', SCRIPT_ERROR),
+  error: SCRIPT_ERROR,
 } satisfies TaskView;
 
 export const cancelledTaskExample = {
