@@ -38,12 +38,15 @@ export const buildHandler = (deps: CreateSessionDeps) =>
   httpRoute(
     { logger: deps.logger, metrics: deps.metrics, auth: deps.auth, jsonBody: true },
     async ({ event, body, tenant }) => {
-      const { tenantId, limits } = requireTenant(tenant);
+      const authenticated = requireTenant(tenant);
+      const { tenantId, limits } = authenticated;
       const options = parseOrThrow(createSessionInputSchema, body);
       const session = await createSession(deps, {
         tenantId,
         maxLiveSessions: limits.maxLiveSessions,
         options,
+        // The key check read the tenant's row: its webhooks come with it, no second read.
+        tenant: authenticated,
       });
       deps.metrics.count('SessionsCreated', 1);
       deps.logger.info('session created', { sessionId: session.id, tenantId });

@@ -139,9 +139,16 @@ export const presentSession = async (
 
 export const createSession = async (
   deps: Pick<SessionApiDeps, 'sessions' | 'sessionQueue' | 'clock' | 'newId' | 'tenantWebhooks'>,
-  input: { tenantId: string; maxLiveSessions: number; options: CreateSessionInput },
+  input: {
+    tenantId: string;
+    maxLiveSessions: number;
+    options: CreateSessionInput;
+    /** The authenticated tenant, when its read already brought its webhook settings. */
+    tenant?: { webhooks?: TenantWebhooks | undefined };
+  },
 ): Promise<Session> => {
-  const tenant = await deps.tenantWebhooks(input.tenantId);
+  const tenant =
+    input.tenant === undefined ? await deps.tenantWebhooks(input.tenantId) : input.tenant.webhooks;
   const session = newSession({
     webhook: tenantTargets(tenant, 'session.ended').length > 0,
     id: deps.newId(),

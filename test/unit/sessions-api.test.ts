@@ -127,6 +127,12 @@ describe('create', () => {
     expect(owed.webhook).toEqual({ deliveries: [] });
     // Owed from the write that ends it, not before.
     expect(owed.outbox).toBeUndefined();
+    // Given the authenticated tenant's settings, it reads no tenant row of its own.
+    const fromAuth = await createSession(
+      { ...deps, tenantWebhooks: async () => expect.unreachable('a second tenant read') },
+      { tenantId: 't1', maxLiveSessions: 5, options, tenant: { webhooks: endpoint(['session.ended']) } },
+    );
+    expect(fromAuth.webhook).toEqual({ deliveries: [] });
     const closed = await closeSession(deps, { tenantId: 't1', sessionId: owed.id });
     expect(closed.outbox).toEqual({
       eventId: `msg_session_${owed.id}`,
