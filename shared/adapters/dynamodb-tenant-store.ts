@@ -1,5 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { KEYS } from '../contracts.js';
 import type { ApiKeyRecord, Tenant, TenantStore } from '../tenancy/tenant.js';
 import { transactWrite } from './dynamodb-transactions.js';
@@ -23,6 +29,17 @@ const toKey = (item: Record<string, unknown>): ApiKeyRecord => ({
   ...(item.revokedAt === undefined ? {} : { revokedAt: String(item.revokedAt) }),
 });
 
+const toTenant = (item: Record<string, unknown>): Tenant => {
+  const { tenantId: id, name, limits, createdAt, webhooks } = item;
+  return {
+    tenantId: String(id),
+    name: String(name),
+    limits,
+    createdAt: String(createdAt),
+    ...(webhooks === undefined ? {} : { webhooks }),
+  } as Tenant;
+};
+
 /**
  * Tenants and API keys in the state table. A key lives twice: under its hash (the lookup on
  * every request) and under its tenant (for listing); both are written in one transaction.
@@ -37,15 +54,7 @@ export class DynamoDbTenantStore implements TenantStore {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: KEYS.tenantPk(tenantId), sk: KEYS.tenantSk } }),
     );
-    if (out.Item === undefined) return undefined;
-    const { tenantId: id, name, limits, createdAt, webhooks } = out.Item;
-    return {
-      tenantId: String(id),
-      name: String(name),
-      limits,
-      createdAt: String(createdAt),
-      ...(webhooks === undefined ? {} : { webhooks }),
-    } as Tenant;
+    return out.Item === undefined ? undefined : toTenant(out.Item);
   }
 
   async putTenant(tenant: Tenant): Promise<void> {
@@ -62,6 +71,32 @@ export class DynamoDbTenantStore implements TenantStore {
       new GetCommand({ TableName: this.tableName, Key: { pk: KEYS.apiKeyPk(hash), sk: KEYS.apiKeySk } }),
     );
     return out.Item === undefined ? undefined : toKey(out.Item);
+  }
+
+  /**
+   * One `BatchGetItem` for both rows. What DynamoDB leaves unprocessed (it may, under
+   * throttling, instead of failing) is read on its own with `GetItem`, which the SDK retries.
+   */
+  async getKeyAndTenant(hash: string, tenantId: string) {
+    const keyRow = { pk: KEYS.apiKeyPk(hash), sk: KEYS.apiKeySk };
+    const tenantRow = { pk: KEYS.tenantPk(tenantId), sk: KEYS.tenantSk };
+    const out = await this.client.send(
+      new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [keyRow, tenantRow] } } }),
+    );
+    const found = out.Responses?.[this.tableName] ?? [];
+    const unprocessed = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    const left = (row: { pk: string }) => unprocessed.some((k) => k.pk === row.pk);
+    const item = (row: { pk: string }) => found.find((i) => i.pk === row.pk);
+    const keyItem = item(keyRow);
+    const tenantItem = item(tenantRow);
+    return {
+      key: left(keyRow) ? await this.getKeyByHash(hash) : keyItem === undefined ? undefined : toKey(keyItem),
+      tenant: left(tenantRow)
+        ? await this.getTenant(tenantId)
+        : tenantItem === undefined
+          ? undefined
+          : toTenant(tenantItem),
+    };
   }
 
   async putKey(record: ApiKeyRecord): Promise<void> {

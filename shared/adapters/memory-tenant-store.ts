@@ -16,6 +16,9 @@ export class MemoryTenantStore implements TenantStore {
     const k = this.keys.get(hash);
     return k === undefined ? undefined : { ...k };
   }
+  async getKeyAndTenant(hash: string, tenantId: string) {
+    return { key: await this.getKeyByHash(hash), tenant: await this.getTenant(tenantId) };
+  }
   async putKey(record: ApiKeyRecord): Promise<void> {
     if (!this.keys.has(record.hash)) this.keys.set(record.hash, { ...record });
   }

@@ -110,6 +110,14 @@ export interface TenantStore {
   /** Creates or replaces the tenant row. */
   putTenant(tenant: Tenant): Promise<void>;
   getKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * The key under `hash` and the tenant `tenantId`, read together (one request where the
+   * store can batch them): for a caller that already knows which tenant the key names.
+   */
+  getKeyAndTenant(
+    hash: string,
+    tenantId: string,
+  ): Promise<{ key: ApiKeyRecord | undefined; tenant: Tenant | undefined }>;
   /** Stores a new key; an existing hash is left as it is (idempotent seeding). */
   putKey(record: ApiKeyRecord): Promise<void>;
   listKeys(tenantId: string): Promise<ApiKeyRecord[]>;

@@ -77,6 +77,17 @@ describe.each(tenantStores)('tenant store contract (%s)', (_name, makeStore) => 
     expect(await store.listKeys(b.tenantId)).toEqual([kb.record]);
   });
 
+  it('reads a key and a tenant together, each absent on its own', async () => {
+    const store = makeStore();
+    const t = tenant();
+    const k = key(t.tenantId);
+    await store.putTenant(t);
+    await store.putKey(k.record);
+    expect(await store.getKeyAndTenant(k.record.hash, t.tenantId)).toEqual({ key: k.record, tenant: t });
+    expect(await store.getKeyAndTenant('0'.repeat(64), t.tenantId)).toEqual({ key: undefined, tenant: t });
+    expect(await store.getKeyAndTenant(k.record.hash, 'gone')).toEqual({ key: k.record, tenant: undefined });
+  });
+
   it('revokes a key of the tenant by prefix, and says false for another tenant’s', async () => {
     const store = makeStore();
     const a = tenant();

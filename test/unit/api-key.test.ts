@@ -62,6 +62,32 @@ describe('API keys', () => {
     });
   });
 
+  it('reads a known key and its tenant in one call, and still sees a revoke or new limits at once', async () => {
+    const { deps, tenants } = await setup();
+    const calls: string[] = [];
+    const counted = new Proxy(tenants, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver);
+        return typeof value === 'function'
+          ? (...args: unknown[]) => {
+              calls.push(String(name));
+              return value.apply(target, args);
+            }
+          : value;
+      },
+    });
+    const verifier = new StoredApiKeyVerifier(counted);
+    const { key, record } = await createApiKey(deps, { tenantId: 'acme' });
+    await authenticate(verifier, `Bearer ${key}`);
+    expect(calls).toEqual(['getKeyByHash', 'getTenant']);
+    calls.length = 0;
+    await upsertTenant(deps, { tenantId: 'acme', limits: { burst: 9 } });
+    expect((await authenticate(verifier, `Bearer ${key}`)).limits.burst).toBe(9);
+    expect(calls).toEqual(['getKeyAndTenant']);
+    await revokeApiKey(deps, { tenantId: 'acme', prefix: record.prefix });
+    expect((await refusal(verifier, `Bearer ${key}`)).code).toBe('UNAUTHORIZED');
+  });
+
   it('seeds an operator-chosen key idempotently', async () => {
     const { deps, verifier } = await setup();
     await ensureTenantKey(deps, { tenantId: 'local', key: 'local-key-0123456789' });
