@@ -50,7 +50,7 @@ export interface CallCount {
   /** `PutItem`, `TransactWriteItems`, `SendMessage`, `s3:PutObject`, … */
   operation: string;
   calls: number;
-  /** What IAM judged: a transaction's items, a batch's tables; 1 for a plain call. */
+  /** What IAM judged: a transaction's or a batch's items; 1 for a plain call. */
   items: number;
 }
 

@@ -51,11 +51,17 @@ const dynamoRequests = (operation: string, body: Buffer): AuthorizationRequest[]
     );
   }
   if (operation === 'BatchGetItem' || operation === 'BatchWriteItem') {
-    return Object.keys((input.RequestItems as object | undefined) ?? {}).map((table) => ({
-      action: `dynamodb:${operation}`,
-      resource: tableArn(table),
-      context: dynamoContext(input),
-    }));
+    // One request per item, not per table: IAM's answer is the same, and the ledger's item
+    // count is then the batch's capacity (each item read or written is a unit of its own).
+    const tables = (input.RequestItems as Record<string, unknown> | undefined) ?? {};
+    return Object.entries(tables).flatMap(([table, request]) => {
+      const items = operation === 'BatchGetItem' ? (request as { Keys?: unknown[] }).Keys : request;
+      return Array.from({ length: Math.max(1, asList(items as unknown[]).length) }, () => ({
+        action: `dynamodb:${operation}`,
+        resource: tableArn(table),
+        context: dynamoContext(input),
+      }));
+    });
   }
   if (typeof input.TableName === 'string') {
     return [

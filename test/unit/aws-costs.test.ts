@@ -1,7 +1,9 @@
 /** The bench's AWS bill per task: calls by service, capacity units (transactions double), list prices. */
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { awsCost, callsBetween } from '../../bench/aws-costs.js';
 import type { CallCount } from '../../local/iam-front.js';
+import { authorizationRequests } from '../../local/iam-requests.js';
 
 const c = (
   part: string,
@@ -49,5 +51,19 @@ describe('awsCost', () => {
       c('fleet-worker', 'sqs', 'ReceiveMessage', 4),
       c('http-health', 'dynamodb', 'DescribeTable', 1),
     ]);
+  });
+});
+
+describe('the ledger counts a batch by its items', () => {
+  it('judges a BatchGetItem of two keys as two reads of the table', () => {
+    const req = {
+      headers: { 'x-amz-target': 'DynamoDB_20120810.BatchGetItem' },
+    } as unknown as IncomingMessage;
+    const body = Buffer.from(
+      JSON.stringify({ RequestItems: { state: { Keys: [{ pk: { S: 'a' } }, { pk: { S: 'b' } }] } } }),
+    );
+    const judged = authorizationRequests('dynamodb', req, body, false);
+    expect(judged.map((r) => r.action)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchGetItem']);
+    expect(judged[0]?.resource).toMatch(/:table\/state$/);
   });
 });
