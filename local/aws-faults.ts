@@ -15,6 +15,9 @@ export const FAULT_KINDS = {
    * - throughput-exceeded: 400 ProvisionedThroughputExceededException (a hot partition).
    * - throttling: 400 ThrottlingException.
    * - internal-error: 500 InternalServerError.
+   * - unprocessed-keys: a BatchGetItem of two keys or more answered in part, its last key
+   *   left in `UnprocessedKeys` (DynamoDB's 200 when a batch meets the throughput limit
+   *   on some of its items: at least one is read, or it would be the 400 above).
    */
   dynamodb: [
     'transaction-conflict',
@@ -23,6 +26,7 @@ export const FAULT_KINDS = {
     'internal-error',
     'connection-reset',
     'slow',
+    'unprocessed-keys',
   ],
   /** SQS's JSON protocol: RequestThrottled (403) and InternalFailure (500), query-compatible. */
   sqs: ['throttling', 'internal-error', 'connection-reset', 'slow'],
@@ -142,9 +146,53 @@ const transactItemCount = (body: Buffer): number => {
  * and the rarest outcome would otherwise be the one most worth provoking.
  */
 export const applicable = (service: FaultService, operation: string, kinds: readonly string[]): string[] => {
+  // Only a batch read can be answered in part.
+  if (operation !== 'BatchGetItem') kinds = kinds.filter((k) => k !== 'unprocessed-keys');
   const others = kinds.filter((k) => k !== 'transaction-conflict');
   if (service !== 'dynamodb' || operation !== 'TransactWriteItems' || others.length === kinds.length)
     return others;
   if (others.length === 0) return ['transaction-conflict'];
   return [...others, ...others.map(() => 'transaction-conflict')];
+};
+
+type BatchGetBody = { RequestItems?: Record<string, { Keys?: unknown[] }> };
+
+/**
+ * A BatchGetItem split for `unprocessed-keys`: the request to forward without the last key
+ * of its last table, and the answer's rewrite that names that key unprocessed. `undefined`
+ * for a batch of one key (that one would be refused whole, not answered in part).
+ */
+export const splitBatchGet = (
+  body: Buffer,
+): { forward: Buffer; rewrite: (answer: Buffer) => Buffer } | undefined => {
+  let parsed: BatchGetBody;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as BatchGetBody;
+  } catch {
+    return undefined;
+  }
+  const tables = Object.entries(parsed.RequestItems ?? {});
+  const keys = tables.reduce((n, [, t]) => n + (t.Keys?.length ?? 0), 0);
+  const last = tables.findLast(([, t]) => (t.Keys?.length ?? 0) > 0);
+  if (keys < 2 || last === undefined) return undefined;
+  const [table, request] = last;
+  const held = request.Keys?.at(-1);
+  const rest = (request.Keys ?? []).slice(0, -1);
+  const items = { ...parsed.RequestItems };
+  if (rest.length === 0) delete items[table];
+  else items[table] = { ...request, Keys: rest };
+  return {
+    forward: Buffer.from(JSON.stringify({ ...parsed, RequestItems: items })),
+    rewrite: (answer) => {
+      const out = JSON.parse(answer.toString('utf8')) as {
+        UnprocessedKeys?: Record<string, { Keys?: unknown[] }>;
+      };
+      const left = out.UnprocessedKeys?.[table];
+      out.UnprocessedKeys = {
+        ...out.UnprocessedKeys,
+        [table]: { ...request, Keys: [...(left?.Keys ?? []), held] },
+      };
+      return Buffer.from(JSON.stringify(out));
+    },
+  };
 };

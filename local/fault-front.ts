@@ -8,13 +8,15 @@
  * A fault is decided before anything is forwarded, so the platform's invariants can be held
  * to account: a refused request never reaches the emulator (nothing was applied, exactly as
  * when AWS refuses), and a slow one is held, then forwarded whole. There is deliberately no
- * "applied, then the answer was lost" kind.
+ * "applied, then the answer was lost" kind. The one fault that forwards part of a request
+ * is `unprocessed-keys`: a batch read, which applies nothing.
  *
  * Knows nothing of the product: it reads only the protocol (the `X-Amz-Target` operation,
  * the number of items in a transaction).
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
 import { BrowserfleetError, ERROR_CODES } from '../shared/errors.js';
 import {
   ALL_FAULT_KINDS,
@@ -23,6 +25,7 @@ import {
   FAULT_KINDS,
   type FaultService,
   refusal,
+  splitBatchGet,
 } from './aws-faults.js';
 
 export interface FaultPlan {
@@ -113,7 +116,13 @@ export const startFaultFront = async (options: {
     faults[key] = (faults[key] ?? 0) + 1;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+  /** `rewrite`: the emulator's 2xx body is read whole and answered changed (a partial batch). */
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    rewrite?: (answer: Buffer) => Buffer,
+  ) => {
     // The body was read whole, so the emulator needn't be asked to continue.
     const { expect: _expect, ...headers } = req.headers;
     const upstream = request(
@@ -127,8 +136,25 @@ export const startFaultFront = async (options: {
         agent,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        const status = answer.statusCode ?? 502;
+        if (rewrite === undefined || status >= 300) {
+          res.writeHead(status, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        void readBody(answer).then(
+          (whole) => {
+            const changed = rewrite(whole);
+            res.writeHead(status, {
+              ...answer.headers,
+              'content-length': String(changed.byteLength),
+              // DynamoDB's checksum of the body, which a client may check.
+              'x-amz-crc32': String(crc32(changed)),
+            });
+            res.end(changed);
+          },
+          () => res.destroy(),
+        );
       },
     );
     // The emulator went away (stopping): the client sees a reset, as a dropped connection.
@@ -152,6 +178,12 @@ export const startFaultFront = async (options: {
         const candidates = roll < plan.rate ? applicable(service, operationOf(req), kinds) : [];
         const kind = candidates[Math.floor(pick * candidates.length)];
         if (kind === undefined) return forward(req, res, body);
+        if (kind === 'unprocessed-keys') {
+          const split = splitBatchGet(body);
+          if (split === undefined) return forward(req, res, body);
+          count(kind);
+          return forward(req, res, split.forward, split.rewrite);
+        }
         count(kind);
         if (kind === 'slow') {
           await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * plan.slowMs)));

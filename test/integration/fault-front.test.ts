@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FaultFront,
@@ -102,6 +102,30 @@ const failure = async (call: () => Promise<unknown>) => {
 };
 
 describe('fault front', () => {
+  it('answers a BatchGetItem in part: the last key forwarded never, named unprocessed; one key goes whole', async () => {
+    const f = await front('dynamodb', { kinds: ['unprocessed-keys'] });
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(f.endpoint, 1)));
+    const a = { pk: 'A', sk: 'S' };
+    const b = { pk: 'B', sk: 'S' };
+    const keys = [a, b];
+    const out = await doc.send(new BatchGetCommand({ RequestItems: { t: { Keys: keys } } }));
+    expect(out.UnprocessedKeys).toEqual({ t: { Keys: [b] } });
+    expect(JSON.parse(hits[0]?.body ?? '{}').RequestItems.t.Keys).toEqual([
+      { pk: { S: 'A' }, sk: { S: 'S' } },
+    ]);
+    // A batch of one key can't be answered in part, and other reads never are.
+    const one = await doc.send(new BatchGetCommand({ RequestItems: { t: { Keys: [a] } } }));
+    expect(one.UnprocessedKeys).toBeUndefined();
+    await doc.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'A' }, sk: { S: 'S' } } }));
+    expect(hits.map((h) => h.target)).toEqual([
+      'DynamoDB_20120810.BatchGetItem',
+      'DynamoDB_20120810.BatchGetItem',
+      'DynamoDB_20120810.GetItem',
+    ]);
+    expect(f.counts().faults).toEqual({ 'dynamodb.unprocessed-keys': 1 });
+    doc.destroy();
+  });
+
   it('cancels a TransactWriteItems for a conflict as DynamoDB does, without forwarding it', async () => {
     const f = await front('dynamodb', { kinds: ['transaction-conflict'] });
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(f.endpoint, 1)));

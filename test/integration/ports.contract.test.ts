@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FaultFront, startFaultFront } from '../../local/fault-front.js';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
@@ -24,12 +25,26 @@ import { MemorySessionStore } from '../support/session-fakes.js';
 
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let clients: AwsClients;
+/** Every BatchGetItem through it is answered in part, as DynamoDB does at its throughput limit. */
+let partialBatches: FaultFront;
+let partialClients: AwsClients;
 beforeAll(async () => {
   cloud = await startTestCloud({ worker: false, lambdaTier: false, sweeper: false });
   clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
+  partialBatches = await startFaultFront({
+    service: 'dynamodb',
+    target: cloud.endpoints.dynamodb,
+    plan: { rate: 1, seed: 1, slowMs: 0, kinds: ['unprocessed-keys'] },
+  });
+  partialClients = createAwsClients({
+    region: 'us-east-1',
+    endpoints: { ...cloud.endpoints, dynamodb: partialBatches.endpoint },
+  });
 });
 afterAll(async () => {
   destroyAwsClients(clients);
+  if (partialClients !== undefined) destroyAwsClients(partialClients);
+  await partialBatches?.stop();
   await cloud?.dispose();
 });
 
@@ -47,6 +62,10 @@ const key = (tenantId: string) =>
 const tenantStores: [string, () => TenantStore][] = [
   ['memory', () => new MemoryTenantStore()],
   ['dynamodb', () => new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable)],
+  [
+    'dynamodb, batch reads answered in part',
+    () => new DynamoDbTenantStore(partialClients.dynamo, cloud.names.stateTable),
+  ],
 ];
 
 describe.each(tenantStores)('tenant store contract (%s)', (_name, makeStore) => {
@@ -86,6 +105,10 @@ describe.each(tenantStores)('tenant store contract (%s)', (_name, makeStore) => 
     expect(await store.getKeyAndTenant(k.record.hash, t.tenantId)).toEqual({ key: k.record, tenant: t });
     expect(await store.getKeyAndTenant('0'.repeat(64), t.tenantId)).toEqual({ key: undefined, tenant: t });
     expect(await store.getKeyAndTenant(k.record.hash, 'gone')).toEqual({ key: k.record, tenant: undefined });
+    // Through the partial front, each of those batches left its tenant's row unprocessed.
+    if (_name.includes('in part')) {
+      expect(partialBatches.counts().faults['dynamodb.unprocessed-keys']).toBeGreaterThanOrEqual(3);
+    }
   });
 
   it('revokes a key of the tenant by prefix, and says false for another tenant’s', async () => {
