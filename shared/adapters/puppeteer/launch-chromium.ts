@@ -41,9 +41,9 @@ export const CHROMIUM_FLAGS = [
   '--ash-no-nudges',
   // WebRTC may not send UDP around the egress proxy (to a private address, say).
   '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
-  // Two processes fewer per browser, measured idle (.bench's idleRssMb): the GPU thread
-  // (as the Sparticuz list has it) and the network service run inside the browser process,
-  // 350 -> 245 MB RSS summed, 85 -> 60 MB PSS. Nothing renders on a GPU here, and a network
+  // Two processes fewer per browser: the GPU thread (as the Sparticuz list has it) and the
+  // network service run inside the browser process. Idle after one screenshot, the tree
+  // went 350 -> 245 MB RSS summed, 85 -> 60 MB PSS (bench/process-stats.ts's treeMemory). Nothing renders on a GPU here, and a network
   // service that crashes takes the browser with it, which the pool already replaces.
   '--in-process-gpu',
   '--enable-features=NetworkServiceInProcess2',
