@@ -41,13 +41,6 @@ export const CHROMIUM_FLAGS = [
   '--ash-no-nudges',
   // WebRTC may not send UDP around the egress proxy (to a private address, say).
   '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
-  // One process fewer per browser: the GPU thread runs inside the browser process (as the
-  // Sparticuz list has it); nothing renders on a GPU here. Idle after one screenshot, the
-  // tree went 350 -> 303 MB RSS summed, 85 -> 80 MB PSS (bench/process-stats.ts's
-  // treeMemory). The network service stays its own process: in the browser process
-  // (NetworkServiceInProcess2, 245 MB) live sessions failed to come up under
-  // playwright-sessions, live-view and npm-start.
-  '--in-process-gpu',
   // Deliberately absent from the Sparticuz list: --single-process and --no-zygote (with
   // them, createBrowserContext() kills the browser); --disable-web-security,
   // --allow-running-insecure-content and --disable-site-isolation-trials (they switch off
