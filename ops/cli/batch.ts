@@ -1,17 +1,18 @@
 /**
  * `browserfleet run tasks.jsonl`: every line a task body, run with bounded concurrency, a
  * progress bar on a terminal (cli-progress), a summary table at the end. Resumable: each
- * line's Idempotency-Key is derived from its place and content, so running the same file
- * again (within the API's 24 h) answers the tasks that already ran instead of running them
- * twice, and runs only what never got in. A line may carry its own `idempotencyKey`.
+ * line's Idempotency-Key is derived from its content and the file's path (run-keys.ts), so
+ * running the same file again (within the API's 24 h), even with lines added, answers the
+ * tasks that already ran or are still running instead of running them twice, and runs only
+ * what never got in. A line may carry its own `idempotencyKey`.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { BrowserfleetClient, TaskRequest } from '../client/index.js';
 import { BrowserfleetApiError } from '../client/index.js';
 import { table, UsageError } from './output.js';
+import { runKeys } from './run-keys.js';
 
 export interface BatchOptions {
   file: string;
@@ -38,29 +39,56 @@ const EXTENSIONS: Record<string, string> = {
   'application/json': 'json',
 };
 
-const parseLines = (text: string): { line: number; raw: string; body: Record<string, unknown> }[] =>
+interface Line {
+  line: number;
+  /** The task body, without the line's own `idempotencyKey`. */
+  body: Record<string, unknown>;
+  ownKey?: string;
+}
+
+const parseLines = (text: string): Line[] =>
   text
     .split('\n')
     .map((raw, i) => ({ raw: raw.trim(), line: i + 1 }))
     .filter(({ raw }) => raw !== '' && !raw.startsWith('#'))
     .map(({ raw, line }) => {
-      let body: unknown;
+      let parsed: unknown;
       try {
-        body = JSON.parse(raw);
+        parsed = JSON.parse(raw);
       } catch (error) {
         throw new UsageError(`line ${line}: not JSON (${(error as Error).message}).`);
       }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new UsageError(`line ${line}: must be a JSON object (a task body).`);
       }
-      return { line, raw, body: body as Record<string, unknown> };
+      const { idempotencyKey, ...body } = parsed as Record<string, unknown>;
+      if (idempotencyKey === undefined) return { line, body };
+      if (typeof idempotencyKey !== 'string') {
+        throw new UsageError(`line ${line}: idempotencyKey must be a string.`);
+      }
+      return { line, body, ownKey: idempotencyKey };
     });
+
+/**
+ * Each line's Idempotency-Key: its own, or one derived from its body within the file's
+ * scope. The scope is the file's real path, not its content, so an edited file still
+ * resumes; a line that brings its own key takes no part in counting identical lines.
+ */
+const keysOf = async (file: string, items: Line[]): Promise<string[]> => {
+  const derived = runKeys(
+    await realpath(file),
+    items.filter((item) => item.ownKey === undefined).map((item) => item.body),
+  );
+  let at = 0;
+  return items.map((item) => item.ownKey ?? (derived[at++] as string));
+};
 
 export const runBatch = async (
   client: BrowserfleetClient,
   options: BatchOptions,
 ): Promise<{ total: number; succeeded: number; failed: number }> => {
   const items = parseLines(await readFile(options.file, 'utf8'));
+  const keys = await keysOf(options.file, items);
   if (options.outDir !== undefined) await mkdir(options.outDir, { recursive: true });
   const showBar = !options.json && process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
@@ -75,18 +103,13 @@ export const runBatch = async (
   if (showBar) bar.start(items.length, 0, counts);
 
   const results: LineResult[] = [];
-  const runOne = async (item: (typeof items)[number]): Promise<LineResult> => {
-    const { idempotencyKey, ...body } = item.body;
-    const key =
-      typeof idempotencyKey === 'string'
-        ? idempotencyKey
-        : `bf-run-${createHash('sha256').update(`${item.line}\n${item.raw}`).digest('hex').slice(0, 40)}`;
+  const runOne = async (item: Line, key: string): Promise<LineResult> => {
     try {
       const {
         task,
         body: bytes,
         contentType,
-      } = await client.tasks.run(body as TaskRequest, { idempotencyKey: key });
+      } = await client.tasks.run(item.body as TaskRequest, { idempotencyKey: key });
       const result: LineResult = { line: item.line, taskId: task.id, status: task.status };
       if (task.error !== undefined) result.error = task.error;
       if (options.outDir !== undefined && task.status === 'succeeded') {
@@ -106,9 +129,10 @@ export const runBatch = async (
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
-      const item = items[next++];
+      const at = next++;
+      const item = items[at];
       if (item === undefined) return;
-      const result = await runOne(item);
+      const result = await runOne(item, keys[at] as string);
       results.push(result);
       if (result.status === 'succeeded') counts.ok++;
       else counts.failed++;
