@@ -2,14 +2,18 @@
  * The `browserfleet` CLI driven as a process against the local cloud (real gateway,
  * handlers, worker and Chromium): one-shot commands, `--json`, tasks and sessions, the
  * batch runner with its progress bar on a real pseudo-terminal (util-linux `script`), and
- * the exit codes scripts rely on.
+ * the exit codes scripts rely on. The batch tests hold their pages (a gated fixture site) to
+ * act mid-run: kill a batch and resume it, watch the bar redraw while tasks are running.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createClient, type TaskView } from '../../ops/client/index.js';
 import { type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
+import { type GatedSite, startGatedSite } from '../support/gated-site.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
 
 const BIN = join(import.meta.dirname, '../../ops/bin/browserfleet.mjs');
@@ -143,6 +147,87 @@ describe('one-shot commands', () => {
   });
 });
 
+/** A stream's text so far, and a wait for it to say something. */
+const watch = (stream: Readable) => {
+  let text = '';
+  let ended = false;
+  const waiters = new Set<() => void>();
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    text += chunk;
+    for (const wake of waiters) wake();
+  });
+  stream.on('end', () => {
+    ended = true;
+    for (const wake of waiters) wake();
+  });
+  return {
+    text: () => text,
+    until: (test: (text: string) => boolean, what: string, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const done = (error?: Error) => {
+          waiters.delete(wake);
+          clearTimeout(timer);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        const wake = () => {
+          if (test(text)) done();
+          else if (ended) done(new Error(`output ended before ${what}:\n${text}`));
+        };
+        const timer = setTimeout(
+          () => done(new Error(`no ${what} after ${timeoutMs} ms:\n${text}`)),
+          timeoutMs,
+        );
+        waiters.add(wake);
+        wake();
+      }),
+  };
+};
+
+interface Launched {
+  child: ChildProcessWithoutNullStreams;
+  stdout: ReturnType<typeof watch>;
+  stderr: ReturnType<typeof watch>;
+  exit: Promise<number>;
+}
+/** The CLI as a running process (or `script` running it on a pseudo-terminal). */
+const launch = (command: string, args: string[]): Launched => {
+  const child = spawn(command, args, {
+    env: { ...process.env, BROWSERFLEET_URL: cloud.url, BROWSERFLEET_API_KEY: key },
+  });
+  const exit = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  return { child, stdout: watch(child.stdout), stderr: watch(child.stderr), exit };
+};
+/** `script` gives the CLI a real pseudo-terminal; its stdout is the terminal's output. */
+const onTerminal = (args: string[], redirect = ''): Launched =>
+  launch('script', [
+    '-qec',
+    `${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')}${redirect}`,
+    '/dev/null',
+  ]);
+
+/** A batch file of these lines. */
+const batchFile = (name: string, lines: unknown[]): string => {
+  const file = join(dir, name);
+  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+  return file;
+};
+
+/** Every task of the test tenant on the gated site, by URL (tasks sent at once may list in either order). */
+const tasksOn = async (gate: GatedSite): Promise<TaskView[]> => {
+  const client = createClient({ baseUrl: cloud.url, apiKey: key });
+  const tasks: TaskView[] = [];
+  for await (const task of client.tasks.listAll()) if (task.url.startsWith(gate.url)) tasks.push(task);
+  return tasks.sort((x, y) => x.url.localeCompare(y.url));
+};
+
+const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 describe('sessions', () => {
   it('create, live, list and close', async () => {
     const created = JSON.parse(
@@ -185,15 +270,25 @@ describe('browserfleet run', () => {
     return file;
   };
 
-  it('--json: one line per task; a second run of the same file answers the same tasks', async () => {
+  let gate: GatedSite;
+  let running: Launched | undefined;
+  beforeEach(async () => {
+    gate = await startGatedSite();
+  });
+  afterEach(async () => {
+    // A test that failed mid-run leaves no batch waiting on a held page.
+    gate.open();
+    if (running !== undefined && running.child.exitCode === null && running.child.signalCode === null)
+      await running.exit;
+    running = undefined;
+    await gate.close();
+  });
+
+  it('--json: one line per task; a second run of the finished file answers the same tasks', async () => {
     const file = jsonl();
     const first = await cli(['--json', 'run', file, '-c', '3', '--out-dir', join(dir, 'out')]);
     expect(first.code).toBe(1);
-    const lines = first.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const byLine = Object.fromEntries(lines.map((l) => [l.line, l]));
+    const byLine = Object.fromEntries(jsonLines(first.stdout).map((l) => [l.line, l]));
     expect(Object.keys(byLine).sort()).toEqual(['1', '2', '4', '5', '6']);
     expect(byLine[1]).toMatchObject({ status: 'succeeded' });
     expect(byLine[4].savedTo).toMatch(/4-screenshot\.png$/);
@@ -201,38 +296,136 @@ describe('browserfleet run', () => {
     expect(byLine[5]).toMatchObject({ status: 'failed', error: { code: 'HTTP_STATUS_FAILED' } });
     expect(byLine[6]).toMatchObject({ status: 'refused', error: { code: 'DESTINATION_BLOCKED' } });
 
-    // Resumable: the same lines carry the same Idempotency-Keys, so nothing runs twice.
+    // The same lines carry the same Idempotency-Keys: failed tasks are answered, not rerun.
     const again = await cli(['--json', 'run', file]);
-    const second = Object.fromEntries(
-      again.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-        .map((l) => [l.line, l]),
-    );
+    const second = Object.fromEntries(jsonLines(again.stdout).map((l) => [l.line, l]));
     for (const line of [1, 2, 4, 5]) expect(second[line].taskId).toBe(byLine[line].taskId);
   });
 
-  it('on a terminal: a progress bar on stderr, then a summary table', async () => {
-    const file = jsonl();
-    const command = [process.execPath, BIN, 'run', file].map((a) => `'${a}'`).join(' ');
-    // `script` gives the CLI a real pseudo-terminal; its output is the terminal's.
-    const ran = await new Promise<Ran>((resolve) => {
-      execFile(
-        'script',
-        ['-qec', command, '/dev/null'],
-        { env: { ...process.env, BROWSERFLEET_URL: cloud.url, BROWSERFLEET_API_KEY: key }, timeout: 60_000 },
-        (error, stdout, stderr) =>
-          resolve({
-            code: error === null ? 0 : Number(error.code),
-            stdout: String(stdout),
-            stderr: String(stderr),
-          }),
-      );
-    });
-    expect(ran.code).toBe(1);
-    expect(ran.stdout).toMatch(/tasks [█░]+ 5\/5 \| ok 3 \| failed 2/);
-    expect(ran.stdout).toMatch(/STATUS\s+TASKS\r?\nsucceeded\s+3/);
-    expect(ran.stdout).toMatch(/LINE\s+STATUS\s+ERROR\r?\n5\s+failed\s+HTTP_STATUS_FAILED/);
+  it('resumes: a run killed mid-batch, run again with a line added, runs every line once', async () => {
+    // Line 6 repeats line 1: two identical lines are two tasks, so /a is loaded twice.
+    const paths = ['/a', '/b', '/c', '/d', '/e', '/a'];
+    const file = batchFile(
+      'resume.jsonl',
+      paths.map((path) => ({ type: 'content', url: `${gate.url}${path}`, maxAttempts: 1 })),
+    );
+    const first = launch(process.execPath, [BIN, '--json', 'run', file, '-c', '2']);
+    running = first;
+    // Two tasks in flight (the concurrency), the others not sent yet.
+    await gate.waitForHits('/a');
+    await gate.waitForHits('/b');
+    expect(gate.hits('/c')).toBe(0);
+    gate.release('/a');
+    await first.stdout.until((text) => text.includes('\n'), 'the result of line 1');
+    await gate.waitForHits('/c');
+    // Now line 1 has ended, lines 2 and 3 are running, lines 4 to 6 were never sent.
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const [ended] = jsonLines(first.stdout.text());
+    expect(ended).toMatchObject({ line: 1, status: 'succeeded' });
+    const atKill = await tasksOn(gate);
+    expect(atKill.map((t) => t.url)).toEqual(['/a', '/b', '/c'].map((p) => `${gate.url}${p}`));
+    expect(atKill.map((t) => t.status)).toEqual(['succeeded', 'running', 'running']);
+
+    // A line goes in above the others before the file runs again: their keys don't move.
+    const all = ['/z', ...paths];
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ type: 'content', url: `${gate.url}/z`, maxAttempts: 1 }),
+        readFileSync(file, 'utf8'),
+      ].join('\n'),
+    );
+    gate.open();
+    const again = await cli(['--json', 'run', file, '-c', '2']);
+    expect(again.code, again.stderr).toBe(0);
+    const results = jsonLines(again.stdout).sort((x, y) => x.line - y.line);
+    expect(results.map((r) => [r.line, r.status])).toEqual(all.map((_, i) => [i + 1, 'succeeded']));
+    // The resumed run reattached to the three tasks the killed one had sent (now lines 2–4).
+    expect(results.slice(1, 4).map((r) => r.taskId)).toEqual(atKill.map((t) => t.id));
+
+    // Exactly once: one task per line, one attempt per task, one page load per attempt.
+    const after = await tasksOn(gate);
+    expect(after.map((t) => t.id).sort()).toEqual(results.map((r) => r.taskId).sort());
+    expect(after.map((t) => t.attempts)).toEqual(all.map(() => 1));
+    expect(['/z', '/a', '/b', '/c', '/d', '/e'].map((p) => [p, gate.hits(p)])).toEqual([
+      ['/z', 1],
+      ['/a', 2],
+      ['/b', 1],
+      ['/c', 1],
+      ['/d', 1],
+      ['/e', 1],
+    ]);
+  });
+
+  it('on a terminal: the bar is drawn while tasks run and redrawn as each ends, then a summary', async () => {
+    const paths = ['/t1', '/t2', '/t3', '/t4'];
+    const file = batchFile('terminal.jsonl', [
+      ...paths.map((path) => ({ type: 'content', url: `${gate.url}${path}` })),
+      { type: 'content', url: `${site.url}/nothing`, options: { failOnHttpStatus: [404] }, maxAttempts: 1 },
+    ]);
+    const tty = onTerminal(['run', file, '-c', '2']);
+    running = tty;
+    const bar = (done: number, ok: number, failed: number) =>
+      new RegExp(`tasks [█░]+ ${done}/5 \\| ok ${ok} \\| failed ${failed} \\|`);
+    const frame = (done: number, ok: number, failed: number) =>
+      tty.stdout.until((text) => bar(done, ok, failed).test(text), `a bar at ${done}/5, ok ${ok}`);
+    await gate.waitForHits('/t1');
+    await gate.waitForHits('/t2');
+    await frame(0, 0, 0);
+    // Mid-run: two tasks held in the browser, three not sent, the bar drawn at 0/5.
+    expect(gate.hits('/t3')).toBe(0);
+    gate.release('/t1');
+    await frame(1, 1, 0);
+    gate.release('/t2');
+    await frame(2, 2, 0);
+    // Line 5 goes in once /t3 ends, and fails on its own; /t4 is still held.
+    gate.release('/t3');
+    await frame(4, 3, 1);
+    expect(tty.child.exitCode).toBeNull();
+    gate.release('/t4');
+    await frame(5, 4, 1);
+    expect(await tty.exit).toBe(1);
+    const out = tty.stdout.text();
+    // Frames in order: the done count never goes back, from 0 to 5.
+    const frames = [...out.matchAll(/tasks [█░]+ (\d)\/5/g)].map((m) => Number(m[1]));
+    expect(frames).toEqual([...frames].sort());
+    expect([frames[0], frames.at(-1)]).toEqual([0, 5]);
+    // Redrawn in place: each frame goes back to column 1 of the same line and clears what's
+    // left of the last one; the cursor is hidden while the bar is up and shown after.
+    const drawn = out.slice(0, out.indexOf('\u001b[?25h'));
+    expect(drawn.startsWith('\u001b7\u001b[?25l')).toBe(true);
+    expect(drawn).not.toContain('\n');
+    expect(drawn.split('\u001b[1Gtasks ').length - 1).toBe(frames.length);
+    expect(out.indexOf('\u001b[?25h')).toBeLessThan(out.indexOf('STATUS'));
+    expect(out).toMatch(/STATUS\s+TASKS\r?\nsucceeded\s+4\r?\nfailed\s+1/);
+    expect(out).toMatch(/LINE\s+STATUS\s+ERROR\r?\n5\s+failed\s+HTTP_STATUS_FAILED/);
+  });
+
+  it('--json on a terminal: stderr gets no bar and no escape codes; stdout is JSON lines', async () => {
+    const paths = ['/j1', '/j2', '/j3'];
+    const file = batchFile(
+      'json-terminal.jsonl',
+      paths.map((path) => ({ type: 'content', url: `${gate.url}${path}` })),
+    );
+    const out = join(dir, 'json-terminal.out');
+    // stderr is the terminal (where a bar would go); stdout goes to a file.
+    const tty = onTerminal(['--json', 'run', file, '-c', '2'], ` > '${out}'`);
+    running = tty;
+    await gate.waitForHits('/j1');
+    await gate.waitForHits('/j2');
+    gate.release('/j1');
+    await gate.waitForHits('/j3');
+    // Mid-run (line 1 ended, lines 2 and 3 running): the terminal has had nothing.
+    expect(tty.stdout.text()).toBe('');
+    gate.open();
+    expect(await tty.exit).toBe(0);
+    expect(tty.stdout.text()).toBe('');
+    const lines = readFileSync(out, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const results = lines.map((l) => JSON.parse(l));
+    expect(results[0]).toMatchObject({ line: 1, status: 'succeeded' });
+    expect(results.map((r) => r.line).sort()).toEqual([1, 2, 3]);
+    expect(results.every((r) => r.status === 'succeeded' && typeof r.taskId === 'string')).toBe(true);
   });
 });
