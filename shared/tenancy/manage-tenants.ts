@@ -2,6 +2,8 @@
 import type { Clock } from '../clock.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
+import { type SigningSecretView, viewOfSecret } from '../webhooks/signing-secrets.js';
+import type { TenantEndpoint } from '../webhooks/tenant-webhooks.js';
 import {
   type ApiKeyRecord,
   mintApiKey,
@@ -19,12 +21,31 @@ export interface TenantAdminDeps {
   random: (n: number) => Uint8Array;
 }
 
-const requireTenant = async (deps: TenantAdminDeps, tenantId: string): Promise<Tenant> => {
+const requireTenant = async (deps: Pick<TenantAdminDeps, 'tenants'>, tenantId: string): Promise<Tenant> => {
   const tenant = await deps.tenants.getTenant(tenantId);
   if (tenant === undefined)
     throw new BrowserfleetError(ERROR_CODES.NOT_FOUND, `Tenant ${tenantId} not found.`);
   return tenant;
 };
+
+/** A tenant as the operator sees it: its signing secrets by prefix and times, not their values. */
+export type TenantView = Omit<Tenant, 'webhooks'> & {
+  webhooks?: { endpoints: TenantEndpoint[]; secrets: SigningSecretView[] };
+};
+
+/** The tenant without its secrets' values (what the admin CLI prints). */
+export const viewOfTenant = ({ webhooks, ...tenant }: Tenant): TenantView => ({
+  ...tenant,
+  ...(webhooks === undefined
+    ? {}
+    : { webhooks: { endpoints: webhooks.endpoints, secrets: webhooks.secrets.map(viewOfSecret) } }),
+});
+
+/** One tenant (NOT_FOUND when there is none), without its secrets' values. */
+export const showTenant = async (
+  deps: Pick<TenantAdminDeps, 'tenants'>,
+  tenantId: string,
+): Promise<TenantView> => viewOfTenant(await requireTenant(deps, tenantId));
 
 /** Creates a tenant, or updates its name and limits if it exists. Limits are validated. */
 export const upsertTenant = async (

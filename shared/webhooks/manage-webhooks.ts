@@ -8,7 +8,13 @@ import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES } from '../errors.js';
 import type { Tenant, TenantStore } from '../tenancy/tenant.js';
 import { parseOrThrow } from '../validation.js';
-import { DEFAULT_ROTATION_OVERLAP_MS, rotateSecrets, type SigningSecret } from './signing-secrets.js';
+import {
+  DEFAULT_ROTATION_OVERLAP_MS,
+  rotateSecrets,
+  type SigningSecret,
+  type SigningSecretView,
+  viewOfSecret,
+} from './signing-secrets.js';
 import {
   endpointInputSchema,
   MAX_TENANT_ENDPOINTS,
@@ -82,6 +88,15 @@ export const listEndpoints = async (
   deps: Pick<WebhookAdminDeps, 'tenants'>,
   tenantId: string,
 ): Promise<TenantEndpoint[]> => webhooksOf(await tenantOf(deps, tenantId)).endpoints;
+
+/** The endpoints, and when each signing secret was made and retires (not their values). */
+export const listWebhooks = async (
+  deps: Pick<WebhookAdminDeps, 'tenants'>,
+  tenantId: string,
+): Promise<{ endpoints: TenantEndpoint[]; secrets: SigningSecretView[] }> => {
+  const webhooks = webhooksOf(await tenantOf(deps, tenantId));
+  return { endpoints: webhooks.endpoints, secrets: webhooks.secrets.map(viewOfSecret) };
+};
 
 export const removeEndpoint = async (
   deps: Pick<WebhookAdminDeps, 'tenants'>,

@@ -17,6 +17,20 @@ export interface SigningSecret {
   retiresAt?: string;
 }
 
+/** A secret as listings show it: its prefix and times, never its value. */
+export interface SigningSecretView {
+  /** The secret's first characters (`whsec_abcd…`): enough to tell which one a receiver holds. */
+  prefix: string;
+  createdAt: string;
+  retiresAt?: string;
+}
+
+/** The value is shown once, at rotation: every other view of a secret is this one. */
+export const viewOfSecret = ({ secret, ...times }: SigningSecret): SigningSecretView => ({
+  ...times,
+  prefix: `${secret.slice(0, 10)}…`,
+});
+
 /** Default overlap of a rotation: a day for receivers to take the new secret. */
 export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 60 * 60_000;
 
