@@ -6,10 +6,13 @@
  * Reads BROWSERFLEET_URL (default http://127.0.0.1:3000, `npm start`'s) and
  * BROWSERFLEET_API_KEY, or `--url` and `--key`. Human output by default, `--json` for
  * scripts. Exit codes: 0 done; 1 a task (or a batch item) failed or was cancelled; 2 the
- * command line was wrong; 3 the API refused the request or could not be reached.
+ * command line was wrong; 3 the API refused the request or could not be reached; 4 this
+ * machine refused a file. `browserfleet admin …` (ops/cli/admin.ts) is the operator's, on
+ * the state table itself, with the same codes.
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addAdminCommands } from './cli/admin.js';
 import { runBatch } from './cli/batch.js';
 import {
   EXIT,
@@ -263,19 +266,7 @@ sessions
     }
   });
 
-program
-  .command('admin')
-  .description(
-    "the operator's commands for tenants, keys, webhooks, usage and tasks (npm run admin -- --help)",
-  )
-  .helpOption(false)
-  .allowUnknownOption()
-  .argument('[args...]')
-  .action(async (args: string[]) => {
-    // ops/admin.ts reads its own argv.
-    process.argv = [process.argv[0] ?? 'node', 'admin', ...args];
-    await import('./admin.js');
-  });
+addAdminCommands(program, () => globals().json === true);
 
 program
   .command('mcp')

@@ -23,6 +23,7 @@ import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-c
 import { DynamoDbUsageLedger } from '../../shared/adapters/dynamodb-usage-ledger.js';
 import { ENV, KEYS } from '../../shared/contracts.js';
 import { type UsageReport, verifyUsage } from '../../shared/tenancy/verify-usage.js';
+import { BIN } from '../support/cli-process.js';
 import { FAST_ENGINE_ENV } from '../support/engine-env.js';
 import { apiClient } from '../support/fixtures.js';
 import { startTestCloud, TEST_API_KEY } from '../support/local-cloud.js';
@@ -106,10 +107,10 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** `npm run admin -- usage verify …` against the emulator itself (past the fault front). */
+/** `browserfleet admin --json usage verify …` against the emulator itself (past the fault front). */
 const adminUsageVerify = (...args: string[]) =>
   new Promise<{ code: number | null; report: UsageReport; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'ops/admin.ts', 'usage', 'verify', ...args], {
+    const child = spawn(process.execPath, [BIN, 'admin', '--json', 'usage', 'verify', ...args], {
       env: {
         ...process.env,
         [ENV.stateTable]: cloud.names.stateTable,

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient, type TaskView } from '../../ops/client/index.js';
+import { BIN, type Ran, runCli } from '../support/cli-process.js';
 import { type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
 import { type GatedSite, startGatedSite } from '../support/gated-site.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
 
-const BIN = join(import.meta.dirname, '../../ops/bin/browserfleet.mjs');
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
 let site: FixtureServer;
 let key: string;
@@ -37,30 +37,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 const cli = (args: string[], env: Record<string, string> = {}): Promise<Ran> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: { ...process.env, BROWSERFLEET_URL: cloud.url, BROWSERFLEET_API_KEY: key, ...env },
-        timeout: 60_000,
-        maxBuffer: 16 * 1024 * 1024,
-        encoding: 'buffer',
-      },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
-          stdout: stdout.toString('utf8'),
-          stderr: stderr.toString('utf8'),
-        }),
-    );
-  });
+  runCli(args, { BROWSERFLEET_URL: cloud.url, BROWSERFLEET_API_KEY: key, ...env });
 
 describe('one-shot commands', () => {
   it('screenshot -o writes the PNG; markdown prints to stdout; --json prints the task', async () => {
@@ -138,12 +116,7 @@ describe('one-shot commands', () => {
       expect(help.code, args.join(' ')).toBe(0);
       expect(help.stdout, args.join(' ')).toMatch(/^Usage: browserfleet/);
     }
-    // admin passes its arguments on to the operator's CLI, which answers --help anywhere.
-    for (const args of [['admin'], ['admin', 'webhook', 'add']]) {
-      const help = await cli([...args, '--help']);
-      expect(help.code, args.join(' ')).toBe(0);
-      expect(help.stdout, args.join(' ')).toMatch(/webhook rotate-secret <tenant>/);
-    }
+    // admin and its commands: test/e2e/cli-admin.test.ts.
   });
 });
 

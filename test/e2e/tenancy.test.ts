@@ -1,10 +1,8 @@
 /**
  * Tenancy over HTTP: tenants never see each other's tasks, rate limits and quotas admit
- * exactly their limit under concurrent bursts, and the admin CLI's keys work.
+ * exactly their limit under concurrent bursts. (The admin CLI's keys: test/e2e/cli-admin.test.ts.)
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
@@ -117,29 +115,5 @@ describe('quotas', () => {
     expect((await api.call('DELETE', `/v1/tasks/${first?.body.id}`)).status).toBe(200);
     expect((await api.submit(task)).status).toBe(202);
     expect((await api.submit(task)).status).toBe(429);
-  });
-});
-
-describe('admin CLI', () => {
-  it('creates a tenant and a key that works over HTTP; bad commands exit 2', async () => {
-    const run = (...args: string[]) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'ops/admin.ts', ...args], {
-        env: {
-          ...process.env,
-          STATE_TABLE_NAME: cloud.names.stateTable,
-          AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
-        },
-      });
-    const created = JSON.parse((await run('tenant', 'create', 'cli-co', '--burst', '3')).stdout);
-    expect(created).toMatchObject({ tenantId: 'cli-co', limits: { burst: 3 } });
-    const { key } = JSON.parse((await run('key', 'create', 'cli-co', '--name', 'laptop')).stdout);
-    expect(key).toMatch(/^bf_/);
-    const res = await apiClient(cloud.url, key).call('GET', '/v1/limits');
-    expect(res.status).toBe(200);
-    expect(res.body.limits.burst).toBe(3);
-    const listed = JSON.parse((await run('key', 'list', 'cli-co')).stdout);
-    expect(listed).toHaveLength(1);
-    expect(JSON.stringify(listed)).not.toContain(key);
-    await expect(run('key', 'frobnicate')).rejects.toMatchObject({ code: 2 });
   });
 });
