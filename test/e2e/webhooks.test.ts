@@ -1,25 +1,28 @@
 /**
  * Completion webhooks end to end, on the local cloud: a real receiver on 127.0.0.1 (let
  * through by the test cloud's EGRESS_ALLOW, as fixture pages are) verifies every delivery
- * with the Standard Webhooks library, with each secret it knows.
+ * with the Standard Webhooks library, with each secret it knows. Tasks and sessions are
+ * made with the typed client (ops/client); endpoints and signing secrets with the
+ * operator's CLI, `browserfleet admin`, run as a process: the path a user takes.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../functions/http/openapi-document.js';
+import {
+  type BrowserfleetClient,
+  createClient,
+  type SessionRequest,
+  ValidationError,
+} from '../../ops/client/index.js';
 import { createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
 import { DynamoDbSessionStore } from '../../shared/adapters/dynamodb-session-store.js';
-import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
-import { systemClock } from '../../shared/clock.js';
 import { QUEUES } from '../../shared/contracts.js';
-import { rotateSigningSecret } from '../../shared/webhooks/manage-webhooks.js';
+import { adminEnv, runCli } from '../support/cli-process.js';
 import { FAST_ENGINE_ENV } from '../support/engine-env.js';
-import { apiClient, type FixtureServer, startFixtureServer } from '../support/fixtures.js';
+import { type FixtureServer, startFixtureServer } from '../support/fixtures.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
 import { documentValidator } from '../support/openapi-schemas.js';
 
@@ -87,18 +90,24 @@ const startReceiver = async (secrets: () => string[], port = 0) => {
 
 let site: FixtureServer;
 let cloud: Awaited<ReturnType<typeof startTestCloud>>;
-let api: ReturnType<typeof apiClient>;
+let api: BrowserfleetClient;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const secrets: string[] = [];
 let clients: ReturnType<typeof createAwsClients>;
 
-const rotate = async (overlapMs: number) => {
-  const tenants = new DynamoDbTenantStore(clients.dynamo, cloud.names.stateTable);
-  const { secret } = await rotateSigningSecret(
-    { tenants, clock: systemClock, random: randomBytes },
-    { tenantId: TENANT, overlapMs },
-  );
-  secrets.push(secret.secret);
+/** The operator's CLI (`browserfleet admin --json …`), as a process, on the test cloud's table. */
+const admin = async (...args: string[]) => {
+  const ran = await runCli(['admin', '--json', ...args], adminEnv(cloud));
+  return { ...ran, json: () => JSON.parse(ran.stdout) };
+};
+
+/** `admin webhook rotate-secret`: the new secret joins the receiver's; answers its index. */
+const rotate = async (overlapHours: number) => {
+  const rotated = await admin('webhook', 'rotate-secret', TENANT, '--overlap-hours', String(overlapHours));
+  expect(rotated.code, rotated.stderr).toBe(0);
+  const { secret } = rotated.json() as { secret: string };
+  expect(secret).toMatch(/^whsec_/);
+  secrets.push(secret);
   return secrets.length - 1;
 };
 
@@ -115,9 +124,9 @@ beforeAll(async () => {
   });
   clients = createAwsClients({ region: 'us-east-1', endpoints: cloud.endpoints });
   const { key } = await createTestTenant(cloud, TENANT);
-  api = apiClient(cloud.url, key);
+  api = createClient({ baseUrl: cloud.url, apiKey: key });
   receiver = await startReceiver(() => secrets);
-  await rotate(60 * 60_000);
+  await rotate(1);
 });
 afterAll(async () => {
   await receiver?.close();
@@ -125,18 +134,6 @@ afterAll(async () => {
   await cloud?.dispose();
   await site?.close();
 });
-
-/** The operator's admin CLI, as a process, against the test cloud's table. */
-const admin = (...args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', 'ops/admin.ts', ...args], {
-    env: {
-      ...process.env,
-      STATE_TABLE_NAME: cloud.names.stateTable,
-      AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
-      // The operator's allow-list, as the cloud's: the receiver is on 127.0.0.1.
-      EGRESS_ALLOW: '127.0.0.1',
-    },
-  });
 
 /** The errors of a delivery's body against the OpenAPI document's `webhooks` entry for its type. */
 const document = buildOpenApiDocument();
@@ -164,75 +161,69 @@ const forTask = (id: string, type: string) => (r: Received) =>
 
 describe('task webhooks', () => {
   it('a succeeded task POSTs task.succeeded, signed, with the task view; its attempts show on the task', async () => {
-    const submitted = await api.submit({
+    const submitted = await api.tasks.submit({
       type: 'content',
       url: `${site.url}/`,
       webhook: { url: `${receiver.url}/ok` },
     });
-    expect(submitted.status).toBe(202);
-    expect(submitted.body.webhook).toEqual({ url: `${receiver.url}/ok`, deliveries: [] });
-    const got = await receiver.next(forTask(submitted.body.id, 'task.succeeded'));
+    expect(submitted.status).toBe('queued');
+    expect(submitted.webhook).toEqual({ url: `${receiver.url}/ok`, deliveries: [] });
+    const got = await receiver.next(forTask(submitted.id, 'task.succeeded'));
     expect(got.verifiedBy).toEqual([0]);
     expect(payloadErrors(got)).toEqual([]);
     expect(got.headers['webhook-timestamp']).toMatch(/^\d{10}$/);
     const event = eventOf(got);
-    expect(event.data).toMatchObject({ id: submitted.body.id, status: 'succeeded', type: 'content' });
+    expect(event.data).toMatchObject({ id: submitted.id, status: 'succeeded', type: 'content' });
     expect(event.data.result?.artifacts[0]?.url).toMatch(/^http/);
     await expect
-      .poll(async () => (await api.get(submitted.body.id)).body.webhook?.deliveries, { timeout: 10_000 })
+      .poll(async () => (await api.tasks.get(submitted.id)).webhook?.deliveries, { timeout: 10_000 })
       .toEqual([expect.objectContaining({ url: `${receiver.url}/ok`, status: 200, ms: expect.any(Number) })]);
   });
 
   it('a failed task POSTs task.failed', async () => {
-    const submitted = await api.submit({
+    const submitted = await api.tasks.submit({
       type: 'evaluate',
       url: `${site.url}/`,
       options: { script: '() => { throw new Error("boom") }' },
       webhook: { url: `${receiver.url}/failed` },
     });
-    const got = await receiver.next(forTask(submitted.body.id, 'task.failed'));
+    const got = await receiver.next(forTask(submitted.id, 'task.failed'));
     expect(got.verifiedBy).toEqual([0]);
     expect(eventOf(got).data).toMatchObject({ status: 'failed', error: { code: 'SCRIPT_ERROR' } });
     expect(payloadErrors(got)).toEqual([]);
   });
 
   it('a cancelled task POSTs task.cancelled', async () => {
-    const submitted = await api.submit({
+    const submitted = await api.tasks.submit({
       type: 'content',
       tier: 'fleet',
       url: `${site.url}/slow?ms=20000`,
       webhook: { url: `${receiver.url}/cancelled` },
     });
-    const cancelled = await api.call('DELETE', `/v1/tasks/${submitted.body.id}`);
-    // Queued: cancelled at once (200); running: its worker stops at its next heartbeat (202).
-    expect([200, 202]).toContain(cancelled.status);
-    const got = await receiver.next(forTask(submitted.body.id, 'task.cancelled'));
+    const cancelled = await api.tasks.cancel(submitted.id);
+    // Queued: cancelled at once; running: its worker stops it at its next heartbeat.
+    expect(['cancelled', 'running']).toContain(cancelled.status);
+    const got = await receiver.next(forTask(submitted.id, 'task.cancelled'));
     expect(got.verifiedBy).toEqual([0]);
     expect(eventOf(got).data.status).toBe('cancelled');
   });
 
   it('a receiver that answers 503 for a while gets the event once it recovers, same webhook-id', async () => {
     receiver.setAnswer((path, seen) => (path === '/flaky' && seen < 2 ? 503 : 200));
-    const submitted = await api.submit({
+    const submitted = await api.tasks.submit({
       type: 'content',
       url: `${site.url}/`,
       webhook: { url: `${receiver.url}/flaky` },
     });
-    const got = await receiver.next(forTask(submitted.body.id, 'task.succeeded'));
+    const got = await receiver.next(forTask(submitted.id, 'task.succeeded'));
     const all = receiver.received.filter((r) => r.path === '/flaky');
     expect(all.map((r) => r.answered)).toEqual([503, 503, 200]);
     expect(new Set(all.map((r) => r.headers['webhook-id']))).toEqual(new Set([got.headers['webhook-id']]));
     expect(all.every((r) => r.verifiedBy.includes(0))).toBe(true);
     await expect
-      .poll(
-        async () =>
-          (await api.get(submitted.body.id)).body.webhook?.deliveries.map(
-            (d: { status?: number }) => d.status,
-          ),
-        {
-          timeout: 10_000,
-        },
-      )
+      .poll(async () => (await api.tasks.get(submitted.id)).webhook?.deliveries.map((d) => d.status), {
+        timeout: 10_000,
+      })
       .toEqual([503, 503, 200]);
   });
 
@@ -240,24 +231,24 @@ describe('task webhooks', () => {
     const spare = await startReceiver(() => secrets);
     const port = Number(new URL(spare.url).port);
     await spare.close();
-    const submitted = await api.submit({
+    const submitted = await api.tasks.submit({
       type: 'content',
       url: `${site.url}/`,
       webhook: { url: `http://127.0.0.1:${port}/back` },
     });
     // Wait until an attempt has found nobody there.
     await expect
-      .poll(async () => (await api.get(submitted.body.id)).body.webhook?.deliveries.length ?? 0, {
+      .poll(async () => (await api.tasks.get(submitted.id)).webhook?.deliveries.length ?? 0, {
         timeout: 30_000,
         interval: 100,
       })
       .toBeGreaterThan(0);
-    expect((await api.get(submitted.body.id)).body.webhook.deliveries[0]).toMatchObject({
+    expect((await api.tasks.get(submitted.id)).webhook?.deliveries[0]).toMatchObject({
       error: 'ECONNREFUSED',
     });
     const back = await startReceiver(() => secrets, port);
     try {
-      const got = await back.next(forTask(submitted.body.id, 'task.succeeded'));
+      const got = await back.next(forTask(submitted.id, 'task.succeeded'));
       expect(got.verifiedBy).toEqual([0]);
     } finally {
       await back.close();
@@ -266,12 +257,12 @@ describe('task webhooks', () => {
 
   it(`a receiver that never accepts: after ${QUEUES.webhookMaxAttempts} attempts the event is in the DLQ`, async () => {
     receiver.setAnswer((path) => (path === '/never' ? 500 : 200));
-    const submitted = await api.submit({
+    const submitted = await api.tasks.submit({
       type: 'content',
       url: `${site.url}/`,
       webhook: { url: `${receiver.url}/never` },
     });
-    const id = submitted.body.id as string;
+    const id = submitted.id;
     const deadline = Date.now() + 50_000;
     let dead: { taskId: string; eventId: string } | undefined;
     while (dead === undefined && Date.now() < deadline) {
@@ -291,69 +282,72 @@ describe('task webhooks', () => {
   it.each(['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.7/hook'])(
     'a webhook to a private address (%s) is refused at submit with 400 DESTINATION_BLOCKED',
     async (url) => {
-      const res = await api.submit({ type: 'content', url: `${site.url}/`, webhook: { url } });
-      expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('DESTINATION_BLOCKED');
-      expect(res.body.error.message).toMatch(/^webhook\.url: /);
+      const refused = await api.tasks
+        .submit({ type: 'content', url: `${site.url}/`, webhook: { url } })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect(refused).toMatchObject({ status: 400, code: 'DESTINATION_BLOCKED' });
+      expect((refused as Error).message).toMatch(/^DESTINATION_BLOCKED: webhook\.url: /);
     },
   );
 
   it('tenant endpoints: the admin CLI adds, lists and removes them; a task without its own webhook is told to them', async () => {
-    const refused = await admin('webhook', 'add', TENANT, 'http://169.254.169.254/hook').catch((e) => e);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/DESTINATION_BLOCKED: url: blocked by the egress guard/);
+    const refused = await admin('webhook', 'add', TENANT, 'http://169.254.169.254/hook');
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stderr).error).toMatchObject({
+      code: 'DESTINATION_BLOCKED',
+      message: expect.stringMatching(/^url: blocked by the egress guard/),
+    });
 
-    const endpoint = JSON.parse(
-      (await admin('webhook', 'add', TENANT, `${receiver.url}/tenant`, '--events', 'task.succeeded')).stdout,
-    );
+    const endpoint = (
+      await admin('webhook', 'add', TENANT, `${receiver.url}/tenant`, '--events', 'task.succeeded')
+    ).json();
     expect(endpoint).toMatchObject({ id: expect.stringMatching(/^ep_/), events: ['task.succeeded'] });
-    const listed = JSON.parse((await admin('webhook', 'list', TENANT)).stdout);
+    const listed = (await admin('webhook', 'list', TENANT)).json();
     expect(listed.endpoints).toEqual([endpoint]);
     expect(listed.secrets[0]).toMatchObject({ prefix: expect.stringMatching(/^whsec_/) });
     expect(JSON.stringify(listed)).not.toContain(secrets[0]);
 
-    const plain = await api.submit({ type: 'content', url: `${site.url}/` });
-    expect(plain.body.webhook).toEqual({ deliveries: [] });
+    const plain = await api.tasks.submit({ type: 'content', url: `${site.url}/` });
+    expect(plain.webhook).toEqual({ deliveries: [] });
     const got = await receiver.next(
-      (r) => r.path === '/tenant' && r.headers['webhook-id'] === `msg_task_${plain.body.id}`,
+      (r) => r.path === '/tenant' && r.headers['webhook-id'] === `msg_task_${plain.id}`,
     );
     expect(got.verifiedBy).toContain(0);
     expect(eventOf(got).type).toBe('task.succeeded');
     // A batch item is a task like any other: the tenant's endpoint is told of it too.
-    const batch = await api.call('POST', '/v1/tasks/batch', {
-      body: JSON.stringify({ tasks: [{ type: 'content', url: `${site.url}/` }] }),
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
-    const item = batch.body.results[0].task;
-    expect(item.webhook).toEqual({ deliveries: [] });
-    await receiver.next((r) => r.path === '/tenant' && r.headers['webhook-id'] === `msg_task_${item.id}`);
+    const [result] = await api.tasks.batch([{ type: 'content', url: `${site.url}/` }]);
+    expect(result?.status, JSON.stringify(result)).toBe(202);
+    expect(result?.task?.webhook).toEqual({ deliveries: [] });
+    await receiver.next(
+      (r) => r.path === '/tenant' && r.headers['webhook-id'] === `msg_task_${result?.task?.id}`,
+    );
 
-    await admin('webhook', 'remove', TENANT, endpoint.id);
-    expect(JSON.parse((await admin('webhook', 'list', TENANT)).stdout).endpoints).toEqual([]);
+    expect((await admin('webhook', 'remove', TENANT, endpoint.id)).json()).toEqual({ removed: endpoint.id });
+    expect((await admin('webhook', 'list', TENANT)).json().endpoints).toEqual([]);
     // With no endpoint left, a new task owes nothing.
-    expect((await api.submit({ type: 'content', url: `${site.url}/` })).body.webhook).toBeUndefined();
+    expect((await api.tasks.submit({ type: 'content', url: `${site.url}/` })).webhook).toBeUndefined();
   });
 
   it('rotation: during the overlap each delivery verifies with the old and the new secret; after it only the new', async () => {
-    const newer = await rotate(60 * 60_000);
-    const a = await api.submit({
+    const newer = await rotate(1);
+    const a = await api.tasks.submit({
       type: 'content',
       url: `${site.url}/`,
       webhook: { url: `${receiver.url}/rotating` },
     });
-    const during = await receiver.next(forTask(a.body.id, 'task.succeeded'));
+    const during = await receiver.next(forTask(a.id, 'task.succeeded'));
     expect(during.headers['webhook-signature']?.split(' ')).toHaveLength(2);
     expect(during.verifiedBy).toEqual([newer - 1, newer]);
 
-    // An overlap of 1 ms: the secrets before this one are retired by the time anything is sent.
-    const newest = await rotate(1);
-    const b = await api.submit({
+    // No overlap: the secrets before this one retire at once.
+    const newest = await rotate(0);
+    const b = await api.tasks.submit({
       type: 'content',
       url: `${site.url}/`,
       webhook: { url: `${receiver.url}/rotated` },
     });
-    const after = await receiver.next(forTask(b.body.id, 'task.succeeded'));
+    const after = await receiver.next(forTask(b.id, 'task.succeeded'));
     expect(after.headers['webhook-signature']?.split(' ')).toHaveLength(1);
     expect(after.verifiedBy).toEqual([newest]);
   });
@@ -362,26 +356,19 @@ describe('task webhooks', () => {
 describe('session webhooks', () => {
   const forSession = (id: string) => (r: Received) =>
     r.answered === 200 && r.headers['webhook-id'] === `msg_session_${id}`;
-  const createLive = async (body: object): Promise<string> => {
-    const created = await api.call('POST', '/v1/sessions', {
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const id = created.body.id as string;
-    await expect
-      .poll(async () => (await api.call('GET', `/v1/sessions/${id}`)).body.status, { timeout: 30_000 })
-      .toBe('live');
+  const createLive = async (body: SessionRequest): Promise<string> => {
+    const { id } = await api.sessions.create(body);
+    await expect.poll(async () => (await api.sessions.get(id)).status, { timeout: 30_000 }).toBe('live');
     return id;
   };
 
   it("session.ended reaches the tenant's endpoint, signed, when a client closes it and when it times out", async () => {
-    const endpoint = JSON.parse(
-      (await admin('webhook', 'add', TENANT, `${receiver.url}/sessions`, '--events', 'session.ended')).stdout,
-    );
+    const endpoint = (
+      await admin('webhook', 'add', TENANT, `${receiver.url}/sessions`, '--events', 'session.ended')
+    ).json();
     try {
       const closedId = await createLive({});
-      expect((await api.call('DELETE', `/v1/sessions/${closedId}`)).status).toBe(200);
+      expect((await api.sessions.close(closedId)).status).toBe('closed');
       const closed = await receiver.next(forSession(closedId));
       expect(closed.path).toBe('/sessions');
       expect(closed.verifiedBy).toEqual(secrets.map((_, i) => i).slice(-1));
@@ -401,11 +388,11 @@ describe('session webhooks', () => {
         data: { id: timedOutId, status: 'closed', endReason: { code: 'SESSION_TIMEOUT' } },
       });
     } finally {
-      await admin('webhook', 'remove', TENANT, endpoint.id);
+      expect((await admin('webhook', 'remove', TENANT, endpoint.id)).code).toBe(0);
     }
     // With the endpoint gone, a new session owes nothing: its ended row has no outbox.
     const quietId = await createLive({});
-    expect((await api.call('DELETE', `/v1/sessions/${quietId}`)).status).toBe(200);
+    expect((await api.sessions.close(quietId)).status).toBe('closed');
     const row = await new DynamoDbSessionStore(clients.dynamo, cloud.names.stateTable).get(TENANT, quietId);
     expect(row).toMatchObject({ status: 'closed' });
     expect(row?.webhook).toBeUndefined();
