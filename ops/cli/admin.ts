@@ -1,71 +1,22 @@
 /**
  * `browserfleet admin …` (and `npm run admin -- …`, the same program): the operator's
  * commands for tenants, API keys, webhooks, usage counters and task history, each a call of
- * one use case of shared/. The composition root of these commands: it reads the
- * environment (STATE_TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL[_DYNAMODB], EGRESS_ALLOW) or,
- * with `--local`, points at the local cloud `npm start` runs (table browserfleet-state-local
- * on 127.0.0.1:$PORT+1), and builds the AWS clients only when a command runs.
+ * one use case of shared/ on the admin root (./admin-root.ts, which reads the environment
+ * and builds the AWS clients). The root is imported when a command runs, so `--help` and
+ * the rest of the CLI start without the AWS SDK.
  *
  * Exit codes, as the rest of the CLI: 0 done; 1 `usage verify` found counters that differ;
  * 2 the command line was wrong (or names no table); 3 the platform refused (a NOT_FOUND,
  * VALIDATION_FAILED, DESTINATION_BLOCKED … of its own) or AWS could not be reached.
  */
-import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
-import { z } from 'zod';
-import { type AwsClients, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws-clients.js';
-import { systemDnsResolver } from '../../shared/adapters/dns-resolver.js';
-import { DynamoDbTaskStore } from '../../shared/adapters/dynamodb-task-store.js';
-import { DynamoDbTenantStore } from '../../shared/adapters/dynamodb-tenant-store.js';
-import { DynamoDbUsageLedger } from '../../shared/adapters/dynamodb-usage-ledger.js';
-import { systemClock } from '../../shared/clock.js';
-import { ENV, resourceName, STATE_TABLE } from '../../shared/contracts.js';
-import { checkDestination, parseEgressAllowList } from '../../shared/egress/egress-policy.js';
+import { ENV } from '../../shared/contracts.js';
 import { isBrowserfleetError } from '../../shared/errors.js';
-import {
-  createApiKey,
-  listApiKeys,
-  revokeApiKey,
-  rotateApiKey,
-  showTenant,
-  type TenantAdminDeps,
-  upsertTenant,
-  viewOfTenant,
-} from '../../shared/tenancy/manage-tenants.js';
 import type { TenantLimits } from '../../shared/tenancy/tenant.js';
-import { verifyUsage } from '../../shared/tenancy/verify-usage.js';
-import {
-  addEndpoint,
-  listWebhooks,
-  removeEndpoint,
-  rotateSigningSecret,
-} from '../../shared/webhooks/manage-webhooks.js';
 import { WEBHOOK_EVENT_TYPES } from '../../shared/webhooks/webhook-event.js';
 import { type AdminOutput, adminOutputFor } from './admin-output.js';
-import { EXIT, UsageError } from './output.js';
-
-const adminEnvSchema = z.object({
-  [ENV.stateTable]: z.string().optional(),
-  // Unset: the SDK's own region resolution (AWS_REGION, then the profile's region).
-  [ENV.awsRegion]: z.string().optional(),
-  [ENV.awsEndpointUrl]: z.url().optional(),
-  AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
-  [ENV.port]: z.coerce.number().int().default(3000),
-  /** The operator's egress allow-list: webhook endpoints are checked against it. */
-  [ENV.egressAllow]: z.string().optional(),
-});
-
-/** What one admin command runs with; built when it runs, its clients closed after. */
-interface Admin {
-  deps: TenantAdminDeps;
-  clients: AwsClients;
-  table: string;
-  egressAllow: string | undefined;
-  out: AdminOutput;
-}
-
-const where = (table: string, endpoint: string | undefined) =>
-  `the state table ${table}${endpoint === undefined ? '' : ` at ${endpoint}`}`;
+import type { AdminRoot } from './admin-root.js';
+import { EXIT } from './output.js';
 
 const number = (flag: string) => (value: string) => {
   const n = Number(value);
@@ -99,6 +50,12 @@ const limitsFrom = (flags: LimitFlags): Partial<TenantLimits> => {
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
 };
 
+const tenantInput = (tenantId: string, flags: LimitFlags) => ({
+  tenantId,
+  ...(flags.name === undefined ? {} : { name: flags.name }),
+  limits: limitsFrom(flags),
+});
+
 const withLimitFlags = (command: Command): Command =>
   command
     .option('--name <name>', "the tenant's display name (default: its id)")
@@ -126,56 +83,30 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
 3 the platform refused (NOT_FOUND, VALIDATION_FAILED, DESTINATION_BLOCKED …) or AWS could not be reached.`,
     );
 
-  const open = (): Admin & { endpoint: string | undefined } => {
-    const parsed = adminEnvSchema.safeParse(
-      Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')),
-    );
-    if (!parsed.success) {
-      throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    }
-    const env = parsed.data;
-    const local = admin.opts<{ local?: boolean }>().local === true;
-    const table = local ? resourceName(STATE_TABLE.baseName, 'local') : env[ENV.stateTable];
-    if (table === undefined) {
-      throw new UsageError(`set ${ENV.stateTable} (or pass --local for the local cloud).`);
-    }
-    const endpoint = local
-      ? `http://127.0.0.1:${env[ENV.port] + 1}`
-      : (env.AWS_ENDPOINT_URL_DYNAMODB ?? env[ENV.awsEndpointUrl]);
-    const clients = createAwsClients({ region: env[ENV.awsRegion], endpoints: { dynamodb: endpoint } });
-    return {
-      deps: {
-        tenants: new DynamoDbTenantStore(clients.dynamo, table),
-        clock: systemClock,
-        random: randomBytes,
-      },
-      clients,
-      table,
-      endpoint,
-      egressAllow: env[ENV.egressAllow],
-      out: adminOutputFor(asJson()),
-    };
-  };
-
-  /** Runs one command; the platform's refusals and AWS's failures exit 3 with their code. */
-  const run = async (command: (a: Admin) => Promise<void>): Promise<void> => {
-    const a = open();
+  /**
+   * Runs one command on the admin root, loaded here so the rest of the CLI starts without the
+   * AWS SDK. The platform's refusals and AWS's failures exit 3 with their code.
+   */
+  const run = async (command: (root: AdminRoot, out: AdminOutput) => Promise<void>): Promise<void> => {
+    const { openAdmin } = await import('./admin-root.js');
+    const root = openAdmin({ local: admin.opts<{ local?: boolean }>().local === true });
+    const out = adminOutputFor(asJson());
     try {
-      await command(a);
+      await command(root, out);
     } catch (error) {
       if (isBrowserfleetError(error)) {
-        a.out.error(error.code, error.message);
+        out.error(error.code, error.message);
         process.exitCode = EXIT.api;
       } else if (error instanceof Error && '$metadata' in error) {
         // An AWS SDK error (refused connection, missing table, denied call): AWS's, not ours.
         const code = (error as { code?: string }).code ?? error.name;
-        a.out.error(code, `${where(a.table, a.endpoint)}: ${error.message}`);
+        out.error(code, `${root.where}: ${error.message}`);
         process.exitCode = EXIT.api;
       } else {
         throw error;
       }
     } finally {
-      destroyAwsClients(a.clients);
+      root.close();
     }
   };
 
@@ -185,33 +116,19 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
       .command('create <tenant>')
       .description('create a tenant (or update the name and limits of one that exists)'),
   ).action((id: string, flags: LimitFlags) =>
-    run(async ({ deps, out }) => {
-      const created = await upsertTenant(deps, {
-        tenantId: id,
-        ...(flags.name === undefined ? {} : { name: flags.name }),
-        limits: limitsFrom(flags),
-      });
-      out.tenant(viewOfTenant(created));
-    }),
+    run(async (root, out) => out.tenant(await root.tenants.upsert(tenantInput(id, flags)))),
   );
   withLimitFlags(
     tenant
       .command('limits <tenant>')
       .description("change a tenant's limits (the flags given; the rest stay)"),
   ).action((id: string, flags: LimitFlags) =>
-    run(async ({ deps, out }) => {
-      const updated = await upsertTenant(deps, {
-        tenantId: id,
-        ...(flags.name === undefined ? {} : { name: flags.name }),
-        limits: limitsFrom(flags),
-      });
-      out.tenant(viewOfTenant(updated));
-    }),
+    run(async (root, out) => out.tenant(await root.tenants.upsert(tenantInput(id, flags)))),
   );
   tenant
     .command('show <tenant>')
     .description('a tenant: its name, limits, endpoints and secrets (by prefix)')
-    .action((id: string) => run(async ({ deps, out }) => out.tenant(await showTenant(deps, id))));
+    .action((id: string) => run(async (root, out) => out.tenant(await root.tenants.show(id))));
 
   const key = admin.command('key').description("a tenant's API keys: create, list, revoke, rotate");
   key
@@ -219,9 +136,9 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
     .description('mint a key for the tenant; it is printed once and stored only as a hash')
     .option('--name <name>', 'what the key is for (default: default)')
     .action((id: string, flags: { name?: string }) =>
-      run(async ({ deps, out }) =>
+      run(async (root, out) =>
         out.key(
-          await createApiKey(deps, {
+          await root.keys.create({
             tenantId: id,
             ...(flags.name === undefined ? {} : { name: flags.name }),
           }),
@@ -231,13 +148,13 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
   key
     .command('list <tenant>')
     .description("the tenant's keys, by prefix (revoked ones too)")
-    .action((id: string) => run(async ({ deps, out }) => out.keys(await listApiKeys(deps, id))));
+    .action((id: string) => run(async (root, out) => out.keys(await root.keys.list(id))));
   key
     .command('revoke <tenant> <prefix>')
     .description('revoke a key (bf_XXXXXXXX): it authenticates no more')
     .action((id: string, prefix: string) =>
-      run(async ({ deps, out }) => {
-        await revokeApiKey(deps, { tenantId: id, prefix });
+      run(async (root, out) => {
+        await root.keys.revoke({ tenantId: id, prefix });
         out.line(`Revoked ${prefix} of tenant ${id}.`, { revoked: prefix });
       }),
     );
@@ -245,7 +162,7 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
     .command('rotate <tenant> <prefix>')
     .description('a new key with the same name, printed once; the old one is revoked')
     .action((id: string, prefix: string) =>
-      run(async ({ deps, out }) => out.key(await rotateApiKey(deps, { tenantId: id, prefix }), prefix)),
+      run(async (root, out) => out.key(await root.keys.rotate({ tenantId: id, prefix }), prefix)),
     );
 
   const webhook = admin
@@ -260,32 +177,26 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
       (value: string) => value.split(',').map((e) => e.trim()),
     )
     .action((id: string, url: string, flags: { events?: string[] }) =>
-      run(async ({ deps, egressAllow, out }) => {
-        const endpoint = await addEndpoint(
-          {
-            ...deps,
-            // The egress guard, as a page URL gets it: a private or metadata address is refused here.
-            checkDestination: (target) =>
-              checkDestination(target, {
-                allow: parseEgressAllowList(egressAllow),
-                resolve: systemDnsResolver,
-              }),
-          },
-          { tenantId: id, url, ...(flags.events === undefined ? {} : { events: flags.events }) },
-        );
-        out.endpoint(endpoint);
-      }),
+      run(async (root, out) =>
+        out.endpoint(
+          await root.webhooks.add({
+            tenantId: id,
+            url,
+            ...(flags.events === undefined ? {} : { events: flags.events }),
+          }),
+        ),
+      ),
     );
   webhook
     .command('list <tenant>')
     .description("the tenant's endpoints, and its signing secrets' prefixes and times (never their values)")
-    .action((id: string) => run(async ({ deps, out }) => out.webhooks(await listWebhooks(deps, id))));
+    .action((id: string) => run(async (root, out) => out.webhooks(await root.webhooks.list(id))));
   webhook
     .command('remove <tenant> <endpoint>')
     .description('remove an endpoint (ep_…); tasks and sessions created after it are not told')
     .action((id: string, endpointId: string) =>
-      run(async ({ deps, out }) => {
-        await removeEndpoint(deps, { tenantId: id, endpointId });
+      run(async (root, out) => {
+        await root.webhooks.remove({ tenantId: id, endpointId });
         out.line(`Removed ${endpointId} of tenant ${id}.`, { removed: endpointId });
       }),
     );
@@ -298,9 +209,9 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
       overlapHours,
     )
     .action((id: string, flags: { overlapHours?: number }) =>
-      run(async ({ deps, out }) =>
+      run(async (root, out) =>
         out.secret(
-          await rotateSigningSecret(deps, {
+          await root.webhooks.rotateSecret({
             tenantId: id,
             ...(flags.overlapHours === undefined ? {} : { overlapMs: flags.overlapHours * 3_600_000 }),
           }),
@@ -317,14 +228,8 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
     )
     .option('--fix', 'set drifted counters to the recount (only where they did not move meanwhile)')
     .action((id: string | undefined, flags: { fix?: boolean }) =>
-      run(async ({ clients, table, out }) => {
-        const report = await verifyUsage(
-          {
-            ledger: new DynamoDbUsageLedger(clients.dynamo, table),
-            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          },
-          { tenantId: id, fix: flags.fix === true },
-        );
+      run(async (root, out) => {
+        const report = await root.verifyUsage({ tenantId: id, fix: flags.fix === true });
         out.usage(report);
         if (!report.exact) process.exitCode = EXIT.failed;
       }),
@@ -338,8 +243,8 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
       'once after upgrading from a release without task history: lists the tasks written before it too',
     )
     .action(() =>
-      run(async ({ clients, table, out }) => {
-        const written = await new DynamoDbTaskStore(clients.dynamo, table).backfillHistoryKeys();
+      run(async (root, out) => {
+        const written = await root.backfillHistory();
         out.line(`Wrote the history keys of ${written} task${written === 1 ? '' : 's'}.`, { written });
       }),
     );

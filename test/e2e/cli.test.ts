@@ -5,7 +5,7 @@
  * the exit codes scripts rely on. The batch tests hold their pages (a gated fixture site) to
  * act mid-run: kill a batch and resume it, watch the bar redraw while tasks are running.
  */
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
