@@ -18,8 +18,7 @@ import { healthReportSchema, pressureSchema } from '../../shared/health/reports.
 import { createSessionInputSchema } from '../../shared/session/session-input.js';
 import { sessionListViewSchema, sessionViewSchema } from '../../shared/session/sessions-api.js';
 import { listTasksQuerySchema } from '../../shared/task/list-tasks.js';
-import { BATCH_LIMITS, batchBodySchema } from '../../shared/task/submit-batch.js';
-import { IDEMPOTENCY_KEY } from '../../shared/task/submit-task.js';
+import { batchRequestSchema, idempotencyKeySchema } from '../../shared/task/submit-batch.js';
 import { createTaskInputSchema } from '../../shared/task/task-input.js';
 import { taskBatchViewSchema, taskListViewSchema, taskViewSchema } from '../../shared/task/task-view.js';
 import { limitsViewSchema } from '../../shared/tenancy/tenant.js';
@@ -86,40 +85,7 @@ const idPath = (what: 'task' | 'session') =>
       .meta({ description: `The ${what}'s id.` }),
   });
 
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(IDEMPOTENCY_KEY)
-    .optional()
-    .meta({
-      description:
-        'Any printable ASCII, at most 255 characters. A repeat with the same key and body answers the ' +
-        'original task (with `Idempotent-Replayed: true`) instead of running it twice.',
-    }),
-});
-
-/**
- * A batch's body as `batchBodySchema` checks it, its items described as what each is then
- * held to: a task body, with its own optional `idempotencyKey`.
- */
-const batchRequestSchema = batchBodySchema
-  .extend({
-    tasks: z
-      .array(
-        z.discriminatedUnion(
-          'type',
-          createTaskInputSchema.options.map((option) =>
-            option.extend({ idempotencyKey: idempotencyHeader.shape['idempotency-key'] }),
-          ) as unknown as [
-            (typeof createTaskInputSchema.options)[number],
-            ...typeof createTaskInputSchema.options,
-          ],
-        ),
-      )
-      .min(1)
-      .max(BATCH_LIMITS.maxItems),
-  })
-  .meta({ id: 'CreateTaskBatch' });
+const idempotencyHeader = z.object({ 'idempotency-key': idempotencyKeySchema });
 
 const jsonRpcRequest = z
   .looseObject({

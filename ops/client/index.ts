@@ -11,33 +11,50 @@
  * Idempotency-Key (one is generated when the caller gives none).
  */
 import type { z } from 'zod';
+import type { sessionListQuerySchema, waitQuerySchema } from '../../functions/http/query.js';
 import type { ErrorBody } from '../../shared/error-body.js';
+// The one runtime import: a module of constants that imports nothing (the client bundles
+// without the AWS SDK or any node-only module; test/unit/client-types.test.ts holds that line).
+import { ERROR_CODES } from '../../shared/errors.js';
 import type { CreateSessionInput, createSessionInputSchema } from '../../shared/session/session-input.js';
 import type { SessionView, sessionListViewSchema } from '../../shared/session/sessions-api.js';
 import type { listTasksQuerySchema } from '../../shared/task/list-tasks.js';
+import type { batchRequestSchema } from '../../shared/task/submit-batch.js';
 import type { createTaskInputSchema } from '../../shared/task/task-input.js';
-import type { TaskListView, TaskView } from '../../shared/task/task-view.js';
+import type { TaskBatchView, TaskListView, TaskView } from '../../shared/task/task-view.js';
 
-// Every type here is inferred from the zod schemas the API validates requests with and
-// describes its answers with (the ones its OpenAPI document is generated from).
+// Every request and answer type here is inferred from the zod schemas the API validates
+// requests with and describes its answers with (the ones its OpenAPI document is generated
+// from); test/unit/client-types.test.ts fails if one drifts from its schema.
 export type { ErrorBody, SessionView, TaskView };
 
 type SessionList = z.output<typeof sessionListViewSchema>;
-/** `GET /v1/tasks`'s filters and paging (`since`: ISO 8601 with a zone). */
-export type TaskListQuery = Omit<z.input<typeof listTasksQuerySchema>, 'limit'> & { limit?: number };
+type ListTasksQuery = typeof listTasksQuerySchema;
+/**
+ * `GET /v1/tasks`'s filters and paging (`since`: ISO 8601 with a zone). `limit` is coerced
+ * from the query string, so its input type is `unknown`: here it is what it coerces to.
+ */
+export type TaskListQuery = Omit<z.input<ListTasksQuery>, 'limit'> & {
+  limit?: z.output<ListTasksQuery>['limit'];
+};
+/** `GET /v1/sessions`'s filters (its `limit` coerced from the query string, as above). */
+export type SessionListQuery = z.output<typeof sessionListQuerySchema>;
+/** `?wait=N`: seconds (at most 25) a request holds for the task to end. */
+type WaitSeconds = z.output<typeof waitQuerySchema>['wait'];
 /** One page of the tenant's tasks, newest first; `nextCursor` when older ones follow. */
 export type TaskPage = TaskListView;
 /** A batch item: a task body, with the Idempotency-Key it may be repeated under. */
-export type BatchTaskRequest = TaskRequest & { idempotencyKey?: string };
-/** One item's answer: `status` as POST /v1/tasks would have answered it alone. */
-export interface BatchItemResult {
-  index: number;
-  status: number;
-  task?: TaskView;
-  /** True when the item's idempotencyKey named a task an earlier request made. */
-  replayed?: boolean;
-  error?: ErrorBody['error'];
-}
+export type BatchTaskRequest = z.input<typeof batchRequestSchema>['tasks'][number];
+/**
+ * One item's answer: `status` as POST /v1/tasks would have answered it alone; the task
+ * (`replayed` when its idempotencyKey named a task an earlier request made), or the error.
+ */
+export type BatchItemResult = OneOf<TaskBatchView['results'][number]>;
+type KeysOf<U> = U extends unknown ? keyof U : never;
+/** A union whose members also name the others' keys as absent, so `r.task?.id` reads. */
+type OneOf<U, All extends PropertyKey = KeysOf<U>> = U extends unknown
+  ? U & { [K in Exclude<All, keyof U>]?: never }
+  : never;
 /**
  * A task as submitted (defaults may be left out). `cacheTTL` (seconds, 0–86,400) asks for the
  * result cache: a result of the same request this tenant made at most that long ago answers
@@ -48,6 +65,28 @@ export type TaskRequest = z.input<typeof createTaskInputSchema>;
 export type TaskCache = NonNullable<TaskView['cache']>;
 export type SessionRequest = z.input<typeof createSessionInputSchema>;
 export type { CreateSessionInput };
+
+/** A code the API answers with (`ErrorBody`'s, from the one error family's list). */
+export type ApiErrorCode = ErrorBody['error']['code'];
+/** Codes the client raises itself, where the API gave none. */
+export const CLIENT_ERROR_CODES = {
+  /** No answer: the connection failed or was reset (`status` 0). */
+  NETWORK_ERROR: 'NETWORK_ERROR',
+  /** An artifact's presigned URL did not answer 2xx. */
+  DOWNLOAD_FAILED: 'DOWNLOAD_FAILED',
+  /**
+   * An answer that is not the API's error body (a proxy's 502), or a code this client does
+   * not know (a newer API): the message keeps what was said.
+   */
+  UNEXPECTED_RESPONSE: 'UNEXPECTED_RESPONSE',
+} as const;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[keyof typeof CLIENT_ERROR_CODES];
+/** Every `code` a `BrowserfleetApiError` carries. */
+export type BrowserfleetErrorCode = ApiErrorCode | ClientErrorCode;
+
+const API_CODES: ReadonlySet<string> = new Set(Object.values(ERROR_CODES));
+const isApiErrorCode = (code: unknown): code is ApiErrorCode =>
+  typeof code === 'string' && API_CODES.has(code);
 
 export interface ClientOptions {
   baseUrl: string;
@@ -65,7 +104,7 @@ export interface ClientOptions {
 export class BrowserfleetApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: BrowserfleetErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -139,7 +178,11 @@ export const createClient = (options: ClientOptions) => {
           await sleep(backoffMs(attempt));
           continue;
         }
-        throw new NetworkError(0, 'NETWORK_ERROR', `${method} ${path} failed: ${String(error)}`);
+        throw new NetworkError(
+          0,
+          CLIENT_ERROR_CODES.NETWORK_ERROR,
+          `${method} ${path} failed: ${String(error)}`,
+        );
       }
       const text = await res.text();
       const parsed = text === '' ? undefined : safeJson(text);
@@ -156,18 +199,21 @@ export const createClient = (options: ClientOptions) => {
         }
       }
       const ErrorClass = errorClassFor(res.status);
-      throw new ErrorClass(
-        res.status,
-        error?.code ?? `HTTP_${res.status}`,
-        error?.message ?? (text.slice(0, 200) || res.statusText),
-        error?.details,
-      );
+      const said = error?.message ?? (text.slice(0, 200) || res.statusText);
+      throw isApiErrorCode(error?.code)
+        ? new ErrorClass(res.status, error.code, said, error.details)
+        : new ErrorClass(
+            res.status,
+            CLIENT_ERROR_CODES.UNEXPECTED_RESPONSE,
+            `HTTP ${res.status}${error?.code === undefined ? '' : ` ${String(error.code)}`}: ${said}`,
+            error?.details,
+          );
     }
   };
 
   const submit = async (
     task: TaskRequest,
-    submitOptions: { idempotencyKey?: string; waitSeconds?: number } = {},
+    submitOptions: { idempotencyKey?: string; waitSeconds?: WaitSeconds } = {},
   ): Promise<TaskView> => {
     const wait = submitOptions.waitSeconds ?? 0;
     const { body } = await call<TaskView>('POST', `/v1/tasks${wait > 0 ? `?wait=${wait}` : ''}`, {
@@ -179,7 +225,7 @@ export const createClient = (options: ClientOptions) => {
     return body;
   };
 
-  const get = async (id: string, getOptions: { waitSeconds?: number } = {}): Promise<TaskView> => {
+  const get = async (id: string, getOptions: { waitSeconds?: WaitSeconds } = {}): Promise<TaskView> => {
     const wait = getOptions.waitSeconds ?? 0;
     const { body } = await call<TaskView>(
       'GET',
@@ -202,7 +248,13 @@ export const createClient = (options: ClientOptions) => {
 
   const download = async (url: string): Promise<{ body: Uint8Array; contentType: string }> => {
     const res = await doFetch(url);
-    if (!res.ok) throw new ServerError(res.status, 'DOWNLOAD_FAILED', `The artifact answered ${res.status}.`);
+    if (!res.ok) {
+      throw new ServerError(
+        res.status,
+        CLIENT_ERROR_CODES.DOWNLOAD_FAILED,
+        `The artifact answered ${res.status}.`,
+      );
+    }
     return {
       body: new Uint8Array(await res.arrayBuffer()),
       contentType: res.headers.get('content-type') ?? 'application/octet-stream',
@@ -278,7 +330,7 @@ export const createClient = (options: ClientOptions) => {
         (await call<SessionView>('POST', '/v1/sessions', { body: session, repeatable: false })).body,
       get: async (id: string): Promise<SessionView> =>
         (await call<SessionView>('GET', `/v1/sessions/${encodeURIComponent(id)}`, { repeatable: true })).body,
-      list: async (q: { status?: SessionView['status']; limit?: number } = {}): Promise<SessionView[]> =>
+      list: async (q: SessionListQuery = {}): Promise<SessionView[]> =>
         (await call<SessionList>('GET', `/v1/sessions${query(q)}`, { repeatable: true })).body.sessions,
       close: async (id: string): Promise<SessionView> =>
         (await call<SessionView>('DELETE', `/v1/sessions/${encodeURIComponent(id)}`, { repeatable: true }))

@@ -10,8 +10,15 @@ import { consumeRequest, rateLimitedError } from '../tenancy/rate-limit.js';
 import type { TenantLimits } from '../tenancy/tenant.js';
 import type { BucketDecision } from '../tenancy/token-bucket.js';
 import { parseOrThrow } from '../validation.js';
-import { IDEMPOTENCY_KEY_RULE, isIdempotencyKey, type SubmitTaskDeps, submitTask } from './submit-task.js';
+import {
+  IDEMPOTENCY_KEY,
+  IDEMPOTENCY_KEY_RULE,
+  isIdempotencyKey,
+  type SubmitTaskDeps,
+  submitTask,
+} from './submit-task.js';
 import type { Task } from './task.js';
+import { createTaskInputSchema } from './task-input.js';
 
 export const BATCH_LIMITS = { maxItems: 100 } as const;
 
@@ -21,6 +28,48 @@ export const batchBodySchema = z.strictObject({
     .min(1, 'must hold at least one task')
     .max(BATCH_LIMITS.maxItems, `must hold at most ${BATCH_LIMITS.maxItems} tasks`),
 });
+
+/** The `Idempotency-Key` header's value, and a batch item's `idempotencyKey`: one rule for both. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE)
+  .optional()
+  .meta({
+    description:
+      'Any printable ASCII, at most 255 characters. A repeat with the same key and body answers the ' +
+      'original task (with `Idempotent-Replayed: true`) instead of running it twice.',
+  });
+
+type TaskBodySchemas = typeof createTaskInputSchema.options;
+/** Each task body's schema, with the item's own `idempotencyKey` beside its fields. */
+type WithIdempotencyKey<T extends readonly unknown[]> = {
+  [K in keyof T]: T[K] extends z.ZodObject<infer Shape, infer Config>
+    ? z.ZodObject<Shape & { idempotencyKey: typeof idempotencyKeySchema }, Config>
+    : never;
+};
+
+/**
+ * A batch as its items are held to, one by one (`splitItem`, then `submitTask`'s
+ * `createTaskInputSchema`): a task body with its own optional `idempotencyKey`. The
+ * request is parsed with `batchBodySchema`, so one bad item fails only itself; this schema
+ * describes it for the OpenAPI document and the typed client.
+ */
+export const batchRequestSchema = batchBodySchema
+  .extend({
+    tasks: z
+      .array(
+        z.discriminatedUnion(
+          'type',
+          // `.map` forgets the tuple: the type says what each element is.
+          createTaskInputSchema.options.map((option) =>
+            option.extend({ idempotencyKey: idempotencyKeySchema }),
+          ) as unknown as WithIdempotencyKey<TaskBodySchemas>,
+        ),
+      )
+      .min(1)
+      .max(BATCH_LIMITS.maxItems),
+  })
+  .meta({ id: 'CreateTaskBatch' });
 
 export type BatchItemOutcome =
   | { index: number; ok: true; task: Task; replayed: boolean }
