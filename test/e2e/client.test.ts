@@ -1,18 +1,19 @@
 /**
- * The typed client (ops/client) against the local cloud, as a program uses it: `tasks.run`
+ * The typed client (`browserfleet/client`, the package export of ops/client) against the local cloud, as a program uses it: `tasks.run`
  * submits, holds and downloads; typed errors carry their codes; a 429 is waited out for
  * its `Retry-After` and sent again; a submit whose answer is lost on the way back is sent
  * again with the same idempotency key and makes one task, not two; sessions come with the
  * URLs to drive and watch them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   type BrowserfleetClient,
   createClient,
   NotFoundError,
   RateLimitedError,
   ValidationError,
-} from '../../ops/client/index.js';
+} from 'browserfleet/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureServer, pngSize, startFixtureServer } from '../support/fixtures.js';
 import { createTestTenant, startTestCloud } from '../support/local-cloud.js';
 
