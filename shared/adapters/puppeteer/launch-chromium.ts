@@ -135,11 +135,28 @@ export interface LaunchOptions {
 
 let launcherScript: string | undefined;
 
+/**
+ * The first call unpacks the binary (~2 s), and the package only checks that the file
+ * exists, so a second launch during the unpack would run a half-written binary: a worker
+ * starts its warm spare session browser and its first task's browser at the same time.
+ */
+const unpacking = new Map<string | undefined, Promise<string>>();
+const sparticuzExecutable = (binDir: string | undefined): Promise<string> => {
+  let path = unpacking.get(binDir);
+  if (path === undefined) {
+    path = chromium.executablePath(binDir);
+    // A failed unpack is not remembered: the next launch tries again.
+    path.catch(() => unpacking.delete(binDir));
+    unpacking.set(binDir, path);
+  }
+  return path;
+};
+
 export const launchChromium = async (options: LaunchOptions): Promise<LaunchedChromium> => {
   // The Sparticuz binary's bundled GL stack adds ~650 ms to the first screenshot and
   // buys nothing for screenshots of ordinary pages.
   chromium.setGraphicsMode = false;
-  let executablePath = options.executablePath ?? (await chromium.executablePath(options.chromiumBinDir));
+  let executablePath = options.executablePath ?? (await sparticuzExecutable(options.chromiumBinDir));
   if (options.dieWithParent === true) {
     launcherScript ??= dieWithParentLauncher(executablePath);
     executablePath = launcherScript;
