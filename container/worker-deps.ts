@@ -43,6 +43,8 @@ export const createWorkerDeps = (
 ): WorkerDeps & {
   dispose: () => void;
   sessions: SessionHost;
+  /** `warm()` as the worker starts, `close()` as it stops: its spare browser. */
+  sessionLauncher: PuppeteerSessionLauncher;
   sessionStore: DynamoDbSessionStore;
   setEndpoint: (url: string) => void;
 } => {
@@ -65,21 +67,25 @@ export const createWorkerDeps = (
     localCredentials: usesLocalEndpoints(config.aws),
   });
   let endpoint = `http://${advertiseHostOf(config)}:${config.inboxPort}`;
+  const sessionLauncher = new PuppeteerSessionLauncher({
+    hostEnv: process.env,
+    executablePath: config.chromiumPath,
+    proxy: async () => {
+      const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
+      return {
+        server: proxy.url,
+        blocked: proxy.blocked,
+        blockedTotal: proxy.blockedTotal,
+        close: proxy.close,
+      };
+    },
+    // A worker that hosts no sessions has no use for a spare browser.
+    spare: config.sessionSpareBrowser && config.sessionSlots > 0,
+    log: (event, details) => logger.info(event, details),
+  });
   const sessions = new SessionHost({
     sessions: sessionStore,
-    launcher: new PuppeteerSessionLauncher({
-      hostEnv: process.env,
-      executablePath: config.chromiumPath,
-      proxy: async () => {
-        const proxy = await startEgressProxy({ allow: config.egressAllow, resolve: systemDnsResolver });
-        return {
-          server: proxy.url,
-          blocked: proxy.blocked,
-          blockedTotal: proxy.blockedTotal,
-          close: proxy.close,
-        };
-      },
-    }),
+    launcher: sessionLauncher,
     notifier,
     connections: new DynamoDbConnectionStore(clients.dynamo, config.stateTable),
     artifacts: new S3ArtifactStore(clients.s3, config.artifactBucket),
@@ -103,6 +109,7 @@ export const createWorkerDeps = (
     concurrency: config.concurrency,
     metrics,
     sessions,
+    sessionLauncher,
     sessionStore,
     setEndpoint: (url) => {
       endpoint = url;
@@ -173,13 +180,17 @@ export const startFleetWorker = async (
   deps.setEndpoint(`http://${advertiseHostOf(config)}:${inbox.port}`);
   const running = startWorker(deps);
   worker = running;
+  // Up before the first session message is likely to arrive: the worker's first poll.
+  deps.sessionLauncher.warm();
   return {
     worker: running,
     deps,
     inbox,
     stop: async (options) => {
       clearInterval(slotsReport);
-      await running.stop(options);
+      // The spare goes as the drain begins (a session still starting launches its own):
+      // its memory is the draining tasks' now, and no Chromium or profile outlives the stop.
+      await Promise.all([running.stop(options), deps.sessionLauncher.close()]);
       await inbox.close();
       deps.dispose();
     },

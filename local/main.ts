@@ -22,6 +22,7 @@ const passThrough = [
   ENV.artifactUrlTtlSeconds,
   ENV.egressAllow,
   ENV.workerSessionSlots,
+  ENV.sessionSpareBrowser,
 ];
 const extraEnv = Object.fromEntries(
   passThrough.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),

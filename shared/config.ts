@@ -301,6 +301,14 @@ const workerSchema = z.object({
   [ENV.workerAdvertiseHost]: z.string().min(1).optional(),
   /** Live sessions hosted at once; each has its own Chromium (~150 MB idle). */
   [ENV.workerSessionSlots]: z.coerce.number().int().min(0).max(32).default(4),
+  /**
+   * `1`: one session browser is kept launched ahead of need, so a session of the default
+   * shape goes live without waiting for Chromium (~150 MB more per worker, idle).
+   */
+  [ENV.sessionSpareBrowser]: z
+    .enum(['0', '1'])
+    .default('1')
+    .transform((v) => v === '1'),
   /** On ECS: the worker's own cluster and service (see FLEET in the contracts). */
   [ENV.workerClusterName]: z.string().optional(),
   [ENV.workerServiceName]: z.string().optional(),
@@ -329,6 +337,7 @@ export const loadWorkerConfig = (env: Env) => {
     inboxPort: e[ENV.workerInboxPort],
     advertiseHost: e[ENV.workerAdvertiseHost],
     sessionSlots: e[ENV.workerSessionSlots],
+    sessionSpareBrowser: e[ENV.sessionSpareBrowser],
     ecsService: ecsServiceFrom(e[ENV.workerClusterName], e[ENV.workerServiceName]),
     /** On ECS only (its agent sets them): where task protection and the task's metadata live. */
     ecs: { agentUri: e[ENV.ecsAgentUri], metadataUri: e[ENV.ecsContainerMetadataUri] },

@@ -78,6 +78,8 @@ export const ENV = {
   workerAdvertiseHost: 'WORKER_ADVERTISE_HOST',
   /** Live sessions one worker hosts at once (each has its own Chromium). */
   workerSessionSlots: 'WORKER_SESSION_SLOTS',
+  /** `0` stops the worker keeping a session browser launched ahead of need. */
+  sessionSpareBrowser: 'SESSION_SPARE_BROWSER',
   /** The webhook queue: the sweeper sends task end events to it, the deliverer takes them. */
   webhookQueueUrl: 'WEBHOOK_QUEUE_URL',
   /** Where the deliverer puts an event whose attempts ran out. */

@@ -145,6 +145,11 @@ export class PuppeteerSessionBrowser implements SessionBrowser {
     return this.screencast.stop();
   }
 
+  /** The browser process's id (the operating system's), for tests and logs. */
+  get pid(): number | undefined {
+    return this.launched.pid;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await closeChromium(this.launched);
