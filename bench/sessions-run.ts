@@ -25,10 +25,11 @@ await cleanup.main(async () => {
     await startTestCloud({ worker: false, lambdaTier: false, sweeper: false }),
     (c) => c.dispose(),
   );
-  const spare = process.env.SESSION_SPARE_BROWSER;
+  // The product's default (on) unless the caller says; the test cloud's workers default to off.
+  const spare = process.env.SESSION_SPARE_BROWSER || '1';
   const worker = cleanup.add(
     'worker',
-    spawnWorker(cloud.env, 'bench-sessions', spare === undefined ? {} : { SESSION_SPARE_BROWSER: spare }),
+    spawnWorker(cloud.env, 'bench-sessions', { SESSION_SPARE_BROWSER: spare }),
     async (w) => {
       w.kill('SIGTERM');
       const grace = setTimeout(() => w.kill('SIGKILL'), WORKER_STOP_GRACE_MS);
@@ -46,7 +47,7 @@ await cleanup.main(async () => {
   process.stdout.write(
     `${JSON.stringify({
       sessions: SESSIONS,
-      spare: spare ?? 'default',
+      spare: spare === '1',
       sessionLiveP50Ms: Math.round(quantile(ms, 0.5)),
       startsMs: sorted,
     })}\n`,

@@ -236,7 +236,7 @@ describe("a fleet worker's spare", { timeout: 120_000 }, () => {
   });
 
   it('is ready before the first session, goes to it, and drains with the worker', async () => {
-    const worker = spawnWorker(cloud.env, 'spare-drain');
+    const worker = spawnWorker(cloud.env, 'spare-drain', { SESSION_SPARE_BROWSER: '1' });
     try {
       const spareLog = async (message: string, not?: number) =>
         (await worker.waitForLog((l) => l.message === message && l.pid !== not)) as unknown as SpareLog;

@@ -35,8 +35,10 @@ export const startTestCloud = async (
     // Short polls: a stopping worker answers at once either way, but tests start many.
     pollWaitSeconds: 1,
     ...overrides,
-    // Fixture pages live on 127.0.0.1, which the egress guard otherwise refuses.
-    extraEnv: { EGRESS_ALLOW: '127.0.0.1', ...overrides.extraEnv },
+    // Fixture pages live on 127.0.0.1, which the egress guard otherwise refuses. Workers
+    // keep no warm spare session browser (a Chromium each, at start, on a 2-core machine
+    // running many clouds) unless a test asks: test/integration/session-spare.test.ts does.
+    extraEnv: { EGRESS_ALLOW: '127.0.0.1', SESSION_SPARE_BROWSER: '0', ...overrides.extraEnv },
     dataDir,
   });
   return {
