@@ -23,12 +23,18 @@ export interface RotatedSecret {
   signing: { createdAt: string; retiresAt?: string }[];
 }
 
+/** `webhook add`: the endpoint, and the tenant's first signing secret if the add made it. */
+export interface AddedEndpoint {
+  endpoint: TenantEndpoint;
+  secret?: { secret: string; createdAt: string };
+}
+
 export interface AdminOutput {
   tenant(tenant: TenantView): void;
   /** A new key (`key create`), or the one that replaced `revoked` (`key rotate`). */
   key(minted: MintedKey, revoked?: string): void;
   keys(records: ApiKeyRecord[]): void;
-  endpoint(endpoint: TenantEndpoint): void;
+  endpoint(added: AddedEndpoint): void;
   webhooks(view: { endpoints: TenantEndpoint[]; secrets: SigningSecretView[] }): void;
   secret(rotated: RotatedSecret): void;
   usage(report: UsageReport): void;
@@ -92,17 +98,22 @@ export const adminOutputFor = (asJson: boolean): AdminOutput => ({
       ]),
     );
   },
-  endpoint: (endpoint) =>
-    asJson
-      ? json(endpoint)
-      : say(
-          table([
-            ['id', endpoint.id],
-            ['url', endpoint.url],
-            ['events', endpoint.events.join(',')],
-            ['created', endpoint.createdAt],
-          ]),
-        ),
+  endpoint: ({ endpoint, secret }) => {
+    if (asJson) {
+      return json(secret === undefined ? endpoint : { ...endpoint, secret: secret.secret, note: SHOWN_ONCE });
+    }
+    say(
+      table([
+        ['id', endpoint.id],
+        ['url', endpoint.url],
+        ['events', endpoint.events.join(',')],
+        ['created', endpoint.createdAt],
+        // The tenant had no live secret: this one is its first, and signs every delivery.
+        ...(secret === undefined ? [] : [['secret', secret.secret]]),
+      ]),
+    );
+    if (secret !== undefined) say(`A new signing secret for the tenant's deliveries. ${SHOWN_ONCE}`);
+  },
   webhooks: ({ endpoints, secrets }) => {
     if (asJson) return json({ endpoints, secrets });
     say(

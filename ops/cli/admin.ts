@@ -170,7 +170,9 @@ Exit codes: 0 done, 1 usage verify found a difference, 2 the command line was wr
     .description("a tenant's webhooks: endpoints (add, list, remove) and the signing secret (rotate-secret)");
   webhook
     .command('add <tenant> <url>')
-    .description('a default endpoint, told of every task (and session) of the tenant')
+    .description(
+      'a default endpoint, told of every task (and session) of the tenant; a tenant without a signing secret gets one, printed once',
+    )
     .option(
       '--events <types>',
       `comma-separated, of ${WEBHOOK_EVENT_TYPES.join(', ')} (default: all)`,

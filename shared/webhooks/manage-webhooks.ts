@@ -10,6 +10,7 @@ import type { Tenant, TenantStore } from '../tenancy/tenant.js';
 import { parseOrThrow } from '../validation.js';
 import {
   DEFAULT_ROTATION_OVERLAP_MS,
+  hasLiveSecret,
   rotateSecrets,
   type SigningSecret,
   type SigningSecretView,
@@ -54,10 +55,15 @@ export const checkWebhookUrl = async (
   }
 };
 
+/**
+ * Adds a default endpoint. A tenant without a live signing secret gets one in the same
+ * write (an endpoint whose deliveries nothing signs would only record failures): it is in
+ * the answer, to show once. With a secret, the secrets are left as they are.
+ */
 export const addEndpoint = async (
   deps: WebhookAdminDeps,
   input: { tenantId: string; url: string; events?: string[] },
-): Promise<TenantEndpoint> => {
+): Promise<{ endpoint: TenantEndpoint; secret?: SigningSecret }> => {
   const parsed = parseOrThrow(endpointInputSchema, {
     url: input.url,
     ...(input.events === undefined ? {} : { events: input.events }),
@@ -71,17 +77,26 @@ export const addEndpoint = async (
       `endpoints: a tenant has at most ${MAX_TENANT_ENDPOINTS}; remove one first`,
     );
   }
+  const now = deps.clock.now();
   const endpoint: TenantEndpoint = {
     id: `ep_${Buffer.from(deps.random(9)).toString('base64url')}`,
     url: parsed.url,
     events: parsed.events,
-    createdAt: new Date(deps.clock.now()).toISOString(),
+    createdAt: new Date(now).toISOString(),
   };
+  // No overlap to give: nothing live signs. Retired secrets are dropped, as a rotation does.
+  const first = hasLiveSecret(webhooks.secrets, now)
+    ? undefined
+    : rotateSecrets(webhooks.secrets, { now, overlapMs: 0, random: deps.random });
   await deps.tenants.putTenant({
     ...tenant,
-    webhooks: { ...webhooks, endpoints: [...webhooks.endpoints, endpoint] },
+    webhooks: {
+      ...webhooks,
+      endpoints: [...webhooks.endpoints, endpoint],
+      secrets: first === undefined ? webhooks.secrets : first.secrets,
+    },
   });
-  return endpoint;
+  return first === undefined ? { endpoint } : { endpoint, secret: first.added };
 };
 
 export const listEndpoints = async (

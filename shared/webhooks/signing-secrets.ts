@@ -41,6 +41,10 @@ export const newSigningSecret = (random: (n: number) => Uint8Array): string =>
 export const liveSecrets = (secrets: readonly SigningSecret[], now: number): SigningSecret[] =>
   secrets.filter((s) => s.retiresAt === undefined || Date.parse(s.retiresAt) > now);
 
+/** Whether anything would sign a delivery made at `now`. */
+export const hasLiveSecret = (secrets: readonly SigningSecret[], now: number): boolean =>
+  liveSecrets(secrets, now).length > 0;
+
 /**
  * Rotates: a new secret, and every live one before it retires after `overlapMs` (one that
  * already retires sooner keeps its time); retired ones are dropped.

@@ -103,7 +103,7 @@ describe('tenants and keys', () => {
 });
 
 describe('webhooks', () => {
-  it('add, list, rotate-secret and remove; a secret is printed once and never listed', async () => {
+  it('add (with the first secret), list, rotate-secret and remove; a secret is printed once and never listed', async () => {
     await adminJson('tenant', 'create', 'hooked');
     const none = await admin('webhook', 'list', 'hooked');
     expect(none.stdout).toMatch(/^No endpoints\.\n\nNo signing secret: /);
@@ -119,19 +119,34 @@ describe('webhooks', () => {
     expect(added.code, added.stderr).toBe(0);
     const id = /^id\s+(ep_\S+)$/m.exec(added.stdout)?.[1] as string;
     expect(added.stdout).toMatch(/^events\s+task\.failed,session\.ended$/m);
+    // The tenant had no signing secret: the endpoint came with its first, printed once.
+    const first = /^secret\s+(whsec_\S+)$/m.exec(added.stdout)?.[1] as string;
+    expect(first).toMatch(/^whsec_[A-Za-z0-9+/=]{32}$/);
+    expect(added.stdout).toMatch(/Shown once: store it now\.\n$/);
+    // With a secret, another endpoint brings none.
+    const another = await adminJson('webhook', 'add', 'hooked', 'http://127.0.0.1:9/other');
+    expect(another).toEqual({
+      id: expect.stringMatching(/^ep_/),
+      url: 'http://127.0.0.1:9/other',
+      events: expect.any(Array),
+      createdAt: expect.any(String),
+    });
+    expect(await adminJson('webhook', 'remove', 'hooked', another.id)).toEqual({ removed: another.id });
 
     const rotated = await admin('webhook', 'rotate-secret', 'hooked');
     const secret = /^secret\s+(whsec_\S+)$/m.exec(rotated.stdout)?.[1] as string;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{32}$/);
-    expect(rotated.stdout).toMatch(/^signing\s+created \S+, retires \(current\)$/m);
+    expect(rotated.stdout).toMatch(
+      /^signing\s+created \S+, retires \S+Z\nsigning\s+created \S+, retires \(current\)$/m,
+    );
     const second = await adminJson('webhook', 'rotate-secret', 'hooked', '--overlap-hours', '2');
     expect(second.secret).toMatch(/^whsec_/);
-    // The first secret keeps signing for the overlap: two hours after the second was made.
+    // The secrets before keep signing for the overlap: two hours after the second was made
+    // (the first's day of overlap is cut to it, never extended).
+    const overlapEnd = new Date(Date.parse(second.createdAt) + 2 * 3_600_000).toISOString();
     expect(second.signing).toEqual([
-      {
-        createdAt: expect.any(String),
-        retiresAt: new Date(Date.parse(second.createdAt) + 2 * 3_600_000).toISOString(),
-      },
+      { createdAt: expect.any(String), retiresAt: overlapEnd },
+      { createdAt: expect.any(String), retiresAt: overlapEnd },
       { createdAt: second.createdAt },
     ]);
 
@@ -143,18 +158,20 @@ describe('webhooks', () => {
       ),
     );
     expect(listed.stdout).toMatch(
-      /^SECRET\s+CREATED\s+RETIRES\nwhsec_\S{4}…\s+\S+\s+\S+Z\nwhsec_\S{4}…\s+\S+\s+\(current\)$/m,
+      /^SECRET\s+CREATED\s+RETIRES\n(whsec_\S{4}…\s+\S+\s+\S+Z\n){2}whsec_\S{4}…\s+\S+\s+\(current\)$/m,
     );
     const listedJson = await adminJson('webhook', 'list', 'hooked');
     expect(listedJson.endpoints).toEqual([
       expect.objectContaining({ id, events: ['task.failed', 'session.ended'] }),
     ]);
     expect(listedJson.secrets.map((s: { prefix: string }) => s.prefix)).toEqual([
+      `${first.slice(0, 10)}…`,
       `${secret.slice(0, 10)}…`,
       `${second.secret.slice(0, 10)}…`,
     ]);
     const shown = await admin('--json', 'tenant', 'show', 'hooked');
     for (const text of [listed.stdout, JSON.stringify(listedJson), shown.stdout]) {
+      expect(text).not.toContain(first);
       expect(text).not.toContain(secret);
       expect(text).not.toContain(second.secret);
     }

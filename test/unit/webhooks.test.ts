@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import { MemoryTenantStore } from '../../shared/adapters/memory-tenant-store.js';
 import { newSession, type Session } from '../../shared/session/session.js';
 import { applySessionEvent } from '../../shared/session/session-events.js';
 import { sweepSessions } from '../../shared/session/sweep-sessions.js';
@@ -11,7 +12,9 @@ import { applyEvent } from '../../shared/task/apply-event.js';
 import { sweepTasks } from '../../shared/task/sweep-tasks.js';
 import { newTask, type Task } from '../../shared/task/task.js';
 import { toTaskView } from '../../shared/task/task-view.js';
+import { upsertTenant } from '../../shared/tenancy/manage-tenants.js';
 import { deliverWebhook, webhookRetryDelaySeconds } from '../../shared/webhooks/deliver-webhook.js';
+import { addEndpoint, rotateSigningSecret } from '../../shared/webhooks/manage-webhooks.js';
 import type { WebhookRequest, WebhookResponse } from '../../shared/webhooks/ports.js';
 import {
   liveSecrets,
@@ -97,6 +100,63 @@ describe('signing secrets', () => {
 
   it('signing with no live secret is refused, not sent unsigned', () => {
     expect(() => signWebhook([], { id: 'x', now: T0, body })).toThrow(/no live signing secret/);
+  });
+});
+
+describe('adding a tenant endpoint', () => {
+  const admin = async () => {
+    const tenants = new MemoryTenantStore();
+    const clock = fakeClock(T0);
+    const deps = {
+      tenants,
+      clock,
+      random: randomBytes,
+      checkDestination: async () => ({
+        allowed: true as const,
+        host: 'hooks.test',
+        port: 443,
+        addresses: ['203.0.113.9'],
+      }),
+    };
+    await upsertTenant(deps, { tenantId: 'acme' });
+    const secretsOf = async () => (await tenants.getTenant('acme'))?.webhooks?.secrets ?? [];
+    return { deps, clock, secretsOf };
+  };
+
+  it('gives a tenant without a secret its first one, in the same write, and answers it once', async () => {
+    const { deps, secretsOf } = await admin();
+    const added = await addEndpoint(deps, { tenantId: 'acme', url: 'https://hooks.test/a' });
+    expect(added.secret?.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(await secretsOf()).toEqual([
+      { secret: added.secret?.secret, createdAt: new Date(T0).toISOString() },
+    ]);
+    // The secret it answered is the one deliveries are signed with.
+    const headers = signWebhook(await secretsOf(), { id: 'msg_1', now: T0, body });
+    expect(verifies(added.secret?.secret as string, headers, T0)).toBe(true);
+    // The second endpoint finds the secret: nothing new, nothing shown.
+    const second = await addEndpoint(deps, { tenantId: 'acme', url: 'https://hooks.test/b' });
+    expect(second.secret).toBeUndefined();
+    expect((await secretsOf()).map((s) => s.secret)).toEqual([added.secret?.secret]);
+  });
+
+  it('leaves a live secret alone, and replaces only retired ones', async () => {
+    const { deps, clock, secretsOf } = await admin();
+    const rotated = await rotateSigningSecret(deps, { tenantId: 'acme' });
+    const kept = await addEndpoint(deps, { tenantId: 'acme', url: 'https://hooks.test/a' });
+    expect(kept.secret).toBeUndefined();
+    expect(await secretsOf()).toEqual([rotated.secret]);
+
+    // Its overlap ran out with no rotation after it (a tenant row edited by hand, say).
+    const tenant = await deps.tenants.getTenant('acme');
+    if (tenant?.webhooks === undefined) throw new Error('no webhooks');
+    const retired = { ...rotated.secret, retiresAt: new Date(T0 + 1_000).toISOString() };
+    await deps.tenants.putTenant({ ...tenant, webhooks: { ...tenant.webhooks, secrets: [retired] } });
+    clock.jump(1_000);
+    const fresh = await addEndpoint(deps, { tenantId: 'acme', url: 'https://hooks.test/b' });
+    expect(fresh.secret?.secret).toMatch(/^whsec_/);
+    expect(fresh.secret?.secret).not.toBe(rotated.secret.secret);
+    // The retired one is dropped, as a rotation drops it.
+    expect(await secretsOf()).toEqual([fresh.secret]);
   });
 });
 
