@@ -5,6 +5,7 @@ import type { Destination } from '../egress/egress-policy.js';
 import { BrowserfleetError, ERROR_CODES, isBrowserfleetError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
 import { checkWebhookUrl } from '../webhooks/manage-webhooks.js';
+import { hasLiveSecret } from '../webhooks/signing-secrets.js';
 import { type TenantWebhooks, takesTaskEvents } from '../webhooks/tenant-webhooks.js';
 import type { IdempotencyStore, ResultCache, TaskStore } from './ports.js';
 import { answersUntil, canonicalJson, hitResultOf, resultCacheKey } from './result-cache.js';
@@ -57,6 +58,21 @@ export const IDEMPOTENCY_KEY_RULE = 'must be 1 to 255 printable ASCII characters
 export const isIdempotencyKey = (key: string): boolean => IDEMPOTENCY_KEY.test(key);
 
 /**
+ * A task's own webhook is signed with its tenant's secret: without a live one every
+ * delivery would fail, so the task is refused now rather than accepted with an event that
+ * can never arrive. (A tenant endpoint brings a secret with it: `addEndpoint`.)
+ */
+const requireSigningSecret = (webhooks: TenantWebhooks | undefined, tenantId: string, now: number): void => {
+  if (hasLiveSecret(webhooks?.secrets ?? [], now)) return;
+  const message =
+    `is signed with the tenant's webhook signing secret, and tenant ${tenantId} has no live one: ` +
+    `an operator creates it with \`browserfleet admin webhook rotate-secret ${tenantId}\``;
+  throw new BrowserfleetError(ERROR_CODES.VALIDATION_FAILED, `webhook: ${message}`, {
+    details: { issues: [{ field: 'webhook', message }] },
+  });
+};
+
+/**
  * Same meaning, same hash: keys sorted, defaults already filled in by the schema. A
  * `cacheTTL` of 0 (the default) is left out, so a key recorded before the result cache
  * existed still matches its request.
@@ -102,12 +118,14 @@ export const submitTask = async (deps: SubmitTaskDeps, input: SubmitTaskInput): 
       },
     );
   }
-  // A webhook URL is a destination too: the delivery checks it again when it sends.
-  if (parsed.webhook !== undefined) {
-    await checkWebhookUrl(deps.checkDestination, parsed.webhook.url, 'webhook.url');
-  }
+  // Read only on a path that needs them, and at most once: the authenticated tenant usually has them.
   const tenantWebhooks = async () =>
     input.tenant === undefined ? await deps.tenantWebhooks(input.tenantId) : input.tenant.webhooks;
+  if (parsed.webhook !== undefined) {
+    // A webhook URL is a destination too: the delivery checks it again when it sends.
+    await checkWebhookUrl(deps.checkDestination, parsed.webhook.url, 'webhook.url');
+    requireSigningSecret(await tenantWebhooks(), input.tenantId, deps.clock.now());
+  }
   const webhook = parsed.webhook ?? (takesTaskEvents(await tenantWebhooks()) ? {} : undefined);
   const now = deps.clock.now();
   const quota = input.maxQueuedTasks === undefined ? undefined : { maxQueued: input.maxQueuedTasks };

@@ -97,7 +97,11 @@ const world = () => {
     clock,
     idempotency: new MemoryIdempotencyStore(),
     resultCache,
-    tenantWebhooks: async () => undefined,
+    // A secret to sign with, so a task may carry its own webhook.
+    tenantWebhooks: async () => ({
+      endpoints: [],
+      secrets: [{ secret: 'whsec_dGVzdA==', createdAt: new Date(T0).toISOString() }],
+    }),
     newId: () => `task-${++n}`,
     idempotencyTtlSeconds: 3600,
     checkDestination: async () => ({

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mapError } from '../../functions/http/error-mapping.js';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory-idempotency-store.js';
 import { MemoryResultCache } from '../../shared/adapters/memory-result-cache.js';
 import { MemoryTaskStore } from '../../shared/adapters/memory-task-store.js';
+import { BrowserfleetError } from '../../shared/errors.js';
 import { applyEvent } from '../../shared/task/apply-event.js';
 import { runTask } from '../../shared/task/run-task.js';
 import { submitTask } from '../../shared/task/submit-task.js';
@@ -112,6 +114,79 @@ describe('submission', () => {
     // Without it, the use case reads the tenant itself.
     await submitTask(deps, { tenantId: 'ten', body });
     expect(reads).toBe(1);
+  });
+});
+
+describe("a task's own webhook", () => {
+  const hooked = { ...body, webhook: { url: 'http://fixture.test/hook' } };
+  const secret = (retiresAt?: number) => ({
+    secret: 'whsec_dGVzdA==',
+    createdAt: new Date(T0 - 60_000).toISOString(),
+    ...(retiresAt === undefined ? {} : { retiresAt: new Date(retiresAt).toISOString() }),
+  });
+
+  it.each([
+    ['no webhook settings', undefined],
+    ['no secret', { endpoints: [], secrets: [] }],
+    ['only a retired secret', { endpoints: [], secrets: [secret(T0)] }],
+  ])(
+    'is refused with VALIDATION_FAILED naming the field and the command when the tenant has %s',
+    async (_, webhooks) => {
+      const w = world();
+      const refused = await submitTask(w.submitDeps, {
+        tenantId: 'acme',
+        body: hooked,
+        tenant: { webhooks },
+      }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(BrowserfleetError);
+      expect(refused).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { issues: [{ field: 'webhook', message: expect.stringContaining('signing secret') }] },
+      });
+      expect((refused as Error).message).toMatch(
+        /^webhook: .*tenant acme has no live one.*`browserfleet admin webhook rotate-secret acme`$/,
+      );
+      // The API answers it as any validation failure: 400 in the house shape.
+      expect(mapError(refused)).toMatchObject({
+        statusCode: 400,
+        body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ field: 'webhook' }] } } },
+      });
+      // Nothing accepted: no row, no message.
+      expect(w.queue.sent).toEqual([]);
+      expect(await w.store.get('task-1')).toBeUndefined();
+    },
+  );
+
+  it('is accepted with a live secret, also one in its overlap, read once when the request brought no tenant', async () => {
+    const w = world();
+    let reads = 0;
+    const deps = {
+      ...w.submitDeps,
+      tenantWebhooks: async () => {
+        reads++;
+        return { endpoints: [], secrets: [secret(T0 + 1)] };
+      },
+    };
+    const { task } = await submitTask(deps, { tenantId: 'acme', body: hooked });
+    expect(task.webhook).toEqual({ url: 'http://fixture.test/hook', deliveries: [] });
+    expect(reads).toBe(1);
+    // A task without a webhook still reads nothing when the request brought its tenant.
+    await submitTask(deps, { tenantId: 'acme', body, tenant: {} });
+    expect(reads).toBe(1);
+  });
+
+  it('a blocked webhook URL is refused by the egress guard before the secret is looked at', async () => {
+    const w = world();
+    const deps = {
+      ...w.submitDeps,
+      checkDestination: async (url: string) =>
+        url.includes('/hook')
+          ? { allowed: false as const, reason: 'metadata' as const, message: 'a cloud metadata address' }
+          : w.submitDeps.checkDestination(),
+    };
+    await expect(
+      submitTask(deps, { tenantId: 'acme', body: hooked, tenant: { webhooks: undefined } }),
+    ).rejects.toMatchObject({ code: 'DESTINATION_BLOCKED' });
   });
 });
 
