@@ -46,9 +46,9 @@ export const buildHandler = (deps: CreateTaskBatchDeps) =>
       maxBodyBytes: BATCH_MAX_BODY_BYTES,
     },
     async ({ body, tenant, signal }) => {
-      const { tenantId, limits } = requireTenant(tenant);
+      const { tenantId, limits, webhooks } = requireTenant(tenant);
       const { items: outcomes, bucket } = await submitBatch(deps, {
-        tenant: { tenantId, limits },
+        tenant: { tenantId, limits, webhooks },
         body,
         maxItemBytes: DEFAULT_MAX_BODY_BYTES,
         signal,

@@ -10,6 +10,7 @@ import { consumeRequest, rateLimitedError } from '../tenancy/rate-limit.js';
 import type { TenantLimits } from '../tenancy/tenant.js';
 import type { BucketDecision } from '../tenancy/token-bucket.js';
 import { parseOrThrow } from '../validation.js';
+import type { TenantWebhooks } from '../webhooks/tenant-webhooks.js';
 import {
   IDEMPOTENCY_KEY,
   IDEMPOTENCY_KEY_RULE,
@@ -88,7 +89,11 @@ export interface SubmitBatchDeps extends SubmitTaskDeps {
 }
 
 export interface SubmitBatchInput {
-  tenant: { tenantId: string; limits: TenantLimits };
+  /**
+   * The tenant as the request's authentication read it. Its webhook settings (absent: it
+   * has none) serve every item, instead of a read of the tenant per item.
+   */
+  tenant: { tenantId: string; limits: TenantLimits; webhooks?: TenantWebhooks | undefined };
   body: unknown;
   /** An item bigger than this, as JSON, is refused as `POST /v1/tasks` would refuse its body. */
   maxItemBytes: number;
@@ -157,6 +162,7 @@ export const submitBatch = async (deps: SubmitBatchDeps, input: SubmitBatchInput
         body,
         idempotencyKey: key,
         maxQueuedTasks: tenant.limits.maxQueuedTasks,
+        tenant: { webhooks: tenant.webhooks },
       });
       outcomes.push({ index, ok: true, task, replayed });
     } catch (error) {

@@ -21,6 +21,7 @@ import { noopMetrics } from '../../shared/metrics/metrics.js';
 import { submitBatch } from '../../shared/task/submit-batch.js';
 import { ensureTenantKey } from '../../shared/tenancy/manage-tenants.js';
 import { DEFAULT_LIMITS, type TenantLimits } from '../../shared/tenancy/tenant.js';
+import { rotateSigningSecret } from '../../shared/webhooks/manage-webhooks.js';
 import { FakeArtifacts, FakeQueue } from '../support/fakes.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -33,6 +34,7 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
     { tenants, clock, random: randomBytes },
     { tenantId: 'tenant-a', key: KEY, limits: { requestsPerSecond: 1000, burst: 1000, ...limits } },
   );
+  let tenantReads = 0;
   const buckets = new MemoryRateBucketStore();
   const store = new MemoryTaskStore();
   const queue = new FakeQueue();
@@ -45,7 +47,10 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
     queue,
     idempotency: new MemoryIdempotencyStore(),
     resultCache: new MemoryResultCache(),
-    tenantWebhooks: async () => undefined,
+    tenantWebhooks: async () => {
+      tenantReads += 1;
+      return (await tenants.getTenant('tenant-a'))?.webhooks;
+    },
     idempotencyTtlSeconds: 3_600,
     artifacts: new FakeArtifacts(),
     artifactUrlTtlSeconds: 600,
@@ -70,7 +75,7 @@ const world = async (limits: Partial<TenantLimits> = {}) => {
     );
     return { status: res.statusCode, headers: res.headers ?? {}, body: JSON.parse(String(res.body)) };
   };
-  return { store, queue, post, deps };
+  return { store, queue, post, deps, tenants, clock, tenantReads: () => tenantReads };
 };
 
 interface Result {
@@ -114,6 +119,31 @@ describe('POST /v1/tasks/batch on the memory twins', () => {
     const ids = [results[0]?.task?.id, results[6]?.task?.id];
     for (const id of ids) expect(await w.store.get(String(id))).toMatchObject({ status: 'queued' });
     expect(w.queue.sent.map((s) => ('taskId' in s.message ? s.message.taskId : ''))).toEqual(ids);
+  });
+
+  it("refuses an item's own webhook while the tenant has no signing secret, from the key's read of the tenant", async () => {
+    const w = await world();
+    const batch = { tasks: [shot(0), { ...shot(1), webhook: { url: 'http://fixture.test/hook' } }] };
+    const before = (await w.post(batch)).body.results as Result[];
+    expect(before.map((r) => [r.status, r.error?.code])).toEqual([
+      [202, undefined],
+      [400, 'VALIDATION_FAILED'],
+    ]);
+    expect(before[1]?.error).toMatchObject({
+      message: expect.stringMatching(/^webhook: .*browserfleet admin webhook rotate-secret tenant-a/),
+      details: { issues: [{ field: 'webhook' }] },
+    });
+    await rotateSigningSecret(
+      { tenants: w.tenants, clock: w.clock, random: randomBytes },
+      { tenantId: 'tenant-a' },
+    );
+    const after = (await w.post(batch)).body.results as Result[];
+    expect(after.map((r) => r.status)).toEqual([202, 202]);
+    expect(await w.store.get(String(after[1]?.task?.id))).toMatchObject({
+      webhook: { url: 'http://fixture.test/hook' },
+    });
+    // No item read the tenant again: the authentication's read served them all.
+    expect(w.tenantReads()).toBe(0);
   });
 
   it('a repeated batch with idempotency keys answers the same tasks, and enqueues each once', async () => {
