@@ -291,6 +291,60 @@ describe('task webhooks', () => {
     },
   );
 
+  it("a tenant without a signing secret: its task's own webhook is refused with 400; the first endpoint brings a secret that verifies", async () => {
+    const tenantId = 'unsigned';
+    const { key } = await createTestTenant(cloud, tenantId);
+    const unsigned = createClient({ baseUrl: cloud.url, apiKey: key });
+    const hooked = {
+      type: 'content' as const,
+      url: `${site.url}/`,
+      webhook: { url: `${receiver.url}/unsigned` },
+    };
+    // The house error shape, over the real API: the field, the rule and the operator's command.
+    const raw = await fetch(`${cloud.url}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(hooked),
+    });
+    expect(raw.status).toBe(400);
+    const rule = expect.stringMatching(
+      /signing secret.*`browserfleet admin webhook rotate-secret unsigned`$/,
+    );
+    expect(await raw.json()).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(/^webhook: /),
+        details: { issues: [{ field: 'webhook', message: rule }] },
+      },
+    });
+    const refused = await unsigned.tasks.submit(hooked).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    // Nothing was accepted.
+    expect((await unsigned.tasks.list()).tasks).toEqual([]);
+
+    // Its first endpoint comes with its first secret, printed once; the receiver takes it.
+    const mine: string[] = [];
+    const own = await startReceiver(() => mine);
+    try {
+      const added = await admin('webhook', 'add', tenantId, `${own.url}/first`, '--events', 'task.succeeded');
+      expect(added.code, added.stderr).toBe(0);
+      const { secret, note } = added.json() as { secret: string; note: string };
+      expect(secret).toMatch(/^whsec_/);
+      expect(note).toMatch(/^Shown once/);
+      mine.push(secret);
+      const task = await unsigned.tasks.submit({ ...hooked, webhook: { url: `${own.url}/own` } });
+      const [atEndpoint, atOwn] = await Promise.all([
+        own.next((r) => r.path === '/first' && r.headers['webhook-id'] === `msg_task_${task.id}`),
+        own.next((r) => r.path === '/own' && r.headers['webhook-id'] === `msg_task_${task.id}`),
+      ]);
+      expect(atEndpoint.verifiedBy).toEqual([0]);
+      expect(atOwn.verifiedBy).toEqual([0]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('tenant endpoints: the admin CLI adds, lists and removes them; a task without its own webhook is told to them', async () => {
     const refused = await admin('webhook', 'add', TENANT, 'http://169.254.169.254/hook');
     expect(refused.code).toBe(3);
