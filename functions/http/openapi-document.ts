@@ -116,7 +116,10 @@ export const OPERATIONS = {
     summary: 'Submit a task',
     description:
       'Validates the task, checks its URL against the egress policy and queues it. Answers `202` with the ' +
-      'task, or `200` once it ended when `?wait=N` holds the answer that long.',
+      'task, or `200` once it ended when `?wait=N` holds the answer that long. A task with its own ' +
+      "`webhook` needs the tenant's webhook signing secret: without a live one it is refused with " +
+      '`400 VALIDATION_FAILED` on field `webhook` (an operator creates the secret with ' +
+      '`browserfleet admin webhook rotate-secret <tenant>`).',
     tags: [TASK_TAG],
     requestParams: { query: waitQuerySchema, header: idempotencyHeader },
     requestBody: {
